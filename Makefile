@@ -1,0 +1,62 @@
+# The two commands: `make dev` (set up and serve on http://127.0.0.1:8000) and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# Python 3.13 preferred, 3.12 accepted: on PATH or under pyenv.
+PYTHON ?= $(shell for candidate in python3.13 python3.12 \
+	$$(ls -d /root/.pyenv/versions/3.13*/bin/python3.13 /root/.pyenv/versions/3.12*/bin/python3.12 \
+	$$HOME/.pyenv/versions/3.13*/bin/python3.13 $$HOME/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null); do \
+	if command -v $$candidate >/dev/null 2>&1 && $$candidate -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
+	echo $$candidate; break; fi; done)
+
+.PHONY: help dev test install lint format serve demo clean check-python browser
+
+help:
+	@echo "make dev    set up (venv, install, migrate, demo data) and serve on http://$(HOST):$(PORT)"
+	@echo "make test   run the whole test suite"
+	@echo "make lint   ruff check and format check"
+
+check-python:
+	@if [ -z "$(PYTHON)" ]; then \
+		echo "error: Python 3.12 or newer was not found (looked for python3.13, python3.12 and pyenv)."; \
+		echo "Install one, e.g. 'pyenv install 3.13' or 'apt-get install python3.13', or run"; \
+		echo "'make PYTHON=/path/to/python3.13 ...'."; exit 1; fi
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml | check-python
+	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements-dev.txt
+	$(PIP) install --quiet --no-deps --no-build-isolation -e . || $(PIP) install --quiet --no-deps -e .
+	@touch $@
+
+install: $(VENV)/.installed
+
+dev: install
+	DEBUG=1 $(PY) manage.py migrate --no-input
+	DEBUG=1 $(PY) manage.py seed_demo
+	@echo ""
+	@echo "  NaaP Plugin Marketplace: http://$(HOST):$(PORT)/"
+	@echo "  Admin:                   http://$(HOST):$(PORT)/admin/  (admin / admin)"
+	@echo "  Demo user:               demo / demo"
+	@echo ""
+	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install
+	$(VENV)/bin/pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,77 @@
+"""The one hierarchy of domain errors; the API's exception handler maps them to the envelope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class NaapError(Exception):
+    """A refusal a person can act on: a machine code, a message, an HTTP status, details."""
+
+    code = "BAD_REQUEST"
+    status = 400
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        fields: dict[str, str] | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details: dict[str, Any] = dict(details or {})
+        if field is not None or fields:
+            merged = dict(fields or {})
+            if field is not None:
+                merged.setdefault(field, message)
+            self.details["fields"] = merged
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class BadRequest(NaapError):
+    code = "BAD_REQUEST"
+    status = 400
+
+
+class ValidationFailed(NaapError):
+    code = "VALIDATION_ERROR"
+    status = 400
+
+
+class Unauthorized(NaapError):
+    code = "UNAUTHORIZED"
+    status = 401
+
+
+class Forbidden(NaapError):
+    code = "FORBIDDEN"
+    status = 403
+
+
+class NotFound(NaapError):
+    code = "NOT_FOUND"
+    status = 404
+
+
+class Conflict(NaapError):
+    code = "CONFLICT"
+    status = 409
+
+
+class PayloadTooLarge(NaapError):
+    code = "PAYLOAD_TOO_LARGE"
+    status = 413
+
+
+class RateLimited(NaapError):
+    code = "RATE_LIMITED"
+    status = 429
+
+
+class ServiceUnavailable(NaapError):
+    code = "INTERNAL_ERROR"
+    status = 503

@@ -1,0 +1,355 @@
+"""The catalog: publishers, packages, versions, deployments, download counts and the audit log."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.db.models import Q
+
+from naap.models import TimestampedModel
+from registry import semver
+from registry.names import global_name_for, package_name_problem
+
+
+def validate_package_name(value: str) -> None:
+    problem = package_name_problem(value)
+    if problem:
+        raise ValidationError(problem, code="invalid_name")
+
+
+def validate_semver(value: str) -> None:
+    try:
+        semver.parse(value)
+    except semver.InvalidVersion as error:
+        raise ValidationError(str(error), code="invalid_version") from error
+
+
+class Publisher(TimestampedModel):
+    name = models.SlugField(max_length=64, unique=True, validators=[validate_package_name])
+    display_name = models.CharField(max_length=100)
+    email = models.EmailField(blank=True)
+    website = models.URLField(blank=True)
+    verified = models.BooleanField(default=False)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="PublisherMembership", related_name="publishers"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PublisherMembership(TimestampedModel):
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        MAINTAINER = "maintainer", "Maintainer"
+
+    publisher = models.ForeignKey(Publisher, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="publisher_memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MAINTAINER)
+
+    class Meta:
+        ordering = ["publisher__name", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["publisher", "user"], name="publisher_member_unique"),
+            models.CheckConstraint(
+                condition=Q(role__in=["owner", "maintainer"]), name="publisher_member_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role}) in {self.publisher}"
+
+
+class PluginPackage(TimestampedModel):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PENDING_REVIEW = "pending_review", "Pending review"
+        PUBLISHED = "published", "Published"
+        UNLISTED = "unlisted", "Unlisted"
+        REJECTED = "rejected", "Rejected"
+
+    name = models.CharField(max_length=64, unique=True, validators=[validate_package_name])
+    display_name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    category = models.SlugField(max_length=50, default="other")
+    keywords = models.JSONField(default=list, blank=True)
+    icon = models.CharField(max_length=200, blank=True)
+    repository = models.CharField(max_length=500, blank=True)
+    license = models.CharField(max_length=100, blank=True)
+    author = models.JSONField(default=dict, blank=True)
+    publisher = models.ForeignKey(Publisher, on_delete=models.PROTECT, related_name="packages")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    deprecated = models.BooleanField(default=False)
+    deprecation_message = models.TextField(blank=True)
+    is_core = models.BooleanField(default=False)
+    featured = models.BooleanField(default=False)
+    downloads = models.BigIntegerField(default=0)
+    install_count = models.IntegerField(default=0)
+    # Full-text data: filled by registry.services on PostgreSQL, left empty on SQLite.
+    search_vector = SearchVectorField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [
+            models.Index(fields=["status", "deprecated", "-downloads"], name="package_listing_idx"),
+            models.Index(fields=["category", "status"], name="package_category_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=["draft", "pending_review", "published", "unlisted", "rejected"]
+                ),
+                name="package_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(downloads__gte=0) & Q(install_count__gte=0),
+                name="package_counters_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def global_name(self) -> str:
+        return global_name_for(self.name)
+
+
+class PluginVersion(TimestampedModel):
+    class Status(models.TextChoices):
+        PENDING_REVIEW = "pending_review", "Pending review"
+        PUBLISHED = "published", "Published"
+        REJECTED = "rejected", "Rejected"
+        YANKED = "yanked", "Yanked"
+
+    package = models.ForeignKey(PluginPackage, on_delete=models.CASCADE, related_name="versions")
+    version = models.CharField(max_length=64, validators=[validate_semver])
+    # Parsed parts for ordering in SQL: sort_key's lexical order is SemVer precedence.
+    major = models.PositiveIntegerField(default=0)
+    minor = models.PositiveIntegerField(default=0)
+    patch = models.PositiveIntegerField(default=0)
+    prerelease = models.CharField(max_length=64, blank=True)
+    sort_key = models.CharField(max_length=255, editable=False)
+    manifest = models.JSONField(default=dict)
+    bundle_key = models.CharField(max_length=500, blank=True)
+    bundle_url = models.URLField(max_length=1000, blank=True)
+    bundle_sha256 = models.CharField(max_length=64, blank=True)
+    bundle_integrity = models.CharField(max_length=100, blank=True)
+    bundle_size = models.PositiveIntegerField(null=True, blank=True)
+    styles_key = models.CharField(max_length=500, blank=True)
+    styles_url = models.URLField(max_length=1000, blank=True)
+    styles_sha256 = models.CharField(max_length=64, blank=True)
+    styles_integrity = models.CharField(max_length=100, blank=True)
+    styles_size = models.PositiveIntegerField(null=True, blank=True)
+    sourcemap_key = models.CharField(max_length=500, blank=True)
+    sourcemap_url = models.URLField(max_length=1000, blank=True)
+    manifest_key = models.CharField(max_length=500, blank=True)
+    release_notes = models.TextField(blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING_REVIEW)
+    deprecated = models.BooleanField(default=False)
+    deprecation_message = models.TextField(blank=True)
+    yank_reason = models.TextField(blank=True)
+    rejection_reason = models.TextField(blank=True)
+    # Automated checks run at publish time (SPEC §7), shown to publisher and staff.
+    findings = models.JSONField(default=list, blank=True)
+    downloads = models.BigIntegerField(default=0)
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="published_versions",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reviewed_versions",
+    )
+    # Deprecated: the pre-registry URL of a bundle, kept so migrate_legacy_urls can move it.
+    frontend_url = models.URLField(max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["package__name", "-sort_key"]
+        indexes = [
+            models.Index(fields=["package", "-sort_key"], name="version_order_idx"),
+            models.Index(fields=["status", "created_at"], name="version_review_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["package", "version"], name="version_unique"),
+            # 1.0.0+a and 1.0.0+b have the same precedence; a registry may hold only one.
+            models.UniqueConstraint(
+                fields=["package", "sort_key"], name="version_precedence_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending_review", "published", "rejected", "yanked"]),
+                name="version_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.package.name}@{self.version}" if self.package_id else self.version
+
+    @property
+    def parsed(self) -> semver.Version:
+        return semver.parse(self.version)
+
+    @property
+    def is_prerelease(self) -> bool:
+        return bool(self.prerelease)
+
+    @property
+    def bundle_hash(self) -> str:
+        return self.bundle_sha256[:8]
+
+    @property
+    def is_installable(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+    def save(self, *args, **kwargs):
+        # The ordering columns are derived from the version string, never set by hand.
+        parsed = semver.parse(self.version)
+        self.major, self.minor, self.patch = parsed.major, parsed.minor, parsed.patch
+        self.prerelease = ".".join(parsed.prerelease)
+        self.sort_key = parsed.sort_key()
+        super().save(*args, **kwargs)
+
+
+class PluginDeployment(TimestampedModel):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACTIVE = "active", "Active"
+        INACTIVE = "inactive", "Inactive"
+
+    class Health(models.TextChoices):
+        UNKNOWN = "unknown", "Unknown"
+        HEALTHY = "healthy", "Healthy"
+        DEGRADED = "degraded", "Degraded"
+        UNHEALTHY = "unhealthy", "Unhealthy"
+
+    package = models.OneToOneField(
+        PluginPackage, on_delete=models.CASCADE, related_name="deployment"
+    )
+    version = models.ForeignKey(
+        PluginVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    deployed_at = models.DateTimeField(null=True, blank=True)
+    deployed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    health_status = models.CharField(max_length=16, choices=Health.choices, default=Health.UNKNOWN)
+    active_installs = models.IntegerField(default=0)
+    canary_version = models.ForeignKey(
+        PluginVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    canary_percent = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(100)]
+    )
+
+    class Meta:
+        ordering = ["package__name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(canary_percent__gte=0) & Q(canary_percent__lte=100),
+                name="deployment_canary_percent_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(active_installs__gte=0), name="deployment_installs_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        version = self.version.version if self.version_id else "none"
+        return f"{self.package.name} -> {version}"
+
+
+class DeploymentEvent(TimestampedModel):
+    class Kind(models.TextChoices):
+        DEPLOY = "deploy", "Deploy"
+        ROLLBACK = "rollback", "Rollback"
+        CANARY = "canary", "Canary"
+        PROMOTE = "promote", "Promote"
+        ABORT = "abort", "Abort"
+
+    deployment = models.ForeignKey(
+        PluginDeployment, on_delete=models.CASCADE, related_name="events"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    from_version = models.ForeignKey(
+        PluginVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_version = models.ForeignKey(
+        PluginVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["deploy", "rollback", "canary", "promote", "abort"]),
+                name="deployment_event_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.deployment.package.name} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class DownloadStat(TimestampedModel):
+    package = models.ForeignKey(
+        PluginPackage, on_delete=models.CASCADE, related_name="download_stats"
+    )
+    version = models.ForeignKey(
+        PluginVersion, on_delete=models.CASCADE, related_name="download_stats"
+    )
+    day = models.DateField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day", "package__name"]
+        indexes = [models.Index(fields=["package", "day"], name="download_package_day_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "day"], name="download_version_day_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} on {self.day}: {self.count}"
+
+
+class AuditEvent(TimestampedModel):
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_events",
+    )
+    action = models.CharField(max_length=64, db_index=True)
+    target = models.CharField(max_length=255, blank=True, help_text="e.g. my-wallet@1.2.0")
+    target_type = models.CharField(max_length=64, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["target_type", "target_id"], name="audit_target_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target} by {self.actor or 'system'}"

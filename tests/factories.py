@@ -1,0 +1,61 @@
+"""Small factories for tests that need rows the publish path does not make."""
+
+from __future__ import annotations
+
+import itertools
+
+from django.contrib.auth import get_user_model
+
+from installs.models import Team, TeamMembership
+from registry.models import PluginPackage, PluginVersion, Publisher, PublisherMembership
+
+_counter = itertools.count(1)
+
+
+def make_user(username: str | None = None, *, staff: bool = False, password: str = "pw"):
+    """A user (staff and superuser when asked)."""
+    username = username or f"user{next(_counter)}"
+    user_model = get_user_model()
+    if staff:
+        return user_model.objects.create_superuser(username, f"{username}@example.test", password)
+    return user_model.objects.create_user(username, f"{username}@example.test", password)
+
+
+def make_publisher(name: str | None = None, *, owner=None, verified: bool = True) -> Publisher:
+    """A publisher, with owner as its owner member when given."""
+    name = name or f"publisher-{next(_counter)}"
+    publisher = Publisher.objects.create(
+        name=name, display_name=name.replace("-", " ").title(), verified=verified
+    )
+    if owner is not None:
+        PublisherMembership.objects.create(
+            publisher=publisher, user=owner, role=PublisherMembership.Role.OWNER
+        )
+    return publisher
+
+
+def make_package(name: str | None = None, *, publisher: Publisher | None = None, **fields):
+    """A package row (no files); publishing tests use the publish service instead."""
+    name = name or f"plugin-{next(_counter)}"
+    publisher = publisher or make_publisher()
+    fields.setdefault("display_name", name.replace("-", " ").title())
+    fields.setdefault("status", PluginPackage.Status.PUBLISHED)
+    return PluginPackage.objects.create(name=name, publisher=publisher, **fields)
+
+
+def make_version(package: PluginPackage, version: str = "1.0.0", **fields) -> PluginVersion:
+    """A version row (no files)."""
+    fields.setdefault("status", PluginVersion.Status.PUBLISHED)
+    fields.setdefault("manifest", {"name": package.name, "version": version})
+    return PluginVersion.objects.create(package=package, version=version, **fields)
+
+
+def make_team(name: str | None = None, *, admin=None, members=()) -> Team:
+    """A team with an admin and members."""
+    name = name or f"team-{next(_counter)}"
+    team = Team.objects.create(name=name, display_name=name.title())
+    if admin is not None:
+        TeamMembership.objects.create(team=team, user=admin, role=TeamMembership.Role.ADMIN)
+    for member in members:
+        TeamMembership.objects.create(team=team, user=member, role=TeamMembership.Role.MEMBER)
+    return team

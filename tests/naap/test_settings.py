@@ -1,0 +1,86 @@
+"""The settings module under different environments, each in a fresh interpreter."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(code: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {key: value for key, value in os.environ.items() if not key.startswith(
+        ("DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "AWS_", "PLUGIN_", "ALLOWED_HOSTS",
+         "SECURE_", "NAAP_DATA_DIR")
+    )}  # fmt: skip
+    clean.update(env, DJANGO_SETTINGS_MODULE="naap.settings")
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True
+    )
+
+
+READ = (
+    "import django; django.setup(); from django.conf import settings as s; "
+    "from django.core.files.storage import storages; "
+    "print(s.DATABASES['default']['ENGINE'], s.CACHES['default']['BACKEND'], "
+    "type(storages['plugins']).__name__, s.DEBUG)"
+)
+
+
+def test_with_no_environment_it_refuses_to_start_without_a_secret_key(tmp_path):
+    result = run(READ, NAAP_DATA_DIR=str(tmp_path))
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_development_defaults_need_nothing_running(tmp_path):
+    result = run(READ, DEBUG="1", NAAP_DATA_DIR=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.sqlite3",
+        "django.core.cache.backends.locmem.LocMemCache",
+        "FileSystemStorage",
+        "True",
+    ]
+
+
+def test_environment_switches_to_postgres_redis_and_s3(tmp_path):
+    result = run(
+        READ,
+        SECRET_KEY="x" * 60,
+        NAAP_DATA_DIR=str(tmp_path),
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/naap",
+        REDIS_URL="redis://127.0.0.1:6379/0",
+        AWS_STORAGE_BUCKET_NAME="plugins",
+        PLUGIN_CDN_URL="https://cdn.example.test",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.postgresql",
+        "django.core.cache.backends.redis.RedisCache",
+        "S3Storage",
+        "False",
+    ]
+
+
+def test_a_bad_debug_value_is_refused_with_the_variable_named(tmp_path):
+    result = run(READ, DEBUG="maybe", NAAP_DATA_DIR=str(tmp_path))
+    assert result.returncode != 0
+    assert "DEBUG must be 1 or 0" in result.stderr
+
+
+def test_check_deploy_is_clean_with_production_environment(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={
+            **{k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECURE_SSL_REDIRECT"}},
+            "SECRET_KEY": "a-long-random-production-secret-" + "q8Zr2vLx" * 6,
+            "ALLOWED_HOSTS": "plugins.example.test",
+            "NAAP_DATA_DIR": str(tmp_path),
+        },
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
