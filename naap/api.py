@@ -39,7 +39,11 @@ def _flatten_validation(detail: Any, prefix: str = "") -> dict[str, str]:
     fields: dict[str, str] = {}
     if isinstance(detail, dict):
         for key, value in detail.items():
-            path = key if not prefix else f"{prefix}.{key}"
+            if isinstance(key, int) or str(key).isdigit():
+                # DRF reports list items by index; show them as JSON paths do: items[0].
+                path = f"{prefix}[{key}]"
+            else:
+                path = key if not prefix else f"{prefix}.{key}"
             if key == "non_field_errors":
                 path = prefix or "request"
             fields.update(_flatten_validation(value, path))

@@ -120,7 +120,10 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": DATA_DIR / "naap.sqlite3",
-            "OPTIONS": {"timeout": 20},
+            # Writers queue for the lock instead of failing at once when two requests (or
+            # test threads) write together; tests use a file so threads share one database.
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+            "TEST": {"NAME": DATA_DIR / "test.sqlite3"},
         }
     }
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
@@ -182,6 +185,8 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage",
     },
 }
+# Text-search dictionary for descriptions (PostgreSQL); names and keywords use "simple".
+SEARCH_CONFIG = env_str("NAAP_SEARCH_CONFIG", "english")
 PLUGIN_MAX_BUNDLE_BYTES = env_int("PLUGIN_MAX_BUNDLE_BYTES", 5 * 1024 * 1024)
 PLUGIN_MAX_STYLES_BYTES = 1024 * 1024
 # Room for the largest bundle plus styles, sourcemap and form fields in one request.
@@ -234,7 +239,9 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
+    # Bearer first so that anonymous API calls get 401 with a WWW-Authenticate challenge.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "publishing.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],

@@ -160,6 +160,8 @@ class PluginVersion(TimestampedModel):
     rejection_reason = models.TextField(blank=True)
     # Automated checks run at publish time (SPEC §7), shown to publisher and staff.
     findings = models.JSONField(default=list, blank=True)
+    # Whether the publisher asked this version to become active once it is published.
+    deploy_requested = models.BooleanField(default=True)
     downloads = models.BigIntegerField(default=0)
     published_at = models.DateTimeField(null=True, blank=True)
     published_by = models.ForeignKey(

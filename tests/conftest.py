@@ -10,6 +10,8 @@ from django.core.cache import cache
 
 
 def pytest_configure(config) -> None:
+    # Users are made in most tests; the production password hasher would dominate the run.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # WhiteNoise serves STATIC_ROOT when DEBUG is off and warns if the folder is missing.
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
     # Static files are served from source in tests; the hashed manifest is a deployment concern.

@@ -59,3 +59,68 @@ def make_team(name: str | None = None, *, admin=None, members=()) -> Team:
     for member in members:
         TeamMembership.objects.create(team=team, user=member, role=TeamMembership.Role.MEMBER)
     return team
+
+
+def plugin_manifest(name: str = "my-wallet", version: str = "1.0.0", **overrides) -> dict:
+    """A valid plugin.json for a non-core plugin."""
+    manifest = {
+        "name": name,
+        "displayName": name.replace("-", " ").title(),
+        "version": version,
+        "description": f"The {name} plugin.",
+        "category": "finance",
+        "keywords": ["test"],
+        "shell": {"minVersion": "1.0.0"},
+        "frontend": {
+            "entry": "bundle.js",
+            "routes": [f"/plugins/{name}", f"/plugins/{name}/*"],
+            "navigation": {"label": name, "icon": "Box", "order": 1},
+        },
+        "permissions": {"shell": ["notifications"]},
+    }
+    manifest.update(overrides)
+    return manifest
+
+
+def plugin_bundle(name: str = "my-wallet", marker: str = "") -> bytes:
+    """A small real UMD-style bundle assigning the plugin's global with mount."""
+    from registry.names import global_name_for
+
+    return (
+        f"var {global_name_for(name)} = (() => {{\n"
+        "  function mount(container, context) {\n"
+        f"    container.textContent = 'Hello from {name} {marker}';\n"
+        "    return () => { container.textContent = ''; };\n"
+        "  }\n"
+        "  return { mount };\n"
+        "})();\n"
+    ).encode()
+
+
+def publish(
+    name: str = "my-wallet",
+    version: str = "1.0.0",
+    *,
+    actor=None,
+    publisher=None,
+    verified: bool = True,
+    styles: bytes | None = None,
+    marker: str = "",
+    deploy: bool = True,
+    **manifest_overrides,
+):
+    """Publish through the real service (files and rows), creating a publisher if needed."""
+    from publishing.services import publish_version
+
+    if actor is None:
+        actor = make_user()
+    if publisher is None:
+        publisher = make_publisher(owner=actor, verified=verified)
+    return publish_version(
+        actor=actor,
+        publisher=publisher,
+        manifest=plugin_manifest(name, version, **manifest_overrides),
+        bundle=plugin_bundle(name, marker),
+        styles=styles,
+        deploy=deploy,
+    )

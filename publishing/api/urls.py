@@ -1,3 +1,23 @@
-"""API routes of the publishing app (under /api/v1/)."""
+"""Write routes under /api/v1/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from publishing.api import views
+
+urlpatterns = [
+    path("plugins/publish", views.PublishView.as_view(), name="publish"),
+    path(
+        "plugins/<str:name>/versions/<str:version>/deprecate",
+        views.DeprecateView.as_view(),
+        name="version-deprecate",
+    ),
+    path(
+        "plugins/<str:name>/versions/<str:version>/yank",
+        views.YankView.as_view(),
+        name="version-yank",
+    ),
+    path("plugins/<str:name>/rollback", views.RollbackView.as_view(), name="rollback"),
+    path("publishers", views.PublisherCreateView.as_view(), name="publisher-create"),
+    path("tokens", views.TokenListView.as_view(), name="tokens"),
+    path("tokens/<int:token_id>", views.TokenRevokeView.as_view(), name="token-revoke"),
+]

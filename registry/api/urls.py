@@ -1,3 +1,17 @@
-"""API routes of the registry app (under /api/v1/)."""
+"""Read routes of the catalog under /api/v1/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from registry.api import views
+
+urlpatterns = [
+    path("plugins/registry/<str:name>", views.PackageDetailView.as_view(), name="package-detail"),
+    path(
+        "plugins/registry/<str:name>/<str:version>/manifest",
+        views.ManifestView.as_view(),
+        name="package-manifest",
+    ),
+    path(
+        "plugins/<str:name>/deployment", views.DeploymentView.as_view(), name="package-deployment"
+    ),
+]

@@ -1,0 +1,127 @@
+"""Shapes of catalog objects in the API (camelCase)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from registry.models import DeploymentEvent, PluginDeployment, PluginPackage, PluginVersion
+
+
+class PublisherSummarySerializer(serializers.Serializer):
+    name = serializers.CharField()
+    displayName = serializers.CharField(source="display_name")
+    verified = serializers.BooleanField()
+
+
+class VersionSerializer(serializers.ModelSerializer):
+    isPrerelease = serializers.BooleanField(source="is_prerelease", read_only=True)
+    bundleUrl = serializers.CharField(source="bundle_url")
+    bundleHash = serializers.CharField(source="bundle_hash", read_only=True)
+    bundleSize = serializers.IntegerField(source="bundle_size", allow_null=True)
+    bundleIntegrity = serializers.CharField(source="bundle_integrity")
+    stylesUrl = serializers.CharField(source="styles_url")
+    stylesSize = serializers.IntegerField(source="styles_size", allow_null=True)
+    stylesIntegrity = serializers.CharField(source="styles_integrity")
+    sourcemapUrl = serializers.CharField(source="sourcemap_url")
+    releaseNotes = serializers.CharField(source="release_notes")
+    deprecationMessage = serializers.CharField(source="deprecation_message")
+    yankReason = serializers.CharField(source="yank_reason")
+    rejectionReason = serializers.CharField(source="rejection_reason")
+    findings = serializers.ListField(child=serializers.DictField())
+    publishedAt = serializers.DateTimeField(source="published_at", allow_null=True)
+    createdAt = serializers.DateTimeField(source="created_at")
+
+    class Meta:
+        model = PluginVersion
+        fields = [
+            "version",
+            "status",
+            "isPrerelease",
+            "deprecated",
+            "deprecationMessage",
+            "yankReason",
+            "rejectionReason",
+            "bundleUrl",
+            "bundleHash",
+            "bundleSize",
+            "bundleIntegrity",
+            "stylesUrl",
+            "stylesSize",
+            "stylesIntegrity",
+            "sourcemapUrl",
+            "releaseNotes",
+            "findings",
+            "downloads",
+            "publishedAt",
+            "createdAt",
+        ]
+
+
+class PackageSerializer(serializers.ModelSerializer):
+    displayName = serializers.CharField(source="display_name")
+    publisher = PublisherSummarySerializer()
+    deprecationMessage = serializers.CharField(source="deprecation_message")
+    isCore = serializers.BooleanField(source="is_core")
+    installCount = serializers.IntegerField(source="install_count")
+    globalName = serializers.CharField(source="global_name", read_only=True)
+    createdAt = serializers.DateTimeField(source="created_at")
+    updatedAt = serializers.DateTimeField(source="updated_at")
+
+    class Meta:
+        model = PluginPackage
+        fields = [
+            "name",
+            "displayName",
+            "description",
+            "category",
+            "keywords",
+            "icon",
+            "repository",
+            "license",
+            "author",
+            "publisher",
+            "status",
+            "deprecated",
+            "deprecationMessage",
+            "isCore",
+            "featured",
+            "downloads",
+            "installCount",
+            "globalName",
+            "createdAt",
+            "updatedAt",
+        ]
+
+
+class DeploymentEventSerializer(serializers.ModelSerializer):
+    fromVersion = serializers.CharField(source="from_version.version", default=None)
+    toVersion = serializers.CharField(source="to_version.version", default=None)
+    actor = serializers.CharField(source="actor.username", default=None)
+    createdAt = serializers.DateTimeField(source="created_at")
+
+    class Meta:
+        model = DeploymentEvent
+        fields = ["kind", "fromVersion", "toVersion", "actor", "reason", "createdAt"]
+
+
+class DeploymentSerializer(serializers.ModelSerializer):
+    package = serializers.CharField(source="package.name")
+    version = serializers.CharField(source="version.version", default=None)
+    canaryVersion = serializers.CharField(source="canary_version.version", default=None)
+    canaryPercent = serializers.IntegerField(source="canary_percent")
+    deployedAt = serializers.DateTimeField(source="deployed_at", allow_null=True)
+    healthStatus = serializers.CharField(source="health_status")
+    activeInstalls = serializers.IntegerField(source="active_installs")
+
+    class Meta:
+        model = PluginDeployment
+        fields = [
+            "package",
+            "version",
+            "status",
+            "deployedAt",
+            "healthStatus",
+            "activeInstalls",
+            "canaryVersion",
+            "canaryPercent",
+        ]

@@ -1,0 +1,139 @@
+"""Read queries of the catalog and the documents built from them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from naap.errors import NotFound
+from registry.models import (
+    DeploymentEvent,
+    PluginDeployment,
+    PluginPackage,
+    PluginVersion,
+)
+
+
+def iso(moment) -> str | None:
+    """An ISO 8601 UTC timestamp ending in Z, or None."""
+    if moment is None:
+        return None
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def production_manifest(version: PluginVersion) -> dict[str, Any]:
+    """The document the shell loads (SPEC §4), from a version row and its package."""
+    package = version.package
+    source = version.manifest or {}
+    frontend = source.get("frontend") or {}
+    document: dict[str, Any] = {
+        "name": package.name,
+        "displayName": source.get("displayName") or package.display_name,
+        "version": version.version,
+        "globalName": package.global_name,
+        "bundleUrl": version.bundle_url,
+        "stylesUrl": version.styles_url or None,
+        "bundleHash": version.bundle_hash,
+        "bundleSize": version.bundle_size,
+        "stylesSize": version.styles_size,
+        "integrity": {
+            "bundle": version.bundle_integrity,
+            "styles": version.styles_integrity or None,
+        },
+        "routes": frontend.get("routes") or [],
+        "navigation": frontend.get("navigation") or None,
+        "permissions": source.get("permissions") or {},
+        "category": package.category,
+        "description": source.get("description") or "",
+        "icon": source.get("icon") or package.icon or None,
+        "shell": source.get("shell") or {},
+        "config": source.get("config") or None,
+        "deprecated": version.deprecated or package.deprecated,
+        "publishedAt": iso(version.published_at),
+    }
+    if version.deprecated or package.deprecated:
+        document["deprecationMessage"] = version.deprecation_message or package.deprecation_message
+    if version.sourcemap_url:
+        document["sourcemapUrl"] = version.sourcemap_url
+    if version.status == PluginVersion.Status.YANKED:
+        document["yanked"] = True
+        document["yankReason"] = version.yank_reason
+    return document
+
+
+def visible_package(*, name: str, user=None) -> PluginPackage:
+    """A package people may see: published, unlisted or deprecated; others only to members."""
+    package = (
+        PluginPackage.objects.select_related("publisher", "deployment__version")
+        .filter(name=name)
+        .first()
+    )
+    if package is None:
+        raise NotFound(f"No plugin named '{name}'.")
+    if package.status in {PluginPackage.Status.PUBLISHED, PluginPackage.Status.UNLISTED}:
+        return package
+    if getattr(user, "is_authenticated", False) and (
+        user.is_staff or package.publisher.memberships.filter(user=user).exists()
+    ):
+        return package
+    raise NotFound(f"No plugin named '{name}'.")
+
+
+def versions_newest_first(package: PluginPackage, *, include_unpublished: bool) -> QuerySet:
+    """A package's versions in SemVer order, newest first."""
+    versions = package.versions.select_related("package").order_by("-sort_key")
+    if not include_unpublished:
+        versions = versions.filter(
+            status__in=[PluginVersion.Status.PUBLISHED, PluginVersion.Status.YANKED]
+        )
+    return versions
+
+
+def resolve_version(*, name: str, version: str) -> PluginVersion:
+    """The version a manifest request names: `latest` is the deployed version, never yanked."""
+    if version == "latest":
+        deployment = (
+            PluginDeployment.objects.select_related("version__package", "package")
+            .filter(package__name=name)
+            .first()
+        )
+        found = deployment.version if deployment else None
+        if found is None or found.status != PluginVersion.Status.PUBLISHED:
+            raise NotFound(f"Plugin '{name}' has no deployed version.")
+        if found.package.status not in {
+            PluginPackage.Status.PUBLISHED,
+            PluginPackage.Status.UNLISTED,
+        }:
+            raise NotFound(f"No plugin named '{name}'.")
+        return found
+    found = (
+        PluginVersion.objects.select_related("package")
+        .filter(
+            package__name=name,
+            version=version,
+            status__in=[PluginVersion.Status.PUBLISHED, PluginVersion.Status.YANKED],
+            package__status__in=[PluginPackage.Status.PUBLISHED, PluginPackage.Status.UNLISTED],
+        )
+        .first()
+    )
+    if found is None:
+        raise NotFound(f"No published version {version} of plugin '{name}'.")
+    return found
+
+
+def deployment_with_events(*, name: str, limit: int = 20) -> tuple[PluginDeployment, list]:
+    """A package's deployment and its most recent events."""
+    deployment = (
+        PluginDeployment.objects.select_related("package", "version", "canary_version")
+        .filter(package__name=name)
+        .first()
+    )
+    if deployment is None:
+        raise NotFound(f"Plugin '{name}' has no deployment.")
+    events = list(
+        DeploymentEvent.objects.filter(deployment=deployment)
+        .select_related("from_version", "to_version", "actor")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    return deployment, events
