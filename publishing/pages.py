@@ -1,0 +1,98 @@
+"""Pages for publishers: create a publisher, manage API tokens."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from naap.errors import NaapError
+from publishing import services, tokens
+from publishing.forms import PublisherForm, TokenForm
+from publishing.models import ApiToken
+from registry.models import Publisher
+
+FORM_FIELD_NAMES = {"displayName": "display_name", "expiresAt": "expires_at"}
+
+
+def _attach_errors(form, error: NaapError) -> None:
+    """Show a service's refusal next to the field it names."""
+    fields = error.details.get("fields") or {}
+    if not fields:
+        form.add_error(None, error.message)
+    for field, message in fields.items():
+        name = FORM_FIELD_NAMES.get(field, field)
+        form.add_error(name if name in form.fields else None, message)
+
+
+@login_required
+def publisher_new(request):
+    form = PublisherForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            publisher = services.create_publisher(
+                actor=request.user,
+                name=form.cleaned_data["name"],
+                display_name=form.cleaned_data["display_name"],
+                email=form.cleaned_data["email"],
+                website=form.cleaned_data["website"],
+                ip=request.META.get("REMOTE_ADDR"),
+            )
+        except NaapError as error:
+            _attach_errors(form, error)
+        else:
+            messages.success(request, f"Publisher {publisher.name} created; staff will verify it.")
+            return redirect("token-page")
+    return render(request, "publishing/publisher_new.html", {"form": form})
+
+
+@login_required
+def token_page(request):
+    publishers = list(Publisher.objects.filter(memberships__user=request.user).order_by("name"))
+    form = TokenForm(request.POST or None, publishers=publishers)
+    secret = None
+    if request.method == "POST" and form.is_valid():
+        publisher = next(p for p in publishers if p.name == form.cleaned_data["publisher"])
+        try:
+            _, secret = tokens.create_api_token(
+                actor=request.user,
+                publisher=publisher,
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
+                package_names=form.package_names(),
+                expires_at=form.cleaned_data["expires_at"],
+                ip=request.META.get("REMOTE_ADDR"),
+            )
+        except NaapError as error:
+            _attach_errors(form, error)
+        else:
+            form = TokenForm(publishers=publishers)
+    rows = (
+        ApiToken.objects.filter(publisher__in=publishers)
+        .select_related("publisher")
+        .prefetch_related("packages")
+        .order_by("-created_at")
+    )
+    response = render(
+        request,
+        "publishing/tokens.html",
+        {"form": form, "tokens": rows, "publishers": publishers, "secret": secret},
+    )
+    # The page may hold a secret: keep it out of every cache.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def token_revoke(request, token_id: int):
+    try:
+        token = tokens.revoke_api_token(
+            actor=request.user, token_id=token_id, ip=request.META.get("REMOTE_ADDR")
+        )
+    except NaapError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Token {token.prefix}… revoked.")
+    return redirect("token-page")
