@@ -247,6 +247,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "EXCEPTION_HANDLER": "naap.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "naap.throttles.AnonReadThrottle",
+        "naap.throttles.UserWriteThrottle",
+    ],
     "DEFAULT_THROTTLE_RATES": {
         "anon_read": env_str("NAAP_THROTTLE_ANON_READ", "600/min"),
         "user_write": env_str("NAAP_THROTTLE_USER_WRITE", "120/min"),

@@ -19,6 +19,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    path("cdn/", include("publishing.urls_cdn")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("publishing.urls")),
 ]

@@ -42,7 +42,11 @@ from registry.models import (
     PublisherMembership,
 )
 from registry.names import package_name_problem
-from registry.services import record_audit_event, refresh_search_data
+from registry.services import (
+    invalidate_manifests_on_commit,
+    record_audit_event,
+    refresh_search_data,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -365,7 +369,10 @@ def _write_rows(
         package.status = PluginPackage.Status.PENDING_REVIEW
     package.save()
     deployment, _ = PluginDeployment.objects.get_or_create(package=package)
-    if verified and deploy and not version.is_prerelease:
+    current = deployment.version
+    # Like approval: a backport (older than what runs) never moves the deployment back.
+    newer = current is None or version.parsed > current.parsed
+    if verified and deploy and not version.is_prerelease and newer:
         deployment = _deploy(
             deployment=deployment, version=version, actor=actor, kind="deploy", reason="publish"
         )
@@ -380,7 +387,8 @@ def _write_rows(
             "newPackage": package_created,
         },
     )
-    transaction.on_commit(lambda: refresh_search_data(package_ids=[package.pk]))
+    refresh_search_data(package_ids=[package.pk])
+    invalidate_manifests_on_commit(package.name)
     return PublishResult(package, version, deployment, True)
 
 
@@ -396,6 +404,10 @@ def _copy_manifest_metadata(package: PluginPackage, data: dict) -> None:
     package.license = data.get("license") or ""
     author = data.get("author") or {}
     package.author = author if isinstance(author, dict) else {"name": str(author)}
+    shell = data.get("shell") or {}
+    minimum, maximum = shell.get("minVersion"), shell.get("maxVersion")
+    package.shell_min_key = semver.parse(minimum).sort_key() if minimum else ""
+    package.shell_max_key = semver.parse(maximum).sort_key() if maximum else ""
 
 
 def _write_version_manifest(version: PluginVersion) -> None:
@@ -445,6 +457,7 @@ def approve_version(*, actor, version: PluginVersion, ip: str | None = None) -> 
             _deploy(deployment=deployment, version=version, actor=actor, kind="deploy",
                     reason="approved")  # fmt: skip
     record_audit_event(actor=actor, action="version.approve", target=version, ip=ip)
+    invalidate_manifests_on_commit(package.name)
     return version
 
 
@@ -478,6 +491,7 @@ def reject_version(
             actor=actor, action="version.reject", target=version, ip=ip,
             details={"reason": version.rejection_reason},
         )  # fmt: skip
+        invalidate_manifests_on_commit(package.name)
     # Files go only once the rows no longer point at them.
     storage.delete_keys(keys)
     return version
@@ -522,6 +536,7 @@ def deprecate_version(
         actor=actor, action="version.deprecate", target=version, ip=ip,
         details={"message": version.deprecation_message},
     )  # fmt: skip
+    invalidate_manifests_on_commit(version.package.name)
     return version
 
 
@@ -562,6 +577,7 @@ def yank_version(
         actor=actor, action="version.yank", target=version, ip=ip,
         details={"reason": version.yank_reason},
     )  # fmt: skip
+    invalidate_manifests_on_commit(version.package.name)
     return version
 
 
@@ -584,6 +600,7 @@ def _deploy(
         actor=deployment.deployed_by,
         reason=reason,
     )
+    invalidate_manifests_on_commit(deployment.package.name)
     return deployment
 
 

@@ -93,6 +93,10 @@ class PluginPackage(TimestampedModel):
     featured = models.BooleanField(default=False)
     downloads = models.BigIntegerField(default=0)
     install_count = models.IntegerField(default=0)
+    # The newest version's `shell` range as semver sort keys ("" = unbounded), for filtering
+    # the registry by the shell version asking.
+    shell_min_key = models.CharField(max_length=255, blank=True, editable=False)
+    shell_max_key = models.CharField(max_length=255, blank=True, editable=False)
     # Full-text data: filled by registry.services on PostgreSQL, left empty on SQLite.
     search_vector = SearchVectorField(null=True, blank=True, editable=False)
 

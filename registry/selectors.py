@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.core.cache import cache
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
 
 from naap.errors import NotFound
+from registry.cache import (
+    MANIFEST_TIMEOUT,
+    RenderedManifest,
+    manifest_cache_key,
+    package_generation,
+    package_generations,
+    render_manifest,
+)
 from registry.models import (
     DeploymentEvent,
     PluginDeployment,
@@ -137,3 +146,81 @@ def deployment_with_events(*, name: str, limit: int = 20) -> tuple[PluginDeploym
         .order_by("-created_at", "-id")[:limit]
     )
     return deployment, events
+
+
+def cached_manifest(*, name: str, reference: str) -> tuple[RenderedManifest, int]:
+    """The rendered manifest for a version or `latest`, and its version id, via the cache.
+
+    The generation is read before the database, so an entry written from data that a
+    concurrent change has since replaced lands under a retired key (see registry.cache).
+    """
+    generation = package_generation(name)
+    key = manifest_cache_key(name, reference, generation)
+    cached = cache.get(key)
+    if cached is not None:
+        document, body, etag, version_id = cached
+        return RenderedManifest(document, body, etag), version_id
+    version = resolve_version(name=name, version=reference)
+    rendered = render_manifest(production_manifest(version))
+    cache.set(key, (rendered.document, rendered.body, rendered.etag, version.pk), MANIFEST_TIMEOUT)
+    return rendered, version.pk
+
+
+def manifests_for_versions(versions: list[PluginVersion]) -> dict[int, RenderedManifest]:
+    """Rendered manifests of many versions (package loaded) in two cache round trips."""
+    generations = package_generations(sorted({version.package.name for version in versions}))
+    keys = {
+        version.pk: manifest_cache_key(
+            version.package.name, version.version, generations[version.package.name]
+        )
+        for version in versions
+    }
+    found = cache.get_many(list(keys.values()))
+    rendered: dict[int, RenderedManifest] = {}
+    missing: dict[str, tuple] = {}
+    for version in versions:
+        entry = found.get(keys[version.pk])
+        if entry is not None:
+            rendered[version.pk] = RenderedManifest(entry[0], entry[1], entry[2])
+            continue
+        fresh = render_manifest(production_manifest(version))
+        rendered[version.pk] = fresh
+        missing[keys[version.pk]] = (fresh.document, fresh.body, fresh.etag, version.pk)
+    if missing:
+        cache.set_many(missing, MANIFEST_TIMEOUT)
+    return rendered
+
+
+def listed_packages() -> QuerySet:
+    """Packages the registry lists: published, not deprecated, with a published version."""
+    published = PluginVersion.objects.filter(
+        package=OuterRef("pk"), status=PluginVersion.Status.PUBLISHED
+    )
+    return (
+        PluginPackage.objects.filter(status=PluginPackage.Status.PUBLISHED, deprecated=False)
+        .filter(Exists(published))
+        .select_related("publisher", "deployment__version")
+        .annotate(
+            latest_published_at=Subquery(
+                published.order_by("-published_at").values("published_at")[:1]
+            ),
+            newest_release=Subquery(
+                published.filter(prerelease="").order_by("-sort_key").values("version")[:1]
+            ),
+        )
+    )
+
+
+def latest_version_of(package: PluginPackage) -> str | None:
+    """The version people get: the deployed one, else the newest published release."""
+    deployment = getattr(package, "deployment", None)
+    deployed = deployment.version if deployment is not None else None
+    if deployed is not None and deployed.status == PluginVersion.Status.PUBLISHED:
+        return deployed.version
+    return getattr(package, "newest_release", None)
+
+
+def category_facets(queryset: QuerySet) -> list[tuple[str, int]]:
+    """(category, count) pairs of a listing, largest first."""
+    rows = queryset.order_by().values("category").annotate(total=Count("pk"))
+    return sorted(((row["category"], row["total"]) for row in rows), key=lambda r: (-r[1], r[0]))

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector
-from django.db import connection
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
 
-from registry.models import AuditEvent, PluginPackage
+from registry.cache import download_counter_key, invalidate_package
+from registry.models import AuditEvent, DownloadStat, PluginPackage, PluginVersion
 
 
 def record_audit_event(
@@ -42,3 +48,56 @@ def refresh_search_data(*, package_ids: list[int]) -> None:
         + SearchVector("keywords", weight="B", config="simple")
         + SearchVector("description", weight="C", config=settings.SEARCH_CONFIG)
     )
+
+
+def invalidate_manifests_on_commit(package_name: str) -> None:
+    """Retire the package's cached manifests now and again once the transaction commits.
+
+    The second bump retires anything a reader cached from the pre-commit rows in between.
+    """
+    invalidate_package(package_name)
+    transaction.on_commit(lambda: invalidate_package(package_name))
+
+
+def flush_download_stats(*, days: int = 2) -> int:
+    """Move cached download counters of the last `days` days into DownloadStat and totals."""
+    today = timezone.now().date()
+    day_list = [(today - timedelta(days=offset)).isoformat() for offset in range(days)]
+    flushed = 0
+    versions = PluginVersion.objects.values_list("pk", "package_id").order_by("pk")
+    batch_size = max(1, 1000 // len(day_list))
+    batch: list[tuple[int, int]] = []
+    for row in versions.iterator(chunk_size=2000):
+        batch.append(row)
+        if len(batch) >= batch_size:
+            flushed += _flush_batch(batch, day_list)
+            batch = []
+    if batch:
+        flushed += _flush_batch(batch, day_list)
+    return flushed
+
+
+def _flush_batch(rows: list[tuple[int, int]], day_list: list[str]) -> int:
+    keys = {
+        download_counter_key(day, version_id): (day, version_id, package_id)
+        for version_id, package_id in rows
+        for day in day_list
+    }
+    counts = {key: value for key, value in cache.get_many(list(keys)).items() if value}
+    if not counts:
+        return 0
+    with transaction.atomic():
+        for key, count in counts.items():
+            day, version_id, package_id = keys[key]
+            stat, created = DownloadStat.objects.get_or_create(
+                version_id=version_id, day=day, defaults={"package_id": package_id, "count": count}
+            )
+            if not created:
+                DownloadStat.objects.filter(pk=stat.pk).update(count=F("count") + count)
+            PluginVersion.objects.filter(pk=version_id).update(downloads=F("downloads") + count)
+            PluginPackage.objects.filter(pk=package_id).update(downloads=F("downloads") + count)
+    # Subtract what was moved rather than deleting, so downloads counted meanwhile survive.
+    for key, count in counts.items():
+        with contextlib.suppress(ValueError):
+            cache.decr(key, count)
+    return sum(counts.values())

@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.throttling import ScopedRateThrottle, UserRateThrottle
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from naap.api import success
@@ -23,18 +23,13 @@ def client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR")
 
 
-class WriteThrottle(UserRateThrottle):
-    scope = "user_write"
-
-
 class WriteView(APIView):
     permission_classes = [IsAuthenticated]
-    throttle_classes = [WriteThrottle]
 
 
 class PublishView(WriteView):
     parser_classes = [MultiPartParser, FormParser]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [*APIView.throttle_classes, ScopedRateThrottle]
     throttle_scope = "publish"
 
     @extend_schema(

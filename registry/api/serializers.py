@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from registry.models import DeploymentEvent, PluginDeployment, PluginPackage, PluginVersion
+from registry.selectors import latest_version_of
 
 
 class PublisherSummarySerializer(serializers.Serializer):
@@ -125,3 +126,39 @@ class DeploymentSerializer(serializers.ModelSerializer):
             "canaryVersion",
             "canaryPercent",
         ]
+
+
+class PackageSummarySerializer(serializers.ModelSerializer):
+    displayName = serializers.CharField(source="display_name")
+    publisher = PublisherSummarySerializer()
+    latestVersion = serializers.SerializerMethodField()
+    installCount = serializers.IntegerField(source="install_count")
+    isCore = serializers.BooleanField(source="is_core")
+    updatedAt = serializers.DateTimeField(source="updated_at")
+
+    class Meta:
+        model = PluginPackage
+        fields = [
+            "name",
+            "displayName",
+            "description",
+            "category",
+            "keywords",
+            "icon",
+            "publisher",
+            "latestVersion",
+            "downloads",
+            "installCount",
+            "deprecated",
+            "featured",
+            "isCore",
+            "updatedAt",
+        ]
+
+    def get_latestVersion(self, package: PluginPackage) -> str | None:
+        return latest_version_of(package)
+
+
+class RegistryQuerySerializer(serializers.Serializer):
+    page = serializers.IntegerField(min_value=1, default=1)
+    limit = serializers.IntegerField(min_value=1, max_value=100, default=20)

@@ -5,6 +5,7 @@ from django.urls import path
 from registry.api import views
 
 urlpatterns = [
+    path("plugins/registry", views.RegistryListView.as_view(), name="registry-list"),
     path("plugins/registry/<str:name>", views.PackageDetailView.as_view(), name="package-detail"),
     path(
         "plugins/registry/<str:name>/<str:version>/manifest",

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-
-from django.utils.http import quote_etag
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework.response import Response
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers as drf_serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.views import APIView
 
 from naap.api import success
@@ -17,14 +20,63 @@ from registry.api.serializers import (
     DeploymentEventSerializer,
     DeploymentSerializer,
     PackageSerializer,
+    PackageSummarySerializer,
+    RegistryQuerySerializer,
     VersionSerializer,
 )
+from registry.cache import record_download
+from registry.filters import SORT_CHOICES, PackageFilterSet
 
 MANIFEST_MAX_AGE = 300
 
 
+class RegistryListView(APIView):
+    @extend_schema(
+        operation_id="plugins_registry_list",
+        summary="Search and browse published plugins",
+        parameters=[
+            OpenApiParameter("search", str, description="words; typos are forgiven"),
+            OpenApiParameter("category", str),
+            OpenApiParameter("sort", str, enum=[choice for choice, _ in SORT_CHOICES]),
+            OpenApiParameter("shellVersion", str, description="only plugins that admit it"),
+            OpenApiParameter("page", int),
+            OpenApiParameter("limit", int, description="1 to 100, default 20"),
+        ],
+        responses=inline_serializer(
+            "RegistryPage",
+            {
+                "plugins": PackageSummarySerializer(many=True),
+                "total": drf_serializers.IntegerField(),
+                "page": drf_serializers.IntegerField(),
+                "limit": drf_serializers.IntegerField(),
+            },
+        ),
+    )
+    def get(self, request):
+        paging = RegistryQuerySerializer(data=request.query_params)
+        filterset = PackageFilterSet(request.query_params, queryset=selectors.listed_packages())
+        errors = {} if paging.is_valid() else dict(paging.errors)
+        if not filterset.is_valid():
+            errors.update(filterset.errors)
+        if errors:
+            raise ValidationError(errors)
+        page, limit = paging.validated_data["page"], paging.validated_data["limit"]
+        queryset = filterset.qs
+        total = queryset.count()
+        rows = list(queryset[(page - 1) * limit : page * limit])
+        return success(
+            {
+                "plugins": PackageSummarySerializer(rows, many=True).data,
+                "total": total,
+                "page": page,
+                "limit": limit,
+            }
+        )
+
+
 class PackageDetailView(APIView):
     @extend_schema(
+        operation_id="plugins_registry_detail",
         summary="A plugin and its versions, newest first",
         responses=inline_serializer(
             "PackageDetail",
@@ -60,14 +112,19 @@ class ManifestView(APIView):
         responses={200: OpenApiTypes.OBJECT, 304: OpenApiResponse(description="Not modified")},
     )
     def get(self, request, name: str, version: str):
-        found = selectors.resolve_version(name=name, version=version)
-        document = selectors.production_manifest(found)
-        body = json.dumps(document, separators=(",", ":"), sort_keys=True)
-        etag = quote_etag(hashlib.sha256(body.encode()).hexdigest()[:32])
-        headers = {"Cache-Control": f"public, max-age={MANIFEST_MAX_AGE}", "ETag": etag}
-        if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
-            return Response(status=304, headers=headers)
-        return Response(document, headers=headers)
+        rendered, version_id = selectors.cached_manifest(name=name, reference=version)
+        headers = {
+            "Cache-Control": f"public, max-age={MANIFEST_MAX_AGE}",
+            "ETag": rendered.etag,
+            "Vary": "Accept-Encoding",
+        }
+        if_none_match = request.headers.get("If-None-Match", "")
+        if rendered.etag in [tag.strip() for tag in if_none_match.split(",")] or (
+            if_none_match.strip() == "*"
+        ):
+            return HttpResponse(status=304, headers=headers)
+        record_download(version_id=version_id)
+        return HttpResponse(rendered.body, content_type="application/json", headers=headers)
 
 
 class DeploymentView(APIView):

@@ -1,0 +1,185 @@
+"""`naap-plugin`: validate, build and publish NaaP plugins, and manage their versions.
+
+This package runs on publishers' laptops and in CI, so it never imports Django: only the
+standard library, requests, rich and the pure modules publishing.validation and
+registry.semver. Exit codes: 0 success, 1 refused (invalid plugin or a 4xx answer),
+2 usage, 3 unavailable (Node.js/esbuild missing, registry unreachable or failing).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import requests
+
+from publishing.cli import commands
+from publishing.cli.output import EXIT_UNAVAILABLE, CliError, Ui
+
+__all__ = ["__version__", "build_parser", "main"]
+__version__ = "0.1.0"
+
+Handler = Callable[[argparse.Namespace, Ui], int]
+
+
+def _registry_options() -> argparse.ArgumentParser:
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument(
+        "--registry",
+        metavar="URL",
+        help="the registry's base URL (default: $NAAP_REGISTRY_URL or http://127.0.0.1:8000)",
+    )
+    options.add_argument(
+        "--token",
+        metavar="TOKEN",
+        help="an API token with the publish scope (default: $NAAP_REGISTRY_TOKEN; prefer the "
+        "variable, as arguments are visible to other processes)",
+    )
+    options.add_argument(
+        "--json",
+        action="store_true",
+        help="print the registry's answer as JSON on stdout and nothing else there",
+    )
+    return options
+
+
+def _directory_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "directory",
+        nargs="?",
+        default=".",
+        metavar="DIR",
+        help="the plugin directory, holding plugin.json (default: the current directory)",
+    )
+
+
+def _build_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--out-dir",
+        type=Path,
+        metavar="PATH",
+        help="where to write the build (default: DIR/dist)",
+    )
+    parser.add_argument(
+        "--sourcemap",
+        action="store_true",
+        help="also write (and publish) an external source map of a bundled entry",
+    )
+
+
+def _add_command(
+    subparsers: argparse._SubParsersAction,
+    name: str,
+    handler: Handler,
+    summary: str,
+    parents: Sequence[argparse.ArgumentParser] = (),
+) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        name, help=summary, description=handler.__doc__, parents=list(parents)
+    )
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command."""
+    parser = argparse.ArgumentParser(
+        prog="naap-plugin",
+        description="Validate, build and publish NaaP shell plugins.",
+        epilog="Exit codes: 0 success, 1 refused, 2 usage, 3 registry or build tool unavailable.",
+    )
+    parser.add_argument("--version", action="version", version=f"naap-plugin {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    registry_options = _registry_options()
+
+    validate = _add_command(subparsers, "validate", commands.command_validate, "check plugin.json")
+    _directory_argument(validate)
+
+    build = _add_command(subparsers, "build", commands.command_build, "build DIR/dist")
+    _directory_argument(build)
+    _build_options(build)
+
+    publish = _add_command(
+        subparsers,
+        "publish",
+        commands.command_publish,
+        "build and upload a version",
+        parents=[registry_options],
+    )
+    _directory_argument(publish)
+    _build_options(publish)
+    publish.add_argument(
+        "--release-notes", metavar="TEXT", help="what changed in this version (shown to people)"
+    )
+    publish.add_argument(
+        "--no-deploy",
+        dest="deploy",
+        action="store_false",
+        help="publish without making this the version the shell loads",
+    )
+    publish.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="build and check, then show what would be uploaded without sending anything",
+    )
+
+    deprecate = _add_command(
+        subparsers,
+        "deprecate",
+        commands.command_deprecate,
+        "deprecate a version",
+        parents=[registry_options],
+    )
+    deprecate.add_argument("package_version", metavar="NAME@VERSION")
+    deprecate.add_argument("--message", "-m", required=True, help="what people should do instead")
+
+    yank = _add_command(
+        subparsers, "yank", commands.command_yank, "yank a version", parents=[registry_options]
+    )
+    yank.add_argument("package_version", metavar="NAME@VERSION")
+    yank.add_argument("--reason", "-r", required=True, help="why the version was withdrawn")
+
+    rollback = _add_command(
+        subparsers,
+        "rollback",
+        commands.command_rollback,
+        "deploy an earlier version again",
+        parents=[registry_options],
+    )
+    rollback.add_argument("name", metavar="NAME")
+    rollback.add_argument("--to", required=True, metavar="VERSION", help="the version to serve")
+    rollback.add_argument("--reason", "-r", help="why (recorded in the deployment history)")
+
+    status = _add_command(
+        subparsers,
+        "status",
+        commands.command_status,
+        "show deployment and versions",
+        parents=[registry_options],
+    )
+    status.add_argument("name", metavar="NAME")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    ui = Ui(json_mode=getattr(args, "json", False))
+    try:
+        return args.handler(args, ui)
+    except CliError as error:
+        ui.error(error.message, error.details)
+        return error.exit_code
+    except KeyboardInterrupt:
+        ui.error("interrupted")
+        return 130
+    except requests.RequestException as error:
+        ui.error(f"the request to the registry failed: {error}")
+        return EXIT_UNAVAILABLE
+    except OSError as error:
+        # A file that cannot be read or written: say which, without a traceback.
+        where = f": {error.filename}" if error.filename else ""
+        ui.error(f"{error.strerror or error}{where}")
+        return EXIT_UNAVAILABLE

@@ -1,0 +1,9 @@
+"""The embedded CDN route, mounted at /cdn/ (answers 404 unless assets are stored locally)."""
+
+from django.urls import path
+
+from publishing import views
+
+urlpatterns = [
+    path("<path:path>", views.serve_asset, name="cdn-asset"),
+]

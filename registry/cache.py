@@ -1,0 +1,83 @@
+"""Serialised production manifests in the cache, and download counters.
+
+Manifests are rendered once per version and kept in the cache (Redis in production) as
+ready-to-send JSON with their ETag, so the hot path is one cache read. Every change to a
+version or its package's deployment bumps the package's generation number, which retires all
+of its cached entries at once, across every app server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.utils import timezone
+
+MANIFEST_TIMEOUT = 24 * 60 * 60
+DOWNLOAD_KEY_PREFIX = "downloads"
+
+
+@dataclass(frozen=True)
+class RenderedManifest:
+    """A manifest as sent: the document, its compact JSON body and its strong ETag."""
+
+    document: dict
+    body: bytes
+    etag: str
+
+
+def render_manifest(document: dict) -> RenderedManifest:
+    """Serialise a manifest document once, with an ETag of its bytes."""
+    body = json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    return RenderedManifest(document, body, etag)
+
+
+def _generation_key(package_name: str) -> str:
+    return f"manifest-gen:{package_name}"
+
+
+def package_generation(package_name: str) -> int:
+    """The package's current cache generation (0 until first bumped)."""
+    return cache.get(_generation_key(package_name), 0)
+
+
+def package_generations(package_names: list[str]) -> dict[str, int]:
+    """Generations of many packages in one cache round trip."""
+    found = cache.get_many([_generation_key(name) for name in package_names])
+    return {name: found.get(_generation_key(name), 0) for name in package_names}
+
+
+def manifest_cache_key(package_name: str, reference: str, generation: int) -> str:
+    """Key of one cached manifest; reference is a version or 'latest'."""
+    return f"manifest:{package_name}:{generation}:{reference}"
+
+
+def invalidate_package(package_name: str) -> None:
+    """Retire every cached manifest of a package (publish, deprecate, yank, rollback, …)."""
+    key = _generation_key(package_name)
+    if cache.add(key, 1, timeout=None):
+        return
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, timeout=None)
+
+
+def download_counter_key(day: str, version_id: int) -> str:
+    """Cache key of one version's download counter for one day (ISO date)."""
+    return f"{DOWNLOAD_KEY_PREFIX}:{day}:{version_id}"
+
+
+def record_download(*, version_id: int) -> None:
+    """Count one download in the cache; flush_download_stats moves counts to the database."""
+    key = download_counter_key(timezone.now().date().isoformat(), version_id)
+    # The keys are derived from (day, version), so the flush finds them without an index.
+    if cache.add(key, 1, timeout=8 * 24 * 60 * 60):
+        return
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.add(key, 1, timeout=8 * 24 * 60 * 60)

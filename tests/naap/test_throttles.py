@@ -1,0 +1,66 @@
+"""Rate limits: anonymous reads, signed-in writes and publishes, each from settings."""
+
+import pytest
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
+
+from tests.factories import make_user
+from tests.publishing.helpers import bearer, publish_form, token_for
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def rates(monkeypatch):
+    """Lower the configured rates for one test (DRF reads them when a throttle is made)."""
+
+    def set_rates(**overrides):
+        monkeypatch.setattr(
+            SimpleRateThrottle,
+            "THROTTLE_RATES",
+            {**api_settings.DEFAULT_THROTTLE_RATES, **overrides},
+        )
+
+    return set_rates
+
+
+def assert_rate_limited(response):
+    assert response.status_code == 429
+    assert response.json()["error"]["code"] == "RATE_LIMITED"
+    assert int(response["Retry-After"]) >= 1
+
+
+def test_anonymous_reads_are_limited(client, rates):
+    rates(anon_read="2/min")
+    assert client.get("/api/v1/plugins/registry").status_code == 200
+    assert client.get("/api/v1/plugins/registry").status_code == 200
+    assert_rate_limited(client.get("/api/v1/plugins/registry"))
+
+
+def test_signed_in_reads_are_not_limited_by_the_anonymous_rate(client, rates):
+    rates(anon_read="1/min")
+    client.force_login(make_user())
+    for _ in range(3):
+        assert client.get("/api/v1/plugins/registry").status_code == 200
+
+
+def test_writes_are_limited_per_user(client, rates):
+    rates(user_write="1/min")
+    client.force_login(make_user())
+    payload = {"name": "acme-one", "displayName": "A"}
+    assert (
+        client.post("/api/v1/publishers", payload, content_type="application/json").status_code
+        == 201
+    )
+    payload = {"name": "acme-two", "displayName": "B"}
+    assert_rate_limited(client.post("/api/v1/publishers", payload, content_type="application/json"))
+
+
+def test_publishes_have_their_own_limit(client, rates):
+    rates(publish="1/min")
+    _, _, _, secret = token_for()
+    assert (
+        client.post("/api/v1/plugins/publish", publish_form(), **bearer(secret)).status_code == 201
+    )
+    second = client.post("/api/v1/plugins/publish", publish_form(version="1.0.1"), **bearer(secret))
+    assert_rate_limited(second)
