@@ -1,33 +1,79 @@
-"""Demo data for `make dev`: an admin, a demo user and team, and the example plugins."""
+"""Demo data for `make dev`: users, a team, and the example plugins, published for real."""
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from installs.models import Team, TeamMembership
+from naap.errors import Conflict
+from publishing import services
+from publishing.cli.build import build_project
+from publishing.cli.output import CliError, Ui
+from publishing.cli.project import load_project
+from registry.models import Publisher, PublisherMembership
+
+EXAMPLES_DIR = Path(settings.BASE_DIR) / "examples"
 
 
 class Command(BaseCommand):
-    help = "Create the demo superuser (admin/admin), a demo user (demo/demo) and a demo team."
+    help = (
+        "Create the demo superuser (admin/admin), a demo user (demo/demo) with a team, and "
+        "publish the example plugins through the real build and publish path."
+    )
 
     def handle(self, *args, **options) -> None:
-        user_model = get_user_model()
-        admin, created = user_model.objects.get_or_create(
-            username="admin", defaults={"email": "admin@example.test"}
-        )
-        if created:
-            admin.is_staff = admin.is_superuser = True
-            admin.set_password("admin")
-            admin.save()
-        demo, created = user_model.objects.get_or_create(
-            username="demo", defaults={"email": "demo@example.test", "first_name": "Demo"}
-        )
-        if created:
-            demo.set_password("demo")
-            demo.save()
+        admin = self._user("admin", password="admin", staff=True)
+        demo = self._user("demo", password="demo", first_name="Demo")
         team, _ = Team.objects.get_or_create(name="demo-team", defaults={"display_name": "Demo"})
         TeamMembership.objects.get_or_create(
             team=team, user=demo, defaults={"role": TeamMembership.Role.ADMIN}
         )
+        publisher, _ = Publisher.objects.get_or_create(
+            name="naap-examples",
+            defaults={"display_name": "NaaP Examples", "verified": True},
+        )
+        PublisherMembership.objects.get_or_create(
+            publisher=publisher, user=admin, defaults={"role": PublisherMembership.Role.OWNER}
+        )
+        for directory in sorted(path for path in EXAMPLES_DIR.iterdir() if path.is_dir()):
+            if (directory / "plugin.json").is_file():
+                self._publish_example(directory, actor=admin, publisher=publisher)
         self.stdout.write(self.style.SUCCESS("Demo users: admin/admin (staff), demo/demo"))
+
+    def _user(self, username: str, *, password: str, staff: bool = False, **fields):
+        user, created = get_user_model().objects.get_or_create(
+            username=username, defaults={"email": f"{username}@example.test", **fields}
+        )
+        if created:
+            user.is_staff = user.is_superuser = staff
+            user.set_password(password)
+            user.save()
+        return user
+
+    def _publish_example(self, directory: Path, *, actor, publisher: Publisher) -> None:
+        project = load_project(directory)
+        try:
+            with tempfile.TemporaryDirectory(prefix="naap-demo-") as out_dir:
+                built = build_project(project, Ui(), out_dir=Path(out_dir))
+        except CliError as error:
+            self.stderr.write(f"skipped {project.name}: could not build it ({error})")
+            return
+        try:
+            result = services.publish_version(
+                actor=actor,
+                publisher=publisher,
+                manifest=project.manifest_text,
+                bundle=built.bundle.data,
+                styles=built.styles.data if built.styles else None,
+                release_notes="Published by make dev.",
+            )
+        except Conflict:
+            self.stdout.write(f"{project.name}@{project.version} is already published")
+            return
+        state = "published" if result.created else "already published"
+        self.stdout.write(f"{project.name}@{project.version} {state}: {result.version.bundle_url}")
