@@ -9,11 +9,14 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 # Python 3.13 preferred, 3.12 accepted: on PATH or under pyenv.
-PYTHON ?= $(shell for candidate in python3.13 python3.12 \
-	$$(ls -d /root/.pyenv/versions/3.13*/bin/python3.13 /root/.pyenv/versions/3.12*/bin/python3.12 \
-	$$HOME/.pyenv/versions/3.13*/bin/python3.13 $$HOME/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null); do \
+ifndef PYTHON
+PYTHON := $(shell for candidate in python3.13 \
+	$$(ls -d /root/.pyenv/versions/3.13*/bin/python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.13 2>/dev/null) \
+	python3.12 \
+	$$(ls -d /root/.pyenv/versions/3.12*/bin/python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null); do \
 	if command -v $$candidate >/dev/null 2>&1 && $$candidate -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
 	echo $$candidate; break; fi; done)
+endif
 
 .PHONY: help dev test install lint format serve demo clean check-python browser
 
@@ -32,7 +35,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml | check
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -r requirements-dev.txt
-	$(PIP) install --quiet --no-deps --no-build-isolation -e . || $(PIP) install --quiet --no-deps -e .
+	$(PIP) install --quiet --no-deps -e .
 	@touch $@
 
 install: $(VENV)/.installed

@@ -1,0 +1,153 @@
+"""Wall time of `naap-plugin publish` for a 1 MiB bundle against a local gunicorn.
+
+Starts gunicorn (DEBUG off, PostgreSQL, local-disk assets) on a free 127.0.0.1 port, creates a
+verified publisher and a token through the services, publishes five versions of a plugin
+whose bundle is 1 MiB with the real CLI in a subprocess, prints each time and the median,
+then stops what it started. Usage: .venv/bin/python bench/publish_time.py [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+DATABASE = os.environ.get("BENCH_DATABASE", "naap_bench")
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def psql(command: str) -> None:
+    subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", command],
+        check=True,
+        capture_output=True,
+    )
+
+
+def make_plugin(directory: Path, version: str) -> None:
+    """A plugin whose prebuilt bundle is exactly 1 MiB of plain JavaScript."""
+    directory.mkdir(parents=True, exist_ok=True)
+    head = (
+        "var NaapPluginBenchPlugin = (() => {\n"
+        "  function mount(container) { container.textContent = 'bench'; }\n"
+        f"  var payload = '{version}';\n"
+    )
+    tail = "  return { mount: mount };\n})();\n"
+    filler_line = "  payload += 'abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz';\n"
+    size = 1024 * 1024 - len(head) - len(tail)
+    body = (filler_line * (size // len(filler_line) + 1))[:size]
+    body = body[: body.rfind("\n") + 1]
+    body += " " * (size - len(body) - 1) + "\n"
+    (directory / "index.js").write_text(head + body + tail)
+    manifest = {
+        "name": "bench-plugin",
+        "displayName": "Bench Plugin",
+        "version": version,
+        "description": "A 1 MiB bundle for timing publishes.",
+        "category": "developer-tools",
+        "frontend": {"entry": "index.js", "routes": ["/plugins/bench-plugin"]},
+    }
+    (directory / "plugin.json").write_text(json.dumps(manifest))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+
+    data_dir = Path(tempfile.mkdtemp(prefix="naap-bench-"))
+    psql(f"DROP DATABASE IF EXISTS {DATABASE}")
+    psql(f"CREATE DATABASE {DATABASE}")
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
+        "SECURE_SSL_REDIRECT": "0",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "NAAP_DATA_DIR": str(data_dir),
+        "DATABASE_URL": f"{PG}/{DATABASE}",
+        "NAAP_THROTTLE_PUBLISH": "10000/min",
+        "NAAP_THROTTLE_USER_WRITE": "10000/min",
+    }
+    subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    secret = subprocess.run(
+        [PYTHON, "manage.py", "shell", "-c", SETUP],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip().splitlines()[-1]
+
+    port = free_port()
+    server = subprocess.Popen(
+        [PYTHON, "-m", "gunicorn", "naap.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(args.workers), "--log-level", "warning"],
+        cwd=ROOT,
+        env=env,
+    )  # fmt: skip
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        times = []
+        for run in range(args.runs):
+            plugin_dir = data_dir / f"plugin-{run}"
+            make_plugin(plugin_dir, f"1.0.{run}")
+            started = time.perf_counter()
+            result = subprocess.run(
+                [PYTHON, "-m", "publishing.cli", "publish", str(plugin_dir), "--json",
+                 "--registry", f"http://127.0.0.1:{port}"],
+                cwd=ROOT,
+                env={**env, "NAAP_REGISTRY_TOKEN": secret},
+                capture_output=True,
+                text=True,
+            )  # fmt: skip
+            elapsed = time.perf_counter() - started
+            if result.returncode != 0:
+                raise SystemExit(f"publish failed: {result.stderr.strip()}")
+            times.append(elapsed)
+            print(f"run {run + 1}: {elapsed * 1000:.0f} ms")
+        print(f"median of {args.runs}: {statistics.median(times) * 1000:.0f} ms (1 MiB bundle)")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+        shutil.rmtree(data_dir, ignore_errors=True)
+        psql(f"DROP DATABASE IF EXISTS {DATABASE}")
+
+
+SETUP = """
+from django.contrib.auth import get_user_model
+from registry.models import Publisher, PublisherMembership
+from publishing.tokens import create_api_token
+user = get_user_model().objects.create_user("bench", "bench@example.test", "bench")
+publisher = Publisher.objects.create(name="bench", display_name="Bench", verified=True)
+PublisherMembership.objects.create(publisher=publisher, user=user, role="owner")
+token, secret = create_api_token(actor=user, publisher=publisher, name="bench", scopes=["publish"])
+print(secret)
+"""
+
+if __name__ == "__main__":
+    main()
