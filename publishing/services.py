@@ -293,16 +293,31 @@ def publish_version(
         )
         if winner is not None and _same_files(winner, bundle_sha=bundle_sha, styles_sha=styles_sha):
             return PublishResult(winner.package, winner, _deployment_of(winner.package), False)
-        storage.delete_keys(uploaded)
+        _delete_unreferenced(uploaded)
         if winner is not None:
             raise _conflict(winner) from None
         raise
     except BaseException:
-        storage.delete_keys(uploaded)
+        _delete_unreferenced(uploaded)
         raise
     result.warnings = list(report.warnings)
     _write_version_manifest(result.version)
     return result
+
+
+def _delete_unreferenced(keys: list[str]) -> None:
+    """Remove files this publish uploaded, unless a committed version (a concurrent identical
+    publish) now refers to them."""
+    if not keys:
+        return
+    referenced = set()
+    for field_name in ("bundle_key", "styles_key", "sourcemap_key", "manifest_key"):
+        referenced.update(
+            PluginVersion.objects.filter(**{f"{field_name}__in": keys}).values_list(
+                field_name, flat=True
+            )
+        )
+    storage.delete_keys([key for key in keys if key not in referenced])
 
 
 def _deployment_of(package: PluginPackage) -> PluginDeployment | None:

@@ -150,7 +150,7 @@ def store_asset(
 ) -> StoredAsset:
     """Write one file of a version under its final key, with its Content-Type and caching.
 
-    Objects are write-once: storing the same bytes again is a no-op (an idempotent retry);
+    Objects are write-once: the same bytes again only renew the object's date (a retry);
     different bytes under an existing key raise AssetConflict, because a published
     version's files never change. For the content-hashed kinds that can only be a hash8
     collision; for manifest.json it is another publish of the same version. overwrite=True

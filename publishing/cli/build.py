@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from publishing.cli.output import EXIT_UNAVAILABLE, CliError, Ui, format_size
-from publishing.cli.preview import preview_html
+from publishing.cli.preview import REACT_UMD_FILES, preview_html
 from publishing.cli.project import PluginProject
 from publishing.validation import (
     DEFAULT_MAX_BUNDLE_BYTES,
@@ -421,11 +421,28 @@ def _write_outputs(result: BuildResult) -> None:
         json.dumps(result.production_manifest, indent=2) + "\n", encoding="utf-8"
     )
     needs_react = result.bundled_by_esbuild and SHELL_REACT_MARKER.encode() in result.bundle.data
+    if needs_react:
+        _copy_react_for_preview(result.project.directory, out_dir, files)
     files["preview"] = out_dir / "index.html"
     files["preview"].write_text(
         preview_html(result.production_manifest, needs_react=needs_react), encoding="utf-8"
     )
     result.files = files
+
+
+def _copy_react_for_preview(project_dir: Path, out_dir: Path, files: dict[str, Path]) -> None:
+    """Copy React 18's UMD files from the nearest node_modules into dist/vendor/, if there."""
+    for directory in [project_dir.resolve(), *project_dir.resolve().parents]:
+        modules = directory / "node_modules"
+        sources = {module: modules / module for module in REACT_UMD_FILES}
+        if all(path.is_file() for path in sources.values()):
+            for module, source in sources.items():
+                target = out_dir / REACT_UMD_FILES[module]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, target)
+                files[f"vendor:{module}"] = target
+            return
+    # The bundle itself does not need them (the shell provides React); only the preview does.
 
 
 def _read_styles_file(project: PluginProject) -> bytes | None:

@@ -11,11 +11,13 @@ import html
 import json
 from typing import Any
 
-# React 18 is the last React with browser (UMD) builds, which is what the shell exposes.
-REACT_UMD_SCRIPTS = (
-    "https://unpkg.com/react@18.3.1/umd/react.production.min.js",
-    "https://unpkg.com/react-dom@18.3.1/umd/react-dom.production.min.js",
-)
+# React 18 is the last React with browser (UMD) builds, which is what the shell exposes. The
+# preview loads them from dist/vendor/, copied from the plugin's node_modules by `build`:
+# nothing is fetched from a public CDN.
+REACT_UMD_FILES = {
+    "react/umd/react.production.min.js": "vendor/react.production.min.js",
+    "react-dom/umd/react-dom.production.min.js": "vendor/react-dom.production.min.js",
+}
 
 _PAGE = """<!doctype html>
 <html lang="en">
@@ -156,9 +158,9 @@ def preview_html(manifest: dict[str, Any], *, needs_react: bool) -> str:
         stylesheet = f'<link rel="stylesheet" href="{html.escape(manifest["stylesUrl"])}">\n'
     react = ""
     if needs_react:
-        react = "<!-- The shell provides React; the preview borrows React 18 from unpkg. -->\n"
+        react = "<!-- The shell provides React; the preview loads React 18 from vendor/. -->\n"
         react += "".join(
-            f'<script crossorigin src="{source}"></script>\n' for source in REACT_UMD_SCRIPTS
+            f'<script src="{source}"></script>\n' for source in REACT_UMD_FILES.values()
         )
     replacements = {
         "__TITLE__": html.escape(title),

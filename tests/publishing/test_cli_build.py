@@ -221,7 +221,10 @@ def test_the_react_example_is_bundled_against_the_shells_react(tmp_path):
     # The CSS imported by index.jsx became the version's stylesheet.
     styles = (plugin / "dist" / manifest["stylesUrl"]).read_text()
     assert ".react-counter" in styles
-    assert "unpkg.com/react@18" in (plugin / "dist" / "index.html").read_text()
+    preview = (plugin / "dist" / "index.html").read_text()
+    # React for the preview comes from dist/vendor/, never from a public CDN.
+    assert '<script src="vendor/react.production.min.js">' in preview
+    assert "https://" not in preview and "http://" not in preview
     assert "bundled with esbuild" in result.stdout
 
 
