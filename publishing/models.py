@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 
 from naap.models import TimestampedModel
-from registry.models import PluginPackage, Publisher
+from registry.models import PluginPackage, PluginVersion, Publisher
 
 TOKEN_SCOPES = ("read", "publish", "admin")
 
@@ -45,3 +45,12 @@ class ApiToken(TimestampedModel):
     @property
     def is_active(self) -> bool:
         return not self.is_revoked and not self.is_expired
+
+
+class PendingVersion(PluginVersion):
+    """The moderation queue: versions waiting for staff review (a proxy, no table)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "version awaiting review"
+        verbose_name_plural = "moderation queue"

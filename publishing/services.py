@@ -653,3 +653,80 @@ def rollback_deployment(
                  "reason": reason.strip()},
     )  # fmt: skip
     return deployment
+
+
+# --- staff actions on packages --------------------------------------------------------------
+
+
+def _require_staff(actor, what: str) -> None:
+    if not getattr(actor, "is_staff", False):
+        raise Forbidden(f"Only staff may {what}.")
+
+
+@transaction.atomic
+def set_package_listing(
+    *, actor, package: PluginPackage, listed: bool, ip: str | None = None
+) -> PluginPackage:
+    """Staff publish (list) or unlist a package; unlisted packages install but are not shown."""
+    _require_staff(actor, "publish or unlist packages")
+    if listed and not package.versions.filter(status=PluginVersion.Status.PUBLISHED).exists():
+        raise Conflict(f"{package.name} has no published version to list.")
+    status = PluginPackage.Status.PUBLISHED if listed else PluginPackage.Status.UNLISTED
+    if package.status != status:
+        package.status = status
+        package.save(update_fields=["status", "updated_at"])
+        record_audit_event(
+            actor=actor, action="package.list" if listed else "package.unlist",
+            target=package, ip=ip,
+        )  # fmt: skip
+        invalidate_manifests_on_commit(package.name)
+    return package
+
+
+@transaction.atomic
+def deprecate_package(
+    *, actor, package: PluginPackage, message: str, token: ApiToken | None = None,
+    ip: str | None = None,
+) -> PluginPackage:  # fmt: skip
+    """Mark a whole package deprecated with a message; it leaves the listing, keeps working."""
+    authorize_package_change(actor=actor, token=token, package=package)
+    if not message or not message.strip():
+        raise ValidationFailed("Say why it is deprecated and what to use instead.", field="message")
+    package.deprecated = True
+    package.deprecation_message = message.strip()
+    package.save(update_fields=["deprecated", "deprecation_message", "updated_at"])
+    record_audit_event(
+        actor=actor, action="package.deprecate", target=package, ip=ip,
+        details={"message": package.deprecation_message},
+    )  # fmt: skip
+    invalidate_manifests_on_commit(package.name)
+    return package
+
+
+@transaction.atomic
+def set_package_flag(
+    *, actor, package: PluginPackage, flag: str, value: bool, ip: str | None = None
+) -> PluginPackage:
+    """Staff set `featured` or `is_core` (core packages may use top-level routes)."""
+    if flag not in {"featured", "is_core"}:
+        raise BadRequest(f"Unknown package flag {flag!r}.")
+    _require_staff(actor, "feature packages or mark them core")
+    if getattr(package, flag) != value:
+        setattr(package, flag, value)
+        package.save(update_fields=[flag, "updated_at"])
+        record_audit_event(
+            actor=actor, action=f"package.{flag}", target=package, ip=ip,
+            details={"value": value},
+        )  # fmt: skip
+        invalidate_manifests_on_commit(package.name)
+    return package
+
+
+def rollback_candidates(package: PluginPackage) -> list[PluginVersion]:
+    """Earlier published, non-yanked versions the deployment may roll back to, newest first."""
+    deployment = _deployment_of(package)
+    versions = package.versions.filter(status=PluginVersion.Status.PUBLISHED).order_by("-sort_key")
+    current = deployment.version if deployment else None
+    if current is None:
+        return list(versions)
+    return [version for version in versions if version.parsed < current.parsed]

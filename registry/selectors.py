@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery, Sum
+from django.utils import timezone
 
 from naap.errors import NotFound
 from registry.cache import (
@@ -16,12 +18,18 @@ from registry.cache import (
     package_generations,
     render_manifest,
 )
+from registry.charts import bar_chart_svg, daily_series
 from registry.models import (
+    AuditEvent,
     DeploymentEvent,
+    DownloadStat,
     PluginDeployment,
     PluginPackage,
     PluginVersion,
 )
+
+# Audit actions the installs app writes for new installations (counted on the staff dashboard).
+INSTALL_AUDIT_ACTIONS = ("install", "install.create", "plugin.install")
 
 
 def iso(moment) -> str | None:
@@ -224,3 +232,36 @@ def category_facets(queryset: QuerySet) -> list[tuple[str, int]]:
     """(category, count) pairs of a listing, largest first."""
     rows = queryset.order_by().values("category").annotate(total=Count("pk"))
     return sorted(((row["category"], row["total"]) for row in rows), key=lambda r: (-r[1], r[0]))
+
+
+def downloads_by_day(*, package: PluginPackage | None = None, days: int = 90) -> list[tuple]:
+    """Daily download counts of one package (or all) over the last `days` days, zeros filled."""
+    today = timezone.now().date()
+    stats = DownloadStat.objects.filter(day__gt=today - timedelta(days=days))
+    if package is not None:
+        stats = stats.filter(package=package)
+    counts = {row["day"]: row["total"] for row in stats.values("day").annotate(total=Sum("count"))}
+    return daily_series(counts, days=days, today=today)
+
+
+def staff_dashboard(*, days: int = 7) -> dict[str, Any]:
+    """Numbers for the admin index: reviews waiting, recent publishes and installs, top plugins."""
+    since = timezone.now() - timedelta(days=days)
+    return {
+        "pending_reviews": PluginVersion.objects.filter(
+            status=PluginVersion.Status.PENDING_REVIEW
+        ).count(),
+        "recent_publishes": PluginVersion.objects.filter(created_at__gte=since).count(),
+        "recent_installs": AuditEvent.objects.filter(
+            created_at__gte=since, action__in=INSTALL_AUDIT_ACTIONS
+        ).count(),
+        "top_plugins": list(
+            PluginPackage.objects.filter(downloads__gt=0)
+            .order_by("-downloads", "name")
+            .values("name", "downloads")[:5]
+        ),
+        "downloads_chart": bar_chart_svg(
+            downloads_by_day(days=30), title="Downloads per day, last 30 days", height=120
+        ),
+        "days": days,
+    }

@@ -42,12 +42,15 @@ def populated():
 @pytest.mark.parametrize(
     "model", list(admin.site._registry), ids=lambda model: model._meta.label_lower
 )
-def test_admin_changelist_and_change_page_load_for_a_superuser(client, populated, model):
-    client.force_login(make_user("root", staff=True))
+def test_admin_changelist_and_change_page_load_for_a_superuser(client, rf, populated, model):
+    root = make_user("root", staff=True)
+    client.force_login(root)
     opts = model._meta
     changelist = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
     assert changelist.status_code == 200
-    instance = model._default_manager.first()
+    request = rf.get("/admin/")
+    request.user = root
+    instance = admin.site._registry[model].get_queryset(request).first()
     if instance is not None:
         change = client.get(
             reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[instance.pk])
