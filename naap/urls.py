@@ -22,6 +22,8 @@ urlpatterns = [
     path("cdn/", include("publishing.urls_cdn")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("publishing.urls")),
+    path("", include("installs.urls")),
+    path("", include("registry.urls")),
 ]
 
 handler404 = "naap.views.not_found"

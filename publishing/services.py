@@ -372,7 +372,11 @@ def _write_rows(
         published_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     version.save()
-    newest = package.versions.order_by("-sort_key").first()
+    # The newest release describes the package; pre-releases only until a release exists.
+    newest = (
+        package.versions.filter(prerelease="").order_by("-sort_key").first()
+        or package.versions.order_by("-sort_key").first()
+    )
     if newest is not None and newest.pk == version.pk:
         _copy_manifest_metadata(package, data)
     if verified and package.status in {

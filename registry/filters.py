@@ -41,6 +41,10 @@ class PackageFilterSet(django_filters.FilterSet):
     category = django_filters.CharFilter(field_name="category")
     shellVersion = django_filters.CharFilter(method="filter_shell_version")
     sort = django_filters.ChoiceFilter(choices=SORT_CHOICES, method="order_by", empty_label=None)
+    includeDeprecated = django_filters.BooleanFilter(method="keep_deprecated")
+
+    def keep_deprecated(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        return queryset  # deprecated packages are dropped in `qs` unless this is true
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()
@@ -82,6 +86,8 @@ class PackageFilterSet(django_filters.FilterSet):
     def qs(self) -> QuerySet:
         queryset = super().qs
         data = self.form.cleaned_data if self.form.is_valid() else {}
+        if not data.get("includeDeprecated"):
+            queryset = queryset.filter(deprecated=False)
         sort = data.get("sort") or ("relevance" if data.get("search") else "downloads")
         if sort == "relevance" and not data.get("search"):
             sort = "downloads"

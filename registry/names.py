@@ -11,8 +11,9 @@ MAX_PACKAGE_NAME_LENGTH = 64
 RESERVED_PACKAGE_NAMES = frozenset(
     {
         "account", "accounts", "admin", "api", "app", "assets", "auth", "cdn", "core",
-        "dashboard", "docs", "healthz", "login", "logout", "me", "media", "naap", "notifications",
-        "null", "onboarding", "plugin", "plugins", "profile", "publishers", "readyz", "register",
+        "dashboard", "docs", "healthz", "login", "logout", "me", "media", "naap", "new",
+        "notifications", "null", "onboarding", "plugin", "plugins", "profile", "publishers",
+        "readyz", "register",
         "registry", "root", "schema", "settings", "shell", "signup", "static", "system", "test",
         "undefined", "www",
     }

@@ -200,12 +200,13 @@ def manifests_for_versions(versions: list[PluginVersion]) -> dict[int, RenderedM
 
 
 def listed_packages() -> QuerySet:
-    """Packages the registry lists: published, not deprecated, with a published version."""
+    """Packages the registry lists: published, with a published version (the FilterSet drops
+    deprecated ones unless asked)."""
     published = PluginVersion.objects.filter(
         package=OuterRef("pk"), status=PluginVersion.Status.PUBLISHED
     )
     return (
-        PluginPackage.objects.filter(status=PluginPackage.Status.PUBLISHED, deprecated=False)
+        PluginPackage.objects.filter(status=PluginPackage.Status.PUBLISHED)
         .filter(Exists(published))
         .select_related("publisher", "deployment__version")
         .annotate(

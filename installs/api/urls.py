@@ -1,3 +1,23 @@
 """API routes of the installs app (under /api/v1/)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from installs.api import views
+
+urlpatterns = [
+    path("plugins/installed", views.InstalledPluginsView.as_view(), name="plugins-installed"),
+    path("plugins/<str:name>/install", views.InstallView.as_view(), name="plugin-install"),
+    path("plugins/<str:name>/uninstall", views.UninstallView.as_view(), name="plugin-uninstall"),
+    path("plugins/<str:name>/config", views.ConfigView.as_view(), name="plugin-config"),
+    path(
+        "plugins/<str:name>/preferences",
+        views.PreferencesView.as_view(),
+        name="plugin-preferences",
+    ),
+    path("plugins/<str:name>/storage", views.StorageListView.as_view(), name="plugin-storage"),
+    path(
+        "plugins/<str:name>/storage/<str:key>",
+        views.StorageEntryView.as_view(),
+        name="plugin-storage-entry",
+    ),
+]

@@ -1,0 +1,246 @@
+"""Routes of signed-in people: install, uninstall, config, preferences, bootstrap, storage."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from django.http import HttpResponse
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.views import APIView
+
+from installs import selectors, services
+from installs.api import serializers as shapes
+from installs.storage_rules import MAX_STORAGE_KEYS, check_storage_key
+from naap.api import success
+from naap.errors import BadRequest, Forbidden
+from registry.selectors import iso
+
+TEAM_ID_QUERY = OpenApiParameter(
+    "teamId", int, description="a team you belong to (admins only for changes)"
+)
+NOT_MODIFIED = OpenApiResponse(description="Not modified (If-None-Match matched the ETag)")
+
+
+def client_ip(request) -> str | None:
+    """The caller's address as the app server sees it (behind a proxy, the proxy's)."""
+    return request.META.get("REMOTE_ADDR")
+
+
+def parse(serializer_class, data) -> dict:
+    """Validated data of a request shape (a 400 naming each bad field otherwise)."""
+    form = serializer_class(data=data)
+    form.is_valid(raise_exception=True)
+    return form.validated_data
+
+
+class PersonView(APIView):
+    """Installs, preferences and storage belong to a signed-in person, not to API tokens."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # Session authentication leaves request.auth empty; a bearer token fills it.
+        if request.auth is not None:
+            raise Forbidden(
+                "Sign in to manage installs, preferences and plugin storage; API tokens are "
+                "for publishing."
+            )
+
+
+class InstallView(PersonView):
+    @extend_schema(
+        summary="Install a plugin for yourself or, as its admin, for a team",
+        request=shapes.InstallRequestSerializer,
+        responses={201: shapes.InstallResultSerializer, 200: shapes.InstallResultSerializer},
+    )
+    def post(self, request, name: str):
+        data = parse(shapes.InstallRequestSerializer, request.data)
+        result = services.install_plugin(
+            actor=request.user,
+            name=name,
+            team_id=data.get("teamId"),
+            config=data.get("config"),
+            ip=client_ip(request),
+        )
+        body = {"installation": result.installation, "created": result.created}
+        if not result.created:
+            body["message"] = (
+                f"'{name}' was already installed; nothing changed. Change its config with "
+                f"PUT /api/v1/plugins/{name}/config."
+            )
+        return success(
+            shapes.InstallResultSerializer(body).data,
+            status_code=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        )
+
+
+class UninstallView(PersonView):
+    @extend_schema(
+        summary="Uninstall a plugin (preferences and stored values are kept)",
+        parameters=[TEAM_ID_QUERY],
+        request=shapes.UninstallRequestSerializer,
+        responses=shapes.UninstallResultSerializer,
+    )
+    def delete(self, request, name: str):
+        body = parse(shapes.UninstallRequestSerializer, request.data)
+        query = parse(shapes.TeamQuerySerializer, request.query_params)
+        team_id = body.get("teamId")
+        if team_id is not None and "teamId" in query and query["teamId"] != team_id:
+            raise BadRequest("teamId differs between the body and the query.", field="teamId")
+        if team_id is None:
+            team_id = query.get("teamId")
+        install = services.uninstall_plugin(
+            actor=request.user, name=name, team_id=team_id, ip=client_ip(request)
+        )
+        return success(
+            shapes.UninstallResultSerializer(
+                {
+                    "uninstalled": True,
+                    "plugin": name,
+                    "source": "team" if install.team_id else "user",
+                    "teamId": install.team_id,
+                    "preferencesKept": True,
+                    "storageKept": True,
+                }
+            ).data
+        )
+
+
+class ConfigView(PersonView):
+    @extend_schema(
+        summary="Replace an installation's config (validated against the plugin's schema)",
+        request=shapes.ConfigRequestSerializer,
+        responses=shapes.InstallationSerializer,
+    )
+    def put(self, request, name: str):
+        data = parse(shapes.ConfigRequestSerializer, request.data)
+        install = services.configure_plugin(
+            actor=request.user,
+            name=name,
+            team_id=data.get("teamId"),
+            config=data["config"],
+            ip=client_ip(request),
+        )
+        return success(shapes.InstallationSerializer(install).data)
+
+
+class PreferencesView(PersonView):
+    @extend_schema(
+        summary="Set your preferences for an installed plugin",
+        request=shapes.PreferenceRequestSerializer,
+        responses=shapes.PreferenceSerializer,
+    )
+    def put(self, request, name: str):
+        data = parse(shapes.PreferenceRequestSerializer, request.data)
+        preference = services.set_plugin_preferences(
+            actor=request.user,
+            name=name,
+            enabled=data.get("enabled"),
+            order=data.get("order"),
+            pinned=data.get("pinned"),
+            ip=client_ip(request),
+        )
+        return success(shapes.PreferenceSerializer(preference).data)
+
+
+def bootstrap_etag(data: dict) -> str:
+    """A strong ETag over the bootstrap data (generatedAt is added after hashing)."""
+    body = json.dumps(data, separators=(",", ":"), sort_keys=True, default=str).encode()
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def etag_matches(request, etag: str) -> bool:
+    """Whether If-None-Match names this ETag (or is *)."""
+    header = request.headers.get("If-None-Match", "")
+    tags = [tag.strip() for tag in header.split(",")]
+    return etag in tags or header.strip() == "*"
+
+
+class InstalledPluginsView(PersonView):
+    @extend_schema(
+        summary="The shell bootstrap: your effective plugins with their manifests",
+        parameters=[
+            TEAM_ID_QUERY,
+            OpenApiParameter("shellVersion", str, description="leave out plugins it cannot run"),
+        ],
+        responses={200: shapes.BootstrapSerializer, 304: NOT_MODIFIED},
+    )
+    def get(self, request):
+        query = parse(shapes.BootstrapQuerySerializer, request.query_params)
+        bootstrap = selectors.effective_plugins(
+            user=request.user,
+            team_id=query.get("teamId"),
+            shell_version=query.get("shellVersion", ""),
+        )
+        data: dict = {
+            "plugins": shapes.InstalledPluginSerializer(bootstrap.plugins, many=True).data
+        }
+        if query.get("shellVersion"):
+            data["shellVersion"] = query["shellVersion"]
+            data["incompatible"] = bootstrap.incompatible
+        etag = bootstrap_etag(data)
+        headers = {
+            "ETag": etag,
+            "Cache-Control": "private, no-cache",
+            "Vary": "Cookie, Authorization",
+        }
+        if etag_matches(request, etag):
+            return HttpResponse(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+        data["generatedAt"] = iso(timezone.now())
+        return success(data, headers=headers)
+
+
+class StorageListView(PersonView):
+    @extend_schema(
+        operation_id="plugins_storage_list",
+        summary="The keys a plugin stores for you",
+        responses=shapes.StorageListSerializer,
+    )
+    def get(self, request, name: str):
+        package = selectors.installed_package_for(user=request.user, name=name)
+        entries = selectors.storage_keys(package=package, user=request.user)
+        return success(
+            shapes.StorageListSerializer(
+                {"keys": entries, "total": len(entries), "limit": MAX_STORAGE_KEYS}
+            ).data
+        )
+
+
+class StorageEntryView(PersonView):
+    def _package(self, request, name: str, key: str):
+        package = selectors.installed_package_for(user=request.user, name=name)
+        check_storage_key(key)
+        return package
+
+    @extend_schema(summary="Read one stored value", responses=shapes.StorageEntrySerializer)
+    def get(self, request, name: str, key: str):
+        package = self._package(request, name, key)
+        entry = selectors.storage_entry(package=package, user=request.user, key=key)
+        return success(shapes.StorageEntrySerializer(entry).data)
+
+    @extend_schema(
+        summary="Store a JSON value under a key (at most 64 KB, 1,000 keys per plugin)",
+        request=shapes.StorageValueRequestSerializer,
+        responses={200: shapes.StorageEntrySerializer, 201: shapes.StorageEntrySerializer},
+    )
+    def put(self, request, name: str, key: str):
+        data = parse(shapes.StorageValueRequestSerializer, request.data)
+        written = services.set_storage_value(
+            actor=request.user, name=name, key=key, value=data["value"], ip=client_ip(request)
+        )
+        return success(
+            shapes.StorageEntrySerializer(written.entry).data,
+            status_code=status.HTTP_201_CREATED if written.created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(summary="Delete one stored value", responses=shapes.StorageDeletedSerializer)
+    def delete(self, request, name: str, key: str):
+        services.delete_storage_value(actor=request.user, name=name, key=key, ip=client_ip(request))
+        return success(shapes.StorageDeletedSerializer({"key": key, "deleted": True}).data)

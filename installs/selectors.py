@@ -1,0 +1,246 @@
+"""Read queries of tenants: teams, installations, the shell bootstrap and plugin storage."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q
+
+from installs.config_schema import config_schema_of, schema_defaults
+from installs.models import (
+    PluginStorageEntry,
+    Team,
+    TeamMembership,
+    TenantPluginInstall,
+    UserPluginPreference,
+)
+from naap.errors import NotFound
+from registry import semver
+from registry.models import PluginPackage, PluginVersion
+from registry.selectors import manifests_for_versions
+
+# Packages people may install and keep using; drafts, reviews and rejections are not.
+AVAILABLE_PACKAGE_STATUSES = (PluginPackage.Status.PUBLISHED, PluginPackage.Status.UNLISTED)
+# A pinned version keeps resolving after it is yanked: a team pinned it on purpose.
+PINNABLE_VERSION_STATUSES = (PluginVersion.Status.PUBLISHED, PluginVersion.Status.YANKED)
+
+
+@dataclass(frozen=True)
+class EffectivePlugin:
+    """One plugin as the shell sees it for one user: which install, which version, settings."""
+
+    package: PluginPackage
+    install: TenantPluginInstall
+    version: PluginVersion
+    manifest: dict[str, Any]
+    config: dict[str, Any]
+    enabled: bool
+    pinned: bool
+    order: int
+
+    @property
+    def name(self) -> str:
+        return self.package.name
+
+    @property
+    def display_name(self) -> str:
+        return self.manifest.get("displayName") or self.package.display_name
+
+    @property
+    def source(self) -> str:
+        return "team" if self.install.team_id else "user"
+
+    @property
+    def team_id(self) -> int | None:
+        return self.install.team_id
+
+
+@dataclass(frozen=True)
+class Bootstrap:
+    """The shell bootstrap: effective plugins and those left out for the shell's version."""
+
+    plugins: list[EffectivePlugin]
+    incompatible: list[str]
+
+
+def membership_for(*, user, team_id: int) -> TeamMembership:
+    """The user's membership of a team; NotFound when the team is unknown or not theirs."""
+    membership = (
+        TeamMembership.objects.select_related("team").filter(team_id=team_id, user=user).first()
+    )
+    if membership is None:
+        # Unknown teams and other people's teams look the same, so team ids do not leak.
+        raise NotFound(f"You are not a member of a team with id {team_id}.", field="teamId")
+    return membership
+
+
+def available_package(*, name: str) -> PluginPackage:
+    """A published or unlisted package with its deployment loaded; NotFound otherwise."""
+    package = (
+        PluginPackage.objects.select_related("deployment__version", "deployment__canary_version")
+        .filter(name=name, status__in=AVAILABLE_PACKAGE_STATUSES)
+        .first()
+    )
+    if package is None:
+        raise NotFound(f"No plugin named '{name}'.")
+    return package
+
+
+def tenant_install(*, package: PluginPackage, user=None, team: Team | None = None):
+    """The installation of a package for exactly one tenant (a user or a team), or None."""
+    installs = TenantPluginInstall.objects.select_related("package", "pinned_version")
+    if team is not None:
+        return installs.filter(package=package, team=team).first()
+    return installs.filter(package=package, user=user).first()
+
+
+def _installs_reaching(user) -> Q:
+    """Installs that apply to a user: their own and those of every team they belong to."""
+    return Q(user=user) | Q(team__in=TeamMembership.objects.filter(user=user).values("team_id"))
+
+
+def installed_package_for(*, user, name: str) -> PluginPackage:
+    """An available package the user has installed, personally or through a team."""
+    install = (
+        TenantPluginInstall.objects.select_related("package")
+        .filter(_installs_reaching(user))
+        .filter(package__name=name, package__status__in=AVAILABLE_PACKAGE_STATUSES)
+        .first()
+    )
+    if install is None:
+        raise NotFound(f"Plugin '{name}' is not installed for you or any of your teams.")
+    return install.package
+
+
+def canary_bucket(*, user_id: int, name: str) -> int:
+    """The user's stable bucket (0-99) for a package's canary rollout."""
+    digest = hashlib.sha256(f"{user_id}:{name}".encode()).hexdigest()
+    return int(digest[:8], 16) % 100
+
+
+def version_for_user(install: TenantPluginInstall, *, user_id: int) -> PluginVersion | None:
+    """The version an installation resolves to for a user: pinned, else canary, else deployed."""
+    pinned = install.pinned_version
+    if (
+        pinned is not None
+        and pinned.package_id == install.package_id
+        and pinned.status in PINNABLE_VERSION_STATUSES
+    ):
+        return pinned
+    deployment = getattr(install.package, "deployment", None)
+    if deployment is None:
+        return None
+    canary = deployment.canary_version
+    if (
+        canary is not None
+        and canary.status == PluginVersion.Status.PUBLISHED
+        and deployment.canary_percent > 0
+        and canary_bucket(user_id=user_id, name=install.package.name) < deployment.canary_percent
+    ):
+        return canary
+    deployed = deployment.version
+    if deployed is not None and deployed.status == PluginVersion.Status.PUBLISHED:
+        return deployed
+    return None
+
+
+def _winning_installs(installs: list[TenantPluginInstall]) -> list[TenantPluginInstall]:
+    """One install per package: the user's own, else the team whose name sorts first."""
+    winners: dict[int, TenantPluginInstall] = {}
+    # Own installs rank as "", before every team name; sorted() keeps that order stable.
+    for install in sorted(installs, key=lambda row: row.team.name if row.team else ""):
+        winners.setdefault(install.package_id, install)
+    return list(winners.values())
+
+
+def _shell_admits(manifest: dict[str, Any], shell_version: str) -> bool:
+    shell = manifest.get("shell") or {}
+    try:
+        return semver.satisfies_range(
+            shell_version, minimum=shell.get("minVersion"), maximum=shell.get("maxVersion")
+        )
+    except semver.InvalidVersion:
+        # Publishing validates the range; a row that slipped through should not hide a plugin.
+        return True
+
+
+def effective_plugins(*, user, team_id: int | None = None, shell_version: str = "") -> Bootstrap:
+    """The shell bootstrap of a user (or of one of their teams), in a fixed number of queries.
+
+    Own installs win over team installs of the same package; between teams the team whose
+    name sorts first wins. Sorted pinned first, then by order, then by name.
+    """
+    installs = TenantPluginInstall.objects.filter(
+        package__status__in=AVAILABLE_PACKAGE_STATUSES
+    ).select_related(
+        "package",
+        "team",
+        "pinned_version",
+        "package__deployment__version",
+        "package__deployment__canary_version",
+    )
+    if team_id is None:
+        installs = installs.filter(_installs_reaching(user))
+    else:
+        membership_for(user=user, team_id=team_id)
+        installs = installs.filter(team_id=team_id)
+    chosen = _winning_installs(list(installs))
+    preferences = {}
+    if chosen:
+        preferences = {
+            preference.package_id: preference
+            for preference in UserPluginPreference.objects.filter(
+                user=user, package_id__in=[install.package_id for install in chosen]
+            )
+        }
+    resolved: list[tuple[TenantPluginInstall, PluginVersion]] = []
+    for install in chosen:
+        version = version_for_user(install, user_id=user.pk)
+        if version is None:
+            continue
+        # The version's package is the install's; sharing it saves a query per plugin.
+        version.package = install.package
+        resolved.append((install, version))
+    manifests = manifests_for_versions([version for _, version in resolved])
+    plugins: list[EffectivePlugin] = []
+    incompatible: list[str] = []
+    for install, version in resolved:
+        document = manifests[version.pk].document
+        if shell_version and not _shell_admits(document, shell_version):
+            incompatible.append(install.package.name)
+            continue
+        preference = preferences.get(install.package_id)
+        config = {**schema_defaults(config_schema_of(version.manifest)), **(install.config or {})}
+        plugins.append(
+            EffectivePlugin(
+                package=install.package,
+                install=install,
+                version=version,
+                manifest=document,
+                config=config,
+                enabled=install.enabled and (preference.enabled if preference else True),
+                pinned=preference.pinned if preference else False,
+                order=preference.order if preference else 0,
+            )
+        )
+    plugins.sort(key=lambda plugin: (not plugin.pinned, plugin.order, plugin.name))
+    return Bootstrap(plugins=plugins, incompatible=sorted(incompatible))
+
+
+def storage_entry(*, package: PluginPackage, user, key: str) -> PluginStorageEntry:
+    """One stored value of a plugin for a user; NotFound naming the key when absent."""
+    entry = PluginStorageEntry.objects.filter(package=package, user=user, key=key).first()
+    if entry is None:
+        raise NotFound(f"Plugin '{package.name}' has stored nothing under '{key}'.", field="key")
+    return entry
+
+
+def storage_keys(*, package: PluginPackage, user) -> list[PluginStorageEntry]:
+    """The keys a plugin stores for a user (values left unloaded), in key order."""
+    return list(
+        PluginStorageEntry.objects.filter(package=package, user=user)
+        .only("key", "updated_at")
+        .order_by("key")
+    )

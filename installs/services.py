@@ -1,0 +1,317 @@
+"""State changes of tenants: install, uninstall, configure, preferences and plugin storage.
+
+Every function takes keyword-only arguments, runs in one transaction, raises naap.errors,
+writes an AuditEvent for each change and never speaks HTTP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from installs import selectors
+from installs.config_schema import config_schema_of, validate_config
+from installs.models import (
+    PluginStorageEntry,
+    Team,
+    TeamMembership,
+    TenantPluginInstall,
+    UserPluginPreference,
+)
+from installs.storage_rules import (
+    MAX_STORAGE_KEYS,
+    MAX_STORAGE_VALUE_BYTES,
+    check_storage_key,
+    storage_value_size,
+)
+from naap.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, ValidationFailed
+from registry.models import PluginDeployment, PluginPackage, PluginVersion
+from registry.services import record_audit_event
+
+MIN_PREFERENCE_ORDER = -1000
+MAX_PREFERENCE_ORDER = 1000
+
+
+@dataclass(frozen=True)
+class InstallResult:
+    """An installation and whether this call created it (False: it already existed)."""
+
+    installation: TenantPluginInstall
+    created: bool
+
+
+@dataclass(frozen=True)
+class StorageWrite:
+    """A stored value and whether the key is new."""
+
+    entry: PluginStorageEntry
+    created: bool
+
+
+def _tenant(*, actor, team_id: int | None) -> tuple[Any, Team | None]:
+    """(user, None) for a personal install, (None, team) when an admin acts for a team."""
+    if team_id is None:
+        return actor, None
+    membership = selectors.membership_for(user=actor, team_id=team_id)
+    if membership.role != TeamMembership.Role.ADMIN:
+        raise Forbidden(
+            f"Only admins of team '{membership.team.name}' may change its plugins.",
+            field="teamId",
+        )
+    return None, membership.team
+
+
+def _tenant_label(team: Team | None) -> str:
+    return f"team '{team.name}'" if team is not None else "you"
+
+
+def _installable_version(package: PluginPackage) -> PluginVersion:
+    """The deployed, published version new installations get; Conflict when there is none."""
+    deployment = getattr(package, "deployment", None)
+    version = deployment.version if deployment is not None else None
+    if version is None or version.status != PluginVersion.Status.PUBLISHED:
+        raise Conflict(f"Plugin '{package.name}' has no deployed version to install yet.")
+    return version
+
+
+def _count_installs(package: PluginPackage, delta: int) -> None:
+    """Move the package's and the deployment's install counters in SQL, never below zero.
+
+    The package row is updated before the deployment row on every path, so concurrent
+    installs and uninstalls take the two row locks in one order and cannot deadlock.
+    """
+    packages = PluginPackage.objects.filter(pk=package.pk)
+    deployments = PluginDeployment.objects.filter(package_id=package.pk)
+    if delta < 0:
+        packages = packages.filter(install_count__gte=-delta)
+        deployments = deployments.filter(active_installs__gte=-delta)
+    packages.update(install_count=F("install_count") + delta)
+    deployments.update(active_installs=F("active_installs") + delta)
+
+
+def _audit_details(install: TenantPluginInstall, **extra: Any) -> dict[str, Any]:
+    details: dict[str, Any] = {"installationId": install.pk, "tenant": "user"}
+    if install.team_id:
+        details.update(tenant="team", team=install.team.name, teamId=install.team_id)
+    return {**details, **extra}
+
+
+@transaction.atomic
+def install_plugin(
+    *,
+    actor,
+    name: str,
+    team_id: int | None = None,
+    config: Any = None,
+    ip: str | None = None,
+) -> InstallResult:
+    """Install a plugin for the actor or, as its admin, for a team; idempotent per tenant.
+
+    An existing installation is returned unchanged (its config is edited by
+    configure_plugin), so retries never duplicate rows or counts.
+    """
+    user, team = _tenant(actor=actor, team_id=team_id)
+    package = selectors.available_package(name=name)
+    version = _installable_version(package)
+    clean_config = validate_config(config, config_schema_of(version.manifest))
+    existing = selectors.tenant_install(package=package, user=user, team=team)
+    if existing is not None:
+        return InstallResult(existing, created=False)
+    try:
+        # A savepoint, so that losing a race to a concurrent install leaves us usable.
+        with transaction.atomic():
+            install = TenantPluginInstall.objects.create(
+                package=package, user=user, team=team, config=clean_config, installed_by=actor
+            )
+    except IntegrityError:
+        existing = selectors.tenant_install(package=package, user=user, team=team)
+        if existing is None:
+            raise
+        return InstallResult(existing, created=False)
+    _count_installs(package, +1)
+    record_audit_event(
+        actor=actor,
+        action="plugin.install",
+        target=package,
+        ip=ip,
+        details=_audit_details(install, version=version.version),
+    )
+    return InstallResult(install, created=True)
+
+
+@transaction.atomic
+def uninstall_plugin(
+    *, actor, name: str, team_id: int | None = None, ip: str | None = None
+) -> TenantPluginInstall:
+    """Remove the actor's (or, as its admin, a team's) installation of a plugin.
+
+    Preferences and stored values are kept, so a reinstall picks up where the user left.
+    Works for packages taken down since, so nobody is stuck with an installation.
+    """
+    user, team = _tenant(actor=actor, team_id=team_id)
+    package = PluginPackage.objects.filter(name=name).first()
+    if package is None:
+        raise NotFound(f"No plugin named '{name}'.")
+    install = selectors.tenant_install(package=package, user=user, team=team)
+    not_installed = NotFound(f"Plugin '{name}' is not installed for {_tenant_label(team)}.")
+    if install is None:
+        raise not_installed
+    # Only the call whose DELETE removed the row moves the counters: a concurrent uninstall
+    # of the same installation waits for ours, then deletes nothing.
+    deleted, _ = TenantPluginInstall.objects.filter(pk=install.pk).delete()
+    if not deleted:
+        raise not_installed
+    _count_installs(package, -1)
+    record_audit_event(
+        actor=actor,
+        action="plugin.uninstall",
+        target=package,
+        ip=ip,
+        details=_audit_details(install),
+    )
+    return install
+
+
+@transaction.atomic
+def configure_plugin(
+    *,
+    actor,
+    name: str,
+    config: Any,
+    team_id: int | None = None,
+    ip: str | None = None,
+) -> TenantPluginInstall:
+    """Replace an installation's config, validated against the version it runs."""
+    user, team = _tenant(actor=actor, team_id=team_id)
+    package = selectors.available_package(name=name)
+    install = selectors.tenant_install(package=package, user=user, team=team)
+    if install is None:
+        raise NotFound(f"Plugin '{name}' is not installed for {_tenant_label(team)}.")
+    pinned = install.pinned_version
+    if pinned is not None and pinned.status in selectors.PINNABLE_VERSION_STATUSES:
+        version = pinned
+    else:
+        version = _installable_version(package)
+    clean_config = validate_config(config, config_schema_of(version.manifest))
+    if clean_config == install.config:
+        return install
+    previous_keys = sorted(install.config or {})
+    install.config = clean_config
+    install.save(update_fields=["config", "updated_at"])
+    record_audit_event(
+        actor=actor,
+        action="plugin.configure",
+        target=package,
+        ip=ip,
+        # Keys only: config values may hold things people would not want in a log.
+        details=_audit_details(install, previousKeys=previous_keys, keys=sorted(clean_config)),
+    )
+    return install
+
+
+@transaction.atomic
+def set_plugin_preferences(
+    *,
+    actor,
+    name: str,
+    enabled: bool | None = None,
+    order: int | None = None,
+    pinned: bool | None = None,
+    ip: str | None = None,
+) -> UserPluginPreference:
+    """Create or update the actor's preference (enabled, order, pinned) for an installed plugin."""
+    package = selectors.installed_package_for(user=actor, name=name)
+    if order is not None and not MIN_PREFERENCE_ORDER <= order <= MAX_PREFERENCE_ORDER:
+        raise ValidationFailed(
+            f"order must be between {MIN_PREFERENCE_ORDER} and {MAX_PREFERENCE_ORDER}.",
+            field="order",
+        )
+    preference, created = UserPluginPreference.objects.get_or_create(user=actor, package=package)
+    requested = {"enabled": enabled, "order": order, "pinned": pinned}
+    changes = {
+        field: value
+        for field, value in requested.items()
+        if value is not None and getattr(preference, field) != value
+    }
+    if changes:
+        for field, value in changes.items():
+            setattr(preference, field, value)
+        preference.save(update_fields=[*changes, "updated_at"])
+    if changes or created:
+        record_audit_event(
+            actor=actor,
+            action="plugin.preferences",
+            target=package,
+            ip=ip,
+            details={"created": created, "changes": changes},
+        )
+    return preference
+
+
+def _lock_storage_of(user) -> None:
+    # One user's writes queue on their user row, so two new keys written at once cannot both
+    # slip under the key limit (SQLite's IMMEDIATE transactions serialise writes anyway).
+    list(get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk"))
+
+
+@transaction.atomic
+def set_storage_value(
+    *, actor, name: str, key: str, value: Any, ip: str | None = None
+) -> StorageWrite:
+    """Store a JSON value under a key in a plugin's storage for the actor."""
+    package = selectors.installed_package_for(user=actor, name=name)
+    check_storage_key(key)
+    size = storage_value_size(value)
+    if size > MAX_STORAGE_VALUE_BYTES:
+        raise PayloadTooLarge(
+            f"A stored value may be at most {MAX_STORAGE_VALUE_BYTES} bytes as JSON; "
+            f"this one is {size}.",
+            field="value",
+            details={"limit": MAX_STORAGE_VALUE_BYTES, "size": size},
+        )
+    _lock_storage_of(actor)
+    entry = PluginStorageEntry.objects.filter(package=package, user=actor, key=key).first()
+    created = entry is None
+    if entry is None:
+        stored = PluginStorageEntry.objects.filter(package=package, user=actor).count()
+        if stored >= MAX_STORAGE_KEYS:
+            raise Conflict(
+                f"Plugin '{name}' already stores {stored} keys for you, the limit is "
+                f"{MAX_STORAGE_KEYS}; delete some before adding '{key}'.",
+                field="key",
+                details={"limit": MAX_STORAGE_KEYS},
+            )
+        entry = PluginStorageEntry.objects.create(package=package, user=actor, key=key, value=value)
+    else:
+        entry.value = value
+        entry.save(update_fields=["value", "updated_at"])
+    record_audit_event(
+        actor=actor,
+        action="plugin.storage.set",
+        target=package,
+        ip=ip,
+        # The value stays out of the log: it is the plugin's private data.
+        details={"key": key, "bytes": size, "created": created},
+    )
+    return StorageWrite(entry, created)
+
+
+@transaction.atomic
+def delete_storage_value(*, actor, name: str, key: str, ip: str | None = None) -> None:
+    """Remove one key from a plugin's storage for the actor; NotFound when it is absent."""
+    package = selectors.installed_package_for(user=actor, name=name)
+    check_storage_key(key)
+    deleted, _ = PluginStorageEntry.objects.filter(package=package, user=actor, key=key).delete()
+    if not deleted:
+        raise NotFound(f"Plugin '{name}' has stored nothing under '{key}'.", field="key")
+    record_audit_event(
+        actor=actor,
+        action="plugin.storage.delete",
+        target=package,
+        ip=ip,
+        details={"key": key},
+    )

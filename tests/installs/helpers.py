@@ -1,0 +1,65 @@
+"""Shared set-up of the installs tests: JSON requests, the wallet plugin and its config schema."""
+
+from __future__ import annotations
+
+from installs.models import TenantPluginInstall
+from registry.models import AuditEvent, PluginDeployment, PluginPackage
+from tests.factories import publish
+
+WALLET_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "refreshSeconds": {"type": "integer", "minimum": 5, "maximum": 3600, "default": 30},
+        "currency": {"type": "string", "enum": ["EUR", "USD"], "default": "EUR"},
+        "label": {"type": "string", "minLength": 2, "maxLength": 20},
+        "ratio": {"type": "number", "minimum": 0, "maximum": 1},
+        "compact": {"type": "boolean"},
+        "accounts": {"type": "array", "items": {"type": "string"}, "maxItems": 3},
+        "theme": {"type": "object", "properties": {"accent": {"type": "string"}}},
+    },
+}
+
+
+def publish_plugin(name: str = "my-wallet", version: str = "1.0.0", **kwargs):
+    """Publish a plugin with the wallet's config schema through the real service."""
+    kwargs.setdefault("config", {"schema": WALLET_SCHEMA})
+    return publish(name, version, **kwargs)
+
+
+def send(client, method: str, url: str, body=None, **extra):
+    """A JSON request with the test client."""
+    call = getattr(client, method)
+    if body is None:
+        return call(url, content_type="application/json", **extra)
+    return call(url, body, content_type="application/json", **extra)
+
+
+def install(client, name: str = "my-wallet", **body):
+    return send(client, "post", f"/api/v1/plugins/{name}/install", body)
+
+
+def uninstall(client, name: str = "my-wallet", **body):
+    return send(client, "delete", f"/api/v1/plugins/{name}/uninstall", body)
+
+
+def error_of(response) -> dict:
+    """The error object of a failure envelope."""
+    body = response.json()
+    assert body["success"] is False
+    return body["error"]
+
+
+def counters(name: str = "my-wallet") -> tuple[int, int]:
+    """(package install_count, deployment active_installs)."""
+    package = PluginPackage.objects.get(name=name)
+    deployment = PluginDeployment.objects.get(package=package)
+    return package.install_count, deployment.active_installs
+
+
+def nothing_installed(name: str = "my-wallet") -> bool:
+    """No installation rows, counters at zero and no install audit event."""
+    return (
+        not TenantPluginInstall.objects.filter(package__name=name).exists()
+        and counters(name) == (0, 0)
+        and not AuditEvent.objects.filter(action="plugin.install").exists()
+    )
