@@ -89,14 +89,18 @@ def main() -> None:
         "NAAP_THROTTLE_USER_WRITE": "10000/min",
     }
     subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    secret = subprocess.run(
-        [PYTHON, "manage.py", "shell", "-c", SETUP],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip().splitlines()[-1]
+    secret = (
+        subprocess.run(
+            [PYTHON, "manage.py", "shell", "-c", SETUP],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
 
     port = free_port()
     server = subprocess.Popen(

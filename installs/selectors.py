@@ -90,7 +90,7 @@ def available_package(*, name: str) -> PluginPackage:
 
 def tenant_install(*, package: PluginPackage, user=None, team: Team | None = None):
     """The installation of a package for exactly one tenant (a user or a team), or None."""
-    installs = TenantPluginInstall.objects.select_related("package", "pinned_version")
+    installs = TenantPluginInstall.objects.select_related("package", "team", "pinned_version")
     if team is not None:
         return installs.filter(package=package, team=team).first()
     return installs.filter(package=package, user=user).first()

@@ -76,9 +76,7 @@ def test_anonymous_install_is_401_and_installs_nothing(client, wallet):
 
 def test_install_with_an_api_token_is_403_because_installs_belong_to_people(client, wallet):
     secret = token_for()[3]
-    response = send(
-        client, "post", "/api/v1/plugins/my-wallet/install", {}, **bearer(secret)
-    )
+    response = send(client, "post", "/api/v1/plugins/my-wallet/install", {}, **bearer(secret))
     assert response.status_code == 403
     assert error_of(response)["code"] == "FORBIDDEN"
     assert nothing_installed()
@@ -244,7 +242,11 @@ def test_every_bad_config_field_is_named_at_once(api, wallet):
 
 
 def test_a_required_setting_without_a_default_must_be_given(api):
-    schema = {"type": "object", "properties": {"apiKey": {"type": "string"}}, "required": ["apiKey"]}
+    schema = {
+        "type": "object",
+        "properties": {"apiKey": {"type": "string"}},
+        "required": ["apiKey"],
+    }
     publish("keyed-plugin", config={"schema": schema})
     response = install(api, "keyed-plugin")
     assert response.status_code == 400
@@ -333,9 +335,7 @@ def test_another_user_cannot_uninstall_your_installation(client, api, wallet):
     assert counters() == (1, 1)
 
 
-def test_a_team_member_who_is_not_admin_cannot_uninstall_for_the_team_403(
-    client, person, wallet
-):
+def test_a_team_member_who_is_not_admin_cannot_uninstall_for_the_team_403(client, person, wallet):
     member = make_user("bob")
     team = make_team("finance", admin=person, members=[member])
     client.force_login(person)
@@ -437,3 +437,25 @@ def test_anonymous_config_put_is_401(client, wallet):
     response = config_put(client, {"config": {}})
     assert response.status_code == 401
     assert error_of(response)["code"] == "UNAUTHORIZED"
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("get", "/api/v1/plugins/installed"),
+        ("delete", "/api/v1/plugins/my-wallet/uninstall"),
+        ("put", "/api/v1/plugins/my-wallet/preferences"),
+        ("put", "/api/v1/plugins/my-wallet/config"),
+        ("get", "/api/v1/plugins/my-wallet/storage/draft"),
+    ],
+)
+def test_api_tokens_are_refused_on_every_installs_route(client, wallet, method, url):
+    secret = token_for()[3]
+    response = (
+        client.get(url, **bearer(secret))
+        if method == "get"
+        else send(client, method, url, {}, **bearer(secret))
+    )
+    assert response.status_code == 403
+    assert error_of(response)["code"] == "FORBIDDEN"
+    assert not TenantPluginInstall.objects.exists()
