@@ -186,14 +186,15 @@ def effective_plugins(*, user, team_id: int | None = None, shell_version: str = 
     else:
         membership_for(user=user, team_id=team_id)
         installs = installs.filter(team_id=team_id)
-    chosen = _winning_installs(list(installs))
+    # No ORDER BY: the Meta orderings would join tables only to sort what is sorted in Python.
+    chosen = _winning_installs(list(installs.order_by()))
     preferences = {}
     if chosen:
         preferences = {
             preference.package_id: preference
             for preference in UserPluginPreference.objects.filter(
                 user=user, package_id__in=[install.package_id for install in chosen]
-            )
+            ).order_by()
         }
     resolved: list[tuple[TenantPluginInstall, PluginVersion]] = []
     for install in chosen:
