@@ -12,9 +12,23 @@ from registry.models import (
     DownloadStat,
 )
 
+admin.site.site_header = "NaaP Plugin Marketplace"
+admin.site.site_title = "NaaP Marketplace admin"
+admin.site.index_title = "Marketplace administration"
+
+
+class RecordAdmin(admin.ModelAdmin):
+    """Rows written only by services (events, counts): staff read them, never add or edit."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
 
 @admin.register(DeploymentEvent)
-class DeploymentEventAdmin(admin.ModelAdmin):
+class DeploymentEventAdmin(RecordAdmin):
     list_display = ["created_at", "deployment", "kind", "from_version", "to_version", "actor"]
     list_filter = ["kind", "created_at"]
     search_fields = ["deployment__package__name", "reason"]
@@ -26,24 +40,18 @@ class DeploymentEventAdmin(admin.ModelAdmin):
         "actor",
     ]
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(DownloadStat)
-class DownloadStatAdmin(admin.ModelAdmin):
+class DownloadStatAdmin(RecordAdmin):
     list_display = ["day", "package", "version", "count"]
     list_filter = ["day"]
     search_fields = ["package__name"]
     list_select_related = ["package", "version__package"]
     date_hierarchy = "day"
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(RecordAdmin):
     list_display = ["created_at", "actor", "action", "target", "ip"]
     list_filter = ["action", "created_at", "actor"]
     search_fields = ["action", "target", "actor__username"]
@@ -59,12 +67,6 @@ class AuditEventAdmin(admin.ModelAdmin):
         "ip",
         "details",
     ]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
         # The audit log is append-only, even for superusers.
