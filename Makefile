@@ -18,7 +18,7 @@ PYTHON := $(shell for candidate in python3.13 \
 	echo $$candidate; break; fi; done)
 endif
 
-.PHONY: help dev test install lint format serve demo clean check-python browser
+.PHONY: help dev test install lint format serve demo clean check-python browser vendor
 
 help:
 	@echo "make dev    set up (venv, install, migrate, demo data) and serve on http://$(HOST):$(PORT)"
@@ -38,7 +38,30 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml | check
 	$(PIP) install --quiet --no-deps -e .
 	@touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed vendor browser
+
+# React 18's UMD builds, served as our static files to plugins that use the shell's React
+# (docs/shell-runtime.md); from the npm registry, never committed, never from a public CDN.
+REACT_VERSION := 18.3.1
+REACT_VENDOR := static/vendor/react
+REACT_UMD := $(REACT_VENDOR)/react.production.min.js $(REACT_VENDOR)/react-dom.production.min.js
+
+vendor: $(REACT_UMD)
+
+$(REACT_UMD) &:
+	npm install --no-save --no-audit --no-fund --silent --prefix var/npm \
+		react@$(REACT_VERSION) react-dom@$(REACT_VERSION)
+	mkdir -p $(REACT_VENDOR)
+	cp var/npm/node_modules/react/umd/react.production.min.js $(REACT_VENDOR)/
+	cp var/npm/node_modules/react-dom/umd/react-dom.production.min.js $(REACT_VENDOR)/
+
+# Debian's Chromium for the browser tests (Playwright drives it; no browser is downloaded).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+		$$sudo apt-get update && $$sudo apt-get install -y chromium; \
+	fi
 
 dev: install
 	DEBUG=1 $(PY) manage.py migrate --no-input
@@ -63,3 +86,9 @@ format: install
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
+
+# The benchmark suite (docs/PERFORMANCE.md): catalog, gunicorn + PostgreSQL + Redis, nginx and
+# Verdaccio anchors, wrk runs, worker sweep, publish timing. Not part of `make test` or CI.
+.PHONY: bench
+bench: $(VENV)/.installed vendor
+	bench/run.sh

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -74,6 +75,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "registry",
     "publishing",
     "installs",
@@ -81,6 +83,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -104,6 +107,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -231,6 +235,55 @@ X_FRAME_OPTIONS = "DENY"
 # /healthz and /readyz answer load balancers over plain http inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
+
+def origin_of(url: str) -> str:
+    """scheme://host[:port] of an absolute URL, or "" for a relative or empty one."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+# Content-Security-Policy (Django's built-in CSP): scripts and styles only from this site, the
+# plugin CDN and tags carrying the per-request nonce; no eval, no inline script without the
+# nonce, no plugins, no framing, no <base> hijacking (docs/shell-runtime.md, "CSP").
+if PLUGIN_CDN_URL:
+    PLUGIN_ASSET_ORIGINS = [origin_of(PLUGIN_CDN_URL)]
+elif AWS_STORAGE_BUCKET_NAME:
+    # Without a CDN the shell loads bundles from the bucket's own URL.
+    PLUGIN_ASSET_ORIGINS = [
+        origin_of(env_str("AWS_S3_ENDPOINT_URL"))
+        or f"https://{AWS_STORAGE_BUCKET_NAME}.s3.amazonaws.com"
+    ]
+    if env_str("AWS_S3_REGION_NAME") and not env_str("AWS_S3_ENDPOINT_URL"):
+        PLUGIN_ASSET_ORIGINS.append(
+            f"https://{AWS_STORAGE_BUCKET_NAME}.s3.{env_str('AWS_S3_REGION_NAME')}.amazonaws.com"
+        )
+else:
+    PLUGIN_ASSET_ORIGINS = []
+_ASSET_SOURCES = [CSP.SELF, *PLUGIN_ASSET_ORIGINS]
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [*_ASSET_SOURCES, CSP.NONCE],
+    "style-src": [*_ASSET_SOURCES, CSP.NONCE],
+    "img-src": [*_ASSET_SOURCES, "data:"],
+    "font-src": [*_ASSET_SOURCES, "data:"],
+    # The shell diagnoses a refused bundle by fetching it (integrity or network?).
+    "connect-src": _ASSET_SOURCES,
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
+# The API docs page (drf-spectacular's Swagger UI, its files served as our own static files by
+# drf-spectacular-sidecar: nothing from a public CDN) has an inline <style> block it gives no
+# nonce; only that view gets this policy. Its script is served as a file
+# (SpectacularSwaggerSplitView), so scripts stay without 'unsafe-inline'.
+API_DOCS_CSP = {
+    **SECURE_CSP,
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+}
+
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
@@ -260,6 +313,9 @@ REST_FRAMEWORK = {
 }
 
 SPECTACULAR_SETTINGS = {
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "TITLE": "NaaP Plugin Marketplace API",
     "DESCRIPTION": "Registry, CDN origin and marketplace for NaaP shell plugins.",
     "VERSION": "1.0.0",

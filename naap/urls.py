@@ -1,8 +1,10 @@
 """URL configuration: the API under /api/v1/, the admin, probes, assets and the pages."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.views.decorators.csp import csp_override
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from naap import health
 
@@ -11,7 +13,14 @@ api_patterns = [
     path("", include("publishing.api.urls")),
     path("", include("installs.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Swagger UI needs a looser policy than the site's (settings.API_DOCS_CSP says why).
+    path(
+        "docs/",
+        csp_override(settings.API_DOCS_CSP)(
+            SpectacularSwaggerSplitView.as_view(url_name="api-schema")
+        ),
+        name="api-docs",
+    ),
 ]
 
 urlpatterns = [
@@ -21,6 +30,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("cdn/", include("publishing.urls_cdn")),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("registry.shell_urls")),
     path("", include("publishing.urls")),
     path("", include("installs.urls")),
     path("", include("registry.urls")),

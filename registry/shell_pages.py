@@ -1,0 +1,187 @@
+"""Pages that run plugins with the shell runtime (static/naap/shell.js): the demo shell at
+/shell/, a version's preview page, and the small lookup that tells the shell which versions
+use the shell's React (docs/shell-runtime.md)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
+from django.core.cache import cache
+from django.core.files.storage import storages
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.templatetags.static import static
+from django.urls import reverse
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_safe
+
+from naap.errors import NotFound
+from registry import selectors
+from registry.models import PluginPackage, PluginVersion
+
+# React 18's UMD builds, put into static/vendor/react/ by `make vendor` (never committed).
+REACT_FILES = {
+    "react": "vendor/react/react.production.min.js",
+    "reactDom": "vendor/react/react-dom.production.min.js",
+}
+# What a bundle reads when it was built against the shell's React: the CLI's shims say
+# `window.React` / `window.ReactDOM` (publishing/cli/build.py).
+SHELL_REACT_MARKER = b"window.React"
+SHELL_REACT_GLOBALS = ["React", "ReactDOM"]
+MAX_GLOBALS_LOOKUP = 50
+_integrity_cache: dict[tuple[str, int], str] = {}
+
+
+def subresource_integrity(path: Path) -> str:
+    """The sha384 SRI value of a file, remembered while the file is unchanged."""
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns)
+    if key not in _integrity_cache:
+        digest = hashlib.sha384(path.read_bytes()).digest()
+        _integrity_cache[key] = "sha384-" + base64.b64encode(digest).decode("ascii")
+    return _integrity_cache[key]
+
+
+def react_assets() -> dict[str, dict[str, str]] | None:
+    """URLs and SRI values of our React UMD files, or None when they are not installed."""
+    assets = {}
+    for key, name in REACT_FILES.items():
+        found = finders.find(name)
+        if not found:
+            return None
+        try:
+            url = static(name)
+        except ValueError:  # a manifest storage that has not collected it
+            return None
+        assets[key] = {"url": url, "integrity": subresource_integrity(Path(found))}
+    return assets
+
+
+def shell_globals_of(version: PluginVersion) -> list[str]:
+    """The shell globals a version's bundle reads (React and ReactDOM, or none).
+
+    Read once from the stored bundle: a published bundle never changes, so the answer is
+    cached for good under its sha256.
+    """
+    if not version.bundle_key:
+        return []
+    cache_key = f"naap:shell-globals:{version.bundle_sha256 or version.bundle_key}"
+    known = cache.get(cache_key)
+    if known is not None:
+        return known
+    try:
+        with storages["plugins"].open(version.bundle_key, "rb") as bundle:
+            data = bundle.read()
+    except (FileNotFoundError, OSError):
+        return []
+    globals_used = SHELL_REACT_GLOBALS if SHELL_REACT_MARKER in data else []
+    cache.set(cache_key, globals_used, timeout=None)
+    return globals_used
+
+
+def runtime_config(request: HttpRequest) -> dict[str, Any]:
+    """What configureShell() needs on every page that runs plugins."""
+    user = request.user
+    return {
+        "user": {
+            "id": user.pk,
+            "username": user.get_username(),
+            "displayName": user.get_full_name() or user.get_username(),
+        }
+        if user.is_authenticated
+        else None,
+        "shellVersion": settings.NAAP_SHELL_VERSION,
+        "apiBase": "/api/v1",
+        "react": react_assets(),
+    }
+
+
+@login_required
+@ensure_csrf_cookie
+def shell_page(request: HttpRequest, route: str = "") -> HttpResponse:
+    """The demo shell: the signed-in user's plugins in a sidebar, the routed one beside it."""
+    config = {
+        **runtime_config(request),
+        "bootstrapUrl": reverse("plugins-installed"),
+        "globalsUrl": reverse("shell-globals"),
+        "basePath": reverse("shell").rstrip("/"),
+    }
+    return render(request, "shell/shell.html", {"shell_config": config})
+
+
+def _previewable_version(request: HttpRequest, name: str, version: str) -> PluginVersion:
+    """A version people may preview: published (or yanked) ones for everybody, versions in
+    review for the publisher's members and staff; 404 for anything else."""
+    try:
+        package = selectors.visible_package(name=name, user=request.user)
+    except NotFound as error:
+        raise Http404(error.message) from error
+    found = package.versions.select_related("package").filter(version=version).first()
+    if found is None:
+        raise Http404(f"Plugin '{name}' has no version {version}.")
+    public = found.status in {PluginVersion.Status.PUBLISHED, PluginVersion.Status.YANKED}
+    if public and package.status in {PluginPackage.Status.PUBLISHED, PluginPackage.Status.UNLISTED}:
+        return found
+    user = request.user
+    is_member = user.is_authenticated and (
+        user.is_staff or package.publisher.memberships.filter(user=user).exists()
+    )
+    if is_member and (public or found.status == PluginVersion.Status.PENDING_REVIEW):
+        return found
+    raise Http404(f"Plugin '{name}' has no version {version} you may preview.")
+
+
+@require_safe
+@ensure_csrf_cookie
+def preview_page(request: HttpRequest, name: str, version: str) -> HttpResponse:
+    """One version mounted by the shell runtime, with an in-page stand-in for its storage."""
+    found = _previewable_version(request, name, version)
+    manifest = selectors.production_manifest(found)
+    manifest["shellGlobals"] = shell_globals_of(found)
+    return render(
+        request,
+        "shell/preview.html",
+        {
+            "version": found,
+            "package": found.package,
+            "manifest": manifest,
+            "shell_config": {**runtime_config(request), "storage": "memory"},
+        },
+    )
+
+
+@require_safe
+def shell_globals(request: HttpRequest) -> JsonResponse:
+    """?plugin=name@version (repeatable): which shell globals each published version uses."""
+    wanted = request.GET.getlist("plugin")
+    if len(wanted) > MAX_GLOBALS_LOOKUP:
+        return JsonResponse(
+            {
+                "success": False,
+                "error": {
+                    "code": "BAD_REQUEST",
+                    "message": f"Ask about at most {MAX_GLOBALS_LOOKUP} versions at once.",
+                },
+            },
+            status=400,
+        )
+    answer: dict[str, list[str]] = {}
+    for reference in wanted:
+        name, _, version = reference.partition("@")
+        if not name or not version or version == "latest":
+            continue
+        try:
+            found = selectors.resolve_version(name=name, version=version)
+        except NotFound:
+            continue
+        answer[reference] = shell_globals_of(found)
+    response = JsonResponse({"success": True, "data": answer})
+    # Published files never change, so neither does the answer for a version.
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -1,0 +1,1434 @@
+/**
+ * The NaaP shell runtime: loads plugin bundles (UMD/IIFE scripts that assign a window global)
+ * from the registry's CDN, verifies them with Subresource Integrity, mounts them into host
+ * elements with a sandboxed, frozen context, and caches manifests in IndexedDB.
+ *
+ * One ES module, no build step, no globals of its own. The only window properties it touches
+ * are the plugin globals it must read (and puts back as they were) and React/ReactDOM, which
+ * it provides from this site's static files to plugins that use the shell's React.
+ * The documented API is in docs/shell-runtime.md.
+ *
+ * @module naap/shell
+ */
+
+const DEFAULT_TIMEOUT_MS = 10000;
+const DEFAULT_RETRIES = 2;
+const DEFAULT_BACKOFF_MS = 250;
+const DEFAULT_MANIFEST_MAX_AGE = 300;
+const NOTIFICATION_MS = { success: 5000, info: 5000, warning: 8000, error: 8000 };
+const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+const DIGESTS = { sha256: "SHA-256", sha384: "SHA-384", sha512: "SHA-512" };
+const REACT_GLOBALS = ["React", "ReactDOM"];
+
+const THEMES = Object.freeze({
+  light: Object.freeze({
+    background: "#ffffff", surface: "#f4f6f9", text: "#16202c", muted: "#4a5668",
+    border: "#d5dbe3", accent: "#1f5fbf", accentText: "#ffffff",
+    success: "#1b6e3a", warning: "#8a5300", danger: "#b3261e",
+  }),
+  dark: Object.freeze({
+    background: "#151a21", surface: "#1e252f", text: "#e8edf3", muted: "#a3aebd",
+    border: "#344051", accent: "#7fb0ff", accentText: "#0b1320",
+    success: "#6fcf97", warning: "#f2c94c", danger: "#ff8a80",
+  }),
+});
+
+/** Page-wide settings; configureShell() and bootShell() fill them in. */
+const runtime = {
+  shellVersion: "0.0.0",
+  user: null,
+  apiBase: "/api/v1",
+  bootstrapUrl: "/api/v1/plugins/installed",
+  globalsUrl: null,
+  basePath: "",
+  react: null,
+  csrfCookieName: "csrftoken",
+  timeoutMs: DEFAULT_TIMEOUT_MS,
+  retries: DEFAULT_RETRIES,
+  backoffMs: DEFAULT_BACKOFF_MS,
+  onNavigate: null,
+};
+
+const loadedPlugins = new Map(); // name@version -> the plugin's exports, captured once
+const pluginLoads = new Map(); // name@version -> the promise of a load under way
+const stylesheets = new Map(); // absolute URL -> {users, ready, link}
+const preloaded = new Set(); // absolute URLs with a <link rel="preload">
+const hosts = new WeakMap(); // host element -> its mount record
+const contextDisposers = new WeakMap(); // context -> functions that undo its subscriptions
+const listeners = new Map(); // event name -> Set of handlers
+const themeListeners = new Set();
+const shellGlobalsKnown = new Map(); // name@version -> ["React", "ReactDOM"] or []
+let theme = Object.freeze({ mode: "light", colors: THEMES.light });
+let reactLoad = null;
+
+/**
+ * An error of the loader or the host, with what went wrong in `kind` (network, timeout, http,
+ * integrity, blocked, evaluation, global, mount-missing, mount, manifest, react) and whether
+ * trying again could help in `retryable`.
+ */
+export class PluginLoadError extends Error {
+  /**
+   * @param {string} message what happened, naming the plugin and the file
+   * @param {{kind: string, retryable?: boolean, cause?: unknown}} details
+   */
+  constructor(message, { kind, retryable = false, cause } = {}) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = "PluginLoadError";
+    this.kind = kind;
+    this.retryable = retryable;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Configuration
+
+/**
+ * Set page-wide options. Every key is optional; unknown keys are ignored.
+ *
+ * @param {object} options
+ * @param {string} [options.shellVersion] the shell's version, given to plugins
+ * @param {{id: ?number, username: string, displayName: string}} [options.user] the signed-in
+ *   user (never a token: plugins get a frozen copy of these three fields)
+ * @param {string} [options.apiBase] the registry API root, default "/api/v1"
+ * @param {string} [options.bootstrapUrl] the installed-plugins endpoint
+ * @param {?string} [options.globalsUrl] answers which shell globals (React) a version uses
+ * @param {string} [options.basePath] the URL prefix of shell routes, e.g. "/shell"
+ * @param {?{react: {url: string, integrity: string}, reactDom: {url: string, integrity: string}}}
+ *   [options.react] this site's React 18 UMD files, loaded only for plugins that need them
+ * @param {number} [options.timeoutMs] per-file load timeout (default 10000)
+ * @param {number} [options.retries] retries after a network failure (default 2)
+ * @param {number} [options.backoffMs] first retry delay, doubled each time (default 250)
+ * @param {?function(string): void} [options.onNavigate] the shell's router
+ * @param {"light"|"dark"} [options.theme] the initial theme mode
+ */
+export function configureShell(options = {}) {
+  for (const key of Object.keys(runtime)) {
+    if (options[key] !== undefined) runtime[key] = options[key];
+  }
+  if (options.theme) setTheme(options.theme);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+function keyOf(manifest) {
+  return `${manifest.name}@${manifest.version}`;
+}
+
+function globalNameFor(name) {
+  const parts = String(name).split("-").filter(Boolean);
+  return "NaapPlugin" + parts.map((part) => part[0].toUpperCase() + part.slice(1)).join("");
+}
+
+function absoluteUrl(url) {
+  return new URL(url, document.baseURI).href;
+}
+
+function messageOf(error) {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function deepFreeze(value) {
+  if (value && (typeof value === "object" || typeof value === "function")) {
+    if (Object.isFrozen(value)) return value;
+    Object.freeze(value);
+    for (const key of Reflect.ownKeys(value)) {
+      const descriptor = Object.getOwnPropertyDescriptor(value, key);
+      if (descriptor && "value" in descriptor) deepFreeze(descriptor.value);
+    }
+  }
+  return value;
+}
+
+/** A frozen deep copy: what one plugin hands another can't be changed under it. */
+function frozenCopy(value) {
+  if (value === undefined) return undefined;
+  return deepFreeze(structuredClone(value));
+}
+
+function readCookie(name) {
+  for (const part of document.cookie.split(";")) {
+    const [key, ...rest] = part.trim().split("=");
+    if (key === name) return decodeURIComponent(rest.join("="));
+  }
+  return null;
+}
+
+function maxAgeOf(response) {
+  const match = /(?:^|,)\s*max-age=(\d+)/i.exec(response.headers.get("Cache-Control") || "");
+  return match ? Number(match[1]) : 0;
+}
+
+async function errorMessageOf(response) {
+  try {
+    const body = await response.json();
+    if (body && body.error && body.error.message) return body.error.message;
+  } catch {
+    // Not JSON: the status says enough.
+  }
+  return `HTTP ${response.status}`;
+}
+
+/** Does a path match one manifest route ("/plugins/x", "/plugins/x/*", ":param" segments)? */
+function routeMatches(route, path) {
+  const trim = (value) => value.replace(/\/+$/, "") || "/";
+  const pattern = trim(String(route));
+  const target = trim(path);
+  if (pattern.endsWith("/*")) {
+    const base = pattern.slice(0, -2);
+    return target === (base || "/") || target.startsWith(`${base}/`);
+  }
+  const wanted = pattern.split("/");
+  const given = target.split("/");
+  if (wanted.length !== given.length) return false;
+  return wanted.every(
+    (segment, index) =>
+      segment === given[index] || (segment.startsWith(":") && given[index].length > 0),
+  );
+}
+
+function routesAllow(routes, path) {
+  return routes.some((route) => routeMatches(route, path));
+}
+
+function checkManifest(manifest) {
+  if (!manifest || typeof manifest !== "object") {
+    throw new PluginLoadError("A plugin manifest (an object) is required.", { kind: "manifest" });
+  }
+  for (const field of ["name", "version", "bundleUrl"]) {
+    if (typeof manifest[field] !== "string" || !manifest[field]) {
+      throw new PluginLoadError(`The manifest has no ${field}.`, { kind: "manifest" });
+    }
+  }
+  const label = keyOf(manifest);
+  // The loader reads and then resets this window property: it must be a plugin global.
+  if (manifest.globalName !== undefined && !/^NaapPlugin[A-Za-z0-9]+$/.test(manifest.globalName)) {
+    throw new PluginLoadError(`${label}: "${manifest.globalName}" is not a plugin global.`, {
+      kind: "manifest",
+    });
+  }
+  // Bundles run with the page's privileges: the shell runs only bytes it can verify.
+  if (!manifest.integrity || !manifest.integrity.bundle) {
+    throw new PluginLoadError(
+      `${label}: the manifest has no integrity.bundle, so the bundle cannot be verified.`,
+      { kind: "manifest" },
+    );
+  }
+  if (manifest.stylesUrl && !manifest.integrity.styles) {
+    throw new PluginLoadError(
+      `${label}: the manifest has no integrity.styles for its stylesheet.`,
+      { kind: "manifest" },
+    );
+  }
+}
+
+function timing(options) {
+  return {
+    timeoutMs: options.timeoutMs ?? runtime.timeoutMs,
+    retries: options.retries ?? runtime.retries,
+    backoffMs: options.backoffMs ?? runtime.backoffMs,
+  };
+}
+
+/** Run task; on a retryable failure wait backoffMs, 2×, 4×… and try again, `retries` times. */
+async function withRetries(task, { retries, backoffMs }) {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await task(attempt);
+    } catch (error) {
+      if (!(error instanceof PluginLoadError) || !error.retryable || attempt >= retries) {
+        throw error;
+      }
+      await sleep(backoffMs * 2 ** attempt);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// <script> and <link> with integrity, timeout and diagnosis
+
+function base64(buffer) {
+  let text = "";
+  for (const byte of new Uint8Array(buffer)) text += String.fromCharCode(byte);
+  return btoa(text);
+}
+
+/**
+ * Why did the browser refuse a file? Fetch it again: unreachable (retryable), an HTTP error
+ * (5xx retryable), bytes that do not match the integrity, or something else (CSP).
+ */
+async function diagnose(url, integrity, label) {
+  let response;
+  try {
+    response = await fetch(url, { mode: "cors", credentials: "omit", cache: "no-store" });
+  } catch (error) {
+    return new PluginLoadError(`${label}: could not download ${url} (network error).`, {
+      kind: "network",
+      retryable: true,
+      cause: error,
+    });
+  }
+  if (!response.ok) {
+    const status = response.status;
+    return new PluginLoadError(`${label}: ${url} answered HTTP ${status}.`, {
+      kind: "http",
+      retryable: status >= 500 || status === 408 || status === 429,
+    });
+  }
+  const expected = String(integrity || "").trim().split(/\s+/).filter(Boolean);
+  const algorithm = expected.length ? expected[0].split("-")[0] : "";
+  if (DIGESTS[algorithm] && globalThis.crypto && crypto.subtle) {
+    const digest = await crypto.subtle.digest(DIGESTS[algorithm], await response.arrayBuffer());
+    const actual = `${algorithm}-${base64(digest)}`;
+    if (!expected.includes(actual)) {
+      return new PluginLoadError(
+        `${label}: integrity check failed for ${url}: the manifest says ${expected[0]} but ` +
+          `the file is ${actual}. The file was changed after it was published.`,
+        { kind: "integrity" },
+      );
+    }
+  }
+  return new PluginLoadError(
+    `${label}: the browser refused ${url} (integrity or Content-Security-Policy).`,
+    { kind: "blocked" },
+  );
+}
+
+/** Insert a <script> or <link rel="stylesheet"> and settle when it loaded or failed. */
+function insertAsset(kind, url, integrity, { timeoutMs, label, dataset = {} }) {
+  return new Promise((resolve, reject) => {
+    const node = document.createElement(kind === "script" ? "script" : "link");
+    if (kind === "script") {
+      node.async = true;
+      node.src = url;
+    } else {
+      node.rel = "stylesheet";
+      node.href = url;
+    }
+    node.crossOrigin = "anonymous";
+    if (integrity) node.integrity = integrity;
+    Object.assign(node.dataset, dataset);
+    const timer = setTimeout(() => {
+      node.remove();
+      reject(
+        new PluginLoadError(`${label}: ${url} did not load within ${timeoutMs / 1000} s.`, {
+          kind: "timeout",
+          retryable: true,
+        }),
+      );
+    }, timeoutMs);
+    node.addEventListener(
+      "load",
+      () => {
+        clearTimeout(timer);
+        resolve(node);
+      },
+      { once: true },
+    );
+    node.addEventListener(
+      "error",
+      () => {
+        clearTimeout(timer);
+        node.remove();
+        diagnose(url, integrity, label).then(reject, reject);
+      },
+      { once: true },
+    );
+    document.head.append(node);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// React for plugins built against the shell's globals
+
+function usesShellReact(globals) {
+  return globals.some((name) => REACT_GLOBALS.includes(name));
+}
+
+function ensureReact(options) {
+  if (window.React && window.ReactDOM) return Promise.resolve();
+  if (!runtime.react) {
+    return Promise.reject(
+      new PluginLoadError(
+        "This plugin uses the shell's React, which this page does not provide " +
+          "(React 18 is installed into static/vendor/react/ by `make vendor`).",
+        { kind: "react" },
+      ),
+    );
+  }
+  if (!reactLoad) {
+    const settings = timing(options);
+    const load = (file, name) =>
+      withRetries(
+        () =>
+          insertAsset("script", absoluteUrl(file.url), file.integrity, {
+            timeoutMs: settings.timeoutMs,
+            label: name,
+            dataset: { naapVendor: name },
+          }),
+        settings,
+      );
+    // react-dom's UMD build reads window.React, so the two load in order.
+    reactLoad = load(runtime.react.react, "React")
+      .then(() => load(runtime.react.reactDom, "ReactDOM"))
+      .catch((error) => {
+        reactLoad = null;
+        throw error;
+      });
+  }
+  return reactLoad;
+}
+
+/**
+ * Which shell globals (React, ReactDOM) a version's bundle uses: from the manifest's
+ * `shellGlobals` when present, else as the server answered for it (remembered per version:
+ * published files never change).
+ */
+async function shellGlobalsOf(manifest) {
+  if (Array.isArray(manifest.shellGlobals)) return manifest.shellGlobals;
+  const known = await resolveShellGlobals([manifest]);
+  return known.get(keyOf(manifest)) || [];
+}
+
+async function resolveShellGlobals(manifests) {
+  const wanted = [];
+  for (const manifest of manifests) {
+    const key = keyOf(manifest);
+    if (Array.isArray(manifest.shellGlobals)) {
+      shellGlobalsKnown.set(key, manifest.shellGlobals);
+    } else if (!shellGlobalsKnown.has(key)) {
+      const cached = await cacheGet("globals", key);
+      if (Array.isArray(cached)) shellGlobalsKnown.set(key, cached);
+      else wanted.push(key);
+    }
+  }
+  if (wanted.length && runtime.globalsUrl) {
+    const url = new URL(runtime.globalsUrl, document.baseURI);
+    for (const key of wanted) url.searchParams.append("plugin", key);
+    try {
+      const response = await fetch(url, { credentials: "same-origin" });
+      if (response.ok) {
+        const body = await response.json();
+        for (const [key, globals] of Object.entries(body.data || {})) {
+          if (!Array.isArray(globals)) continue;
+          shellGlobalsKnown.set(key, globals);
+          await cachePut("globals", key, globals);
+        }
+      }
+    } catch {
+      // Offline or unreachable: a React plugin then reports the missing React itself.
+    }
+  }
+  return shellGlobalsKnown;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The loader
+
+/** Run one bundle and take its global, leaving window as it was before. */
+async function runBundle(manifest, settings) {
+  const label = keyOf(manifest);
+  const url = absoluteUrl(manifest.bundleUrl);
+  const globalName = manifest.globalName || globalNameFor(manifest.name);
+  const hadGlobal = Object.prototype.hasOwnProperty.call(window, globalName);
+  const previous = window[globalName];
+  let thrown = null;
+  const onError = (event) => {
+    if (event.filename === url) {
+      thrown = event.error || new Error(event.message);
+      event.preventDefault();
+    }
+  };
+  window.addEventListener("error", onError);
+  try {
+    await insertAsset("script", url, manifest.integrity.bundle, {
+      timeoutMs: settings.timeoutMs,
+      label,
+      dataset: { naapPlugin: label },
+    });
+  } finally {
+    window.removeEventListener("error", onError);
+  }
+  // The load event follows the script's execution in the same task, so no other bundle ran
+  // in between: what the global holds now is this version's. Put the window back so that
+  // two versions of one plugin never see each other's exports.
+  const exported = window[globalName];
+  if (hadGlobal) window[globalName] = previous;
+  else if (!Reflect.deleteProperty(window, globalName)) window[globalName] = undefined;
+
+  if (thrown) {
+    throw new PluginLoadError(`${label}: the bundle threw while running: ${messageOf(thrown)}`, {
+      kind: "evaluation",
+      cause: thrown,
+    });
+  }
+  if (exported === undefined || exported === null || (hadGlobal && exported === previous)) {
+    throw new PluginLoadError(
+      `${label}: the bundle ran but did not define window.${globalName}.`,
+      { kind: "global" },
+    );
+  }
+  const plugin =
+    typeof exported.mount === "function"
+      ? exported
+      : exported.default && typeof exported.default.mount === "function"
+        ? exported.default
+        : null;
+  if (!plugin) {
+    throw new PluginLoadError(`${label}: window.${globalName} has no mount function.`, {
+      kind: "mount-missing",
+    });
+  }
+  return plugin;
+}
+
+/**
+ * Load a plugin's bundle and return its exports (an object with `mount`).
+ *
+ * Cached by `name@version`: later calls for the same version resolve from memory without a
+ * request, and calls made while a load is under way share it. The <script> carries the
+ * manifest's `integrity` and `crossorigin="anonymous"`; each attempt times out after
+ * `timeoutMs` and network failures are retried `retries` times with exponential backoff.
+ * Plugins whose bundle uses the shell's React get React 18 first. A failed load is not
+ * cached, so calling again retries it.
+ *
+ * @param {object} manifest a production manifest (name, version, bundleUrl, integrity, …)
+ * @param {{timeoutMs?: number, retries?: number, backoffMs?: number}} [options]
+ * @returns {Promise<{mount: Function, unmount?: Function}>}
+ * @throws {PluginLoadError} (as a rejection) naming the plugin, the file and the reason
+ */
+export function loadPlugin(manifest, options = {}) {
+  try {
+    checkManifest(manifest);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  const key = keyOf(manifest);
+  if (loadedPlugins.has(key)) return Promise.resolve(loadedPlugins.get(key));
+  if (pluginLoads.has(key)) return pluginLoads.get(key);
+  const settings = timing(options);
+  const load = (async () => {
+    if (usesShellReact(await shellGlobalsOf(manifest))) await ensureReact(options);
+    const plugin = await withRetries(() => runBundle(manifest, settings), settings);
+    loadedPlugins.set(key, plugin);
+    return plugin;
+  })().finally(() => pluginLoads.delete(key));
+  pluginLoads.set(key, load);
+  return load;
+}
+
+function acquireStyles(manifest, options) {
+  if (!manifest.stylesUrl) return Promise.resolve(null);
+  const url = absoluteUrl(manifest.stylesUrl);
+  let entry = stylesheets.get(url);
+  if (!entry) {
+    const settings = timing(options);
+    entry = { users: 0, link: null, ready: null };
+    const created = entry;
+    entry.ready = withRetries(
+      () =>
+        insertAsset("style", url, manifest.integrity.styles, {
+          timeoutMs: settings.timeoutMs,
+          label: keyOf(manifest),
+          dataset: { naapStyles: keyOf(manifest) },
+        }),
+      settings,
+    ).then(
+      (link) => {
+        created.link = link;
+        return link;
+      },
+      (error) => {
+        if (stylesheets.get(url) === created) stylesheets.delete(url);
+        throw error;
+      },
+    );
+    stylesheets.set(url, entry);
+  }
+  entry.users += 1;
+  const held = entry;
+  return entry.ready.then(
+    () => url,
+    (error) => {
+      held.users -= 1;
+      throw error;
+    },
+  );
+}
+
+function releaseStyles(url) {
+  const entry = stylesheets.get(url);
+  if (!entry) return;
+  entry.users -= 1;
+  if (entry.users > 0) return;
+  stylesheets.delete(url);
+  entry.ready.then(
+    (link) => link.remove(),
+    () => {},
+  );
+}
+
+/**
+ * Hint the browser to fetch bundles (and stylesheets) early: one
+ * `<link rel="preload" as="script" integrity crossorigin="anonymous">` per manifest, so the
+ * later <script> with the same integrity reuses the download. React is preloaded too when a
+ * manifest says it uses the shell's React.
+ *
+ * @param {object[]} manifests production manifests
+ * @returns {HTMLLinkElement[]} the links added (none for files already loaded or preloaded)
+ */
+export function preloadPlugins(manifests) {
+  const added = [];
+  const hint = (url, as, integrity) => {
+    const href = absoluteUrl(url);
+    if (preloaded.has(href)) return;
+    preloaded.add(href);
+    const link = document.createElement("link");
+    link.rel = "preload";
+    link.as = as;
+    link.href = href;
+    link.crossOrigin = "anonymous";
+    if (integrity) link.integrity = integrity;
+    document.head.append(link);
+    added.push(link);
+  };
+  let wantsReact = false;
+  for (const manifest of manifests || []) {
+    if (!manifest || !manifest.bundleUrl || !manifest.integrity || !manifest.integrity.bundle) {
+      continue;
+    }
+    if (loadedPlugins.has(keyOf(manifest))) continue;
+    hint(manifest.bundleUrl, "script", manifest.integrity.bundle);
+    if (manifest.stylesUrl && manifest.integrity.styles) {
+      hint(manifest.stylesUrl, "style", manifest.integrity.styles);
+    }
+    const globals = manifest.shellGlobals || shellGlobalsKnown.get(keyOf(manifest)) || [];
+    wantsReact = wantsReact || usesShellReact(globals);
+  }
+  if (wantsReact && runtime.react && !window.React) {
+    hint(runtime.react.react.url, "script", runtime.react.react.integrity);
+    hint(runtime.react.reactDom.url, "script", runtime.react.reactDom.integrity);
+  }
+  return added;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The sandboxed context
+
+function publish(event, payload) {
+  const handlers = listeners.get(event);
+  if (!handlers) return;
+  for (const handler of [...handlers]) {
+    try {
+      handler(payload, event);
+    } catch (error) {
+      console.error(`[naap] a handler of ${event} threw:`, error);
+    }
+  }
+}
+
+function subscribe(event, handler, disposers) {
+  if (typeof handler !== "function") throw new TypeError("The handler must be a function.");
+  if (!listeners.has(event)) listeners.set(event, new Set());
+  listeners.get(event).add(handler);
+  const unsubscribe = () => {
+    const handlers = listeners.get(event);
+    if (!handlers) return;
+    handlers.delete(handler);
+    if (handlers.size === 0) listeners.delete(event);
+  };
+  disposers.push(unsubscribe);
+  return unsubscribe;
+}
+
+/**
+ * Send an event on the shell-wide channel (`shell:…`), which plugins may listen to but not
+ * send on. For the shell page's own code.
+ *
+ * @param {string} name the event name without the "shell:" prefix
+ * @param {*} [payload] structured-cloneable data, delivered frozen
+ */
+export function emitShellEvent(name, payload) {
+  publish(`shell:${name}`, frozenCopy(payload));
+}
+
+function eventBusFor(name, disposers) {
+  const prefix = `plugin:${name}:`;
+  const qualified = (event) => {
+    if (typeof event !== "string" || !event) throw new TypeError("An event name is required.");
+    return event.startsWith("shell:") || event.startsWith("plugin:") ? event : prefix + event;
+  };
+  return {
+    /** Send `plugin:<name>:<event>`; the shell channel and other plugins' names are refused. */
+    emit(event, payload) {
+      const full = qualified(event);
+      if (!full.startsWith(prefix)) {
+        console.warn(`[naap] ${name} may only emit events under "${prefix}", not "${full}".`);
+        return false;
+      }
+      publish(full, frozenCopy(payload));
+      return true;
+    },
+    /** Listen to an own event ("saved"), another plugin's ("plugin:x:saved") or "shell:…". */
+    on(event, handler) {
+      return subscribe(qualified(event), handler, disposers);
+    },
+    off(event, handler) {
+      const handlers = listeners.get(qualified(event));
+      if (handlers) handlers.delete(handler);
+    },
+  };
+}
+
+function notificationArea() {
+  let area = document.getElementById("naap-notifications");
+  if (!area) {
+    area = element("div", "naap-notifications");
+    area.id = "naap-notifications";
+    area.setAttribute("aria-live", "polite");
+    document.body.append(area);
+  }
+  return area;
+}
+
+function notify(source, level, message, options = {}) {
+  const toast = element("div", `naap-toast naap-toast--${level}`);
+  toast.setAttribute("role", level === "error" ? "alert" : "status");
+  toast.dataset.plugin = source;
+  toast.append(element("strong", "naap-toast__source", source), " ");
+  toast.append(element("span", "naap-toast__message", String(message)));
+  const close = element("button", "naap-toast__close", "×");
+  close.type = "button";
+  close.setAttribute("aria-label", "Dismiss");
+  close.addEventListener("click", () => toast.remove());
+  toast.append(close);
+  notificationArea().append(toast);
+  const duration = Number(options.duration) > 0 ? Number(options.duration) : NOTIFICATION_MS[level];
+  setTimeout(() => toast.remove(), duration);
+}
+
+function notificationsFor(manifest) {
+  const source = manifest.displayName || manifest.name;
+  const send = (level) => (message, options) => notify(source, level, message, options);
+  return {
+    success: send("success"),
+    error: send("error"),
+    info: send("info"),
+    warning: send("warning"),
+  };
+}
+
+function themeFor(disposers) {
+  return {
+    get mode() {
+      return theme.mode;
+    },
+    get colors() {
+      return theme.colors;
+    },
+    /** Call handler({mode, colors}) on every change; returns a function that stops it. */
+    onChange(handler) {
+      if (typeof handler !== "function") throw new TypeError("The handler must be a function.");
+      themeListeners.add(handler);
+      const stop = () => themeListeners.delete(handler);
+      disposers.push(stop);
+      return stop;
+    },
+  };
+}
+
+/**
+ * Switch the theme; plugins' theme.onChange handlers and `shell:theme-changed` listeners are
+ * told. Sets `data-naap-theme` on <html> for the shell's own stylesheet.
+ *
+ * @param {"light"|"dark"} mode
+ * @param {object} [colors] overrides of the mode's colours
+ */
+export function setTheme(mode, colors = {}) {
+  const base = mode === "dark" ? THEMES.dark : THEMES.light;
+  theme = Object.freeze({
+    mode: mode === "dark" ? "dark" : "light",
+    colors: Object.freeze({ ...base, ...colors }),
+  });
+  document.documentElement.dataset.naapTheme = theme.mode;
+  for (const handler of [...themeListeners]) {
+    try {
+      handler(theme);
+    } catch (error) {
+      console.error("[naap] a theme handler threw:", error);
+    }
+  }
+  publish("shell:theme-changed", theme);
+}
+
+function csrfHeaders(method, headers) {
+  if (UNSAFE_METHODS.has(method) && !headers.has("X-CSRFToken")) {
+    const token = readCookie(runtime.csrfCookieName);
+    if (token) headers.set("X-CSRFToken", token);
+  }
+}
+
+function apiFor(name) {
+  const base = `${runtime.apiBase}/plugins/${encodeURIComponent(name)}/`;
+  const origin = window.location.origin;
+  const scopedFetch = (input, init = {}) => {
+    if (typeof input !== "string" && !(input instanceof URL)) {
+      return Promise.reject(new TypeError("api.fetch takes a path or URL, not a Request."));
+    }
+    const text = String(input);
+    const relative = !text.startsWith("/") && !/^[a-z][a-z0-9+.-]*:/i.test(text);
+    const target = new URL(relative ? base + text : text, origin);
+    const rest = target.pathname.slice(base.length);
+    // The URL parser has already resolved "." and ".." segments; encoded ones and encoded
+    // slashes are refused so that the server cannot resolve them differently.
+    if (target.origin !== origin || !target.pathname.startsWith(base) || /%2e|%2f|%5c/i.test(rest)) {
+      const refusal = `[naap] ${name} may only call ${base}…; refused ${target.href}.`;
+      console.warn(refusal);
+      return Promise.reject(new Error(refusal.slice(7)));
+    }
+    const method = String(init.method || "GET").toUpperCase();
+    const headers = new Headers(init.headers);
+    if (!headers.has("Accept")) headers.set("Accept", "application/json");
+    csrfHeaders(method, headers);
+    return fetch(target.href, { ...init, method, headers, credentials: "same-origin" });
+  };
+  const json = (method) => async (path, body) => {
+    const init = { method };
+    if (body !== undefined) {
+      init.body = JSON.stringify(body);
+      init.headers = { "Content-Type": "application/json" };
+    }
+    const response = await scopedFetch(path, init);
+    if (!response.ok) throw new Error(`${method} ${path}: ${await errorMessageOf(response)}`);
+    return response.status === 204 ? null : response.json();
+  };
+  return {
+    fetch: scopedFetch,
+    get: json("GET"),
+    post: json("POST"),
+    put: json("PUT"),
+    delete: json("DELETE"),
+  };
+}
+
+function checkStorageKey(key) {
+  if (typeof key !== "string" || !/^[A-Za-z0-9._-]{1,128}$/.test(key)) {
+    throw new TypeError("A storage key is 1-128 letters, digits, '.', '_' or '-'.");
+  }
+  return key;
+}
+
+function remoteStorageFor(api) {
+  const path = (key) => `storage/${encodeURIComponent(checkStorageKey(key))}`;
+  return {
+    /** The stored value, or null when nothing is stored under the key. */
+    async get(key) {
+      const response = await api.fetch(path(key));
+      if (response.status === 404) {
+        const body = await response.json().catch(() => ({}));
+        const fields = body && body.error && body.error.details && body.error.details.fields;
+        if (fields && "key" in fields) return null;
+        throw new Error(`storage.get(${key}): ${body?.error?.message || "HTTP 404"}`);
+      }
+      if (!response.ok) throw new Error(`storage.get(${key}): ${await errorMessageOf(response)}`);
+      return (await response.json()).data.value;
+    },
+    /** Store any JSON value (at most 64 KB); resolves to the value stored. */
+    async set(key, value) {
+      const response = await api.fetch(path(key), {
+        method: "PUT",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ value: value === undefined ? null : value }),
+      });
+      if (!response.ok) throw new Error(`storage.set(${key}): ${await errorMessageOf(response)}`);
+      return (await response.json()).data.value;
+    },
+    /** Delete a key; resolves to false when nothing was stored under it. */
+    async remove(key) {
+      const response = await api.fetch(path(key), { method: "DELETE" });
+      if (response.status === 404) return false;
+      if (!response.ok) {
+        throw new Error(`storage.remove(${key}): ${await errorMessageOf(response)}`);
+      }
+      return true;
+    },
+  };
+}
+
+function memoryStorage() {
+  const values = new Map();
+  return {
+    async get(key) {
+      checkStorageKey(key);
+      return values.has(key) ? structuredClone(values.get(key)) : null;
+    },
+    async set(key, value) {
+      checkStorageKey(key);
+      values.set(key, structuredClone(value === undefined ? null : value));
+      return value;
+    },
+    async remove(key) {
+      checkStorageKey(key);
+      return values.delete(key);
+    },
+  };
+}
+
+function loggerFor(name) {
+  const prefix = `[plugin ${name}]`;
+  return {
+    debug: (...args) => console.debug(prefix, ...args),
+    info: (...args) => console.info(prefix, ...args),
+    warn: (...args) => console.warn(prefix, ...args),
+    error: (...args) => console.error(prefix, ...args),
+  };
+}
+
+function userView(user) {
+  const source = user || {};
+  const authenticated = source.id !== undefined && source.id !== null;
+  return {
+    id: authenticated ? source.id : null,
+    username: authenticated ? String(source.username || "") : "",
+    displayName: String(source.displayName || source.username || (authenticated ? "" : "Guest")),
+    isAuthenticated: authenticated,
+  };
+}
+
+function basePathOf(manifest) {
+  const first = (manifest.routes || [])[0];
+  if (typeof first === "string" && first) return first.replace(/\/\*$/, "") || "/";
+  return `/plugins/${manifest.name}`;
+}
+
+function navigateFor(name, routes) {
+  return (path) => {
+    if (typeof path !== "string" || !path.startsWith("/") || path.startsWith("//")) {
+      console.warn(`[naap] ${name}: navigate() takes a path such as "/plugins/${name}".`);
+      return false;
+    }
+    const target = new URL(path, "https://shell.invalid");
+    if (!routesAllow(routes, target.pathname)) {
+      console.warn(
+        `[naap] ${name} may not navigate to ${path}: it is outside the plugin's routes ` +
+          `(${routes.join(", ") || "none"}).`,
+      );
+      return false;
+    }
+    const full = target.pathname + target.search + target.hash;
+    if (runtime.onNavigate) runtime.onNavigate(full);
+    else window.history.pushState(null, "", runtime.basePath + full);
+    publish("shell:navigated", frozenCopy({ path: full, plugin: name }));
+    return true;
+  };
+}
+
+/**
+ * Build the frozen context a plugin's `mount(container, context)` receives.
+ *
+ * `auth`/`user` is a copy of the user (id, username, displayName, isAuthenticated; never a
+ * token); `navigate(path)` accepts only paths inside the manifest's routes (else it warns
+ * and returns false); `notifications` are shown by the shell; `eventBus` sends under
+ * `plugin:<name>:` and can listen to, but not send on, `shell:`; `theme` has mode, colors
+ * and onChange; `storage` is the plugin's own key-value store (get/set/remove, via
+ * /api/v1/plugins/<name>/storage/<key>); `api` is fetch limited to /api/v1/plugins/<name>/
+ * with the CSRF header set; plus `logger`, `pluginBasePath`, `version`, `shellVersion` and
+ * `config` (the installation's settings).
+ *
+ * @param {object} manifest the plugin's production manifest
+ * @param {object} [options]
+ * @param {object} [options.user] overrides the page's user
+ * @param {object} [options.config] the installation's config
+ * @param {"remote"|"memory"} [options.storage] "memory" keeps values in the page only
+ * @returns {Readonly<object>} the context, frozen all the way down
+ */
+export function createPluginContext(manifest, options = {}) {
+  if (!manifest || typeof manifest.name !== "string") {
+    throw new PluginLoadError("A plugin manifest with a name is required.", { kind: "manifest" });
+  }
+  const name = manifest.name;
+  const disposers = [];
+  const api = apiFor(name);
+  const user = userView(options.user || runtime.user);
+  const context = deepFreeze({
+    pluginName: name,
+    version: String(manifest.version || ""),
+    shellVersion: runtime.shellVersion,
+    pluginBasePath: basePathOf(manifest),
+    auth: user,
+    user,
+    config: structuredClone(options.config || {}),
+    navigate: navigateFor(name, [...(manifest.routes || [])]),
+    notifications: notificationsFor(manifest),
+    eventBus: eventBusFor(name, disposers),
+    theme: themeFor(disposers),
+    storage: options.storage === "memory" ? memoryStorage() : remoteStorageFor(api),
+    api,
+    logger: loggerFor(name),
+  });
+  contextDisposers.set(context, disposers);
+  return context;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The host element
+
+function setState(host, state, detail = {}) {
+  host.classList.add("naap-host");
+  host.dataset.naapState = state;
+  host.setAttribute("aria-busy", state === "loading" ? "true" : "false");
+  host.dispatchEvent(new CustomEvent("naap:statechange", { bubbles: true, detail: { state, ...detail } }));
+}
+
+function renderLoading(host, manifest) {
+  const status = element("div", "naap-host__status");
+  status.setAttribute("role", "status");
+  status.append(element("span", "naap-spinner"), ` Loading ${manifest.displayName || manifest.name}…`);
+  status.firstChild.setAttribute("aria-hidden", "true");
+  host.replaceChildren(status);
+}
+
+function renderError(host, manifest, error, retry) {
+  const box = element("div", "naap-host__error");
+  box.setAttribute("role", "alert");
+  const title = `${manifest && (manifest.displayName || manifest.name) || "This plugin"} could not be loaded`;
+  box.append(element("p", "naap-host__error-title", title));
+  box.append(element("p", "naap-host__error-message", messageOf(error)));
+  const button = element("button", "naap-host__retry", "Retry");
+  button.type = "button";
+  button.addEventListener("click", () => {
+    button.disabled = true;
+    retry();
+  });
+  box.append(button);
+  host.replaceChildren(box);
+}
+
+function disposeContext(context) {
+  for (const dispose of contextDisposers.get(context) || []) dispose();
+  contextDisposers.delete(context);
+}
+
+/**
+ * Mount a plugin into a host element: the host shows a loading state, then the plugin
+ * (`data-naap-state="mounted"`) or an error with its message and a Retry button
+ * (`data-naap-state="error"`). Styles are loaded and applied before `mount` runs. Whatever
+ * `mount` returns (a cleanup function, or an object with `unmount`) runs on unmount. A plugin
+ * that fails to load or throws in `mount` is contained in its host; the promise never
+ * rejects. The host fires `naap:statechange` events.
+ *
+ * @param {HTMLElement} host the element the plugin lives in
+ * @param {object} manifest the plugin's production manifest
+ * @param {object} [options] loader options, createPluginContext options, and:
+ * @param {function(object): Promise<object>} [options.resolveManifest] called by Retry to get
+ *   a fresh manifest (e.g. a fixed version); without it Retry loads the same one again
+ * @param {object} [options.context] a context to use instead of a new one
+ * @returns {Promise<{state: string, error: ?Error, duration: ?number}>} how it ended:
+ *   "mounted", "error", or "superseded" when unmounted or remounted meanwhile
+ */
+export async function mountPlugin(host, manifest, options = {}) {
+  await unmountPlugin(host);
+  const token = {};
+  const record = { token, manifest, cleanup: null, stylesUrl: null, context: null };
+  hosts.set(host, record);
+  const current = () => hosts.get(host) === record;
+  const label = manifest && manifest.name ? keyOf(manifest) : "plugin";
+  const started = performance.now();
+  setState(host, "loading", { plugin: label });
+  renderLoading(host, manifest || {});
+  try {
+    checkManifest(manifest);
+    const [loaded, styles] = await Promise.allSettled([
+      loadPlugin(manifest, options),
+      acquireStyles(manifest, options),
+    ]);
+    if (styles.status === "fulfilled" && styles.value) record.stylesUrl = styles.value;
+    if (loaded.status === "rejected") throw loaded.reason;
+    if (styles.status === "rejected") throw styles.reason;
+    if (!current()) {
+      if (record.stylesUrl) releaseStyles(record.stylesUrl);
+      return { state: "superseded", error: null, duration: null };
+    }
+    const plugin = loaded.value;
+    const container = element("div", "naap-host__plugin");
+    container.dataset.naapPlugin = manifest.name;
+    host.replaceChildren(container);
+    record.ownContext = !options.context;
+    record.context = options.context || createPluginContext(manifest, options);
+    let result;
+    try {
+      result = await plugin.mount(container, record.context);
+    } catch (error) {
+      throw new PluginLoadError(`${label} failed while mounting: ${messageOf(error)}`, {
+        kind: "mount",
+        cause: error,
+      });
+    }
+    if (typeof result === "function") record.cleanup = result;
+    else if (result && typeof result.unmount === "function") record.cleanup = () => result.unmount();
+    else if (typeof plugin.unmount === "function") {
+      record.cleanup = () => plugin.unmount(container, record.context);
+    }
+    if (!current()) {
+      runCleanup(record);
+      return { state: "superseded", error: null, duration: null };
+    }
+    const duration = performance.now() - started;
+    performance.measure(`naap:mount ${label}`, { start: started, duration });
+    setState(host, "mounted", { plugin: label, duration });
+    return { state: "mounted", error: null, duration };
+  } catch (error) {
+    if (record.stylesUrl) {
+      releaseStyles(record.stylesUrl);
+      record.stylesUrl = null;
+    }
+    if (record.context && record.ownContext) disposeContext(record.context);
+    if (!current()) return { state: "superseded", error, duration: null };
+    record.failed = true;
+    console.error(`[naap] ${messageOf(error)}`);
+    const retry = async () => {
+      let next = manifest;
+      if (typeof options.resolveManifest === "function") {
+        try {
+          next = await options.resolveManifest(manifest);
+        } catch (resolveError) {
+          renderError(host, manifest, resolveError, retry);
+          return;
+        }
+      }
+      await mountPlugin(host, next, options);
+    };
+    renderError(host, manifest, error, retry);
+    setState(host, "error", { plugin: label, error: messageOf(error) });
+    return { state: "error", error, duration: null };
+  }
+}
+
+function runCleanup(record) {
+  if (record.cleanup) {
+    try {
+      record.cleanup();
+    } catch (error) {
+      console.error(`[naap] ${keyOf(record.manifest)} threw while unmounting:`, error);
+    }
+    record.cleanup = null;
+  }
+  if (record.context && record.ownContext) disposeContext(record.context);
+  if (record.stylesUrl) {
+    releaseStyles(record.stylesUrl);
+    record.stylesUrl = null;
+  }
+}
+
+/**
+ * Unmount whatever is mounted (or loading) in a host: runs the plugin's cleanup, drops its
+ * event and theme subscriptions, releases its stylesheet (removed when no other host uses
+ * it) and empties the host.
+ *
+ * @param {HTMLElement} host
+ * @returns {Promise<boolean>} false when nothing was mounted there
+ */
+export async function unmountPlugin(host) {
+  const record = hosts.get(host);
+  if (!record) return false;
+  hosts.delete(host);
+  runCleanup(record);
+  host.replaceChildren();
+  setState(host, "unmounted", { plugin: record.manifest && record.manifest.name });
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client-side cache (IndexedDB, with an in-memory stand-in where it is unavailable)
+
+const DATABASE_NAME = "naap-shell";
+const DATABASE_STORES = ["manifests", "bootstrap", "globals"];
+const memoryCache = new Map();
+let databaseOpening = null;
+
+function openDatabase() {
+  if (!databaseOpening) {
+    databaseOpening = new Promise((resolve) => {
+      if (!("indexedDB" in window)) {
+        resolve(null);
+        return;
+      }
+      let request;
+      try {
+        request = indexedDB.open(DATABASE_NAME, 1);
+      } catch {
+        resolve(null);
+        return;
+      }
+      request.onupgradeneeded = () => {
+        for (const store of DATABASE_STORES) {
+          if (!request.result.objectStoreNames.contains(store)) {
+            request.result.createObjectStore(store);
+          }
+        }
+      };
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => resolve(null);
+      request.onblocked = () => resolve(null);
+    });
+  }
+  return databaseOpening;
+}
+
+async function cacheGet(store, key) {
+  const database = await openDatabase();
+  if (!database) return memoryCache.get(`${store}:${key}`) ?? null;
+  return new Promise((resolve) => {
+    try {
+      const request = database.transaction(store).objectStore(store).get(key);
+      request.onsuccess = () => resolve(request.result ?? null);
+      request.onerror = () => resolve(null);
+    } catch {
+      resolve(null);
+    }
+  });
+}
+
+async function cachePut(store, key, value) {
+  const database = await openDatabase();
+  if (!database) {
+    memoryCache.set(`${store}:${key}`, value);
+    return;
+  }
+  await new Promise((resolve) => {
+    try {
+      const transaction = database.transaction(store, "readwrite");
+      transaction.objectStore(store).put(value, key);
+      transaction.oncomplete = () => resolve();
+      transaction.onerror = () => resolve();
+      transaction.onabort = () => resolve();
+    } catch {
+      resolve();
+    }
+  });
+}
+
+function manifestUrl(name, version) {
+  const quoted = (part) => encodeURIComponent(part);
+  return `${runtime.apiBase}/plugins/registry/${quoted(name)}/${quoted(version)}/manifest`;
+}
+
+/**
+ * A version's production manifest through the IndexedDB cache: answered from the cache while
+ * younger than the `max-age` the server gave it, otherwise revalidated with `If-None-Match`
+ * (a 304 renews the cached copy). When the registry cannot be reached, or answers with a
+ * server error, the cached copy is used however old: the shell starts offline.
+ *
+ * @param {string} name the plugin's name
+ * @param {string} version a version, or "latest"
+ * @param {{revalidate?: boolean}} [options] revalidate even when the copy is fresh
+ * @returns {Promise<object>} the manifest
+ */
+export async function fetchManifest(name, version, options = {}) {
+  const url = manifestUrl(name, version);
+  const cached = await cacheGet("manifests", url);
+  const now = Date.now();
+  if (cached && !options.revalidate && now < cached.storedAt + cached.maxAge * 1000) {
+    return cached.document;
+  }
+  const headers = { Accept: "application/json" };
+  if (cached && cached.etag) headers["If-None-Match"] = cached.etag;
+  let response;
+  try {
+    response = await fetch(url, { headers, credentials: "same-origin", cache: "no-store" });
+  } catch (error) {
+    if (cached) return cached.document;
+    throw new Error(`Could not fetch the manifest of ${name}@${version}: ${messageOf(error)}`);
+  }
+  if (response.status === 304 && cached) {
+    await cachePut("manifests", url, { ...cached, storedAt: now, maxAge: maxAgeOf(response) });
+    return cached.document;
+  }
+  if (!response.ok) {
+    if (cached && response.status >= 500) return cached.document;
+    throw new Error(`The manifest of ${name}@${version}: ${await errorMessageOf(response)}`);
+  }
+  const fetched = await response.json();
+  await cachePut("manifests", url, {
+    document: fetched,
+    etag: response.headers.get("ETag"),
+    storedAt: now,
+    maxAge: maxAgeOf(response),
+  });
+  return fetched;
+}
+
+/** The installed plugins: from the API (revalidated with its ETag), else from the cache. */
+async function fetchInstalledPlugins() {
+  const url = runtime.bootstrapUrl;
+  const key = `${url}|${runtime.user ? runtime.user.id : "anonymous"}`;
+  const cached = await cacheGet("bootstrap", key);
+  const headers = { Accept: "application/json" };
+  if (cached && cached.etag) headers["If-None-Match"] = cached.etag;
+  let response;
+  try {
+    response = await fetch(url, { headers, credentials: "same-origin", cache: "no-store" });
+  } catch (error) {
+    if (cached) return { plugins: cached.plugins, source: "cache" };
+    throw new Error(`Could not reach the registry for your plugins: ${messageOf(error)}`);
+  }
+  if (response.status === 304 && cached) return { plugins: cached.plugins, source: "network" };
+  if (!response.ok) {
+    if (cached && response.status >= 500) return { plugins: cached.plugins, source: "cache" };
+    throw new Error(`Your plugins could not be loaded: ${await errorMessageOf(response)}`);
+  }
+  const plugins = (await response.json()).data.plugins;
+  const now = Date.now();
+  await cachePut("bootstrap", key, { plugins, etag: response.headers.get("ETag"), storedAt: now });
+  for (const plugin of plugins) {
+    // The same document the manifest endpoint serves, so an offline start has it too.
+    const { name, version } = plugin.manifest;
+    const stored = await cacheGet("manifests", manifestUrl(name, version));
+    if (!stored) {
+      await cachePut("manifests", manifestUrl(name, version), {
+        document: plugin.manifest,
+        etag: null,
+        storedAt: now,
+        maxAge: DEFAULT_MANIFEST_MAX_AGE,
+      });
+    }
+  }
+  return { plugins, source: "network" };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The demo shell: sidebar, content, routing by the plugins' routes
+
+function shellPath() {
+  const path = window.location.pathname;
+  const base = runtime.basePath;
+  if (base && (path === base || path === `${base}/`)) return "/";
+  if (base && path.startsWith(`${base}/`)) return path.slice(base.length);
+  return path;
+}
+
+function navigationPath(plugin) {
+  const manifest = plugin.manifest;
+  const declared = manifest.navigation && manifest.navigation.path;
+  if (typeof declared === "string" && declared.startsWith("/")) return declared;
+  return basePathOf(manifest);
+}
+
+function withShellGlobals(manifest) {
+  const globals = shellGlobalsKnown.get(keyOf(manifest));
+  return globals && !Array.isArray(manifest.shellGlobals) ? { ...manifest, shellGlobals: globals } : manifest;
+}
+
+/**
+ * Start the shell on a page: fetch the signed-in user's installed plugins (from
+ * `GET /api/v1/plugins/installed`, or the IndexedDB copy when offline), preload their bundles,
+ * list them in the navigation, mount headless plugins, and mount the plugin whose routes
+ * match the URL into the content element; links and `navigate` use the history API.
+ *
+ * @param {object} options configureShell options, and:
+ * @param {HTMLElement} options.nav the element the navigation list goes in
+ * @param {HTMLElement} options.content the host element of the routed plugin
+ * @param {HTMLElement} [options.status] where the shell says it is offline or has no plugins
+ * @returns {Promise<{plugins: object[], source: string, go: function(string): void}>}
+ */
+export async function bootShell(options = {}) {
+  configureShell(options);
+  const { nav, content, status } = options;
+  const say = (text) => {
+    if (status) status.textContent = text;
+  };
+  let bootstrap;
+  try {
+    bootstrap = await fetchInstalledPlugins();
+  } catch (error) {
+    say(messageOf(error));
+    throw error;
+  }
+  let plugins = bootstrap.plugins.filter((plugin) => plugin.enabled);
+  await resolveShellGlobals(plugins.map((plugin) => plugin.manifest));
+  plugins = plugins.map((plugin) => ({ ...plugin, manifest: withShellGlobals(plugin.manifest) }));
+  preloadPlugins(plugins.map((plugin) => plugin.manifest));
+  if (bootstrap.source === "cache") say("Offline: your plugins as of your last visit.");
+  else if (!plugins.length) say("You have no plugins enabled yet: install some from the marketplace.");
+
+  const refreshed = (name) => async () => {
+    const fresh = await fetchInstalledPlugins();
+    const found = fresh.plugins.find((plugin) => plugin.name === name);
+    if (!found) throw new Error(`${name} is no longer installed.`);
+    await resolveShellGlobals([found.manifest]);
+    return withShellGlobals(found.manifest);
+  };
+  const mountOptions = (plugin) => ({ config: plugin.config, resolveManifest: refreshed(plugin.name) });
+
+  const links = new Map();
+  const list = element("ul", "naap-shell__nav-list");
+  for (const plugin of plugins) {
+    if (!(plugin.manifest.routes || []).length) continue;
+    const navigation = plugin.manifest.navigation || {};
+    const link = element("a", "naap-shell__nav-link", navigation.label || plugin.displayName);
+    link.href = runtime.basePath + navigationPath(plugin);
+    link.dataset.plugin = plugin.name;
+    const item = element("li");
+    item.append(link);
+    list.append(item);
+    links.set(plugin.name, link);
+  }
+  if (nav) nav.replaceChildren(list);
+
+  // Headless plugins (no routes) provide services, not pages: mounted once, out of sight.
+  for (const plugin of plugins.filter((entry) => !(entry.manifest.routes || []).length)) {
+    const hidden = element("div", "naap-shell__headless");
+    hidden.hidden = true;
+    (content && content.parentElement ? content.parentElement : document.body).append(hidden);
+    mountPlugin(hidden, plugin.manifest, mountOptions(plugin));
+  }
+
+  let current = null;
+  const route = async () => {
+    const path = shellPath();
+    const plugin = plugins.find((entry) => routesAllow(entry.manifest.routes || [], path));
+    for (const [name, link] of links) {
+      if (plugin && plugin.name === name) link.setAttribute("aria-current", "page");
+      else link.removeAttribute("aria-current");
+    }
+    publish("shell:route-changed", frozenCopy({ path }));
+    if (!content || (plugin && current === plugin.name)) return;
+    current = plugin ? plugin.name : null;
+    if (!plugin) {
+      await unmountPlugin(content);
+      const message = path === "/" ? "Choose a plugin from the list." : `No plugin handles ${path}.`;
+      content.replaceChildren(element("p", "naap-shell__empty", message));
+      return;
+    }
+    await mountPlugin(content, plugin.manifest, mountOptions(plugin));
+  };
+  const go = (path) => {
+    window.history.pushState(null, "", runtime.basePath + path);
+    route();
+  };
+  runtime.onNavigate = go;
+  if (nav) {
+    nav.addEventListener("click", (event) => {
+      const link = event.target.closest && event.target.closest("a.naap-shell__nav-link");
+      if (!link || event.defaultPrevented || event.button !== 0) return;
+      if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+      event.preventDefault();
+      go(new URL(link.href).pathname.slice(runtime.basePath.length) || "/");
+    });
+  }
+  window.addEventListener("popstate", route);
+  await route();
+  return { plugins, source: bootstrap.source, go };
+}

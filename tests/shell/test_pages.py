@@ -1,0 +1,167 @@
+"""The shell's pages and the Content-Security-Policy header, without a browser."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+from registry.models import PluginVersion
+from tests.factories import make_user
+from tests.shell.helpers import preview_url, probe_bundle, publish_probe
+
+pytestmark = pytest.mark.django_db
+
+
+def policy(response) -> dict[str, list[str]]:
+    """The enforced policy as {directive: [sources]}."""
+    directives = {}
+    for part in response.headers["Content-Security-Policy"].split(";"):
+        name, *sources = part.split()
+        directives[name] = sources
+    return directives
+
+
+def test_anonymous_visitors_of_the_shell_are_sent_to_sign_in(client):
+    response = client.get("/shell/plugins/hello-world")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/shell/plugins/hello-world"
+
+
+def test_the_shell_page_configures_the_runtime_for_the_user(client):
+    user = make_user("grace")
+    client.force_login(user)
+
+    response = client.get("/shell/")
+
+    assert response.status_code == 200
+    config = json.loads(
+        re.search(
+            rb'id="naap-shell-config" type="application/json">(.*?)</script>', response.content
+        )
+        .group(1)
+        .decode()
+    )
+    assert config["user"] == {"id": user.pk, "username": "grace", "displayName": "grace"}
+    assert config["bootstrapUrl"] == "/api/v1/plugins/installed"
+    assert config["basePath"] == "/shell"
+    assert config["shellVersion"] == settings.NAAP_SHELL_VERSION
+    assert "token" not in json.dumps(config).lower()
+
+
+def test_pages_send_a_strict_policy_whose_nonce_matches_the_pages_script(client):
+    response = client.get(preview_url(publish_probe("probe-page")))
+
+    directives = policy(response)
+    nonce = re.search(rb'<script type="module" nonce="([^"]+)">', response.content).group(1)
+    assert directives["script-src"] == ["'self'", f"'nonce-{nonce.decode()}'"]
+    assert directives["style-src"] == ["'self'", f"'nonce-{nonce.decode()}'"]
+    assert directives["object-src"] == ["'none'"]
+    assert directives["frame-ancestors"] == ["'none'"]
+    assert directives["base-uri"] == ["'self'"]
+    assert "'unsafe-eval'" not in response.headers["Content-Security-Policy"]
+    assert "'unsafe-inline'" not in response.headers["Content-Security-Policy"]
+
+
+def test_pages_without_inline_scripts_carry_no_nonce(client):
+    directives = policy(client.get("/"))
+    assert directives["script-src"] == ["'self'"]
+
+
+def test_the_api_docs_policy_allows_inline_styles_but_no_inline_script(client):
+    directives = policy(client.get("/api/v1/docs/"))
+    assert directives["script-src"] == ["'self'"]
+    assert "'unsafe-inline'" in directives["style-src"]
+    assert directives["frame-ancestors"] == ["'none'"]
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        ({"PLUGIN_CDN_URL": "https://cdn.example.com/assets/"}, ["https://cdn.example.com"]),
+        (
+            {"AWS_STORAGE_BUCKET_NAME": "plugins", "AWS_S3_ENDPOINT_URL": "http://127.0.0.1:9000"},
+            ["http://127.0.0.1:9000"],
+        ),
+        ({}, []),
+    ],
+)
+def test_the_policy_allows_the_plugin_cdn_origin(tmp_path, environment, expected):
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; import json;"
+        "print(json.dumps([s.SECURE_CSP['script-src'], s.SECURE_CSP['style-src']]))"
+    )
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("AWS_", "PLUGIN_", "DATABASE_URL"))
+    }
+    env.update(
+        environment,
+        DJANGO_SETTINGS_MODULE="naap.settings",
+        DEBUG="1",
+        NAAP_DATA_DIR=str(tmp_path),
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    scripts, styles = json.loads(result.stdout)
+    assert scripts == ["'self'", *expected, "<CSP_NONCE_SENTINEL>"]
+    assert styles == scripts
+
+
+def test_a_version_in_review_is_previewed_by_its_publisher_and_staff_only(client):
+    publisher_member = make_user("maker")
+    version = publish_probe("probe-review", actor=publisher_member)
+    PluginVersion.objects.filter(pk=version.pk).update(status=PluginVersion.Status.PENDING_REVIEW)
+
+    assert client.get(preview_url(version)).status_code == 404
+    client.force_login(make_user("stranger"))
+    assert client.get(preview_url(version)).status_code == 404
+    client.force_login(publisher_member)
+    assert client.get(preview_url(version)).status_code == 200
+    client.force_login(make_user("moderator", staff=True))
+    assert client.get(preview_url(version)).status_code == 200
+
+
+def test_a_rejected_or_unknown_version_has_no_preview(client):
+    version = publish_probe("probe-rejected")
+    PluginVersion.objects.filter(pk=version.pk).update(status=PluginVersion.Status.REJECTED)
+    client.force_login(make_user("admin", staff=True))
+
+    assert client.get(preview_url(version)).status_code == 404
+    assert client.get("/plugins/probe-rejected/9.9.9/preview/").status_code == 404
+    assert client.get("/plugins/nothing-here/1.0.0/preview/").status_code == 404
+
+
+def test_the_preview_manifest_says_which_shell_globals_the_bundle_uses(client):
+    react_user = publish_probe(
+        "probe-react", bundle=probe_bundle("probe-react", body="var R = window.React;")
+    )
+    plain = publish_probe("probe-plain")
+
+    response = client.get(
+        "/shell-globals",
+        {"plugin": ["probe-react@1.0.0", "probe-plain@1.0.0", "missing@1.0.0", "bad"]},
+    )
+
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "public, max-age=86400"
+    assert response.json() == {
+        "success": True,
+        "data": {"probe-react@1.0.0": ["React", "ReactDOM"], "probe-plain@1.0.0": []},
+    }
+    preview = client.get(preview_url(react_user)).content.decode()
+    assert '"shellGlobals": ["React", "ReactDOM"]' in preview
+    assert '"shellGlobals": []' in client.get(preview_url(plain)).content.decode()
+
+
+def test_the_shell_globals_lookup_is_bounded(client):
+    response = client.get("/shell-globals", {"plugin": [f"p{index}@1.0.0" for index in range(51)]})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "BAD_REQUEST"

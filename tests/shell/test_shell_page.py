@@ -1,0 +1,205 @@
+"""The demo shell at /shell/: boots from the installed plugins, routes, caches, recovers."""
+
+from __future__ import annotations
+
+import pytest
+
+from installs.models import PluginStorageEntry
+from installs.services import install_plugin
+from tests.factories import make_user
+from tests.shell.helpers import (
+    probe_bundle,
+    publish_example,
+    publish_probe,
+    shell,
+    sign_in,
+    wait_for_state,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CONTENT = "#naap-shell-content"
+
+
+@pytest.fixture
+def person(browser_context, live_server):
+    user = make_user("ada")
+    user.first_name, user.last_name = "Ada", "Lovelace"
+    user.save()
+    sign_in(browser_context, live_server, user)
+    return user
+
+
+def install(user, *names: str) -> None:
+    for name in names:
+        install_plugin(actor=user, name=name, team_id=None, config=None)
+
+
+def test_the_shell_boots_from_the_installed_plugins_and_routes_between_them(page, person, tmp_path):
+    hello = publish_example("hello-world", tmp_path)
+    notes = publish_example("theme-notes", tmp_path)
+    install(person, "hello-world", "theme-notes")
+
+    page.goto("/shell/plugins/hello-world")
+
+    wait_for_state(page, CONTENT, "mounted")
+    assert page.locator(f"{CONTENT} h2").inner_text() == "Hello, Ada Lovelace!"
+    links = page.locator(".naap-shell__nav-link")
+    assert links.all_inner_texts() == ["Hello", "Notes"]
+    assert links.nth(0).get_attribute("aria-current") == "page"
+    preloads = page.locator('link[rel="preload"][as="script"]')
+    assert sorted(preloads.evaluate_all("links => links.map(l => l.integrity)")) == sorted(
+        [hello.bundle_integrity, notes.bundle_integrity]
+    )
+    assert set(preloads.evaluate_all("links => links.map(l => l.crossOrigin)")) == {"anonymous"}
+
+    page.click("text=Notes")
+    page.wait_for_url("**/shell/plugins/theme-notes")
+    wait_for_state(page, CONTENT, "mounted")
+    page.fill(".theme-notes__input", "Buy milk")
+    page.click(".theme-notes__add")
+    page.wait_for_function("() => document.querySelector('.theme-notes__note') !== null")
+    page.wait_for_timeout(300)  # the save is fire-and-forget in the plugin
+    entry = PluginStorageEntry.objects.get(package__name="theme-notes", user=person)
+    assert entry.value == ["Buy milk"]
+
+    page.go_back()
+    page.wait_for_url("**/shell/plugins/hello-world")
+    wait_for_state(page, CONTENT, "mounted")
+    assert page.locator('link[data-naap-styles^="theme-notes"]').count() == 0
+
+    page.goto("/shell/plugins/theme-notes")
+    wait_for_state(page, CONTENT, "mounted")
+    page.wait_for_selector(".theme-notes__note")
+    assert page.locator(".theme-notes__note").first.inner_text().startswith("Buy milk")
+    assert page.page_errors == []
+
+
+def test_a_missing_global_shows_the_error_and_retry_recovers_once_it_is_fixed(page, person):
+    broken = b"if (false) { var NaapPluginGhost = { mount: function () {} }; }\n"
+    publish_probe("ghost", "1.0.0", bundle=broken)
+    install(person, "ghost")
+
+    page.goto("/shell/plugins/ghost")
+
+    wait_for_state(page, CONTENT, "error")
+    message = page.locator(f"{CONTENT} .naap-host__error-message").inner_text()
+    assert message == "ghost@1.0.0: the bundle ran but did not define window.NaapPluginGhost."
+
+    publish_probe("ghost", "1.0.1", bundle=probe_bundle("ghost", "1.0.1"))  # the fix
+    page.click(f"{CONTENT} button:has-text('Retry')")
+
+    wait_for_state(page, CONTENT, "mounted")
+    assert page.locator(f"{CONTENT} .probe").inner_text() == "Probe ghost@1.0.1"
+
+
+def test_a_plugin_cannot_read_another_plugins_storage(page, person):
+    publish_probe("plugin-a")
+    publish_probe("plugin-b")
+    install(person, "plugin-a", "plugin-b")
+    page.goto("/shell/plugins/plugin-b")
+    wait_for_state(page, CONTENT, "mounted")
+    page.evaluate("window.__probes['plugin-b@1.0.0'].storage.set('secret', {pin: 1234})")
+    page.click("text=plugin-a")
+    wait_for_state(page, CONTENT, "mounted")
+
+    seen = page.evaluate(
+        """async () => {
+          const a = window.__probes['plugin-a@1.0.0'];
+          return {
+            own: await a.storage.get('secret'),
+            direct: await a.api.fetch('/api/v1/plugins/plugin-b/storage/secret')
+              .then(() => 'read', () => 'refused'),
+            sneaky: await a.api.fetch('storage/../../plugin-b/storage/secret')
+              .then(() => 'read', () => 'refused'),
+          };
+        }"""
+    )
+
+    assert seen == {"own": None, "direct": "refused", "sneaky": "refused"}
+    assert PluginStorageEntry.objects.get(package__name="plugin-b", user=person).value == {
+        "pin": 1234
+    }
+    assert not PluginStorageEntry.objects.filter(package__name="plugin-a").exists()
+
+
+def test_the_shell_starts_from_cached_plugins_when_the_registry_is_unreachable(page, person):
+    publish_probe("probe-offline")
+    install(person, "probe-offline")
+    page.goto("/shell/plugins/probe-offline")
+    wait_for_state(page, CONTENT, "mounted")
+
+    page.route("**/api/v1/plugins/installed*", lambda route: route.abort("internetdisconnected"))
+    page.reload()
+
+    wait_for_state(page, CONTENT, "mounted")
+    assert page.locator(".naap-shell__nav-link").all_inner_texts() == ["probe-offline"]
+    assert page.locator("#naap-shell-status").inner_text().startswith("Offline")
+
+
+def test_manifests_are_cached_in_indexeddb_and_revalidated_with_their_etag(page, person):
+    publish_probe("probe-manifest")
+    page.goto("/shell/")
+    page.wait_for_selector(".naap-shell__empty, #naap-shell-status:not(:empty)")
+    responses: list[tuple[int, str | None]] = []
+    page.on(
+        "response",
+        lambda response: (
+            responses.append((response.status, response.request.headers.get("if-none-match")))
+            if "/manifest" in response.url
+            else None
+        ),
+    )
+
+    result = shell(
+        page,
+        """
+        const fetch = (options) => shell.fetchManifest('probe-manifest', '1.0.0', options);
+        const first = await fetch();
+        const cached = await fetch();
+        const revalidated = await fetch({revalidate: true});
+        return [first.version, cached.bundleHash === first.bundleHash, revalidated.name];
+        """,
+    )
+    page.context.set_offline(True)
+    offline = shell(
+        page,
+        "return (await shell.fetchManifest('probe-manifest', '1.0.0', {revalidate: true})).name",
+    )
+    page.context.set_offline(False)
+
+    assert result == ["1.0.0", True, "probe-manifest"]
+    assert offline == "probe-manifest"
+    assert [status for status, _ in responses] == [200, 304]
+    assert responses[0][1] is None and responses[1][1]  # the second carried If-None-Match
+
+
+def test_the_react_example_mounts_with_the_shells_react(page, person, tmp_path, react_files):
+    publish_example("react-counter", tmp_path)
+    publish_example("hello-world", tmp_path)
+    install(person, "react-counter", "hello-world")
+    react_requests: list[str] = []
+    page.on(
+        "request",
+        lambda request: react_requests.append(request.url) if "react" in request.url else None,
+    )
+
+    page.goto("/shell/plugins/hello-world")
+    wait_for_state(page, CONTENT, "mounted")
+    assert page.evaluate("typeof window.React") == "undefined"  # not needed yet
+
+    page.click("text=Counter")
+    wait_for_state(page, CONTENT, "mounted")
+    page.click(f"{CONTENT} button:has-text('+1')")
+    page.click(f"{CONTENT} button:has-text('+1')")
+
+    assert page.locator(f"{CONTENT} output").inner_text() == "2"
+    assert page.locator(f"{CONTENT} h2").inner_text() == "Clicks by Ada Lovelace"
+    assert page.evaluate("window.React.version").startswith("18.")
+    vendor = [url for url in react_requests if "/static/vendor/react/" in url]
+    assert {url.rsplit("/", 1)[1] for url in vendor} == {
+        "react.production.min.js",
+        "react-dom.production.min.js",
+    }
+    assert all(url.startswith(page.url.split("/shell/")[0]) for url in react_requests)
+    assert page.page_errors == []
