@@ -97,8 +97,18 @@ def tenant_install(*, package: PluginPackage, user=None, team: Team | None = Non
 
 
 def _installs_reaching(user) -> Q:
-    """Installs that apply to a user: their own and those of every team they belong to."""
-    return Q(user=user) | Q(team__in=TeamMembership.objects.filter(user=user).values("team_id"))
+    """Installs that apply to a user: their own and those of every team they belong to.
+
+    The team ids are read first, in a query of their own: with a subquery inside the OR,
+    PostgreSQL guessed half the table and hash-joined every version and package (280 ms for
+    a bootstrap at 100,000 installs); with literal ids it uses the user and team indexes.
+    """
+    memberships = TeamMembership.objects.filter(user=user).order_by()
+    team_ids = list(memberships.values_list("team_id", flat=True))
+    reaching = Q(user=user)
+    if team_ids:
+        reaching |= Q(team_id__in=team_ids)
+    return reaching
 
 
 def installed_package_for(*, user, name: str) -> PluginPackage:

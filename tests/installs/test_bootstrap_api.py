@@ -375,7 +375,8 @@ def test_the_bootstrap_takes_as_many_queries_for_30_plugins_as_for_1(
     first = publish_plugin("tool-00")
     install(api, "tool-00")
     one = bootstrap_query_count(api)
-    assert one == 4  # session, user, installs (with everything joined), preferences
+    # session, user, the user's team ids, installs (with everything joined), preferences
+    assert one == 5
     for index in range(1, 30):
         name = f"tool-{index:02d}"
         result = publish_plugin(name)

@@ -1,0 +1,56 @@
+# Shared by bench/run.sh and bench/sweep.sh: the environment of the server under test, starting
+# and stopping gunicorn by PID, and one bounded wrk run. Source it; do not run it.
+
+BENCH_DB="${BENCH_DB:-naap_bench}"
+BENCH_DIR="${BENCH_DIR:-$PWD/var/bench}"
+BENCH_SECONDS="${BENCH_SECONDS:-10}"
+BENCH_CONNECTIONS="${BENCH_CONNECTIONS:-16}"
+export DEBUG=0 SECRET_KEY=bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz \
+  SECURE_SSL_REDIRECT=0 ALLOWED_HOSTS=127.0.0.1 NAAP_DATA_DIR="$BENCH_DIR/data" \
+  DATABASE_URL="postgres://postgres@127.0.0.1:5432/$BENCH_DB" \
+  REDIS_URL="${BENCH_REDIS:-redis://127.0.0.1:6379/12}" \
+  NAAP_THROTTLE_ANON_READ=100000000/min NAAP_THROTTLE_USER_WRITE=100000000/min \
+  NAAP_THROTTLE_PUBLISH=100000/min LOG_LEVEL=ERROR
+
+free_port() {
+  .venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+wait_for() {  # url: up to 15 s for it to answer
+  for _ in $(seq 1 75); do curl -sf -o /dev/null "$1" && return 0; sleep 0.2; done
+  echo "no answer from $1" >&2
+  return 1
+}
+
+gunicorn_pid=""
+start_gunicorn() {  # port, workers, [worker class], [threads]
+  local port=$1 workers=$2 class=${3:-sync} threads=${4:-1}
+  .venv/bin/gunicorn naap.wsgi --bind "127.0.0.1:$port" --workers "$workers" \
+    --worker-class "$class" --threads "$threads" --log-level warning 2>>"$BENCH_DIR/gunicorn.log" &
+  gunicorn_pid=$!
+  wait_for "http://127.0.0.1:$port/healthz"
+}
+
+stop_gunicorn() {
+  if [ -n "$gunicorn_pid" ]; then
+    kill "$gunicorn_pid" 2>/dev/null || true
+    wait "$gunicorn_pid" 2>/dev/null || true
+    gunicorn_pid=""
+  fi
+}
+
+# bench NAME BASE_URL REQUEST_FILE [seconds]: a 2 s warm-up, then the measured run; prints a
+# markdown row and appends a tab-separated one to $BENCH_DIR/results.tsv.
+bench() {
+  local name=$1 base=$2 file=$3 seconds=${4:-$BENCH_SECONDS} line
+  local threads=$((BENCH_CONNECTIONS < 2 ? BENCH_CONNECTIONS : 2))
+  BENCH_REQUESTS="$file" wrk -t"$threads" -c"$BENCH_CONNECTIONS" -d2s -s bench/requests.lua "$base" \
+    >/dev/null
+  line=$(BENCH_REQUESTS="$file" wrk -t"$threads" -c"$BENCH_CONNECTIONS" -d"${seconds}s" --timeout 5s \
+    -s bench/requests.lua "$base" | awk '/^BENCH/')
+  # shellcheck disable=SC2086
+  set -- $line
+  printf '| %s | %s | %s ms | %s ms | %s ms | %s |\n' "$name" "$3" "$4" "$5" "$6" "$(($7 + $8))"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$3" "$4" "$5" "$6" "$(($7 + $8))" \
+    >>"$BENCH_DIR/results.tsv"
+}

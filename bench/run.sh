@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# The whole benchmark suite (`make bench`): the catalog, our server, nginx and Verdaccio side by
+# side in one run, the worker sweep, the publish comparison and the SQL query counts.
+#
+#   bench/run.sh                 reuse the catalog in naap_bench if data.json is there
+#   BENCH_FRESH=1 bench/run.sh   make the catalog anew first (bench/make_data.py, ~20 min)
+#   BENCH_SWEEP=0 bench/run.sh   skip the gunicorn worker sweep
+#   BENCH_MAKE_DEV=0 ...         skip timing `make dev` from a clean checkout
+#
+# Everything listens on 127.0.0.1 and is stopped by PID on exit; every wrk run is bounded
+# (BENCH_SECONDS, default 10). Results: var/bench/results.md (+ results.tsv).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source bench/lib.sh
+WORKERS="${WORKERS:-3}"  # the sweep: sync workers, 3 (docs/PERFORMANCE.md)
+mkdir -p "$BENCH_DIR"
+started=$(date +%s)
+
+# --- tools: nginx from Debian, Verdaccio from the npm registry (no uplinks) ----------------------
+if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+  sudo=$([ "$(id -u)" -eq 0 ] || echo sudo)
+  $sudo apt-get install -y nginx-light >/dev/null
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+verdaccio_home="$PWD/var/verdaccio"
+if [ ! -x "$verdaccio_home/node_modules/.bin/verdaccio" ]; then
+  mkdir -p "$verdaccio_home"
+  cp bench/verdaccio/package.json "$verdaccio_home/"
+  npm install --prefix "$verdaccio_home" --no-audit --no-fund --loglevel error >/dev/null
+fi
+
+# --- the catalog ---------------------------------------------------------------------------------
+have_db=$(psql -h 127.0.0.1 -U postgres -Atc \
+  "SELECT 1 FROM pg_database WHERE datname = '$BENCH_DB'" || true)
+if [ "${BENCH_FRESH:-0}" = 1 ] || [ ! -f "$BENCH_DIR/data.json" ] || [ "$have_db" != 1 ]; then
+  # shellcheck disable=SC2086
+  .venv/bin/python bench/make_data.py --out "$BENCH_DIR/data.json" ${BENCH_DATA_ARGS:-}
+fi
+.venv/bin/python manage.py migrate -v0
+.venv/bin/python manage.py collectstatic --no-input -v0
+redis-cli -u "$REDIS_URL" flushdb >/dev/null
+requests="$BENCH_DIR/requests"
+python3 bench/request_files.py "$BENCH_DIR/data.json" "$requests"
+json() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" \
+  "$BENCH_DIR/data.json" "$1"; }
+BENCH_CSRF=$(json csrf)  # the mixed run's writes send it as cookie and X-CSRFToken header
+export BENCH_CSRF
+
+nginx_pid="" verdaccio_pid="" run_dir=$(mktemp -d)
+chmod 755 "$run_dir"  # nginx workers run as nobody when started by root
+cleanup() {
+  stop_gunicorn
+  local pid
+  for pid in $nginx_pid $verdaccio_pid; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  nginx_pid="" verdaccio_pid=""
+  rm -rf "$run_dir"
+  return 0
+}
+trap cleanup EXIT
+
+# --- the gunicorn worker sweep (manifest, bootstrap 30, search; 5 s each) -------------------------
+if [ "${BENCH_SWEEP:-1}" = 1 ]; then
+  : >"$BENCH_DIR/results.tsv"
+  echo "## gunicorn sweep (wrk -t2 -c$BENCH_CONNECTIONS, 5 s per run)" | tee "$BENCH_DIR/sweep.md"
+  echo "| config / endpoint | req/s | p50 | p95 | p99 | errors |" | tee -a "$BENCH_DIR/sweep.md"
+  echo "|---|---|---|---|---|---|" | tee -a "$BENCH_DIR/sweep.md"
+  for config in "sync 2 1" "sync 3 1" "sync 4 1" "sync 6 1" "gthread 2 4" "gthread 4 2"; do
+    # shellcheck disable=SC2086
+    set -- $config
+    port=$(free_port)
+    start_gunicorn "$port" "$2" "$1" "$3"
+    for endpoint in manifest_latest bootstrap_30 search; do
+      bench "$1 ${2}w×${3}t $endpoint" "http://127.0.0.1:$port" "$requests/$endpoint.tsv" 5 |
+        tee -a "$BENCH_DIR/sweep.md"
+    done
+    stop_gunicorn
+  done
+fi
+
+# --- the servers ---------------------------------------------------------------------------------
+port=$(free_port)
+start_gunicorn "$port" "$WORKERS"
+ours="http://127.0.0.1:$port"
+
+mkdir -p "$run_dir/nginx/www" "$run_dir/nginx/tmp"
+plugin=$(json plugin)
+curl -sf "$ours/api/v1/plugins/registry/$plugin/latest/manifest" -o "$run_dir/nginx/www/manifest.json"
+cp "$NAAP_DATA_DIR/cdn/$(json bundleKey)" "$run_dir/nginx/www/bundle.js"
+nginx_port=$(free_port)
+sed -e "s#@PORT@#$nginx_port#" -e "s#@ROOT@#$run_dir/nginx#" bench/nginx.conf.in \
+  >"$run_dir/nginx/nginx.conf"
+"$NGINX" -c "$run_dir/nginx/nginx.conf" -p "$run_dir/nginx" &
+nginx_pid=$!
+static="http://127.0.0.1:$nginx_port"
+wait_for "$static/manifest.json"
+
+verdaccio_port=$(free_port)
+mkdir -p "$run_dir/verdaccio"
+cp bench/verdaccio/config.yaml "$run_dir/verdaccio/config.yaml"
+"$verdaccio_home/node_modules/.bin/verdaccio" --config "$run_dir/verdaccio/config.yaml" \
+  --listen "127.0.0.1:$verdaccio_port" >"$run_dir/verdaccio/log" 2>&1 &
+verdaccio_pid=$!
+verdaccio="http://127.0.0.1:$verdaccio_port"
+wait_for "$verdaccio/-/ping"
+npm_token=$(curl -sf -X PUT -H 'Content-Type: application/json' \
+  -d '{"name":"bench","password":"bench-password-1"}' \
+  "$verdaccio/-/user/org.couchdb.user:bench" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+printf 'registry=%s/\n//127.0.0.1:%s/:_authToken=%s\n' "$verdaccio" "$verdaccio_port" "$npm_token" \
+  >"$run_dir/npmrc"
+
+# --- publish: naap-plugin publish vs npm publish, 1 MiB, median of 5 -------------------------------
+token=$(.venv/bin/python manage.py shell -c "
+from django.contrib.auth import get_user_model
+from publishing.tokens import create_api_token
+from registry.models import Publisher
+owner = get_user_model().objects.get(username='bench-owner')
+_, secret = create_api_token(actor=owner, publisher=Publisher.objects.get(name='bench-pub-0'),
+                             name='bench-run', scopes=['publish'])
+print(secret)" | tail -1)
+publish=$(.venv/bin/python bench/publish_compare.py --registry "$ours" --token "$token" \
+  --verdaccio "$verdaccio/" --npmrc "$run_dir/npmrc" --runs 5)
+echo "$publish" | grep -v '^PUBLISH'
+printf 'GET\t/bench-plugin\t\t\n' >"$requests/verdaccio_metadata.tsv"
+
+# --- the runs ------------------------------------------------------------------------------------
+: >"$BENCH_DIR/results.tsv"
+{
+  echo "# bench run $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "gunicorn $WORKERS sync workers; wrk -t2 -c$BENCH_CONNECTIONS, ${BENCH_SECONDS} s per run after a 2 s warm-up"
+  echo
+  echo "| run | req/s | p50 | p95 | p99 | errors + non-2xx |"
+  echo "|---|---|---|---|---|---|"
+} | tee "$BENCH_DIR/results.md"
+{
+  bench "ours: manifest, latest" "$ours" "$requests/manifest_latest.tsv"
+  bench "ours: manifest, exact version" "$ours" "$requests/manifest_exact.tsv"
+  bench "nginx: the same manifest JSON" "$static" "$requests/static_manifest.tsv"
+  bench "Verdaccio: package metadata" "$verdaccio" "$requests/verdaccio_metadata.tsv"
+  bench "ours: bootstrap, 5 plugins" "$ours" "$requests/bootstrap_5.tsv"
+  bench "ours: bootstrap, 30 plugins" "$ours" "$requests/bootstrap_30.tsv"
+  bench "ours: search, 50 queries" "$ours" "$requests/search.tsv"
+  BENCH_CONNECTIONS=1 bench "ours: search, 50 queries, 1 connection" "$ours" "$requests/search.tsv"
+  bench "ours: category browse (API)" "$ours" "$requests/category.tsv"
+  bench "ours: browse page" "$ours" "$requests/browse_page.tsv"
+  bench "ours: plugin detail page" "$ours" "$requests/detail_page.tsv"
+  bench "ours: 300 KB bundle from /cdn/" "$ours" "$requests/cdn_bundle.tsv"
+  bench "nginx: the same 300 KB bundle" "$static" "$requests/static_bundle.tsv"
+  bench "ours: mixed 90 % reads / 10 % writes" "$ours" "$requests/mixed.tsv"
+} | tee -a "$BENCH_DIR/results.md"
+
+rate() { awk -F'\t' -v name="$1" '$1 == name {print $2}' "$BENCH_DIR/results.tsv"; }
+ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.3g}')" "$1" "$2"; }
+{
+  echo
+  echo "ratios (ours / anchor, req/s, same run):"
+  echo "- manifest latest / nginx manifest: $(ratio "$(rate 'ours: manifest, latest')" "$(rate 'nginx: the same manifest JSON')")"
+  echo "- manifest latest / Verdaccio metadata: $(ratio "$(rate 'ours: manifest, latest')" "$(rate 'Verdaccio: package metadata')")"
+  echo "- manifest exact / Verdaccio metadata: $(ratio "$(rate 'ours: manifest, exact version')" "$(rate 'Verdaccio: package metadata')")"
+  echo "- /cdn/ bundle / nginx bundle: $(ratio "$(rate 'ours: 300 KB bundle from /cdn/')" "$(rate 'nginx: the same 300 KB bundle')")"
+  echo
+  echo "publish of 1 MiB (wall time, 5 runs alternating):"
+  echo "$publish" | grep -v '^PUBLISH' | sed 's/^/    /'
+  echo
+  echo "SQL queries per request:"
+  .venv/bin/python bench/query_counts.py "$BENCH_DIR/data.json" | sed 's/^/    /'
+  echo
+  if [ -f "$BENCH_DIR/sweep.md" ] && [ "${BENCH_SWEEP:-1}" = 1 ]; then echo; cat "$BENCH_DIR/sweep.md"; fi
+  if [ "${BENCH_MAKE_DEV:-1}" = 1 ]; then echo; bench/make_dev_time.sh; fi
+  echo
+  echo "total wall time of this run: $(($(date +%s) - started)) s"
+} | tee -a "$BENCH_DIR/results.md"
+cleanup
+trap - EXIT
