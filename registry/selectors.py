@@ -28,8 +28,8 @@ from registry.models import (
     PluginVersion,
 )
 
-# Audit actions the installs app writes for new installations (counted on the staff dashboard).
-INSTALL_AUDIT_ACTIONS = ("install", "install.create", "plugin.install")
+# The audit action installs.services writes for a new installation (counted on the dashboard).
+INSTALL_AUDIT_ACTION = "plugin.install"
 
 
 def iso(moment) -> str | None:
@@ -254,7 +254,7 @@ def staff_dashboard(*, days: int = 7) -> dict[str, Any]:
         ).count(),
         "recent_publishes": PluginVersion.objects.filter(created_at__gte=since).count(),
         "recent_installs": AuditEvent.objects.filter(
-            created_at__gte=since, action__in=INSTALL_AUDIT_ACTIONS
+            created_at__gte=since, action=INSTALL_AUDIT_ACTION
         ).count(),
         "top_plugins": list(
             PluginPackage.objects.filter(downloads__gt=0)

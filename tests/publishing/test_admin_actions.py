@@ -177,10 +177,14 @@ def test_the_audit_log_filters_by_actor_action_and_date(client, staff):
 
 
 def test_the_admin_index_shows_the_dashboard(client, staff, pending):
+    from installs.services import install_plugin
+
+    install_plugin(actor=make_user(), name=publish("counted-plugin", "1.0.0").package.name)
     response = client.get("/admin/")
     page = response.content.decode()
     assert response.status_code == 200
     assert "Versions awaiting review" in page
     assert '<td id="naap-pending">2</td>' in page
-    assert '<td id="naap-publishes">2</td>' in page
+    assert '<td id="naap-publishes">3</td>' in page
+    assert '<td id="naap-installs">1</td>' in page
     assert "<svg" in page and "Downloads per day" in page
