@@ -57,7 +57,7 @@ def test_environment_switches_to_postgres_redis_and_s3(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
         "django.db.backends.postgresql",
-        "django.core.cache.backends.redis.RedisCache",
+        "naap.redis_cache.NaapRedisCache",
         "S3Storage",
         "False",
     ]
