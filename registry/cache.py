@@ -17,6 +17,7 @@ from django.utils import timezone
 
 MANIFEST_TIMEOUT = 24 * 60 * 60
 DOWNLOAD_KEY_PREFIX = "downloads"
+DOWNLOAD_COUNTER_TIMEOUT = 8 * 24 * 60 * 60
 
 
 @dataclass(frozen=True)
@@ -35,19 +36,19 @@ def render_manifest(document: dict) -> RenderedManifest:
     return RenderedManifest(document, body, etag)
 
 
-def _generation_key(package_name: str) -> str:
+def generation_key(package_name: str) -> str:
     return f"manifest-gen:{package_name}"
 
 
 def package_generation(package_name: str) -> int:
     """The package's current cache generation (0 until first bumped)."""
-    return cache.get(_generation_key(package_name), 0)
+    return cache.get(generation_key(package_name), 0)
 
 
 def package_generations(package_names: list[str]) -> dict[str, int]:
     """Generations of many packages in one cache round trip."""
-    found = cache.get_many([_generation_key(name) for name in package_names])
-    return {name: found.get(_generation_key(name), 0) for name in package_names}
+    found = cache.get_many([generation_key(name) for name in package_names])
+    return {name: found.get(generation_key(name), 0) for name in package_names}
 
 
 def manifest_cache_key(package_name: str, reference: str, generation: int) -> str:
@@ -57,7 +58,7 @@ def manifest_cache_key(package_name: str, reference: str, generation: int) -> st
 
 def invalidate_package(package_name: str) -> None:
     """Retire every cached manifest of a package (publish, deprecate, yank, rollback, …)."""
-    key = _generation_key(package_name)
+    key = generation_key(package_name)
     if cache.add(key, 1, timeout=None):
         return
     try:
@@ -73,11 +74,24 @@ def download_counter_key(day: str, version_id: int) -> str:
 
 def record_download(*, version_id: int) -> None:
     """Count one download in the cache; flush_download_stats moves counts to the database."""
-    key = download_counter_key(timezone.now().date().isoformat(), version_id)
-    # The keys are derived from (day, version), so the flush finds them without an index.
-    if cache.add(key, 1, timeout=8 * 24 * 60 * 60):
+    record_downloads({(timezone.now().date().isoformat(), version_id): 1})
+
+
+def record_downloads(counts: dict[tuple[str, int], int]) -> None:
+    """Add download counts, keyed by (ISO day, version id), to the cache counters.
+
+    The keys are derived from (day, version), so the flush finds them without an index.
+    With Redis this is one pipelined round trip however many versions are counted.
+    """
+    deltas = {download_counter_key(day, version_id): n for (day, version_id), n in counts.items()}
+    incr_many = getattr(cache, "incr_many", None)
+    if incr_many is not None:
+        incr_many(deltas, timeout=DOWNLOAD_COUNTER_TIMEOUT)
         return
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.add(key, 1, timeout=8 * 24 * 60 * 60)
+    for key, delta in deltas.items():
+        if cache.add(key, delta, timeout=DOWNLOAD_COUNTER_TIMEOUT):
+            continue
+        try:
+            cache.incr(key, delta)
+        except ValueError:
+            cache.add(key, delta, timeout=DOWNLOAD_COUNTER_TIMEOUT)

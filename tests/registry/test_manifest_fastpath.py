@@ -1,0 +1,285 @@
+"""The manifest hot path in front of Django (registry/manifest_fastpath.py), through WSGI.
+
+Each test calls the layer the way gunicorn does, with Django's real WSGI handler behind it,
+against the local-memory cache and against the real Redis server.
+"""
+
+import os
+from io import BytesIO, StringIO
+
+import pytest
+from django.core import signals
+from django.core.cache import cache
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.management import call_command
+from django.db import close_old_connections
+
+from publishing import services
+from registry.manifest_fastpath import DownloadBatch, ManifestFastPath, parse_rate
+from registry.models import DownloadStat, PluginPackage, PluginVersion
+from tests.factories import publish
+
+pytestmark = pytest.mark.django_db
+
+REDIS_URL = os.environ.get("NAAP_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture(params=["locmem", "redis"])
+def cache_backend(request, settings):
+    if request.param == "redis":
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "naap.redis_cache.NaapRedisCache",
+                "LOCATION": REDIS_URL,
+                "KEY_PREFIX": f"fastpath-{os.getpid()}",
+            }
+        }
+    cache.clear()
+    yield request.param
+    cache.clear()
+
+
+@pytest.fixture
+def django_app():
+    """Django's WSGI handler, counting the requests that reach it.
+
+    As Django's test client does, the request signals do not close the test's connection.
+    """
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    handler = WSGIHandler()
+    calls = []
+
+    def app(environ, start_response):
+        calls.append(environ["PATH_INFO"])
+        return handler(environ, start_response)
+
+    app.calls = calls
+    yield app
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def layer(django_app, cache_backend):
+    return ManifestFastPath(django_app, flush_interval=3600)
+
+
+@pytest.fixture
+def wallet():
+    first = publish("my-wallet", "1.0.0", marker="1")
+    owner, publisher = first.version.published_by, first.package.publisher
+    publish("my-wallet", "1.1.0", actor=owner, publisher=publisher, marker="2")
+    return owner
+
+
+class Answer:
+    def __init__(self, status, headers, body):
+        self.status_code = int(status.split()[0])
+        self.headers = {name.lower(): value for name, value in headers}
+        self.header_list = headers
+        self.body = body
+
+    def json(self):
+        import json
+
+        return json.loads(self.body)
+
+
+def call(app, path, *, method="GET", query="", host="testserver", **extra) -> Answer:
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": host,
+        "REMOTE_ADDR": "127.0.0.1",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": BytesIO(b""),
+        "wsgi.errors": StringIO(),
+        **extra,
+    }
+    seen = {}
+
+    def start_response(status, headers, exc_info=None):
+        seen["status"], seen["headers"] = status, headers
+
+    chunks = app(environ, start_response)
+    body = b"".join(chunks)
+    if hasattr(chunks, "close"):
+        chunks.close()
+    return Answer(seen["status"], seen["headers"], body)
+
+
+def manifest_path(name="my-wallet", version="latest"):
+    return f"/api/v1/plugins/registry/{name}/{version}/manifest"
+
+
+def test_a_repeated_manifest_request_is_answered_without_django(layer, django_app, wallet):
+    first = call(layer, manifest_path())
+    second = call(layer, manifest_path())
+    assert first.status_code == second.status_code == 200
+    assert django_app.calls == [manifest_path()]  # the second never reached Django
+    assert second.body == first.body
+    assert second.json()["version"] == "1.1.0"
+    # Every header the middleware added is kept: caching, ETag, the security headers.
+    assert second.header_list == first.header_list
+    assert second.headers["cache-control"] == "public, max-age=300"
+    assert second.headers["etag"] == first.headers["etag"]
+    assert second.headers["x-content-type-options"] == "nosniff"
+
+
+def test_if_none_match_gets_a_304_from_the_hot_path(layer, django_app, wallet):
+    etag = call(layer, manifest_path()).headers["etag"]
+    answer = call(layer, manifest_path(), HTTP_IF_NONE_MATCH=f'"other", {etag}')
+    assert answer.status_code == 304
+    assert answer.body == b""
+    assert answer.headers["etag"] == etag
+    assert "content-type" not in answer.headers
+    assert call(layer, manifest_path(), HTTP_IF_NONE_MATCH='"other"').status_code == 200
+    assert len(django_app.calls) == 1
+
+
+def test_a_rollback_is_seen_by_the_next_request(layer, django_app, wallet):
+    assert call(layer, manifest_path()).json()["version"] == "1.1.0"
+    assert call(layer, manifest_path()).json()["version"] == "1.1.0"
+    package = PluginPackage.objects.get()
+    services.rollback_deployment(actor=wallet, package=package, to_version="1.0.0")
+    assert call(layer, manifest_path()).json()["version"] == "1.0.0"
+    assert len(django_app.calls) == 2  # the new generation went through Django once
+    assert call(layer, manifest_path()).json()["version"] == "1.0.0"
+    assert len(django_app.calls) == 2
+
+
+def test_a_yank_is_seen_by_the_next_exact_version_request(layer, wallet):
+    assert "yanked" not in call(layer, manifest_path(version="1.1.0")).json()
+    version = PluginVersion.objects.get(version="1.1.0")
+    services.yank_version(actor=wallet, version=version, reason="broken")
+    assert call(layer, manifest_path(version="1.1.0")).json()["yanked"] is True
+    assert call(layer, manifest_path()).json()["version"] == "1.0.0"
+
+
+def test_downloads_on_the_hot_path_are_counted_and_flushed(layer, wallet):
+    for _ in range(4):
+        call(layer, manifest_path())
+    call(layer, manifest_path(version="1.0.0"))
+    call(layer, manifest_path(version="1.0.0"))
+    layer.downloads.flush()
+    call_command("flush_download_stats", stdout=StringIO())
+    stats = {stat.version.version: stat.count for stat in DownloadStat.objects.all()}
+    # The first request of each went through Django, which counted it itself.
+    assert stats == {"1.1.0": 4, "1.0.0": 2}
+    assert PluginPackage.objects.get().downloads == 6
+
+
+def test_a_304_on_the_hot_path_is_not_a_download(layer, wallet):
+    etag = call(layer, manifest_path()).headers["etag"]
+    call(layer, manifest_path(), HTTP_IF_NONE_MATCH=etag)
+    layer.downloads.flush()
+    call_command("flush_download_stats", stdout=StringIO())
+    assert DownloadStat.objects.get().count == 1
+
+
+def test_the_download_batch_flushes_once_its_interval_has_passed(cache_backend, wallet):
+    version_id = PluginVersion.objects.get(version="1.1.0").pk
+    batch = DownloadBatch(interval=3600)
+    batch.add(version_id)
+    batch.add(version_id)
+    call_command("flush_download_stats", stdout=StringIO())
+    assert not DownloadStat.objects.exists()  # held in the worker
+    batch.interval = 0
+    batch.add(version_id)  # due: all three go to the cache counters
+    call_command("flush_download_stats", stdout=StringIO())
+    assert DownloadStat.objects.get().count == 3
+
+
+def test_unknown_plugins_get_djangos_404_envelope_every_time(layer, django_app, wallet):
+    for _ in range(2):
+        answer = call(layer, manifest_path(name="nope"))
+        assert answer.status_code == 404
+        assert answer.json()["error"]["code"] == "NOT_FOUND"
+    assert len(django_app.calls) == 2
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"HTTP_COOKIE": "sessionid=abc"},
+        {"HTTP_AUTHORIZATION": "Bearer naap_x"},
+        {"QUERY_STRING": "x=1"},
+        {"REQUEST_METHOD": "HEAD"},
+    ],
+    ids=["session", "token", "query", "head"],
+)
+def test_signed_in_and_unusual_requests_take_the_django_path(layer, django_app, wallet, extra):
+    call(layer, manifest_path())
+    call(layer, manifest_path(), **extra)
+    assert len(django_app.calls) == 2
+
+
+def test_other_routes_always_go_to_django(layer, django_app, wallet):
+    call(layer, "/api/v1/plugins/registry/my-wallet")
+    call(layer, "/api/v1/plugins/registry/my-wallet")
+    assert len(django_app.calls) == 2
+
+
+def test_a_host_django_refuses_is_never_answered_from_memory(layer, django_app, wallet, settings):
+    settings.ALLOWED_HOSTS = ["testserver"]
+    call(layer, manifest_path())
+    for _ in range(2):
+        assert call(layer, manifest_path(), host="evil.example").status_code == 400
+    assert len(django_app.calls) == 3
+
+
+def test_https_and_http_answers_are_kept_apart(layer, django_app, wallet, settings):
+    settings.SECURE_HSTS_SECONDS = 3600
+    plain = call(layer, manifest_path())
+    secure = call(layer, manifest_path(), **{"wsgi.url_scheme": "https"})
+    assert "strict-transport-security" not in plain.headers
+    assert "strict-transport-security" in secure.headers
+    again = call(layer, manifest_path(), **{"wsgi.url_scheme": "https"})
+    assert "strict-transport-security" in again.headers
+    assert len(django_app.calls) == 2
+
+
+def test_the_anonymous_read_rate_applies_on_the_hot_path(django_app, cache_backend, wallet):
+    layer = ManifestFastPath(django_app, flush_interval=3600)
+    layer.rate = (2, 60)
+    assert call(layer, manifest_path()).status_code == 200
+    assert call(layer, manifest_path()).status_code == 200
+    limited = call(layer, manifest_path())
+    assert limited.status_code == 429
+    assert limited.json() == {
+        "success": False,
+        "error": {
+            "code": "RATE_LIMITED",
+            "message": f"Too many requests: try again in {limited.headers['retry-after']} seconds.",
+        },
+    }
+    assert 1 <= int(limited.headers["retry-after"]) <= 60
+    # Another client address has its own window.
+    assert call(layer, manifest_path(), REMOTE_ADDR="10.0.0.2").status_code == 200
+
+
+def test_the_rate_comes_from_the_settings():
+    assert parse_rate("600/min") == (600, 60)
+    assert parse_rate("5/s") == (5, 1)
+    assert parse_rate("30/hour") == (30, 3600)
+    assert parse_rate(None) is None
+
+
+def test_the_kept_answers_are_bounded(django_app, cache_backend, wallet):
+    layer = ManifestFastPath(django_app, max_entries=1, flush_interval=3600)
+    call(layer, manifest_path())
+    call(layer, manifest_path(version="1.0.0"))
+    call(layer, manifest_path())  # the first was dropped to make room for the second
+    assert len(django_app.calls) == 3
+
+
+def test_the_wsgi_application_is_wrapped():
+    from naap import wsgi
+
+    assert isinstance(wsgi.application, ManifestFastPath)
+    assert wsgi.application.app is wsgi.django_application
