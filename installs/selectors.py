@@ -63,6 +63,10 @@ class Bootstrap:
 
     plugins: list[EffectivePlugin]
     incompatible: list[str]
+    # What it was built from, for the bootstrap cache (installs/cache.py): the teams whose
+    # installs were read and every installed package, available or not.
+    team_ids: tuple[int, ...] = ()
+    package_names: tuple[str, ...] = ()
 
 
 def membership_for(*, user, team_id: int) -> TeamMembership:
@@ -97,18 +101,23 @@ def tenant_install(*, package: PluginPackage, user=None, team: Team | None = Non
 
 
 def _installs_reaching(user) -> Q:
-    """Installs that apply to a user: their own and those of every team they belong to.
+    """Installs that apply to a user: their own and those of every team they belong to."""
+    return _installs_reaching_with_teams(user)[0]
+
+
+def _installs_reaching_with_teams(user) -> tuple[Q, list[int]]:
+    """The filter of _installs_reaching and the ids of the user's teams.
 
     The team ids are read first, in a query of their own: with a subquery inside the OR,
     PostgreSQL guessed half the table and hash-joined every version and package (280 ms for
     a bootstrap at 100,000 installs); with literal ids it uses the user and team indexes.
     """
     memberships = TeamMembership.objects.filter(user=user).order_by()
-    team_ids = list(memberships.values_list("team_id", flat=True))
+    team_ids = sorted(memberships.values_list("team_id", flat=True))
     reaching = Q(user=user)
     if team_ids:
         reaching |= Q(team_id__in=team_ids)
-    return reaching
+    return reaching, team_ids
 
 
 def installed_package_for(*, user, name: str) -> PluginPackage:
@@ -182,9 +191,7 @@ def effective_plugins(*, user, team_id: int | None = None, shell_version: str = 
     Own installs win over team installs of the same package; between teams the team whose
     name sorts first wins. Sorted pinned first, then by order, then by name.
     """
-    installs = TenantPluginInstall.objects.filter(
-        package__status__in=AVAILABLE_PACKAGE_STATUSES
-    ).select_related(
+    installs = TenantPluginInstall.objects.select_related(
         "package",
         "team",
         "pinned_version",
@@ -192,12 +199,20 @@ def effective_plugins(*, user, team_id: int | None = None, shell_version: str = 
         "package__deployment__canary_version",
     )
     if team_id is None:
-        installs = installs.filter(_installs_reaching(user))
+        reaching, team_ids = _installs_reaching_with_teams(user)
+        installs = installs.filter(reaching)
     else:
         membership_for(user=user, team_id=team_id)
+        team_ids = [team_id]
         installs = installs.filter(team_id=team_id)
     # No ORDER BY: the Meta orderings would join tables only to sort what is sorted in Python.
-    chosen = _winning_installs(list(installs.order_by()))
+    # Unavailable packages are read too (and left out here), so that the bootstrap cache
+    # knows to watch them: one that is listed again must reappear.
+    every_install = list(installs.order_by())
+    package_names = tuple(sorted({install.package.name for install in every_install}))
+    chosen = _winning_installs(
+        [row for row in every_install if row.package.status in AVAILABLE_PACKAGE_STATUSES]
+    )
     preferences = {}
     if chosen:
         preferences = {
@@ -237,7 +252,12 @@ def effective_plugins(*, user, team_id: int | None = None, shell_version: str = 
             )
         )
     plugins.sort(key=lambda plugin: (not plugin.pinned, plugin.order, plugin.name))
-    return Bootstrap(plugins=plugins, incompatible=sorted(incompatible))
+    return Bootstrap(
+        plugins=plugins,
+        incompatible=sorted(incompatible),
+        team_ids=tuple(team_ids),
+        package_names=package_names,
+    )
 
 
 def storage_entry(*, package: PluginPackage, user, key: str) -> PluginStorageEntry:

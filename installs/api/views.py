@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 
 from django.http import HttpResponse
@@ -15,6 +14,7 @@ from rest_framework.views import APIView
 
 from installs import selectors, services
 from installs.api import serializers as shapes
+from installs.cache import BuiltBootstrap, cached_bootstrap
 from installs.storage_rules import MAX_STORAGE_KEYS, check_storage_key
 from naap.api import success
 from naap.errors import BadRequest, Forbidden
@@ -150,12 +150,6 @@ class PreferencesView(PersonView):
         return success(shapes.PreferenceSerializer(preference).data)
 
 
-def bootstrap_etag(data: dict) -> str:
-    """A strong ETag over the bootstrap data (generatedAt is added after hashing)."""
-    body = json.dumps(data, separators=(",", ":"), sort_keys=True, default=str).encode()
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-
-
 def etag_matches(request, etag: str) -> bool:
     """Whether If-None-Match names this ETag (or is *)."""
     header = request.headers.get("If-None-Match", "")
@@ -174,27 +168,40 @@ class InstalledPluginsView(PersonView):
     )
     def get(self, request):
         query = parse(shapes.BootstrapQuerySerializer, request.query_params)
-        bootstrap = selectors.effective_plugins(
-            user=request.user,
-            team_id=query.get("teamId"),
-            shell_version=query.get("shellVersion", ""),
+        team_id, shell_version = query.get("teamId"), query.get("shellVersion", "")
+
+        def build() -> BuiltBootstrap:
+            bootstrap = selectors.effective_plugins(
+                user=request.user, team_id=team_id, shell_version=shell_version
+            )
+            data: dict = {
+                "plugins": shapes.InstalledPluginSerializer(bootstrap.plugins, many=True).data
+            }
+            if shell_version:
+                data["shellVersion"] = shell_version
+                data["incompatible"] = bootstrap.incompatible
+            return BuiltBootstrap(data, bootstrap.team_ids, bootstrap.package_names)
+
+        cached = cached_bootstrap(
+            user_id=request.user.pk, team_id=team_id, shell_version=shell_version, build=build
         )
-        data: dict = {
-            "plugins": shapes.InstalledPluginSerializer(bootstrap.plugins, many=True).data
-        }
-        if query.get("shellVersion"):
-            data["shellVersion"] = query["shellVersion"]
-            data["incompatible"] = bootstrap.incompatible
-        etag = bootstrap_etag(data)
         headers = {
-            "ETag": etag,
+            "ETag": cached.etag,
             "Cache-Control": "private, no-cache",
             "Vary": "Cookie, Authorization",
         }
-        if etag_matches(request, etag):
+        if etag_matches(request, cached.etag):
             return HttpResponse(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
-        data["generatedAt"] = iso(timezone.now())
-        return success(data, headers=headers)
+        # The envelope around the stored JSON, with generatedAt added: no re-serialising.
+        generated_at = json.dumps(iso(timezone.now())).encode()
+        body = (
+            b'{"success":true,"data":'
+            + cached.body[:-1]
+            + b',"generatedAt":'
+            + generated_at
+            + b"}}"
+        )
+        return HttpResponse(body, content_type="application/json", headers=headers)
 
 
 class StorageListView(PersonView):

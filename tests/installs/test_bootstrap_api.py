@@ -375,8 +375,9 @@ def test_the_bootstrap_takes_as_many_queries_for_30_plugins_as_for_1(
     first = publish_plugin("tool-00")
     install(api, "tool-00")
     one = bootstrap_query_count(api)
-    # session, user, the user's team ids, installs (with everything joined), preferences
-    assert one == 5
+    # user, the user's team ids, installs (with everything joined), preferences; the session
+    # is read from the cache, and this first answer is built, not served from the cache
+    assert one == 4
     for index in range(1, 30):
         name = f"tool-{index:02d}"
         result = publish_plugin(name)
@@ -395,8 +396,9 @@ def test_the_bootstrap_takes_as_many_queries_for_30_plugins_as_for_1(
             set_canary(canary, 50)
     assert first.package.name in plugins_of(api)
     assert len(bootstrap(api)["plugins"]) == 30
-    # Cold manifest cache and warm one alike.
+    # Cold manifest and bootstrap cache and warm one alike (a cold cache reads the session
+    # from the database: one query more).
     cache.clear()
-    with django_assert_max_num_queries(one):
+    with django_assert_max_num_queries(one + 1):
         api.get(BOOTSTRAP)
     assert bootstrap_query_count(api) == one

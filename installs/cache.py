@@ -1,0 +1,171 @@
+"""The shell bootstrap, serialised once and kept in the cache until something it shows changes.
+
+A bootstrap depends on three kinds of state, each with a generation number in the cache:
+
+- the person's own (installs, preferences, team memberships): `tenant-gen:user:<id>`;
+- each of their teams' (team installs, the team's name, which ranks team installs):
+  `tenant-gen:team:<id>`;
+- each installed package's (versions, deployment, status, manifests): the manifest cache's
+  package generation (registry.cache), bumped by every publishing service.
+
+An entry records the generations it was built under. A request reads the entry and the
+person's generation in one round trip, then the teams' and packages' generations in a second;
+when all match, the stored JSON is sent without touching the database. The generations are
+read *before* the database when an entry is built, so a change that commits while it is being
+built leaves it under a retired stamp (the same rule as the manifest cache). Packages or teams
+that an entry did not know in advance get a stamp that never matches, so that entry is built
+again once, this time with their generations read first.
+
+Tenant generations are bumped for every save and delete of a team, membership, installation
+or preference (installs/apps.py connects them), so the admin and every service are covered;
+writes that skip model signals (`QuerySet.update`, `bulk_create`) must call `bump_tenants`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db import transaction
+
+from registry.cache import generation_key as package_generation_key
+
+BOOTSTRAP_TIMEOUT = 24 * 60 * 60
+# Longer than any entry lives, so a lapsed generation can never revive an old entry.
+TENANT_GENERATION_TIMEOUT = 30 * 24 * 60 * 60
+UNKNOWN = -1
+
+
+def user_generation_key(user_id: int) -> str:
+    return f"tenant-gen:user:{user_id}"
+
+
+def team_generation_key(team_id: int) -> str:
+    return f"tenant-gen:team:{team_id}"
+
+
+def _bump(keys: list[str]) -> None:
+    incr_many = getattr(cache, "incr_many", None)
+    if incr_many is not None:
+        incr_many(dict.fromkeys(keys, 1), timeout=TENANT_GENERATION_TIMEOUT)
+        return
+    for key in keys:
+        if cache.add(key, 1, timeout=TENANT_GENERATION_TIMEOUT):
+            continue
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, timeout=TENANT_GENERATION_TIMEOUT)
+
+
+def bump_tenants(*, user_ids: Iterable[int] = (), team_ids: Iterable[int] = ()) -> None:
+    """Retire the cached bootstraps of these people and of everyone in these teams.
+
+    Bumped now and again after the transaction commits: the second bump retires anything a
+    reader built from the pre-commit rows in between.
+    """
+    keys = [user_generation_key(pk) for pk in user_ids if pk is not None]
+    keys += [team_generation_key(pk) for pk in team_ids if pk is not None]
+    if not keys:
+        return
+    _bump(keys)
+    transaction.on_commit(lambda: _bump(keys))
+
+
+@dataclass(frozen=True)
+class BuiltBootstrap:
+    """What the bootstrap view builds on a miss: the data and what it was built from."""
+
+    data: dict
+    team_ids: tuple[int, ...]
+    package_names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CachedBootstrap:
+    body: bytes  # the data as compact JSON, without generatedAt
+    etag: str
+
+
+@dataclass(frozen=True)
+class _Entry:
+    user_generation: int
+    team_ids: tuple[int, ...]
+    package_names: tuple[str, ...]
+    stamps: tuple[int, ...]  # generations of team_ids then package_names
+    body: bytes
+    etag: str
+
+
+def bootstrap_etag(body: bytes) -> str:
+    """A strong ETag over the bootstrap data (generatedAt is not part of it)."""
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def _stamp_keys(team_ids: Iterable[int], package_names: Iterable[str]) -> list[str]:
+    return [team_generation_key(pk) for pk in team_ids] + [
+        package_generation_key(name) for name in package_names
+    ]
+
+
+def _read_stamps(keys: list[str]) -> tuple[int, ...]:
+    if not keys:
+        return ()
+    found = cache.get_many(keys)
+    return tuple(found.get(key, 0) for key in keys)
+
+
+def cached_bootstrap(
+    *, user_id: int, team_id: int | None, shell_version: str, build: Callable[[], BuiltBootstrap]
+) -> CachedBootstrap:
+    """The person's bootstrap from the cache when nothing it shows has changed, else built."""
+    entry_key = f"bootstrap:{user_id}:{team_id or ''}:{shell_version}"
+    user_key = user_generation_key(user_id)
+    found = cache.get_many([entry_key, user_key])
+    user_generation = found.get(user_key, 0)
+    entry: _Entry | None = found.get(entry_key)
+    hinted_teams = entry.team_ids if entry else ()
+    hinted_packages = entry.package_names if entry else ()
+    hinted_keys = _stamp_keys(hinted_teams, hinted_packages)
+    before = _read_stamps(hinted_keys)
+    if entry is not None and entry.user_generation == user_generation and before == entry.stamps:
+        return CachedBootstrap(entry.body, entry.etag)
+
+    built = build()
+    body = json.dumps(built.data, separators=(",", ":"), sort_keys=True, default=str).encode()
+    known = dict(zip(hinted_keys, before, strict=True))
+    keys = _stamp_keys(built.team_ids, built.package_names)
+    fresh = _Entry(
+        user_generation=user_generation,
+        team_ids=built.team_ids,
+        package_names=built.package_names,
+        # A generation not read before the database cannot vouch for what was read.
+        stamps=tuple(known.get(key, UNKNOWN) for key in keys),
+        body=body,
+        etag=bootstrap_etag(body),
+    )
+    cache.set(entry_key, fresh, BOOTSTRAP_TIMEOUT)
+    return CachedBootstrap(fresh.body, fresh.etag)
+
+
+def _tenant_changed(sender, instance, **kwargs) -> None:
+    """post_save/post_delete of a team, membership, installation or preference."""
+    from installs.models import Team
+
+    team_id = instance.pk if isinstance(instance, Team) else getattr(instance, "team_id", None)
+    bump_tenants(user_ids=[getattr(instance, "user_id", None)], team_ids=[team_id])
+
+
+def connect_invalidation() -> None:
+    """Bump tenant generations on every model write that can change a bootstrap."""
+    from django.db.models.signals import post_delete, post_save
+
+    from installs.models import Team, TeamMembership, TenantPluginInstall, UserPluginPreference
+
+    for model in (Team, TeamMembership, TenantPluginInstall, UserPluginPreference):
+        uid = f"bootstrap-cache-{model.__name__}"
+        post_save.connect(_tenant_changed, sender=model, dispatch_uid=uid + "-save")
+        post_delete.connect(_tenant_changed, sender=model, dispatch_uid=uid + "-delete")
