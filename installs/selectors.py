@@ -85,6 +85,7 @@ def available_package(*, name: str) -> PluginPackage:
     package = (
         PluginPackage.objects.select_related("deployment__version", "deployment__canary_version")
         .filter(name=name, status__in=AVAILABLE_PACKAGE_STATUSES)
+        .order_by()  # a unique name: the Meta ordering would only cost compiling it
         .first()
     )
     if package is None:
@@ -94,7 +95,10 @@ def available_package(*, name: str) -> PluginPackage:
 
 def tenant_install(*, package: PluginPackage, user=None, team: Team | None = None):
     """The installation of a package for exactly one tenant (a user or a team), or None."""
-    installs = TenantPluginInstall.objects.select_related("package", "team", "pinned_version")
+    # At most one row (unique per tenant): no ORDER BY, whose join would only cost time.
+    installs = TenantPluginInstall.objects.select_related(
+        "package", "team", "pinned_version"
+    ).order_by()
     if team is not None:
         return installs.filter(package=package, team=team).first()
     return installs.filter(package=package, user=user).first()

@@ -118,11 +118,10 @@ def install_plugin(
     package = selectors.available_package(name=name)
     version = _installable_version(package)
     clean_config = validate_config(config, config_schema_of(version.manifest))
-    existing = selectors.tenant_install(package=package, user=user, team=team)
-    if existing is not None:
-        return InstallResult(existing, created=False)
     try:
-        # A savepoint, so that losing a race to a concurrent install leaves us usable.
+        # Insert first: a new installation is the common case. An existing one (a retry, or
+        # a concurrent install that won) fails the unique constraint inside a savepoint,
+        # which leaves the transaction usable, and is returned unchanged.
         with transaction.atomic():
             install = TenantPluginInstall.objects.create(
                 package=package, user=user, team=team, config=clean_config, installed_by=actor
