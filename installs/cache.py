@@ -37,6 +37,7 @@ BOOTSTRAP_TIMEOUT = 24 * 60 * 60
 # Longer than any entry lives, so a lapsed generation can never revive an old entry.
 TENANT_GENERATION_TIMEOUT = 30 * 24 * 60 * 60
 UNKNOWN = -1
+PERSON_AUTH_TIMEOUT = 60
 
 
 def user_generation_key(user_id: int) -> str:
@@ -91,13 +92,48 @@ class CachedBootstrap:
 
 
 @dataclass(frozen=True)
-class _Entry:
+class BootstrapEntry:
     user_generation: int
     team_ids: tuple[int, ...]
     package_names: tuple[str, ...]
     stamps: tuple[int, ...]  # generations of team_ids then package_names
     body: bytes
     etag: str
+
+    @property
+    def stamp_keys(self) -> list[str]:
+        return _stamp_keys(self.team_ids, self.package_names)
+
+    @property
+    def trusted(self) -> bool:
+        """Whether every generation was read before the database (no UNKNOWN stamp)."""
+        return UNKNOWN not in self.stamps
+
+
+def bootstrap_key(user_id: int, team_id: int | None, shell_version: str) -> str:
+    return f"bootstrap:{user_id}:{team_id or ''}:{shell_version}"
+
+
+def person_auth_key(user_id: int) -> str:
+    return f"person-auth:{user_id}"
+
+
+def remember_person(user) -> None:
+    """Keep what the bootstrap hot path checks a session against: active, session hash.
+
+    Forgotten on every save or delete of the user (a password change, a deactivation); the
+    timeout bounds what a write that skips model signals could leave behind.
+    """
+    cache.set(
+        person_auth_key(user.pk),
+        (user.is_active, user.get_session_auth_hash()),
+        PERSON_AUTH_TIMEOUT,
+    )
+
+
+def _person_changed(sender, instance, **kwargs) -> None:
+    cache.delete(person_auth_key(instance.pk))
+    transaction.on_commit(lambda: cache.delete(person_auth_key(instance.pk)))
 
 
 def bootstrap_etag(body: bytes) -> str:
@@ -122,11 +158,11 @@ def cached_bootstrap(
     *, user_id: int, team_id: int | None, shell_version: str, build: Callable[[], BuiltBootstrap]
 ) -> CachedBootstrap:
     """The person's bootstrap from the cache when nothing it shows has changed, else built."""
-    entry_key = f"bootstrap:{user_id}:{team_id or ''}:{shell_version}"
+    entry_key = bootstrap_key(user_id, team_id, shell_version)
     user_key = user_generation_key(user_id)
     found = cache.get_many([entry_key, user_key])
     user_generation = found.get(user_key, 0)
-    entry: _Entry | None = found.get(entry_key)
+    entry: BootstrapEntry | None = found.get(entry_key)
     hinted_teams = entry.team_ids if entry else ()
     hinted_packages = entry.package_names if entry else ()
     hinted_keys = _stamp_keys(hinted_teams, hinted_packages)
@@ -138,7 +174,7 @@ def cached_bootstrap(
     body = json.dumps(built.data, separators=(",", ":"), sort_keys=True, default=str).encode()
     known = dict(zip(hinted_keys, before, strict=True))
     keys = _stamp_keys(built.team_ids, built.package_names)
-    fresh = _Entry(
+    fresh = BootstrapEntry(
         user_generation=user_generation,
         team_ids=built.team_ids,
         package_names=built.package_names,
@@ -160,7 +196,9 @@ def _tenant_changed(sender, instance, **kwargs) -> None:
 
 
 def connect_invalidation() -> None:
-    """Bump tenant generations on every model write that can change a bootstrap."""
+    """Bump tenant generations on every model write that can change a bootstrap, and forget
+    a person's session facts when the person changes."""
+    from django.contrib.auth import get_user_model
     from django.db.models.signals import post_delete, post_save
 
     from installs.models import Team, TeamMembership, TenantPluginInstall, UserPluginPreference
@@ -169,3 +207,6 @@ def connect_invalidation() -> None:
         uid = f"bootstrap-cache-{model.__name__}"
         post_save.connect(_tenant_changed, sender=model, dispatch_uid=uid + "-save")
         post_delete.connect(_tenant_changed, sender=model, dispatch_uid=uid + "-delete")
+    user_model = get_user_model()
+    post_save.connect(_person_changed, sender=user_model, dispatch_uid="bootstrap-person-save")
+    post_delete.connect(_person_changed, sender=user_model, dispatch_uid="bootstrap-person-del")

@@ -1,4 +1,4 @@
-"""WSGI entry point (gunicorn naap.wsgi): Django behind the manifest hot path."""
+"""WSGI entry point (gunicorn naap.wsgi): Django behind the manifest and bootstrap hot paths."""
 
 import os
 
@@ -7,6 +7,8 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "naap.settings")
 django_application = get_wsgi_application()
 
-from registry.manifest_fastpath import ManifestFastPath  # noqa: E402  (needs Django set up)
+# Imported once Django is set up: they read settings and models.
+from installs.bootstrap_fastpath import BootstrapFastPath  # noqa: E402
+from registry.manifest_fastpath import ManifestFastPath  # noqa: E402
 
-application = ManifestFastPath(django_application)
+application = BootstrapFastPath(ManifestFastPath(django_application))

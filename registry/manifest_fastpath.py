@@ -40,13 +40,13 @@ from django.conf import settings
 from django.core.cache import cache
 
 from naap.api import error_body
+from naap.hotpath import is_secure, through_django, without
 from registry.cache import generation_key, manifest_cache_key, record_downloads
 
 MANIFEST_PATH = re.compile(
     r"^/api/v1/plugins/registry/(?P<name>[a-z0-9][a-z0-9._-]*)/(?P<reference>[A-Za-z0-9.+-]+)/manifest$"
 )
 RATE_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_NOT_FOR_304 = {"content-type", "content-length"}
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,6 @@ class ManifestFastPath:
         self._session_cookie = settings.SESSION_COOKIE_NAME + "="
         rates = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {})
         self.rate = parse_rate(rates.get("anon_read"))
-        self._proxy_header = settings.SECURE_PROXY_SSL_HEADER
         atexit.register(self.downloads.flush)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -113,7 +112,7 @@ class ManifestFastPath:
         if match is None:
             return self.app(environ, start_response)
         name, reference = match
-        key = (environ.get("HTTP_HOST", ""), self._secure(environ), name, reference)
+        key = (environ.get("HTTP_HOST", ""), is_secure(environ), name, reference)
         generation, retry_after = self._generation_and_rate(name, self._client_ip(environ))
         if retry_after:
             return self._rate_limited(start_response, retry_after)
@@ -140,13 +139,6 @@ class ManifestFastPath:
             return None
         match = MANIFEST_PATH.match(environ.get("PATH_INFO", ""))
         return (match["name"], match["reference"]) if match else None
-
-    def _secure(self, environ: dict) -> bool:
-        if self._proxy_header:
-            header, value = self._proxy_header
-            if environ.get(header) == value:
-                return True
-        return environ.get("wsgi.url_scheme") == "https"
 
     @staticmethod
     def _client_ip(environ: dict) -> str:
@@ -205,44 +197,27 @@ class ManifestFastPath:
     def _through_django(
         self, environ: dict, start_response: Callable, key: tuple, generation: int
     ) -> Iterable[bytes]:
-        seen: dict = {}
-
-        def capture(status, headers, exc_info=None):
-            seen["status"], seen["headers"] = status, headers
-            return start_response(status, headers, exc_info)
-
-        response = self.app(environ, capture)
-        if not seen.get("status", "").startswith("200 "):
+        response, answer = through_django(self.app, environ, start_response)
+        etag = answer.header("ETag") if answer else None
+        if answer is None or etag is None:
             return response
-        try:
-            body = b"".join(response)
-        finally:
-            close = getattr(response, "close", None)
-            if close is not None:
-                close()  # Django's request_finished: database connections are tidied
-        self._keep(key, generation, seen["status"], seen["headers"], body)
-        return [body]
-
-    def _keep(self, key: tuple, generation: int, status: str, headers, body: bytes) -> None:
-        names = {name.lower(): value for name, value in headers}
-        if "set-cookie" in names or "etag" not in names:
-            return
         _, _, name, reference = key
         # The entry the view just served from or wrote; a generation bump in between means
         # the answer may be stale, and it is not kept.
         entry = cache.get(manifest_cache_key(name, reference, generation))
-        if entry is None or entry[2] != names["etag"]:
-            return
+        if entry is None or entry[2] != etag:
+            return response
         kept = KeptAnswer(
             generation=generation,
-            status=status,
-            headers=list(headers),
-            headers_304=[(n, v) for n, v in headers if n.lower() not in _NOT_FOR_304],
-            body=body,
-            etag=names["etag"],
+            status=answer.status,
+            headers=answer.headers,
+            headers_304=without(answer.headers, "Content-Type", "Content-Length"),
+            body=answer.body,
+            etag=etag,
             version_id=entry[3],
         )
         with self._lock:
             if len(self._kept) >= self.max_entries:
                 self._kept.pop(next(iter(self._kept)))
             self._kept[key] = kept
+        return response

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from installs import selectors, services
 from installs.api import serializers as shapes
-from installs.cache import BuiltBootstrap, cached_bootstrap
+from installs.cache import BuiltBootstrap, cached_bootstrap, remember_person
 from installs.storage_rules import MAX_STORAGE_KEYS, check_storage_key
 from naap.api import success
 from naap.errors import BadRequest, Forbidden
@@ -185,6 +185,7 @@ class InstalledPluginsView(PersonView):
         cached = cached_bootstrap(
             user_id=request.user.pk, team_id=team_id, shell_version=shell_version, build=build
         )
+        remember_person(request.user)  # for the hot path in front of Django
         headers = {
             "ETag": cached.etag,
             "Cache-Control": "private, no-cache",

@@ -5,19 +5,17 @@ against the local-memory cache and against the real Redis server.
 """
 
 import os
-from io import BytesIO, StringIO
+from io import StringIO
 
 import pytest
-from django.core import signals
 from django.core.cache import cache
-from django.core.handlers.wsgi import WSGIHandler
 from django.core.management import call_command
-from django.db import close_old_connections
 
 from publishing import services
 from registry.manifest_fastpath import DownloadBatch, ManifestFastPath, parse_rate
 from registry.models import DownloadStat, PluginPackage, PluginVersion
 from tests.factories import publish
+from tests.wsgi import CountingDjango, call
 
 pytestmark = pytest.mark.django_db
 
@@ -41,23 +39,7 @@ def cache_backend(request, settings):
 
 @pytest.fixture
 def django_app():
-    """Django's WSGI handler, counting the requests that reach it.
-
-    As Django's test client does, the request signals do not close the test's connection.
-    """
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    handler = WSGIHandler()
-    calls = []
-
-    def app(environ, start_response):
-        calls.append(environ["PATH_INFO"])
-        return handler(environ, start_response)
-
-    app.calls = calls
-    yield app
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
+    return CountingDjango()
 
 
 @pytest.fixture
@@ -71,46 +53,6 @@ def wallet():
     owner, publisher = first.version.published_by, first.package.publisher
     publish("my-wallet", "1.1.0", actor=owner, publisher=publisher, marker="2")
     return owner
-
-
-class Answer:
-    def __init__(self, status, headers, body):
-        self.status_code = int(status.split()[0])
-        self.headers = {name.lower(): value for name, value in headers}
-        self.header_list = headers
-        self.body = body
-
-    def json(self):
-        import json
-
-        return json.loads(self.body)
-
-
-def call(app, path, *, method="GET", query="", host="testserver", **extra) -> Answer:
-    environ = {
-        "REQUEST_METHOD": method,
-        "PATH_INFO": path,
-        "QUERY_STRING": query,
-        "SERVER_NAME": "testserver",
-        "SERVER_PORT": "80",
-        "HTTP_HOST": host,
-        "REMOTE_ADDR": "127.0.0.1",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "wsgi.url_scheme": "http",
-        "wsgi.input": BytesIO(b""),
-        "wsgi.errors": StringIO(),
-        **extra,
-    }
-    seen = {}
-
-    def start_response(status, headers, exc_info=None):
-        seen["status"], seen["headers"] = status, headers
-
-    chunks = app(environ, start_response)
-    body = b"".join(chunks)
-    if hasattr(chunks, "close"):
-        chunks.close()
-    return Answer(seen["status"], seen["headers"], body)
 
 
 def manifest_path(name="my-wallet", version="latest"):
@@ -281,5 +223,5 @@ def test_the_kept_answers_are_bounded(django_app, cache_backend, wallet):
 def test_the_wsgi_application_is_wrapped():
     from naap import wsgi
 
-    assert isinstance(wsgi.application, ManifestFastPath)
-    assert wsgi.application.app is wsgi.django_application
+    assert isinstance(wsgi.application.app, ManifestFastPath)
+    assert wsgi.application.app.app is wsgi.django_application
