@@ -38,6 +38,7 @@ BOOTSTRAP_TIMEOUT = 24 * 60 * 60
 TENANT_GENERATION_TIMEOUT = 30 * 24 * 60 * 60
 UNKNOWN = -1
 PERSON_AUTH_TIMEOUT = 60
+ENTRY_FORMAT = 1
 
 
 def user_generation_key(user_id: int) -> str:
@@ -111,7 +112,9 @@ class BootstrapEntry:
 
 
 def bootstrap_key(user_id: int, team_id: int | None, shell_version: str) -> str:
-    return f"bootstrap:{user_id}:{team_id or ''}:{shell_version}"
+    # Entries are pickled BootstrapEntry objects: change ENTRY_FORMAT with its fields, so a
+    # deploy never reads entries an older release wrote.
+    return f"bootstrap:{ENTRY_FORMAT}:{user_id}:{team_id or ''}:{shell_version}"
 
 
 def person_auth_key(user_id: int) -> str:
