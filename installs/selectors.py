@@ -81,9 +81,13 @@ def membership_for(*, user, team_id: int) -> TeamMembership:
 
 
 def available_package(*, name: str) -> PluginPackage:
-    """A published or unlisted package with its deployment loaded; NotFound otherwise."""
+    """A published or unlisted package with its deployed version loaded; NotFound otherwise.
+
+    Installs and config changes need the deployed version only; leaving the canary out
+    keeps the query to three tables (cheaper to compile and to plan).
+    """
     package = (
-        PluginPackage.objects.select_related("deployment__version", "deployment__canary_version")
+        PluginPackage.objects.select_related("deployment__version")
         .filter(name=name, status__in=AVAILABLE_PACKAGE_STATUSES)
         .order_by()  # a unique name: the Meta ordering would only cost compiling it
         .first()
