@@ -2,8 +2,10 @@
 
 This package runs on publishers' laptops and in CI, so it never imports Django: only the
 standard library, requests, rich and the pure modules publishing.validation and
-registry.semver. Exit codes: 0 success, 1 refused (invalid plugin or a 4xx answer),
-2 usage, 3 unavailable (Node.js/esbuild missing, registry unreachable or failing).
+registry.semver. requests and rich are imported only by the commands that use them (see
+client.py and output.py), which keeps the start-up of every command short. Exit codes:
+0 success, 1 refused (invalid plugin or a 4xx answer), 2 usage, 3 unavailable (Node.js/
+esbuild missing, registry unreachable or failing).
 """
 
 from __future__ import annotations
@@ -11,8 +13,6 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 from pathlib import Path
-
-import requests
 
 from publishing.cli import commands
 from publishing.cli.output import EXIT_UNAVAILABLE, CliError, Ui
@@ -175,9 +175,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         ui.error("interrupted")
         return 130
-    except requests.RequestException as error:
-        ui.error(f"the request to the registry failed: {error}")
-        return EXIT_UNAVAILABLE
     except OSError as error:
         # A file that cannot be read or written: say which, without a traceback.
         where = f": {error.filename}" if error.filename else ""

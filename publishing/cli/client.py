@@ -1,4 +1,9 @@
-"""Talking to the registry: the API envelope, retries with backoff and streamed uploads."""
+"""Talking to the registry: the API envelope, retries with backoff and streamed uploads.
+
+requests is imported when the first request is sent, not with this module: it is a large
+part of the command's start-up, and commands that send nothing (validate, build, --help, a
+refused token or plugin) should not wait for it.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,13 @@ import secrets
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-import requests
-
 from publishing.cli.output import EXIT_UNAVAILABLE, EXIT_USAGE, CliError, Ui
+
+if TYPE_CHECKING:
+    import requests
 
 DEFAULT_REGISTRY_URL = "http://127.0.0.1:8000"
 API_PREFIX = "/api/v1"
@@ -23,11 +29,6 @@ MAX_RETRY_AFTER_SECONDS = 30.0
 CONNECT_TIMEOUT_SECONDS = 10
 READ_TIMEOUT_SECONDS = 300
 UPLOAD_CHUNK_BYTES = 64 * 1024
-_RETRYABLE_ERRORS = (
-    requests.ConnectionError,
-    requests.Timeout,
-    requests.exceptions.ChunkedEncodingError,
-)
 
 
 def normalise_registry_url(url: str) -> str:
@@ -121,6 +122,8 @@ def error_from_response(response: requests.Response) -> ApiError:
 
 def _connection_problem(error: Exception) -> str:
     """A short reason for a network failure instead of urllib3's nested repr."""
+    import requests
+
     if isinstance(error, requests.Timeout):
         return "the connection timed out"
     text = str(error)
@@ -240,11 +243,20 @@ class RegistryClient:
         self.base_url = normalise_registry_url(base_url)
         self.token = token
         self.ui = ui
-        self.session = session or requests.Session()
+        self._session = session
         self.attempts = attempts
         self.backoff_seconds = backoff_seconds
         self.sleep = sleep or time.sleep
         self.user_agent = user_agent
+
+    @property
+    def session(self) -> requests.Session:
+        """The HTTP session, made (and requests imported) for the first request."""
+        if self._session is None:
+            import requests
+
+            self._session = requests.Session()
+        return self._session
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -290,6 +302,13 @@ class RegistryClient:
         progress: Callable[[int | None], None] | None = None,
     ) -> ApiResult:
         """Send a request, retrying 5xx answers and network failures; raises ApiError on 4xx."""
+        import requests
+
+        retryable = (
+            requests.ConnectionError,
+            requests.Timeout,
+            requests.exceptions.ChunkedEncodingError,
+        )
         url = self.url(path)
         for attempt in range(1, self.attempts + 1):
             headers = self._headers()
@@ -309,7 +328,7 @@ class RegistryClient:
                     timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
                     allow_redirects=False,
                 )
-            except _RETRYABLE_ERRORS as error:
+            except retryable as error:
                 problem = _connection_problem(error)
                 self._pause_before_retry(
                     attempt,
@@ -318,6 +337,11 @@ class RegistryClient:
                     f"(tried {self.attempts} times)",
                 )
                 continue
+            except requests.RequestException as error:
+                # Not worth a retry (an invalid URL, too many redirects, ...).
+                raise CliError(
+                    f"the request to the registry failed: {error}", exit_code=EXIT_UNAVAILABLE
+                ) from None
             if response.status_code >= 500:
                 error = error_from_response(response)
                 self._pause_before_retry(

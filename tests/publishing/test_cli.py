@@ -28,6 +28,7 @@ import requests
 
 from publishing.cli import main
 from publishing.cli.client import UploadBody, encode_multipart
+from publishing.cli.output import Ui
 from tests.publishing.test_cli_build import run_cli as run_cli_process
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -563,6 +564,101 @@ def test_the_cli_imports_no_django():
         [sys.executable, "-c", script], capture_output=True, text=True, env=environment, check=True
     )
     assert completed.stdout.strip() == "[]"
+
+
+def modules_loaded_by(script: str) -> list[str]:
+    """The top-level packages among rich, requests and urllib3 that the script has imported."""
+    code = (
+        script + "\nimport sys\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'rich', 'requests', 'urllib3'}))"
+    )
+    environment = {**os.environ, "PYTHONPATH": str(REPOSITORY)}
+    for variable in ("FORCE_COLOR", "TTY_COMPATIBLE", "DJANGO_SETTINGS_MODULE"):
+        environment.pop(variable, None)
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=environment, check=True
+    )
+    return json.loads(completed.stdout.strip().splitlines()[-1].replace("'", '"'))
+
+
+def test_the_cli_starts_without_importing_rich_or_requests():
+    # Together they were half of every command's start-up time.
+    script = "import publishing.cli, publishing.cli.commands, publishing.cli.build"
+    assert modules_loaded_by(script + ", publishing.cli.client") == []
+
+
+def test_validating_with_piped_output_never_imports_rich_or_requests():
+    script = (
+        "from publishing.cli import main\n"
+        f"assert main(['validate', {str(EXAMPLES / 'hello-world')!r}]) == 0"
+    )
+    assert modules_loaded_by(script) == []
+
+
+def test_requests_is_imported_to_send_the_first_request(registry):
+    registry.reply(200, envelope({"plugin": {}, "versions": []}))
+    registry.reply(404, failure("NOT_FOUND", "No deployment."))
+    script = (
+        "from publishing.cli import main\n"
+        f"assert main(['status', 'hello-world', '--registry', {registry.url!r}]) == 0"
+    )
+    assert modules_loaded_by(script) == ["requests", "urllib3"]
+    assert len(registry.requests) == 2
+
+
+MESSAGES = [
+    "published my-wallet@1.0.0",
+    "a long line " * 20 + "https://cdn.example.test/plugins/my-wallet/1.0.0/bundle.0b8a9650.js",
+    "unicode: café 漢字 😀 — [bold]not markup[/bold] :smile:",
+    "controls: bell\a back\b vtab\v feed\f return\r escape\x1b[31m nul\x00 del\x7f",
+    "two\nlines",
+    "a tab\there",
+]
+
+
+def rich_rendering(message: str, *, label: str = "", style: str = "") -> str:
+    """What rich itself prints for a line on a stream that is not a terminal."""
+    import io
+
+    from rich.console import Console
+    from rich.text import Text
+
+    out = io.StringIO()
+    text = Text(label, style="red bold") if label else Text(message, style=style)
+    if label:
+        text.append(message)
+    Console(file=out, soft_wrap=True, highlight=False).print(text)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("message", MESSAGES)
+def test_plain_lines_are_exactly_what_rich_prints_off_a_terminal(message, capsys, monkeypatch):
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.delenv("TTY_COMPATIBLE", raising=False)
+    ui = Ui()
+    ui.say(message, style="green bold")
+    ui.error(message, ["detail " + message])
+    captured = capsys.readouterr()
+    assert captured.out == rich_rendering(message, style="green bold")
+    assert captured.err == rich_rendering(message, label="error: ") + rich_rendering(
+        "  detail " + message
+    )
+
+
+def test_forced_colour_still_gets_rich_styles_on_a_pipe(capsys, monkeypatch):
+    monkeypatch.delenv("TTY_COMPATIBLE", raising=False)
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    Ui().error("refused")
+    assert "\x1b[" in capsys.readouterr().err
+
+
+def test_a_request_requests_cannot_send_is_one_line_and_exit_3(capsys):
+    code = main(["status", "hello-world", "--registry", "http://127.0.0.1:99999"])
+    assert code == 3
+    assert error_lines(capsys.readouterr().err) == [
+        "error: the request to the registry failed: Failed to parse: "
+        "http://127.0.0.1:99999/api/v1/plugins/registry/hello-world"
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
