@@ -677,29 +677,37 @@ def validate_manifest(manifest: Any, *, is_core: bool) -> ValidationReport:
 # alternative may end at the end of its line or text, so the scan is linear even on
 # malformed input. Regular-expression literals are not understood, which only ever makes
 # the scan see a little more or a little less text than a real parser would.
-_JS_TOKEN = re.compile(
+_JS_STRING = (
     r"\"[^\"\\\n]*(?:\\.[^\"\\\n]*)*(?:\"|$)"
     r"|'[^'\\\n]*(?:\\.[^'\\\n]*)*(?:'|$)"
     r"|`[^`\\]*(?:\\[\s\S][^`\\]*)*(?:`|\Z)"
-    r"|//[^\n]*"
-    r"|/\*[\s\S]*?(?:\*/|\Z)",
+)
+# One match per comment: the code before it (strings whole; a quote that opens no string is
+# one character of code), then the comment, or the end of the text after the last one. The
+# engine walks over the code itself, so Python runs once per comment, not once per string;
+# the code part stops only where a comment starts, so it never needs to backtrack.
+_CODE_THEN_COMMENT = re.compile(
+    r"((?:[^\"'`/]+|" + _JS_STRING + r"|[\"'`]|/(?![/*]))*+)(//[^\n]*|/\*[\s\S]*?(?:\*/|\Z)|\Z)",
     re.MULTILINE,
 )
 
+# Patterns scanned over whole bundles start with their literal word and check what precedes
+# it with a look-behind that repeats the word: the regex engine then jumps between
+# occurrences of the word instead of trying the look-behind at every character.
 _MOUNT_DEFINITION = re.compile(
-    r"(?<![\w$])mount\s*(?:\(|:|=(?![=>]))"  # mount(...){, mount: fn, exports.mount = fn
-    r"|[\"'`]mount[\"'`]"  # "mount" as a key or export name
-    r"|[{,]\s*mount\s*[,}]"  # { mount, unmount } shorthand
+    r"mount(?:"
+    r"(?<![\w$]mount)\s*(?:\(|:|=(?![=>]))"  # mount(...){, mount: fn, exports.mount = fn
+    r"|(?<=[\"'`]mount)[\"'`]"  # "mount" as a key or export name
+    r"|(?P<shorthand>\s*[,}])"  # { mount, unmount } shorthand, if { or , comes before it
+    r")"
 )
-_ANY_PLUGIN_GLOBAL = re.compile(r"(?<![\w$])NaapPlugin[A-Za-z0-9_$]*")
+_ANY_PLUGIN_GLOBAL = re.compile(r"NaapPlugin(?<![\w$]NaapPlugin)[A-Za-z0-9_$]*")
 _LEXICAL_PREFIX = re.compile(r"(?<![\w$])(?:const|let)\s+$")
 
 
 def _without_comments(code: str) -> str:
     """The JavaScript source with comments blanked out and strings kept."""
-    return _JS_TOKEN.sub(
-        lambda match: " " if match.group().startswith("/") else match.group(), code
-    )
+    return _CODE_THEN_COMMENT.sub(lambda match: match[1] + " " if match[2] else match[1], code)
 
 
 @dataclass
@@ -717,13 +725,13 @@ def _find_global(code: str, global_name: str) -> _GlobalSearch:
     direct_patterns = (
         rf"\.\s*{name}{end}\s*=(?![=>])",  # window.X =, globalThis.X =, root.X = (UMD)
         rf"\[\s*([\"'`]){name}\1\s*\]\s*=(?![=>])",  # root["X"] = (webpack UMD)
-        rf"(?<![\w$.])var\s+{name}{end}",  # var X = (() => {...})() (esbuild IIFE)
+        rf"var(?<![\w$.]var)\s+{name}{end}",  # var X = (() => {...})() (esbuild IIFE)
         rf"defineProperty\s*\(\s*[\w$.]+\s*,\s*([\"'`]){name}\1",
     )
     if any(re.search(pattern, code) for pattern in direct_patterns):
         return _GlobalSearch(found=True)
     lexical = False
-    for match in re.finditer(rf"(?<![\w$.]){name}\s*=(?![=>])", code):
+    for match in re.finditer(rf"{name}(?<![\w$.]{name})\s*=(?![=>])", code):
         # A bare top-level `X = ...` creates the global; `const X = ...` does not.
         if _LEXICAL_PREFIX.search(code, max(0, match.start() - 16), match.start()):
             lexical = True
@@ -734,7 +742,15 @@ def _find_global(code: str, global_name: str) -> _GlobalSearch:
 
 
 def _has_mount(code: str) -> bool:
-    return _MOUNT_DEFINITION.search(code) is not None
+    for match in _MOUNT_DEFINITION.finditer(code):
+        if match["shorthand"] is None:
+            return True
+        before = match.start() - 1
+        while before >= 0 and code[before].isspace():
+            before -= 1
+        if before >= 0 and code[before] in "{,":
+            return True
+    return False
 
 
 def _describe_size(size: int) -> str:
@@ -839,9 +855,15 @@ def check_styles(styles: bytes, *, max_bytes: int = MAX_STYLES_BYTES) -> Validat
 # ---------------------------------------------------------------------------------------------
 # Automated review findings (SPEC §7)
 
-_EVAL_CALL = re.compile(r"(?<![\w$])eval\s*\(")
-_NEW_FUNCTION = re.compile(r"(?<![\w$])new\s+Function\s*\(")
-_URL_AUTHORITY = re.compile(r"(?<![\w.+-])(?:https?|wss?)://([^\s\"'`<>()\[\]\\/?#,;{}]+)", re.I)
+# Literal first, look-behind after (see _MOUNT_DEFINITION), for the same reason.
+_EVAL_CALL = re.compile(r"eval(?<![\w$]eval)\s*\(")
+_NEW_FUNCTION = re.compile(r"new(?<![\w$]new)\s+Function\s*\(")
+_URL_AUTHORITY = re.compile(
+    r"://(?:(?<=(?<![\w.+-])https://)|(?<=(?<![\w.+-])http://)"
+    r"|(?<=(?<![\w.+-])wss://)|(?<=(?<![\w.+-])ws://))"
+    r"([^\s\"'`<>()\[\]\\/?#,;{}]+)",
+    re.I,
+)
 _HOST = re.compile(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)*$")
 # Hosts that appear in bundles as XML namespaces, license banners or error-message links,
 # not as places the plugin talks to; listing them would only bury the hosts that matter.

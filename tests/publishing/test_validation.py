@@ -703,6 +703,46 @@ def test_empty_bundle_is_refused() -> None:
     assert not report.too_large
 
 
+@pytest.mark.parametrize(
+    ("mount", "defined"),
+    [
+        ("{ mount }", True),
+        ("{\n  render,\n  mount\n}", True),
+        ("{render, mount , x}", True),
+        ("exports.mount = start;", True),
+        ("var o = {'mount': start};", True),
+        ("function mount (el) {}", True),
+        ("call(mount)", False),
+        ("var amount = 1; var $mount = 2; x.mount == y; var f = mount => 1;", False),
+        ("( mount }", False),
+    ],
+)
+def test_mount_is_found_in_each_form_and_only_as_a_whole_word(mount: str, defined: bool) -> None:
+    # Most bundles define mount last, so the search is arranged to jump between occurrences.
+    bundle = f"window.NaapPluginMyWallet = plugin; {mount}".encode()
+
+    report = check_bundle(bundle, package_name="my-wallet", max_bytes=DEFAULT_MAX_BUNDLE_BYTES)
+
+    assert ("must define a mount function" not in report.errors.get("bundle", "")) is defined
+
+
+def test_scan_counts_eval_and_hosts_only_as_whole_words_and_schemes() -> None:
+    bundle = PLAIN_WINDOW.decode() + (
+        " $eval(a); x.evaluate(b); o.eval(c); renew Function(d); new  Function (e);"
+        ' fetch("git+https://npm.example.com/x"); u = "xhttps://fake.example.com";'
+        ' w = "HTTPS://Upper.Example.com/a"; s = "ws://socket.example.com";'
+    )
+
+    by_check = findings_by_check(scan_bundle(bundle, package_name="my-wallet", manifest=MINIMAL))
+
+    assert by_check["eval"]["detail"] == {"count": 1}
+    assert by_check["new-function"]["detail"] == {"count": 1}
+    assert by_check["external-url"]["detail"]["hosts"] == [
+        "socket.example.com",
+        "upper.example.com",
+    ]
+
+
 def test_checking_a_five_mebibyte_bundle_is_quick() -> None:
     # The scan uses regular expressions only, so an unterminated string or comment cannot
     # make it quadratic.
