@@ -266,13 +266,11 @@ def publish_version(
         ):
             if content is None:
                 continue
-            key = storage.asset_key(package_name=name, version=version_text, kind=kind, sha256=sha)
-            existed = storage.asset_exists(key)
             assets[kind] = storage.store_asset(
                 package_name=name, version=version_text, kind=kind, content=content, sha256=sha
             )
-            if not existed:
-                uploaded.append(key)
+            if assets[kind].created:
+                uploaded.append(assets[kind].key)
         result = _write_rows(
             actor=actor,
             owner=owner,
@@ -282,6 +280,7 @@ def publish_version(
             release_notes=release_notes,
             deploy=deploy,
             ip=ip,
+            new_name=package is None,
         )
     except IntegrityError:
         # A concurrent publish of the same version won the race. Identical content shares our
@@ -335,16 +334,17 @@ def _write_rows(
     release_notes: str,
     deploy: bool,
     ip: str | None,
+    new_name: bool,
 ) -> PublishResult:
     now = timezone.now()
-    package, package_created = PluginPackage.objects.select_for_update().get_or_create(
-        name=data["name"],
-        defaults={"publisher": owner, "display_name": data["displayName"]},
+    verified = owner.verified
+    package, package_created, written_whole = _lock_package(
+        owner=owner, data=data, verified=verified, new_name=new_name
     )
     if package.publisher_id != owner.pk:
         # Claimed by another publisher between our check and this transaction.
         raise Forbidden(f"'{package.name}' belongs to another publisher.")
-    verified = owner.verified
+    package.publisher = owner  # the same row, already read: no query for whoever shows it
     bundle = assets["bundle"]
     styles = assets.get("styles")
     sourcemap = assets.get("sourcemap")
@@ -364,6 +364,11 @@ def _write_rows(
         styles_size=styles.size if styles else None,
         sourcemap_key=sourcemap.key if sourcemap else "",
         sourcemap_url=sourcemap.url if sourcemap else "",
+        # Written once the row is committed (_write_version_manifest), which clears this
+        # again if it cannot be stored.
+        manifest_key=storage.asset_key(
+            package_name=package.name, version=data["version"], kind="manifest"
+        ),
         release_notes=release_notes,
         findings=findings,
         deploy_requested=deploy,
@@ -372,29 +377,31 @@ def _write_rows(
         published_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     version.save()
-    # The newest release describes the package; pre-releases only until a release exists.
-    newest = (
-        package.versions.filter(prerelease="").order_by("-sort_key").first()
-        or package.versions.order_by("-sort_key").first()
-    )
-    if newest is not None and newest.pk == version.pk:
-        _copy_manifest_metadata(package, data)
-    if verified and package.status in {
-        PluginPackage.Status.DRAFT,
-        PluginPackage.Status.PENDING_REVIEW,
-    }:
-        package.status = PluginPackage.Status.PUBLISHED
-    elif not verified and package.status == PluginPackage.Status.DRAFT:
-        package.status = PluginPackage.Status.PENDING_REVIEW
-    package.save()
-    deployment, _ = PluginDeployment.objects.get_or_create(package=package)
+    if written_whole:
+        # _lock_package wrote the row from this, its first, version; nothing is deployed yet.
+        deployment = PluginDeployment(package=package)
+    else:
+        if _is_newest(package, version):
+            _copy_manifest_metadata(package, data)
+        _advance_status(package, verified=verified)
+        refresh_search_data(packages=[package])  # written by the save below, in one UPDATE
+        package.save()
+        deployment, _ = PluginDeployment.objects.select_related("version").get_or_create(
+            package=package
+        )
+        deployment.package = package
     current = deployment.version
     # Like approval: a backport (older than what runs) never moves the deployment back.
     newer = current is None or version.parsed > current.parsed
     if verified and deploy and not version.is_prerelease and newer:
+        # _deploy saves the deployment and retires the package's cached manifests.
         deployment = _deploy(
             deployment=deployment, version=version, actor=actor, kind="deploy", reason="publish"
         )
+    else:
+        if deployment.pk is None:
+            deployment.save()
+        invalidate_manifests_on_commit(package.name)
     record_audit_event(
         actor=actor,
         action="version.publish",
@@ -406,9 +413,55 @@ def _write_rows(
             "newPackage": package_created,
         },
     )
-    refresh_search_data(package_ids=[package.pk])
-    invalidate_manifests_on_commit(package.name)
     return PublishResult(package, version, deployment, True)
+
+
+def _lock_package(
+    *, owner: Publisher, data: dict, verified: bool, new_name: bool
+) -> tuple[PluginPackage, bool, bool]:
+    """The package row, locked for this transaction; whether this publish created it; and
+    whether it created it whole (metadata, status and search data from this version).
+
+    A name nobody had when the publish began is inserted whole in one statement; if a
+    concurrent first publish claimed it meanwhile, its row is locked instead, as for a name
+    that already existed.
+    """
+    if new_name:
+        package = PluginPackage(name=data["name"], publisher=owner)
+        _copy_manifest_metadata(package, data)
+        _advance_status(package, verified=verified)
+        refresh_search_data(packages=[package])
+        try:
+            with transaction.atomic():
+                package.save(force_insert=True)
+        except IntegrityError:
+            pass
+        else:
+            return package, True, True
+    package, created = PluginPackage.objects.select_for_update().get_or_create(
+        name=data["name"],
+        defaults={"publisher": owner, "display_name": data["displayName"]},
+    )
+    return package, created, False
+
+
+def _is_newest(package: PluginPackage, version: PluginVersion) -> bool:
+    """Whether the version describes the package: the newest release, or the newest
+    pre-release while there is no release."""
+    by_precedence = package.versions.order_by("-sort_key").values_list("pk", flat=True)
+    newest = by_precedence.filter(prerelease="").first() or by_precedence.first()
+    return newest == version.pk
+
+
+def _advance_status(package: PluginPackage, *, verified: bool) -> None:
+    """A verified publisher's version lists the package; others' put it up for review."""
+    if verified and package.status in {
+        PluginPackage.Status.DRAFT,
+        PluginPackage.Status.PENDING_REVIEW,
+    }:
+        package.status = PluginPackage.Status.PUBLISHED
+    elif not verified and package.status == PluginPackage.Status.DRAFT:
+        package.status = PluginPackage.Status.PENDING_REVIEW
 
 
 def _copy_manifest_metadata(package: PluginPackage, data: dict) -> None:
@@ -430,22 +483,24 @@ def _copy_manifest_metadata(package: PluginPackage, data: dict) -> None:
 
 
 def _write_version_manifest(version: PluginVersion) -> None:
-    """Store manifest.json beside the files, after the rows exist (its key is not hashed)."""
+    """Store manifest.json beside the files once the row that names it is committed.
+
+    Its key has no content hash, so only the publish that owns the committed row may write
+    it (replacing any leftover of a crashed publish).
+    """
     try:
-        asset = storage.store_asset(
+        storage.store_asset(
             package_name=version.package.name,
             version=version.version,
             kind="manifest",
             content=json.dumps(version.manifest, indent=2, sort_keys=True).encode(),
-            # The committed row owns this version now; a leftover from a crash is replaced.
             overwrite=True,
         )
     except Exception:
         # The API serves the manifest from the row; the stored copy is a convenience.
         logger.exception("Could not store manifest.json of %s", version)
-        return
-    PluginVersion.objects.filter(pk=version.pk).update(manifest_key=asset.key)
-    version.manifest_key = asset.key
+        PluginVersion.objects.filter(pk=version.pk).update(manifest_key="")
+        version.manifest_key = ""
 
 
 # --- moderation -----------------------------------------------------------------------------

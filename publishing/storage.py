@@ -13,7 +13,7 @@ import os
 import posixpath
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
@@ -60,6 +60,9 @@ class StoredAsset:
     integrity: str
     size: int
     content_type: str
+    # Whether this call put the object there: nothing was stored under the key before. A
+    # failed publish deletes only such keys (the others may belong to a concurrent publish).
+    created: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -169,6 +172,7 @@ def store_asset(
     storage = plugin_storage()
 
     existing = _read_if_exists(storage, key)
+    created = False
     if existing == content:
         # Keep the object young so gc_assets leaves it alone while this publish commits.
         _touch(storage, key, content)
@@ -181,7 +185,7 @@ def store_asset(
                 )
             # A torn write from a crashed upload, or a replacement the caller asked for.
             storage.delete(key)
-        _write(storage, key, content)
+        created = _write(storage, key, content) and existing is None
 
     return StoredAsset(
         key=key,
@@ -190,6 +194,7 @@ def store_asset(
         integrity=sri_sha384(content),
         size=len(content),
         content_type=CONTENT_TYPES[kind],
+        created=created,
     )
 
 
@@ -298,10 +303,11 @@ def _is_intact(key: str, content: bytes) -> bool:
     return True
 
 
-def _write(storage: Storage, key: str, content: bytes) -> None:
+def _write(storage: Storage, key: str, content: bytes) -> bool:
+    """Store content under key; False when a concurrent upload stored the same bytes first."""
     if isinstance(storage, S3Storage):
         _put_s3_object(storage, key, content)
-        return
+        return True
     saved = storage.save(key, ContentFile(content))
     if saved != key:
         # A concurrent writer created the key first and the storage picked a free name for
@@ -312,6 +318,8 @@ def _write(storage: Storage, key: str, content: bytes) -> None:
                 f"{key} was stored with other content by a concurrent upload",
                 details={"key": key},
             )
+        return False
+    return True
 
 
 def _touch(storage: Storage, key: str, content: bytes) -> None:

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVector
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, JSONField, Value
 from django.utils import timezone
 
 from registry.cache import download_counter_key, invalidate_package
@@ -38,16 +38,35 @@ def record_audit_event(
     )
 
 
-def refresh_search_data(*, package_ids: list[int]) -> None:
-    """Recompute the full-text search vector of the given packages (PostgreSQL only)."""
-    if connection.vendor != "postgresql" or not package_ids:
+def refresh_search_data(
+    *, package_ids: list[int] | None = None, packages: list[PluginPackage] | None = None
+) -> None:
+    """Recompute the full-text search vector (PostgreSQL only): in one UPDATE of the rows of
+    package_ids, and on each instance in packages, for its next save() to write."""
+    if connection.vendor != "postgresql":
         return
-    PluginPackage.objects.filter(pk__in=package_ids).update(
-        search_vector=SearchVector("name", weight="A", config="simple")
-        + SearchVector("display_name", weight="A", config="simple")
-        + SearchVector("keywords", weight="B", config="simple")
-        + SearchVector("description", weight="C", config=settings.SEARCH_CONFIG)
-    )
+
+    def vector(name, display_name, keywords, description):
+        return (
+            SearchVector(name, weight="A", config="simple")
+            + SearchVector(display_name, weight="A", config="simple")
+            + SearchVector(keywords, weight="B", config="simple")
+            + SearchVector(description, weight="C", config=settings.SEARCH_CONFIG)
+        )
+
+    if package_ids:
+        PluginPackage.objects.filter(pk__in=package_ids).update(
+            search_vector=vector("name", "display_name", "keywords", "description")
+        )
+    for package in packages or ():
+        # From the instance's values, not its columns: the expressions of an UPDATE see the
+        # row as it was before, so the save that changes the text writes the vector at once.
+        package.search_vector = vector(
+            Value(package.name),
+            Value(package.display_name),
+            Value(package.keywords, output_field=JSONField()),
+            Value(package.description),
+        )
 
 
 def invalidate_manifests_on_commit(package_name: str) -> None:

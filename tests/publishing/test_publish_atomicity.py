@@ -164,3 +164,30 @@ def test_two_concurrent_different_publishes_of_one_version_leave_one_row_and_no_
     version = PluginVersion.objects.get()
     assert version.bundle_sha256 == results[0].version.bundle_sha256
     assert set(stored_files(plugin_storage_in_tmp)) == {version.bundle_key, version.manifest_key}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_first_publishes_of_one_name_both_land_in_one_package(
+    plugin_storage_in_tmp,
+):
+    user = make_user()
+    publisher = make_publisher(owner=user)
+
+    def publish_version(version):
+        return lambda: services.publish_version(
+            actor=user,
+            publisher=publisher,
+            manifest=plugin_manifest(version=version),
+            bundle=plugin_bundle(marker=version),
+        )
+
+    outcomes = _race([publish_version("1.0.0"), publish_version("1.1.0")])
+    assert all(not isinstance(outcome, Exception) for outcome in outcomes), outcomes
+    package = PluginPackage.objects.get()
+    assert sorted(package.versions.values_list("version", flat=True)) == ["1.0.0", "1.1.0"]
+    assert package.display_name == "My Wallet"
+    assert package.deployment.version.version == "1.1.0"
+    referenced = set()
+    for version in package.versions.all():
+        referenced |= {version.bundle_key, version.manifest_key}
+    assert set(stored_files(plugin_storage_in_tmp)) == referenced

@@ -185,6 +185,19 @@ def test_storing_again_renews_the_modification_time_so_gc_spares_a_retry(plugin_
     assert path.stat().st_mtime > 0
 
 
+def test_store_asset_says_whether_it_put_the_object_there(plugin_storage_in_tmp):
+    # A failed publish deletes only the objects it created; the others may be another's.
+    first = store("bundle", BUNDLE)
+    again = store("bundle", BUNDLE)
+    key = f"plugins/my-wallet/1.2.0/styles.{STYLES_SHA[:8]}.css"
+    (plugin_storage_in_tmp / key).write_bytes(STYLES[:5])  # torn by a crashed upload
+    replaced = store("styles", STYLES)
+
+    assert first.created
+    assert not again.created
+    assert not replaced.created
+
+
 # URLs -------------------------------------------------------------------------------------
 
 

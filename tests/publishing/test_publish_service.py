@@ -1,0 +1,101 @@
+"""publish_version itself: what one publish costs in SQL, and what it writes besides the rows."""
+
+import pytest
+from django.db import connection
+
+from publishing import services, storage
+from registry.models import PluginPackage, PluginVersion
+from registry.services import refresh_search_data
+from tests.factories import make_publisher, make_user, plugin_bundle, plugin_manifest
+from tests.publishing.helpers import stored_files
+
+pytestmark = pytest.mark.django_db
+
+
+def publish(actor, publisher, version="1.0.0", **manifest_overrides):
+    return services.publish_version(
+        actor=actor,
+        publisher=publisher,
+        manifest=plugin_manifest("my-wallet", version, **manifest_overrides),
+        bundle=plugin_bundle("my-wallet", marker=version),
+    )
+
+
+def test_the_first_publish_of_a_name_takes_eleven_queries(django_assert_max_num_queries):
+    # Package lookup, membership, savepoints around the transaction and the package insert,
+    # then one INSERT each: package (with its metadata and search data), version,
+    # deployment, deployment event, audit event. manifest.json's key is in the version row.
+    user = make_user()
+    publisher = make_publisher(owner=user)
+
+    with django_assert_max_num_queries(11):
+        publish(user, publisher)
+
+
+def test_publishing_a_new_version_takes_thirteen_queries(django_assert_max_num_queries):
+    user = make_user()
+    publisher = make_publisher(owner=user)
+    publish(user, publisher)
+
+    # Package, membership, the version's precedence; in the transaction: lock the package,
+    # insert the version, find the newest, one UPDATE of the package with its search data,
+    # the deployment with its version, its UPDATE, the event and the audit row.
+    with django_assert_max_num_queries(13):
+        publish(user, publisher, "1.1.0")
+
+
+def test_a_publish_writes_the_search_data_refresh_search_data_computes():
+    user = make_user()
+    publisher = make_publisher(owner=user)
+
+    def stored_vector():
+        return PluginPackage.objects.values_list("search_vector", flat=True).get()
+
+    if connection.vendor != "postgresql":
+        # Search data is PostgreSQL's (docs/decisions.md); the embedded default stores none.
+        publish(user, publisher, keywords=["payouts"], description="Send payments.")
+        assert stored_vector() is None
+        return
+
+    publish(user, publisher, keywords=["payouts", "café"], description="Send payments.")
+    first = stored_vector()
+    # The next version changes the text: its vector must come from the new text, in the same
+    # UPDATE that writes that text.
+    publish(user, publisher, "1.1.0", keywords=["ledger"], description="Quarterly reports.")
+    second = stored_vector()
+    refresh_search_data(package_ids=[PluginPackage.objects.get().pk])
+
+    assert first and "payout" in first and "café" in first
+    assert second == stored_vector()
+    assert "ledger" in second and "payout" not in second
+
+
+def test_manifest_json_is_stored_under_the_key_the_version_row_names(plugin_storage_in_tmp):
+    user = make_user()
+    result = publish(user, make_publisher(owner=user))
+
+    version = PluginVersion.objects.get()
+    assert version.manifest_key == result.version.manifest_key
+    assert version.manifest_key == "plugins/my-wallet/1.0.0/manifest.json"
+    assert version.manifest_key in stored_files(plugin_storage_in_tmp)
+
+
+def test_a_manifest_json_that_cannot_be_stored_is_not_named_by_the_row(
+    monkeypatch, plugin_storage_in_tmp
+):
+    store_asset = storage.store_asset
+
+    def full_disk_for_manifests(**arguments):
+        if arguments["kind"] == "manifest":
+            raise OSError(28, "No space left on device")
+        return store_asset(**arguments)
+
+    monkeypatch.setattr(storage, "store_asset", full_disk_for_manifests)
+    user = make_user()
+
+    result = publish(user, make_publisher(owner=user))
+
+    assert result.created
+    assert result.version.manifest_key == ""
+    assert PluginVersion.objects.get().manifest_key == ""
+    assert stored_files(plugin_storage_in_tmp) == [result.version.bundle_key]
