@@ -24,7 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-DATABASE = os.environ.get("BENCH_DATABASE", "naap_bench")
+# Its own database: naap_bench holds the catalog that bench/run.sh reuses.
+DATABASE = os.environ.get("BENCH_DATABASE", "naap_bench_publish")
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 
 
