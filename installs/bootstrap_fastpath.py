@@ -40,7 +40,7 @@ from installs.cache import (
     person_auth_key,
     user_generation_key,
 )
-from naap.hotpath import is_secure, through_django, without
+from naap.hotpath import is_secure, read_many, through_django, without
 from registry import semver
 from registry.selectors import iso
 
@@ -152,15 +152,16 @@ class BootstrapFastPath:
         """The person is active, the session hash theirs, and every generation unchanged."""
         auth_key, generation_key = person_auth_key(user_id), user_generation_key(user_id)
         stamp_keys = entry.stamp_keys
-        found = self.cache.get_many([auth_key, generation_key, *stamp_keys])
-        facts = found.get(auth_key)
+        facts, user_generation, *stamps = read_many(
+            self.cache, [auth_key, generation_key, *stamp_keys]
+        )
         if not facts or not facts[0]:
             return False
         if not constant_time_compare(session[HASH_SESSION_KEY], facts[1]):
             return False  # Django tries SECRET_KEY_FALLBACKS, or signs the person out
-        if found.get(generation_key, 0) != entry.user_generation:
+        if (user_generation or 0) != entry.user_generation:
             return False
-        return tuple(found.get(key, 0) for key in stamp_keys) == entry.stamps
+        return tuple(stamp or 0 for stamp in stamps) == entry.stamps
 
     def _through_django(
         self, environ: dict, start_response: Callable, template_key: tuple, session_key: str

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.db import transaction
 
+from naap.hotpath import read_many
 from registry.cache import generation_key as package_generation_key
 
 BOOTSTRAP_TIMEOUT = 24 * 60 * 60
@@ -153,8 +154,7 @@ def _stamp_keys(team_ids: Iterable[int], package_names: Iterable[str]) -> list[s
 def _read_stamps(keys: list[str]) -> tuple[int, ...]:
     if not keys:
         return ()
-    found = cache.get_many(keys)
-    return tuple(found.get(key, 0) for key in keys)
+    return tuple(value or 0 for value in read_many(cache, keys))
 
 
 def cached_bootstrap(

@@ -58,3 +58,12 @@ def without(headers: list[tuple[str, str]], *names: str) -> list[tuple[str, str]
     """The headers but those named (case-insensitive)."""
     dropped = {name.lower() for name in names}
     return [(name, value) for name, value in headers if name.lower() not in dropped]
+
+
+def read_many(cache, keys: list[str]) -> list:
+    """Values of keys in order (None when missing): one MGET with Redis, else get_many."""
+    reader = getattr(cache, "read_many", None)
+    if reader is not None:
+        return reader(keys)
+    found = cache.get_many(keys)
+    return [found.get(key) for key in keys]

@@ -49,3 +49,16 @@ class NaapRedisCache(RedisCache):
             pipe.incrby(full_key, delta)
             pipe.expire(full_key, timeout)
         pipe.execute()
+
+    def read_many(self, keys: list[str]) -> list:
+        """Values of our own keys in order (None when missing), in one MGET.
+
+        Like `get_many`, without checking each key for memcached compatibility (a visible
+        cost at 30 keys per request on the bootstrap hot path): the keys are ours.
+        """
+        if not keys:
+            return []
+        client = self.raw_client()
+        loads = self._cache._serializer.loads
+        values = client.mget([self.make_key(key) for key in keys])
+        return [None if value is None else loads(value) for value in values]
