@@ -230,7 +230,8 @@ def main() -> None:
     parser.add_argument("--teams", type=int, default=200)
     parser.add_argument("--installs", type=int, default=100_000)
     parser.add_argument("--days", type=int, default=90)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    # One more process than cores: each spends part of every call waiting on PostgreSQL.
+    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) + 1)
     parser.add_argument("--publishers", type=int, default=40)
     args = parser.parse_args()
     started = time.perf_counter()

@@ -12,7 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
-WORKERS="${WORKERS:-3}"  # the sweep: sync workers, 3 (docs/PERFORMANCE.md)
+WORKERS="${WORKERS:-3}" WORKER_CLASS="${WORKER_CLASS:-sync}" THREADS="${THREADS:-1}"  # chosen by the sweep (docs/PERFORMANCE.md)
+
 mkdir -p "$BENCH_DIR"
 started=$(date +%s)
 
@@ -82,7 +83,7 @@ fi
 
 # --- the servers ---------------------------------------------------------------------------------
 port=$(free_port)
-start_gunicorn "$port" "$WORKERS"
+start_gunicorn "$port" "$WORKERS" "$WORKER_CLASS" "$THREADS"
 ours="http://127.0.0.1:$port"
 
 mkdir -p "$run_dir/nginx/www" "$run_dir/nginx/tmp"
@@ -129,7 +130,7 @@ printf 'GET\t/bench-plugin\t\t\n' >"$requests/verdaccio_metadata.tsv"
 : >"$BENCH_DIR/results.tsv"
 {
   echo "# bench run $(date -u +%Y-%m-%dT%H:%MZ)"
-  echo "gunicorn $WORKERS sync workers; wrk -t2 -c$BENCH_CONNECTIONS, ${BENCH_SECONDS} s per run after a 2 s warm-up"
+  echo "gunicorn $WORKERS $WORKER_CLASS workers × $THREADS threads; wrk -t2 -c$BENCH_CONNECTIONS, ${BENCH_SECONDS} s per run after a 2 s warm-up"
   echo
   echo "| run | req/s | p50 | p95 | p99 | errors + non-2xx |"
   echo "|---|---|---|---|---|---|"
