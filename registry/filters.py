@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+
 import django_filters
 from django import forms
 from django.conf import settings
@@ -10,11 +13,11 @@ from django.contrib.postgres.search import (
     SearchRank,
     TrigramWordSimilarity,
 )
-from django.db import connection
-from django.db.models import F, FloatField, Q, QuerySet, Value
+from django.db import connection, transaction
+from django.db.models import Count, F, FloatField, Q, QuerySet, Value, Window
 from django.db.models.functions import Greatest
 
-from registry import semver
+from registry import selectors, semver
 from registry.models import PluginPackage
 
 SORT_CHOICES = [
@@ -24,8 +27,55 @@ SORT_CHOICES = [
     ("name", "Name"),
 ]
 MAX_SEARCH_LENGTH = 100
-# Word similarity above which a name counts as a typo of the query ("walet" ~ "my-wallet").
+# Word similarity from which a name counts as a typo of the query ("walet" ~ "my-wallet").
+# PostgreSQL's `%>` reads it from `pg_trgm.word_similarity_threshold` (search_settings).
 TRIGRAM_THRESHOLD = 0.4
+
+
+@contextmanager
+def search_settings(*, index_scans: bool = False) -> Iterator[None]:
+    """A transaction in which a catalog search finds its matches through the indexes.
+
+    `%>` takes its threshold from a setting, not from the query. And the planner prices
+    word_similarity as cheap as `=`: it would rather run it on every package, in a sequential
+    scan or along an index that gives the sort order, than read the matches from the GIN
+    indexes. So sequential scans are off and, unless `index_scans` (for queries whose order
+    no index gives, ranked by relevance), plain index scans too: the packages are then read
+    only through bitmap index scans. The flags add a cost, they never make a query fail.
+
+    The settings are made with `set_config(..., true)`: they end with this transaction, or the
+    request's under ATOMIC_REQUESTS, and never reach another request on the same connection
+    (CONN_MAX_AGE, or a pooler in transaction mode).
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    # Inside a caller's transaction the settings would outlive the search: put them back.
+    outer = connection.in_atomic_block
+    with transaction.atomic(savepoint=False):  # inside another block, its transaction will do
+        with connection.cursor() as cursor:
+            cursor.execute(
+                # missing_ok: pg_trgm's setting exists once the module is loaded in a session.
+                "SELECT current_setting('pg_trgm.word_similarity_threshold', true),"
+                " current_setting('enable_seqscan'), current_setting('enable_indexscan'),"
+                " set_config('pg_trgm.word_similarity_threshold', %s, true),"
+                " set_config('enable_seqscan', 'off', true),"
+                " set_config('enable_indexscan', %s, true)",
+                [str(TRIGRAM_THRESHOLD), "on" if index_scans else "off"],
+            )
+            previous = cursor.fetchone()[:3]
+        try:
+            yield
+        finally:
+            if outer:
+                with connection.cursor() as cursor:
+                    cursor.execute(  # pg_trgm's default threshold is 0.6
+                        "SELECT set_config('pg_trgm.word_similarity_threshold',"
+                        " coalesce(%s, '0.6'), true),"
+                        " set_config('enable_seqscan', %s, true),"
+                        " set_config('enable_indexscan', %s, true)",
+                        list(previous),
+                    )
 
 
 class PackageFilterForm(forms.Form):
@@ -60,15 +110,22 @@ class PackageFilterSet(django_filters.FilterSet):
         query = SearchQuery(value, config="simple", search_type="websearch") | SearchQuery(
             value, config=settings.SEARCH_CONFIG, search_type="websearch"
         )
-        return queryset.annotate(
-            text_rank=SearchRank(F("search_vector"), query),
-            typo_score=Greatest(
+        # Every branch is served by a GIN index, so the OR is a BitmapOr of index scans and
+        # the relevance below is computed only for the rows found: `search_vector` by
+        # package_search_vector_gin, `%>` (word similarity from the threshold) and LIKE by the
+        # trigram indexes. Names are lowercase, so LIKE on the lowercased query is ILIKE.
+        matches = (
+            Q(search_vector=query)
+            | Q(name__trigram_word_similar=value)
+            | Q(display_name__trigram_word_similar=value)
+            | Q(name__contains=value.lower())
+        )
+        return queryset.filter(matches).annotate(
+            relevance=SearchRank(F("search_vector"), query)
+            + Greatest(
                 TrigramWordSimilarity(value, "name"),
                 TrigramWordSimilarity(value, "display_name"),
-            ),
-            relevance=F("text_rank") + F("typo_score"),
-        ).filter(
-            Q(search_vector=query) | Q(typo_score__gt=TRIGRAM_THRESHOLD) | Q(name__icontains=value)
+            )
         )
 
     def filter_shell_version(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
@@ -88,16 +145,71 @@ class PackageFilterSet(django_filters.FilterSet):
         data = self.form.cleaned_data if self.form.is_valid() else {}
         if not data.get("includeDeprecated"):
             queryset = queryset.filter(deprecated=False)
-        sort = data.get("sort") or ("relevance" if data.get("search") else "downloads")
-        if sort == "relevance" and not data.get("search"):
-            sort = "downloads"
         orderings = {
             "relevance": ["-relevance", "-downloads", "name"],
             "downloads": ["-downloads", "name"],
             "newest": [F("latest_published_at").desc(nulls_last=True), "name"],
             "name": ["name"],
         }
-        return queryset.order_by(*orderings[sort])
+        return queryset.order_by(*orderings[self._sort])
+
+    @property
+    def _sort(self) -> str:
+        data = self.form.cleaned_data if self.form.is_valid() else {}
+        sort = data.get("sort") or ("relevance" if data.get("search") else "downloads")
+        return "downloads" if sort == "relevance" and not data.get("search") else sort
+
+    def page(self, *, offset: int, limit: int) -> list[PluginPackage]:
+        """`limit` packages from `offset` in the FilterSet's order."""
+        if not self._searching:
+            return list(self.qs[offset : offset + limit])
+        with self._search_settings():
+            ids = list(self.qs.values_list("pk", flat=True)[offset : offset + limit])
+        return self._packages_in_order(ids)
+
+    def page_and_total(self, *, offset: int, limit: int) -> tuple[list[PluginPackage], int]:
+        """`limit` packages from `offset` in the FilterSet's order, and how many match in all.
+
+        Without a search these are a page, whose LIMIT ends an index walk early, and a COUNT.
+        A search must find and rank every match to order any page: the total is a window over
+        that one scan, and only the page's rows are then joined to their publisher, deployment
+        and versions.
+        """
+        if not self._searching:
+            return list(self.qs[offset : offset + limit]), self.qs.count()
+        with self._search_settings():
+            found = list(
+                self.qs.annotate(total=Window(Count("pk"))).values_list("pk", "total")[
+                    offset : offset + limit
+                ]
+            )
+            if not found:  # no row carries the window: nothing matched, or the page is too far
+                return [], self.qs.count() if offset else 0
+        return self._packages_in_order([pk for pk, _ in found]), found[0][1]
+
+    def category_facets(self) -> list[tuple[str, int]]:
+        """(category, count) pairs of the filtered catalog, largest first."""
+        with self._search_settings(grouped=True):
+            return selectors.category_facets(self.qs)
+
+    @property
+    def _searching(self) -> bool:
+        return self.is_valid() and bool(self.form.cleaned_data.get("search", "").strip())
+
+    def _search_settings(self, *, grouped: bool = False) -> AbstractContextManager[None]:
+        """search_settings when searching. Plain index scans stay on only for a page ranked by
+        relevance: no index gives that order, so none can be walked in place of the matches,
+        and they make the per-package published-version check cheap. For another sort or a
+        GROUP BY an index could give the order, so they are off."""
+        if not self._searching:
+            return nullcontext()
+        return search_settings(index_scans=self._sort == "relevance" and not grouped)
+
+    def _packages_in_order(self, ids: list[int]) -> list[PluginPackage]:
+        if not ids:
+            return []
+        by_id = {package.pk: package for package in self.queryset.filter(pk__in=ids).order_by()}
+        return [by_id[pk] for pk in ids if pk in by_id]
 
     class Meta:
         model = PluginPackage

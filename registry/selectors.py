@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from naap.errors import NotFound
@@ -205,10 +205,16 @@ def listed_packages() -> QuerySet:
     published = PluginVersion.objects.filter(
         package=OuterRef("pk"), status=PluginVersion.Status.PUBLISHED
     )
+    # "Has a published version" as a scalar subquery, not EXISTS: PostgreSQL turns an EXISTS
+    # into a join and, for a search that matched a few hundred packages, would rather hash
+    # every version row than probe the version index for each match. A scalar subquery is
+    # checked per package, last, on the packages the other conditions (and indexes) left.
     return (
         PluginPackage.objects.filter(status=PluginPackage.Status.PUBLISHED)
-        .filter(Exists(published))
+        .alias(published_version=Subquery(published.order_by().values("pk")[:1]))
+        .filter(published_version__isnull=False)
         .select_related("publisher", "deployment__version")
+        .defer("search_vector")  # read by the search's SQL only, never by a page or serializer
         .annotate(
             latest_published_at=Subquery(
                 published.order_by("-published_at").values("published_at")[:1]

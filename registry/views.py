@@ -22,13 +22,19 @@ def browse(request):
     params = request.GET.copy()
     filterset = PackageFilterSet(params, queryset=selectors.listed_packages())
     errors = filterset.errors if not filterset.is_valid() else {}
-    queryset = filterset.qs if not errors else selectors.listed_packages().none()
     # Facet counts answer "how many in each category for this search", so ignore the category.
     without_category = params.copy()
     without_category.pop("category", None)
     facet_filterset = PackageFilterSet(without_category, queryset=selectors.listed_packages())
-    facets = selectors.category_facets(facet_filterset.qs) if not errors else []
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    facets = facet_filterset.category_facets() if not errors else []
+    # The facets have counted the results already, so the paginator pages over positions.
+    category = filterset.form.cleaned_data.get("category") if not errors else ""
+    total = dict(facets).get(category, 0) if category else sum(count for _, count in facets)
+    page = Paginator(range(total), PAGE_SIZE).get_page(request.GET.get("page"))
+    positions = page.object_list
+    page.object_list = (
+        filterset.page(offset=positions.start, limit=len(positions)) if positions else []
+    )
     return render(
         request,
         "registry/browse.html",

@@ -61,9 +61,7 @@ class RegistryListView(APIView):
         if errors:
             raise ValidationError(errors)
         page, limit = paging.validated_data["page"], paging.validated_data["limit"]
-        queryset = filterset.qs
-        total = queryset.count()
-        rows = list(queryset[(page - 1) * limit : page * limit])
+        rows, total = filterset.page_and_total(offset=(page - 1) * limit, limit=limit)
         return success(
             {
                 "plugins": PackageSummarySerializer(rows, many=True).data,
