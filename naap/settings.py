@@ -316,6 +316,12 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
+# How long an app-server worker answers a manifest from memory before it reads the package's
+# generation again (registry/manifest_fastpath.py); also how often it adds its manifest request
+# counts to the shared rate counters. 0: at every request. A change reaches every worker within
+# this time; the CDN in front caches manifests for 300 s anyway.
+MANIFEST_RECHECK_SECONDS = env_int("NAAP_MANIFEST_RECHECK_MS", 1000) / 1000
+
 SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -93,18 +93,91 @@ class DownloadBatch:
             record_downloads(counts)
 
 
+class RateWindows:
+    """This worker's view of the shared per-address request counters (fixed windows).
+
+    Requests are counted here and added to the shared counter in the cache every
+    `SYNC_EVERY` requests of an address, or once `sync_interval` seconds have passed since its
+    last addition, whichever comes first; the answer is the shared total plus what this
+    worker has not added yet. With `sync_interval` 0 every request is added at once (exact);
+    otherwise an address can overshoot its limit by at most SYNC_EVERY per worker.
+    """
+
+    SYNC_EVERY = 20
+
+    def __init__(self, limit: int, period: int, *, sync_interval: float) -> None:
+        self.limit, self.period, self.sync_interval = limit, period, sync_interval
+        self._windows: dict[str, list] = {}  # key: [not yet added, shared total, last added]
+        self._lock = threading.Lock()
+
+    def wait(self, ip: str) -> int:
+        """Count one request of `ip`: 0 when allowed, else the seconds until its window ends."""
+        now = time.time()
+        window = int(now // self.period)
+        key = f"manifest-rate:{ip}:{window}"
+        with self._lock:
+            state = self._windows.get(key)
+            if state is None:
+                if len(self._windows) > 10_000:  # addresses of past windows
+                    self._windows = {
+                        k: v for k, v in self._windows.items() if k.endswith(f":{window}")
+                    }
+                state = self._windows[key] = [0, 0, 0.0]
+            state[0] += 1
+            delta = 0
+            if state[0] >= self.SYNC_EVERY or now - state[2] >= self.sync_interval:
+                delta, state[0], state[2] = state[0], 0, now
+        if delta:
+            total = add_to_counter(key, delta, timeout=self.period + 1)
+            with self._lock:
+                state[1] = max(state[1], total)
+        if state[1] + state[0] > self.limit:
+            return max(1, math.ceil((window + 1) * self.period - now))
+        return 0
+
+
+def add_to_counter(key: str, delta: int, *, timeout: int) -> int:
+    """Add to a shared counter in the cache; its new total."""
+    raw_client = getattr(cache, "raw_client", None)
+    if raw_client is not None:
+        full_key = cache.make_and_validate_key(key)
+        pipe = raw_client().pipeline(transaction=False)
+        pipe.incrby(full_key, delta)
+        pipe.expire(full_key, timeout)
+        return int(pipe.execute()[0])
+    if cache.add(key, delta, timeout=timeout):
+        return delta
+    try:
+        return cache.incr(key, delta)
+    except ValueError:
+        cache.add(key, delta, timeout=timeout)
+        return delta
+
+
 class ManifestFastPath:
     """WSGI middleware in front of Django's application (installed in naap/wsgi.py)."""
 
-    def __init__(self, app: Callable, *, max_entries: int = 20_000, flush_interval: float = 1.0):
+    def __init__(
+        self,
+        app: Callable,
+        *,
+        max_entries: int = 20_000,
+        flush_interval: float = 1.0,
+        recheck: float | None = None,
+    ):
         self.app = app
         self.max_entries = max_entries
         self.downloads = DownloadBatch(flush_interval)
+        # How long a worker trusts a generation it has read (settings.MANIFEST_RECHECK_SECONDS).
+        self.recheck = settings.MANIFEST_RECHECK_SECONDS if recheck is None else recheck
+        self.clock = time.monotonic
         self._kept: dict[tuple, KeptAnswer] = {}
+        self._checked: dict[tuple, float] = {}
         self._lock = threading.Lock()
         self._session_cookie = settings.SESSION_COOKIE_NAME + "="
         rates = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {})
         self.rate = parse_rate(rates.get("anon_read"))
+        self.windows = RateWindows(*self.rate, sync_interval=self.recheck) if self.rate else None
         atexit.register(self.downloads.flush)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -113,11 +186,13 @@ class ManifestFastPath:
             return self.app(environ, start_response)
         name, reference = match
         key = (environ.get("HTTP_HOST", ""), is_secure(environ), name, reference)
-        generation, retry_after = self._generation_and_rate(name, self._client_ip(environ))
-        if retry_after:
-            return self._rate_limited(start_response, retry_after)
+        if self.windows is not None:
+            retry_after = self.windows.wait(self._client_ip(environ))
+            if retry_after:
+                return self._rate_limited(start_response, retry_after)
         kept = self._kept.get(key)
-        if kept is None or kept.generation != generation:
+        if kept is None or not self._current(key, kept, name):
+            generation = cache.get(generation_key(name), 0)
             return self._through_django(environ, start_response, key, generation)
         if_none_match = environ.get("HTTP_IF_NONE_MATCH")
         if if_none_match and (
@@ -129,6 +204,17 @@ class ManifestFastPath:
         self.downloads.add(kept.version_id)
         start_response(kept.status, kept.headers)
         return [kept.body]
+
+    def _current(self, key: tuple, kept: KeptAnswer, name: str) -> bool:
+        """Whether the kept answer's generation is the package's: read at most every
+        `recheck` seconds per answer (at every request with 0)."""
+        now = self.clock()
+        if self.recheck and now - self._checked.get(key, -math.inf) < self.recheck:
+            return True
+        if cache.get(generation_key(name), 0) != kept.generation:
+            return False
+        self._checked[key] = now
+        return True
 
     def _match(self, environ: dict) -> tuple[str, str] | None:
         if environ.get("REQUEST_METHOD") != "GET" or environ.get("QUERY_STRING"):
@@ -144,41 +230,6 @@ class ManifestFastPath:
     def _client_ip(environ: dict) -> str:
         # As DRF's throttles with NUM_PROXIES unset: the peer's address.
         return environ.get("REMOTE_ADDR", "")
-
-    def _generation_and_rate(self, name: str, ip: str) -> tuple[int, int]:
-        """(the package's generation, seconds to wait when over the rate, else 0)."""
-        window_key = None
-        if self.rate is not None:
-            limit, period = self.rate
-            now = time.time()
-            window = int(now // period)
-            window_key = f"manifest-rate:{ip}:{window}"
-        gen_key = generation_key(name)
-        raw_client = getattr(cache, "raw_client", None)
-        if raw_client is not None:
-            pipe = raw_client().pipeline(transaction=False)
-            pipe.get(cache.make_and_validate_key(gen_key))
-            if window_key:
-                full_window_key = cache.make_and_validate_key(window_key)
-                pipe.incr(full_window_key)
-                pipe.expire(full_window_key, period + 1)
-            replies = pipe.execute()
-            generation = int(replies[0]) if replies[0] is not None else 0
-            count = replies[1] if window_key else 0
-        else:
-            generation = cache.get(gen_key, 0)
-            count = 0
-            if window_key:
-                if cache.add(window_key, 1, timeout=period + 1):
-                    count = 1
-                else:
-                    try:
-                        count = cache.incr(window_key)
-                    except ValueError:
-                        count = 1
-        if window_key and count > limit:
-            return generation, max(1, math.ceil((window + 1) * period - now))
-        return generation, 0
 
     def _rate_limited(self, start_response: Callable, wait: int) -> list[bytes]:
         message = f"Too many requests: try again in {wait} seconds."
@@ -218,6 +269,9 @@ class ManifestFastPath:
         )
         with self._lock:
             if len(self._kept) >= self.max_entries:
-                self._kept.pop(next(iter(self._kept)))
+                dropped = next(iter(self._kept))
+                self._kept.pop(dropped)
+                self._checked.pop(dropped, None)
             self._kept[key] = kept
+            self._checked[key] = self.clock()
         return response

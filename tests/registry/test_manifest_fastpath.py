@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 
 from publishing import services
-from registry.manifest_fastpath import DownloadBatch, ManifestFastPath, parse_rate
+from registry.manifest_fastpath import DownloadBatch, ManifestFastPath, RateWindows, parse_rate
 from registry.models import DownloadStat, PluginPackage, PluginVersion
 from tests.factories import publish
 from tests.wsgi import CountingDjango, call
@@ -44,7 +44,7 @@ def django_app():
 
 @pytest.fixture
 def layer(django_app, cache_backend):
-    return ManifestFastPath(django_app, flush_interval=3600)
+    return ManifestFastPath(django_app, flush_interval=3600, recheck=0)
 
 
 @pytest.fixture
@@ -187,8 +187,8 @@ def test_https_and_http_answers_are_kept_apart(layer, django_app, wallet, settin
 
 
 def test_the_anonymous_read_rate_applies_on_the_hot_path(django_app, cache_backend, wallet):
-    layer = ManifestFastPath(django_app, flush_interval=3600)
-    layer.rate = (2, 60)
+    layer = ManifestFastPath(django_app, flush_interval=3600, recheck=0)
+    layer.windows = RateWindows(2, 60, sync_interval=0)
     assert call(layer, manifest_path()).status_code == 200
     assert call(layer, manifest_path()).status_code == 200
     limited = call(layer, manifest_path())
@@ -213,7 +213,7 @@ def test_the_rate_comes_from_the_settings():
 
 
 def test_the_kept_answers_are_bounded(django_app, cache_backend, wallet):
-    layer = ManifestFastPath(django_app, max_entries=1, flush_interval=3600)
+    layer = ManifestFastPath(django_app, max_entries=1, flush_interval=3600, recheck=0)
     call(layer, manifest_path())
     call(layer, manifest_path(version="1.0.0"))
     call(layer, manifest_path())  # the first was dropped to make room for the second
@@ -225,3 +225,42 @@ def test_the_wsgi_application_is_wrapped():
 
     assert isinstance(wsgi.application.app, ManifestFastPath)
     assert wsgi.application.app.app is wsgi.django_application
+
+
+def test_within_the_recheck_time_a_worker_answers_without_reading_the_generation(
+    django_app, cache_backend, wallet
+):
+    layer = ManifestFastPath(django_app, flush_interval=3600, recheck=1.0)
+    now = [100.0]
+    layer.clock = lambda: now[0]
+    assert call(layer, manifest_path()).json()["version"] == "1.1.0"
+    package = PluginPackage.objects.get()
+    services.rollback_deployment(actor=wallet, package=package, to_version="1.0.0")
+    now[0] += 0.5  # within the recheck time: the kept answer, unread generation
+    assert call(layer, manifest_path()).json()["version"] == "1.1.0"
+    now[0] += 0.6  # past it: the generation is read, the change seen
+    assert call(layer, manifest_path()).json()["version"] == "1.0.0"
+    assert len(django_app.calls) == 2
+
+
+def test_the_recheck_time_comes_from_the_settings(django_app, settings):
+    settings.MANIFEST_RECHECK_SECONDS = 0.25
+    assert ManifestFastPath(django_app).recheck == 0.25
+
+
+def test_rate_windows_add_to_the_shared_counter_in_batches(cache_backend):
+    windows = RateWindows(30, 60, sync_interval=3600)
+    assert [windows.wait("10.0.0.9") for _ in range(30)] == [0] * 30
+    assert windows.wait("10.0.0.9") > 0  # the 31st, counted here before any addition
+    # Another worker sees the first addition (of the first request) plus its batch of 20.
+    other = RateWindows(30, 60, sync_interval=3600)
+    assert other.wait("10.0.0.9") == 0  # its own first request is added at once: 1 + 20 + 1
+    shared = [key for key in other._windows]
+    assert len(shared) == 1
+    assert other._windows[shared[0]][1] == 22
+
+
+def test_rate_windows_overshoot_by_at_most_a_batch_per_worker(cache_backend):
+    workers = [RateWindows(50, 60, sync_interval=3600) for _ in range(3)]
+    allowed = sum(1 for _ in range(60) for worker in workers if worker.wait("10.0.0.7") == 0)
+    assert 50 <= allowed <= 50 + RateWindows.SYNC_EVERY * len(workers)
