@@ -39,12 +39,13 @@ stop_gunicorn() {
   fi
 }
 
-# bench NAME BASE_URL REQUEST_FILE [seconds]: a 2 s warm-up, then the measured run; prints a
+# bench NAME BASE_URL REQUEST_FILE [seconds]: a warm-up (BENCH_WARMUP s, 2), then the measured run; prints a
 # markdown row and appends a tab-separated one to $BENCH_DIR/results.tsv.
 bench() {
   local name=$1 base=$2 file=$3 seconds=${4:-$BENCH_SECONDS} line
   local threads=$((BENCH_CONNECTIONS < 2 ? BENCH_CONNECTIONS : 2))
-  BENCH_REQUESTS="$file" wrk -t"$threads" -c"$BENCH_CONNECTIONS" -d2s -s bench/requests.lua "$base" \
+  BENCH_REQUESTS="$file" wrk -t"$threads" -c"$BENCH_CONNECTIONS" -d"${BENCH_WARMUP:-2}s" \
+    -s bench/requests.lua "$base" \
     >/dev/null
   line=$(BENCH_REQUESTS="$file" wrk -t"$threads" -c"$BENCH_CONNECTIONS" -d"${seconds}s" --timeout 5s \
     -s bench/requests.lua "$base" | awk '/^BENCH/')

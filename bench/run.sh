@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
-WORKERS="${WORKERS:-3}" WORKER_CLASS="${WORKER_CLASS:-sync}" THREADS="${THREADS:-1}"  # chosen by the sweep (docs/PERFORMANCE.md)
+WORKERS="${WORKERS:-4}" WORKER_CLASS="${WORKER_CLASS:-sync}" THREADS="${THREADS:-1}"  # chosen by the sweep (docs/PERFORMANCE.md)
 
 mkdir -p "$BENCH_DIR"
 started=$(date +%s)
@@ -65,16 +65,16 @@ trap cleanup EXIT
 # --- the gunicorn worker sweep (manifest, bootstrap 30, search; 5 s each) -------------------------
 if [ "${BENCH_SWEEP:-1}" = 1 ]; then
   : >"$BENCH_DIR/results.tsv"
-  echo "## gunicorn sweep (wrk -t2 -c$BENCH_CONNECTIONS, 5 s per run)" | tee "$BENCH_DIR/sweep.md"
+  echo "## gunicorn sweep (wrk -t2 -c$BENCH_CONNECTIONS, 3 s per run after 1 s)" | tee "$BENCH_DIR/sweep.md"
   echo "| config / endpoint | req/s | p50 | p95 | p99 | errors |" | tee -a "$BENCH_DIR/sweep.md"
   echo "|---|---|---|---|---|---|" | tee -a "$BENCH_DIR/sweep.md"
-  for config in "sync 2 1" "sync 3 1" "sync 4 1" "sync 6 1" "gthread 2 4" "gthread 4 2"; do
+  for config in "sync 2 1" "sync 3 1" "sync 4 1" "sync 6 1" "gthread 2 4" "gthread 3 2"; do
     # shellcheck disable=SC2086
     set -- $config
     port=$(free_port)
     start_gunicorn "$port" "$2" "$1" "$3"
     for endpoint in manifest_latest bootstrap_30 search; do
-      bench "$1 ${2}w×${3}t $endpoint" "http://127.0.0.1:$port" "$requests/$endpoint.tsv" 5 |
+      BENCH_WARMUP=1 bench "$1 ${2}w×${3}t $endpoint" "http://127.0.0.1:$port" "$requests/$endpoint.tsv" 3 |
         tee -a "$BENCH_DIR/sweep.md"
     done
     stop_gunicorn
