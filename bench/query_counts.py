@@ -51,7 +51,9 @@ def main() -> None:
          ("/api/v1/plugins/registry?search=wallet", "")),
         ("API list: limit 5 vs 100", ("/api/v1/plugins/registry?limit=5", ""),
          ("/api/v1/plugins/registry?limit=100", "")),
-        ("browse page: a search vs all", ("/?search=faucet-kit", ""), ("/", "")),
+        ("browse page: a search with few vs many matches", ("/?search=faucet-kit", ""),
+         ("/?search=wallet", "")),
+        ("browse page: first page vs page 20", ("/", ""), ("/?page=20", "")),
         ("detail page: few vs many versions", (f"/plugins/{few.name}/", ""),
          (f"/plugins/{many_versions}/", "")),
         ("manifest (cold cache): latest vs exact",
@@ -63,7 +65,7 @@ def main() -> None:
         large_status, large_count = count(*large)
         print(
             f"{label}: {small_count} and {large_count} queries "
-            f"(status {small_status}, {large_status})"
+            f"(status {small_status}, {large_status}; BEGIN and COMMIT count as queries)"
         )
 
 
