@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -41,3 +42,28 @@ def empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(params=["locmem", "redis"])
+def cache_backend(request, settings):
+    """The test once with the local-memory cache and once with the real Redis server
+    (NAAP_TEST_REDIS_URL, as CI sets it), through our Redis backend."""
+    if request.param == "redis":
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "naap.redis_cache.NaapRedisCache",
+                "LOCATION": os.environ.get("NAAP_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
+                "KEY_PREFIX": f"test-{os.getpid()}",
+            }
+        }
+    cache.clear()
+    yield request.param
+    cache.clear()
+
+
+@pytest.fixture
+def django_app():
+    """Django's WSGI handler behind the hot paths, counting the requests it answers."""
+    from tests.wsgi import CountingDjango
+
+    return CountingDjango()

@@ -3,8 +3,6 @@
 Each test runs against the local-memory cache and against the real Redis server.
 """
 
-import os
-
 import pytest
 from django.core.cache import cache
 
@@ -19,24 +17,14 @@ from tests.installs.helpers import install, publish_plugin, send, uninstall
 pytestmark = pytest.mark.django_db
 
 BOOTSTRAP = "/api/v1/plugins/installed"
-REDIS_URL = os.environ.get("NAAP_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 # A signed-in request reads its user before the view runs (its session is in the cache).
 AUTH_QUERIES = 1
 
 
-@pytest.fixture(params=["locmem", "redis"], autouse=True)
-def cache_backend(request, settings):
-    if request.param == "redis":
-        settings.CACHES = {
-            "default": {
-                "BACKEND": "naap.redis_cache.NaapRedisCache",
-                "LOCATION": REDIS_URL,
-                "KEY_PREFIX": f"bootstrap-{os.getpid()}",
-            }
-        }
-    cache.clear()
-    yield request.param
-    cache.clear()
+@pytest.fixture(autouse=True)
+def both_caches(cache_backend):
+    """Every test here runs against the local-memory cache and against Redis."""
+    return cache_backend
 
 
 def plugins(client, **query) -> dict[str, dict]:

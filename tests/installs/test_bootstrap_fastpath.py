@@ -4,10 +4,7 @@ Against the local-memory cache and the real Redis server; sessions are made by s
 with Django's test client, as the browser would get them.
 """
 
-import os
-
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from installs.bootstrap_fastpath import BootstrapFastPath
@@ -16,32 +13,17 @@ from publishing import services as publishing
 from registry.models import PluginVersion
 from tests.factories import make_team, make_user
 from tests.installs.helpers import install, publish_plugin, send
-from tests.wsgi import CountingDjango, call
+from tests.wsgi import call
 
 pytestmark = pytest.mark.django_db
 
 BOOTSTRAP = "/api/v1/plugins/installed"
-REDIS_URL = os.environ.get("NAAP_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
-@pytest.fixture(params=["locmem", "redis"], autouse=True)
-def cache_backend(request, settings):
-    if request.param == "redis":
-        settings.CACHES = {
-            "default": {
-                "BACKEND": "naap.redis_cache.NaapRedisCache",
-                "LOCATION": REDIS_URL,
-                "KEY_PREFIX": f"bootfast-{os.getpid()}",
-            }
-        }
-    cache.clear()
-    yield request.param
-    cache.clear()
-
-
-@pytest.fixture
-def django_app():
-    return CountingDjango()
+@pytest.fixture(autouse=True)
+def both_caches(cache_backend):
+    """Every test here runs against the local-memory cache and against Redis."""
+    return cache_backend
 
 
 @pytest.fixture

@@ -4,42 +4,18 @@ Each test calls the layer the way gunicorn does, with Django's real WSGI handler
 against the local-memory cache and against the real Redis server.
 """
 
-import os
 from io import StringIO
 
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 
 from publishing import services
 from registry.manifest_fastpath import DownloadBatch, ManifestFastPath, RateWindows, parse_rate
 from registry.models import DownloadStat, PluginPackage, PluginVersion
 from tests.factories import publish
-from tests.wsgi import CountingDjango, call
+from tests.wsgi import call
 
 pytestmark = pytest.mark.django_db
-
-REDIS_URL = os.environ.get("NAAP_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-@pytest.fixture(params=["locmem", "redis"])
-def cache_backend(request, settings):
-    if request.param == "redis":
-        settings.CACHES = {
-            "default": {
-                "BACKEND": "naap.redis_cache.NaapRedisCache",
-                "LOCATION": REDIS_URL,
-                "KEY_PREFIX": f"fastpath-{os.getpid()}",
-            }
-        }
-    cache.clear()
-    yield request.param
-    cache.clear()
-
-
-@pytest.fixture
-def django_app():
-    return CountingDjango()
 
 
 @pytest.fixture
