@@ -20,7 +20,6 @@ then kept. `If-None-Match` gets a 304 like the view's. `generatedAt` is set per 
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections.abc import Callable, Iterable
@@ -31,28 +30,21 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.sessions.backends.cached_db import KEY_PREFIX as SESSION_CACHE_PREFIX
 from django.core.cache import caches
 from django.http.cookie import parse_cookie
-from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from installs.cache import (
     BootstrapEntry,
+    bootstrap_envelope,
     bootstrap_key,
     person_auth_key,
     user_generation_key,
 )
 from naap.hotpath import is_secure, read_many, through_django, without
 from registry import semver
-from registry.selectors import iso
 
 BOOTSTRAP_PATH = "/api/v1/plugins/installed"
 TEAM_ID = re.compile(r"^[1-9][0-9]{0,17}$")
 SESSION_KEY_CHARS = re.compile(r"^[a-z0-9]{8,64}$")
-
-
-def envelope(entry_body: bytes) -> bytes:
-    """The view's answer around a stored bootstrap: success envelope, fresh generatedAt."""
-    generated_at = json.dumps(iso(timezone.now())).encode()
-    return b'{"success":true,"data":' + entry_body[:-1] + b',"generatedAt":' + generated_at + b"}}"
 
 
 class BootstrapFastPath:
@@ -97,7 +89,7 @@ class BootstrapFastPath:
         ):
             start_response("304 Not Modified", headers)
             return []
-        body = envelope(entry.body)
+        body = bootstrap_envelope(entry.body)
         start_response(
             "200 OK",
             [

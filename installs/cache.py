@@ -30,9 +30,11 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
 
 from naap.hotpath import read_many
 from registry.cache import generation_key as package_generation_key
+from registry.selectors import iso
 
 BOOTSTRAP_TIMEOUT = 24 * 60 * 60
 # Longer than any entry lives, so a lapsed generation can never revive an old entry.
@@ -138,6 +140,13 @@ def remember_person(user) -> None:
 def _person_changed(sender, instance, **kwargs) -> None:
     cache.delete(person_auth_key(instance.pk))
     transaction.on_commit(lambda: cache.delete(person_auth_key(instance.pk)))
+
+
+def bootstrap_envelope(body: bytes) -> bytes:
+    """The answer around a stored bootstrap: the success envelope and a fresh generatedAt,
+    without serialising the stored JSON again."""
+    generated_at = json.dumps(iso(timezone.now())).encode()
+    return b'{"success":true,"data":' + body[:-1] + b',"generatedAt":' + generated_at + b"}}"
 
 
 def bootstrap_etag(body: bytes) -> str:

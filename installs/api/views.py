@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
 from django.http import HttpResponse
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.parsers import JSONParser
@@ -14,11 +11,15 @@ from rest_framework.views import APIView
 
 from installs import selectors, services
 from installs.api import serializers as shapes
-from installs.cache import BuiltBootstrap, cached_bootstrap, remember_person
+from installs.cache import (
+    BuiltBootstrap,
+    bootstrap_envelope,
+    cached_bootstrap,
+    remember_person,
+)
 from installs.storage_rules import MAX_STORAGE_KEYS, check_storage_key
 from naap.api import success
 from naap.errors import BadRequest, Forbidden
-from registry.selectors import iso
 
 TEAM_ID_QUERY = OpenApiParameter(
     "teamId", int, description="a team you belong to (admins only for changes)"
@@ -193,16 +194,9 @@ class InstalledPluginsView(PersonView):
         }
         if etag_matches(request, cached.etag):
             return HttpResponse(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
-        # The envelope around the stored JSON, with generatedAt added: no re-serialising.
-        generated_at = json.dumps(iso(timezone.now())).encode()
-        body = (
-            b'{"success":true,"data":'
-            + cached.body[:-1]
-            + b',"generatedAt":'
-            + generated_at
-            + b"}}"
+        return HttpResponse(
+            bootstrap_envelope(cached.body), content_type="application/json", headers=headers
         )
-        return HttpResponse(body, content_type="application/json", headers=headers)
 
 
 class StorageListView(PersonView):
