@@ -3,21 +3,22 @@
 A production manifest is a public, immutable-per-generation document, and it is the request
 the shell population sends most. Going through Django's whole stack (middleware, URL
 resolution, DRF's view, throttle bookkeeping) cost ~1.3 ms of CPU per request; this layer
-answers a request it has seen before from the worker's memory after one cache round trip:
+answers a request it has seen before from the worker's memory:
 
 - The first request for a (host, scheme, name, reference) goes through Django as before, and
   a 200 answer without cookies is kept: status, every header the middleware added, the body,
   the ETag and the version id (read from the manifest cache entry the view just wrote).
-- Each later request reads the package's cache generation (registry.cache) in the same round
-  trip that counts the client's requests for the rate limit. A kept answer is served only
-  while its generation is current, so a publish, deploy, rollback, yank or deprecation is
-  seen by the very next request, on every app server, exactly as on the Django path.
+- A kept answer is served while its package's cache generation (registry.cache) is the one
+  it was kept under. The worker reads the generation again at most every
+  `MANIFEST_RECHECK_SECONDS` (1 s; 0 reads it at every request), so a publish, deploy,
+  rollback, yank or deprecation reaches every worker of every app server within that time.
 - `If-None-Match` gets a 304 with the same headers, as the view gives it.
 - Downloads are counted per worker and added to the cache counters at most once a second
   (and when the worker exits), in one pipelined round trip; `flush_download_stats` moves
   them to DownloadStat as before.
 - The anonymous read rate (`anon_read`) is applied per client address in fixed windows of
-  the rate's period, answered with the 429 envelope and `Retry-After` as the API's throttle.
+  the rate's period (RateWindows), answered with the 429 envelope and `Retry-After` as the
+  API's throttle.
 
 Requests that carry a session cookie or an Authorization header, other methods, query
 strings, and every answer that is not a plain 200 take the Django path unchanged.
