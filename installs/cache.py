@@ -33,6 +33,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from naap.hotpath import read_many
+from naap.redis_cache import add_to_counters
 from registry.cache import generation_key as package_generation_key
 from registry.selectors import iso
 
@@ -53,17 +54,7 @@ def team_generation_key(team_id: int) -> str:
 
 
 def _bump(keys: list[str]) -> None:
-    incr_many = getattr(cache, "incr_many", None)
-    if incr_many is not None:
-        incr_many(dict.fromkeys(keys, 1), timeout=TENANT_GENERATION_TIMEOUT)
-        return
-    for key in keys:
-        if cache.add(key, 1, timeout=TENANT_GENERATION_TIMEOUT):
-            continue
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, timeout=TENANT_GENERATION_TIMEOUT)
+    add_to_counters(cache, dict.fromkeys(keys, 1), timeout=TENANT_GENERATION_TIMEOUT)
 
 
 def bump_tenants(*, user_ids: Iterable[int] = (), team_ids: Iterable[int] = ()) -> None:

@@ -26,7 +26,7 @@ class SharedClientRedisCacheClient(RedisCacheClient):
 
 
 class NaapRedisCache(RedisCache):
-    """RedisCache with a shared client, `incr_many` and one-round-trip `pipeline` reads."""
+    """RedisCache with a shared client, and `incr_many` and `read_many` in one round trip."""
 
     def __init__(self, server, params):
         super().__init__(server, params)
@@ -36,19 +36,27 @@ class NaapRedisCache(RedisCache):
         """The shared `redis.Redis` client, for pipelines of our own."""
         return self._cache.get_client(write=write)
 
-    def incr_many(self, deltas: dict[str, int], *, timeout: int) -> None:
-        """Add each delta to its counter (created at 0 when missing) in one round trip.
+    def incr_many(self, deltas: dict[str, int], *, timeout: int | None) -> dict[str, int]:
+        """Add each delta to its counter (created at 0 when missing) in one round trip; the
+        new totals. `timeout` None keeps the counters without expiry.
 
         Counters are stored as plain integers, as `incr` leaves them, so `get` reads them back.
         """
         if not deltas:
-            return
+            return {}
         pipe = self.raw_client(write=True).pipeline(transaction=False)
         for key, delta in deltas.items():
             full_key = self.make_and_validate_key(key)
             pipe.incrby(full_key, delta)
-            pipe.expire(full_key, timeout)
-        pipe.execute()
+            if timeout is not None:
+                pipe.expire(full_key, timeout)
+        replies = iter(pipe.execute())
+        totals = {}
+        for key in deltas:
+            totals[key] = int(next(replies))
+            if timeout is not None:
+                next(replies)
+        return totals
 
     def read_many(self, keys: list[str]) -> list:
         """Values of our own keys in order (None when missing), in one MGET.
@@ -62,3 +70,25 @@ class NaapRedisCache(RedisCache):
         loads = self._cache._serializer.loads
         values = client.mget([self.make_key(key) for key in keys])
         return [None if value is None else loads(value) for value in values]
+
+
+def add_to_counters(cache, deltas: dict[str, int], *, timeout: int | None) -> dict[str, int]:
+    """Add to counters in any cache backend (one pipeline with ours); their new totals.
+
+    The counters of the whole project go through here: download counts, manifest and tenant
+    generations, rate windows.
+    """
+    incr_many = getattr(cache, "incr_many", None)
+    if incr_many is not None:
+        return incr_many(deltas, timeout=timeout)
+    totals = {}
+    for key, delta in deltas.items():
+        if cache.add(key, delta, timeout=timeout):
+            totals[key] = delta
+            continue
+        try:
+            totals[key] = cache.incr(key, delta)
+        except ValueError:  # expired between add and incr
+            cache.add(key, delta, timeout=timeout)
+            totals[key] = delta
+    return totals

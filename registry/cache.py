@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.utils import timezone
 
+from naap.redis_cache import add_to_counters
+
 MANIFEST_TIMEOUT = 24 * 60 * 60
 DOWNLOAD_KEY_PREFIX = "downloads"
 DOWNLOAD_COUNTER_TIMEOUT = 8 * 24 * 60 * 60
@@ -58,13 +60,7 @@ def manifest_cache_key(package_name: str, reference: str, generation: int) -> st
 
 def invalidate_package(package_name: str) -> None:
     """Retire every cached manifest of a package (publish, deprecate, yank, rollback, …)."""
-    key = generation_key(package_name)
-    if cache.add(key, 1, timeout=None):
-        return
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=None)
+    add_to_counters(cache, {generation_key(package_name): 1}, timeout=None)
 
 
 def download_counter_key(day: str, version_id: int) -> str:
@@ -84,14 +80,4 @@ def record_downloads(counts: dict[tuple[str, int], int]) -> None:
     With Redis this is one pipelined round trip however many versions are counted.
     """
     deltas = {download_counter_key(day, version_id): n for (day, version_id), n in counts.items()}
-    incr_many = getattr(cache, "incr_many", None)
-    if incr_many is not None:
-        incr_many(deltas, timeout=DOWNLOAD_COUNTER_TIMEOUT)
-        return
-    for key, delta in deltas.items():
-        if cache.add(key, delta, timeout=DOWNLOAD_COUNTER_TIMEOUT):
-            continue
-        try:
-            cache.incr(key, delta)
-        except ValueError:
-            cache.add(key, delta, timeout=DOWNLOAD_COUNTER_TIMEOUT)
+    add_to_counters(cache, deltas, timeout=DOWNLOAD_COUNTER_TIMEOUT)
