@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.http import parse_etags
 
 
 @dataclass(frozen=True)
@@ -67,3 +68,23 @@ def read_many(cache, keys: list[str]) -> list:
         return reader(keys)
     found = cache.get_many(keys)
     return [found.get(key) for key in keys]
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether an If-None-Match header names this ETag (or is *): every conditional GET of
+    the project (manifests, the bootstrap, /cdn/ files) answers 304 by this rule."""
+    if not if_none_match:
+        return False
+    # If-None-Match uses the weak comparison (RFC 9110 §13.1.2): a W/ prefix is ignored.
+    candidates = [tag.removeprefix("W/") for tag in parse_etags(if_none_match)]
+    return "*" in candidates or etag in candidates
+
+
+def keep_bounded(store: dict, key, value, *, limit: int) -> None:
+    """store[key] = value, first dropping the oldest entry when the store is full.
+
+    Callers hold their own lock: the hot paths' stores are shared by a worker's threads.
+    """
+    if key not in store and len(store) >= limit:
+        store.pop(next(iter(store)))
+    store[key] = value

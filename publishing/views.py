@@ -9,9 +9,9 @@ from pathlib import Path
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import FileSystemStorage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotModified
-from django.utils.http import parse_etags
 from django.views.decorators.http import require_safe
 
+from naap.hotpath import etag_matches
 from publishing.storage import (
     ASSET_KEY_PATTERN,
     cache_control_for_key,
@@ -38,7 +38,7 @@ def serve_asset(request: HttpRequest, path: str) -> HttpResponse:
         "Cross-Origin-Resource-Policy": "cross-origin",
         "X-Content-Type-Options": "nosniff",
     }
-    if _etag_matches(request.headers.get("If-None-Match", ""), headers["ETag"]):
+    if etag_matches(request.headers.get("If-None-Match"), headers["ETag"]):
         return HttpResponseNotModified(headers=headers)
     if request.method == "HEAD":
         response = HttpResponse(content_type=content_type_for_key(path), headers=headers)
@@ -78,9 +78,3 @@ def _etag(path: str, file_path: Path) -> str:
     if name_hash:
         return f'"{name_hash}"'
     return f'"{hashlib.sha256(file_path.read_bytes()).hexdigest()}"'
-
-
-def _etag_matches(if_none_match: str, etag: str) -> bool:
-    # If-None-Match uses the weak comparison (RFC 9110 §13.1.2): a W/ prefix is ignored.
-    candidates = [tag.removeprefix("W/") for tag in parse_etags(if_none_match)]
-    return "*" in candidates or etag in candidates

@@ -20,6 +20,7 @@ from installs.cache import (
 from installs.storage_rules import MAX_STORAGE_KEYS, check_storage_key
 from naap.api import success
 from naap.errors import BadRequest, Forbidden
+from naap.hotpath import etag_matches
 
 TEAM_ID_QUERY = OpenApiParameter(
     "teamId", int, description="a team you belong to (admins only for changes)"
@@ -151,13 +152,6 @@ class PreferencesView(PersonView):
         return success(shapes.PreferenceSerializer(preference).data)
 
 
-def etag_matches(request, etag: str) -> bool:
-    """Whether If-None-Match names this ETag (or is *)."""
-    header = request.headers.get("If-None-Match", "")
-    tags = [tag.strip() for tag in header.split(",")]
-    return etag in tags or header.strip() == "*"
-
-
 class InstalledPluginsView(PersonView):
     @extend_schema(
         summary="The shell bootstrap: your effective plugins with their manifests",
@@ -192,7 +186,7 @@ class InstalledPluginsView(PersonView):
             "Cache-Control": "private, no-cache",
             "Vary": "Cookie, Authorization",
         }
-        if etag_matches(request, cached.etag):
+        if etag_matches(request.headers.get("If-None-Match"), cached.etag):
             return HttpResponse(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
         return HttpResponse(
             bootstrap_envelope(cached.body), content_type="application/json", headers=headers

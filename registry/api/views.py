@@ -15,6 +15,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.views import APIView
 
 from naap.api import success
+from naap.hotpath import etag_matches
 from registry import selectors
 from registry.api.serializers import (
     DeploymentEventSerializer,
@@ -116,10 +117,7 @@ class ManifestView(APIView):
             "ETag": rendered.etag,
             "Vary": "Accept-Encoding",
         }
-        if_none_match = request.headers.get("If-None-Match", "")
-        if rendered.etag in [tag.strip() for tag in if_none_match.split(",")] or (
-            if_none_match.strip() == "*"
-        ):
+        if etag_matches(request.headers.get("If-None-Match"), rendered.etag):
             return HttpResponse(status=304, headers=headers)
         record_download(version_id=version_id)
         return HttpResponse(rendered.body, content_type="application/json", headers=headers)
