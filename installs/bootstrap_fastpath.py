@@ -39,7 +39,14 @@ from installs.cache import (
     person_auth_key,
     user_generation_key,
 )
-from naap.hotpath import is_secure, read_many, through_django, without
+from naap.hotpath import (
+    etag_matches,
+    is_secure,
+    keep_bounded,
+    read_many,
+    through_django,
+    without,
+)
 from registry import semver
 
 BOOTSTRAP_PATH = "/api/v1/plugins/installed"
@@ -75,18 +82,16 @@ class BootstrapFastPath:
         template = self._templates.get(template_key)
         session = self._session(session_key)
         user_id = self._user_id(session)
-        if template is None or user_id is None:
-            return self._through_django(environ, start_response, template_key, session_key)
-        entry_key = (user_id, team_id, shell_version)
-        entry = self._entries.get(entry_key)
-        if entry is None or not self._still_true(entry, user_id, session):
-            return self._through_django(environ, start_response, template_key, session_key)
-        headers = [*template, ("ETag", entry.etag)]
-        if_none_match = environ.get("HTTP_IF_NONE_MATCH")
-        if if_none_match and (
-            if_none_match.strip() == "*"
-            or entry.etag in [tag.strip() for tag in if_none_match.split(",")]
+        entry = self._entries.get((user_id, team_id, shell_version))
+        if (
+            template is None
+            or user_id is None
+            or entry is None
+            or not self._still_true(entry, user_id, session)
         ):
+            return self._through_django(environ, start_response, template_key, request, user_id)
+        headers = [*template, ("ETag", entry.etag)]
+        if etag_matches(environ.get("HTTP_IF_NONE_MATCH"), entry.etag):
             start_response("304 Not Modified", headers)
             return []
         body = bootstrap_envelope(entry.body)
@@ -127,7 +132,8 @@ class BootstrapFastPath:
         return session_key, int(team_id) if team_id else None, shell_version
 
     def _session(self, session_key: str) -> dict | None:
-        session = self.cache.get(SESSION_CACHE_PREFIX + session_key)
+        # Where `cached_db` keeps its copy: the session cache, under its key prefix.
+        session = caches[settings.SESSION_CACHE_ALIAS].get(SESSION_CACHE_PREFIX + session_key)
         return session if isinstance(session, dict) else None
 
     def _user_id(self, session: dict | None) -> int | None:
@@ -156,17 +162,22 @@ class BootstrapFastPath:
         return tuple(stamp or 0 for stamp in stamps) == entry.stamps
 
     def _through_django(
-        self, environ: dict, start_response: Callable, template_key: tuple, session_key: str
+        self,
+        environ: dict,
+        start_response: Callable,
+        template_key: tuple,
+        request: tuple[str, int | None, str],
+        user_id: int | None,
     ) -> Iterable[bytes]:
         response, answer = through_django(self.app, environ, start_response)
         etag = answer.header("ETag") if answer else None
         if answer is None or etag is None:
             return response
-        request = self._parse(environ)
-        user_id = self._user_id(self._session(session_key))
-        if request is None or user_id is None:
-            return response
-        _, team_id, shell_version = request
+        session_key, team_id, shell_version = request
+        if user_id is None:  # Django may have just copied the session into the cache
+            user_id = self._user_id(self._session(session_key))
+            if user_id is None:
+                return response
         entry = self.cache.get(bootstrap_key(user_id, team_id, shell_version))
         if not isinstance(entry, BootstrapEntry) or entry.etag != etag or not entry.trusted:
             return response
@@ -174,7 +185,7 @@ class BootstrapFastPath:
             self._templates[template_key] = without(
                 answer.headers, "ETag", "Content-Type", "Content-Length"
             )
-            if len(self._entries) >= self.max_entries:
-                self._entries.pop(next(iter(self._entries)))
-            self._entries[(user_id, team_id, shell_version)] = entry
+            keep_bounded(
+                self._entries, (user_id, team_id, shell_version), entry, limit=self.max_entries
+            )
         return response

@@ -41,16 +41,17 @@ from django.conf import settings
 from django.core.cache import cache
 
 from naap.api import error_body
-from naap.hotpath import is_secure, through_django, without
-from registry.cache import generation_key, manifest_cache_key, record_downloads
+from naap.hotpath import etag_matches, is_secure, keep_bounded, through_django, without
+from naap.redis_cache import add_to_counters
+from naap.throttles import AnonReadThrottle
+from registry.cache import manifest_cache_key, package_generation, record_downloads
 
 MANIFEST_PATH = re.compile(
     r"^/api/v1/plugins/registry/(?P<name>[a-z0-9][a-z0-9._-]*)/(?P<reference>[A-Za-z0-9.+-]+)/manifest$"
 )
-RATE_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-@dataclass(frozen=True)
+@dataclass
 class KeptAnswer:
     generation: int
     status: str
@@ -59,14 +60,7 @@ class KeptAnswer:
     body: bytes
     etag: str
     version_id: int
-
-
-def parse_rate(rate: str | None) -> tuple[int, int] | None:
-    """'600/min' -> (600, 60); None when there is no rate."""
-    if not rate:
-        return None
-    count, _, period = rate.partition("/")
-    return int(count), RATE_PERIODS[period[0]]
+    checked_at: float  # when this worker last read the package's generation (its clock)
 
 
 class DownloadBatch:
@@ -129,30 +123,12 @@ class RateWindows:
             if state[0] >= self.SYNC_EVERY or now - state[2] >= self.sync_interval:
                 delta, state[0], state[2] = state[0], 0, now
         if delta:
-            total = add_to_counter(key, delta, timeout=self.period + 1)
+            total = add_to_counters(cache, {key: delta}, timeout=self.period + 1)[key]
             with self._lock:
                 state[1] = max(state[1], total)
         if state[1] + state[0] > self.limit:
             return max(1, math.ceil((window + 1) * self.period - now))
         return 0
-
-
-def add_to_counter(key: str, delta: int, *, timeout: int) -> int:
-    """Add to a shared counter in the cache; its new total."""
-    raw_client = getattr(cache, "raw_client", None)
-    if raw_client is not None:
-        full_key = cache.make_and_validate_key(key)
-        pipe = raw_client().pipeline(transaction=False)
-        pipe.incrby(full_key, delta)
-        pipe.expire(full_key, timeout)
-        return int(pipe.execute()[0])
-    if cache.add(key, delta, timeout=timeout):
-        return delta
-    try:
-        return cache.incr(key, delta)
-    except ValueError:
-        cache.add(key, delta, timeout=timeout)
-        return delta
 
 
 class ManifestFastPath:
@@ -173,12 +149,15 @@ class ManifestFastPath:
         self.recheck = settings.MANIFEST_RECHECK_SECONDS if recheck is None else recheck
         self.clock = time.monotonic
         self._kept: dict[tuple, KeptAnswer] = {}
-        self._checked: dict[tuple, float] = {}
         self._lock = threading.Lock()
         self._session_cookie = settings.SESSION_COOKIE_NAME + "="
-        rates = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {})
-        self.rate = parse_rate(rates.get("anon_read"))
-        self.windows = RateWindows(*self.rate, sync_interval=self.recheck) if self.rate else None
+        # The rate of the API's anonymous read throttle, as the throttle reads it.
+        throttle = AnonReadThrottle()
+        self.windows = (
+            RateWindows(throttle.num_requests, throttle.duration, sync_interval=self.recheck)
+            if throttle.rate
+            else None
+        )
         atexit.register(self.downloads.flush)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -192,30 +171,19 @@ class ManifestFastPath:
             if retry_after:
                 return self._rate_limited(start_response, retry_after)
         kept = self._kept.get(key)
-        if kept is None or not self._current(key, kept, name):
-            generation = cache.get(generation_key(name), 0)
-            return self._through_django(environ, start_response, key, generation)
-        if_none_match = environ.get("HTTP_IF_NONE_MATCH")
-        if if_none_match and (
-            if_none_match.strip() == "*"
-            or kept.etag in [tag.strip() for tag in if_none_match.split(",")]
-        ):
+        now = self.clock()
+        # Within the recheck time the kept answer stands; after it, the generation is read.
+        if kept is None or not (self.recheck and now - kept.checked_at < self.recheck):
+            generation = package_generation(name)
+            if kept is None or kept.generation != generation:
+                return self._through_django(environ, start_response, key, generation)
+            kept.checked_at = now
+        if etag_matches(environ.get("HTTP_IF_NONE_MATCH"), kept.etag):
             start_response("304 Not Modified", kept.headers_304)
             return []
         self.downloads.add(kept.version_id)
         start_response(kept.status, kept.headers)
         return [kept.body]
-
-    def _current(self, key: tuple, kept: KeptAnswer, name: str) -> bool:
-        """Whether the kept answer's generation is the package's: read at most every
-        `recheck` seconds per answer (at every request with 0)."""
-        now = self.clock()
-        if self.recheck and now - self._checked.get(key, -math.inf) < self.recheck:
-            return True
-        if cache.get(generation_key(name), 0) != kept.generation:
-            return False
-        self._checked[key] = now
-        return True
 
     def _match(self, environ: dict) -> tuple[str, str] | None:
         if environ.get("REQUEST_METHOD") != "GET" or environ.get("QUERY_STRING"):
@@ -267,12 +235,8 @@ class ManifestFastPath:
             body=answer.body,
             etag=etag,
             version_id=entry[3],
+            checked_at=self.clock(),
         )
         with self._lock:
-            if len(self._kept) >= self.max_entries:
-                dropped = next(iter(self._kept))
-                self._kept.pop(dropped)
-                self._checked.pop(dropped, None)
-            self._kept[key] = kept
-            self._checked[key] = self.clock()
+            keep_bounded(self._kept, key, kept, limit=self.max_entries)
         return response

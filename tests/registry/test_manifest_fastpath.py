@@ -8,9 +8,10 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from rest_framework.throttling import SimpleRateThrottle
 
 from publishing import services
-from registry.manifest_fastpath import DownloadBatch, ManifestFastPath, RateWindows, parse_rate
+from registry.manifest_fastpath import DownloadBatch, ManifestFastPath, RateWindows
 from registry.models import DownloadStat, PluginPackage, PluginVersion
 from tests.factories import publish
 from tests.wsgi import call
@@ -181,11 +182,14 @@ def test_the_anonymous_read_rate_applies_on_the_hot_path(django_app, cache_backe
     assert call(layer, manifest_path(), REMOTE_ADDR="10.0.0.2").status_code == 200
 
 
-def test_the_rate_comes_from_the_settings():
-    assert parse_rate("600/min") == (600, 60)
-    assert parse_rate("5/s") == (5, 1)
-    assert parse_rate("30/hour") == (30, 3600)
-    assert parse_rate(None) is None
+@pytest.mark.parametrize(
+    ("rate", "window"),
+    [("600/min", (600, 60)), ("5/s", (5, 1)), ("30/hour", (30, 3600)), (None, None)],
+)
+def test_the_rate_is_the_anonymous_read_throttles(django_app, monkeypatch, rate, window):
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon_read": rate})
+    windows = ManifestFastPath(django_app).windows
+    assert (windows and (windows.limit, windows.period)) == window
 
 
 def test_the_kept_answers_are_bounded(django_app, cache_backend, wallet):
