@@ -81,13 +81,9 @@ class BuiltBootstrap:
 
 
 @dataclass(frozen=True)
-class CachedBootstrap:
-    body: bytes  # the data as compact JSON, without generatedAt
-    etag: str
-
-
-@dataclass(frozen=True)
 class BootstrapEntry:
+    """A stored bootstrap: its JSON (without generatedAt), ETag and what it was built from."""
+
     user_generation: int
     team_ids: tuple[int, ...]
     package_names: tuple[str, ...]
@@ -159,7 +155,7 @@ def _read_stamps(keys: list[str]) -> tuple[int, ...]:
 
 def cached_bootstrap(
     *, user_id: int, team_id: int | None, shell_version: str, build: Callable[[], BuiltBootstrap]
-) -> CachedBootstrap:
+) -> BootstrapEntry:
     """The person's bootstrap from the cache when nothing it shows has changed, else built."""
     entry_key = bootstrap_key(user_id, team_id, shell_version)
     user_key = user_generation_key(user_id)
@@ -171,7 +167,7 @@ def cached_bootstrap(
     hinted_keys = _stamp_keys(hinted_teams, hinted_packages)
     before = _read_stamps(hinted_keys)
     if entry is not None and entry.user_generation == user_generation and before == entry.stamps:
-        return CachedBootstrap(entry.body, entry.etag)
+        return entry
 
     built = build()
     body = json.dumps(built.data, separators=(",", ":"), sort_keys=True, default=str).encode()
@@ -187,7 +183,7 @@ def cached_bootstrap(
         etag=bootstrap_etag(body),
     )
     cache.set(entry_key, fresh, BOOTSTRAP_TIMEOUT)
-    return CachedBootstrap(fresh.body, fresh.etag)
+    return fresh
 
 
 def _tenant_changed(sender, instance, **kwargs) -> None:
