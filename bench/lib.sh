@@ -1,4 +1,4 @@
-# Shared by bench/run.sh and bench/sweep.sh: the environment of the server under test, starting
+# Shared by bench/run.sh and bench/endpoints.sh: the environment of the server under test, starting
 # and stopping gunicorn by PID, and one bounded wrk run. Source it; do not run it.
 
 BENCH_DB="${BENCH_DB:-naap_bench}"

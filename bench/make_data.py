@@ -34,6 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "naap.settings")
 
+from registry.names import global_name_for  # noqa: E402  (plain Python, no Django set-up)
+
 WORDS = [
     "wallet", "gateway", "metrics", "chat", "notes", "ledger", "staking", "node", "relay",
     "storage", "video", "stream", "monitor", "alert", "invoice", "billing", "oracle", "bridge",
@@ -62,18 +64,14 @@ def django_setup() -> None:
     django.setup()
 
 
-def global_name(name: str) -> str:
-    return "NaapPlugin" + "".join(part.title() for part in name.split("-"))
-
-
 def small_bundle(name: str, version: str) -> bytes:
-    return (f"var {global_name(name)} = (() => {{ function mount(c) {{ c.textContent = "
+    return (f"var {global_name_for(name)} = (() => {{ function mount(c) {{ c.textContent = "
             f"'{name} {version}'; }} return {{ mount }}; }})();\n").encode()  # fmt: skip
 
 
 def big_bundle(name: str) -> bytes:
     """A plain-JavaScript bundle of exactly BUNDLE_KIB KiB."""
-    head = f"var {global_name(name)} = (() => {{\n  var payload = '';\n"
+    head = f"var {global_name_for(name)} = (() => {{\n  var payload = '';\n"
     tail = "  return { mount: function (c) { c.textContent = payload.length; } };\n})();\n"
     line = "  payload += 'abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz';\n"
     size = BUNDLE_KIB * 1024 - len(head) - len(tail)

@@ -2,7 +2,7 @@
 
 Both servers are already running (bench/run.sh starts them). Runs alternate between the two,
 each a new version of a package whose bundle is exactly 1 MiB; prints each wall time, the
-medians and the ratio, and a tab-separated summary line starting with PUBLISH.
+medians and the ratio.
 Usage: python bench/publish_compare.py --registry URL --token SECRET --verdaccio URL
        --npmrc FILE [--runs 5]
 """
@@ -32,15 +32,8 @@ def timed(command: list[str], env: dict, cwd: Path) -> float:
     return elapsed
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--registry", required=True)
-    parser.add_argument("--token", required=True)
-    parser.add_argument("--verdaccio", required=True)
-    parser.add_argument("--npmrc", required=True)
-    parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="naap-publish-"))
+def publish_runs(args: argparse.Namespace, work: Path) -> tuple[list[float], list[float]]:
+    """Alternate runs of both publishes, in `work`; their wall times in seconds."""
     stamp = int(time.time())
     ours, npm = [], []
     for run in range(args.runs):
@@ -71,17 +64,25 @@ def main() -> None:
             )
         )  # fmt: skip
         print(f"run {run + 1}: ours {ours[-1] * 1000:.0f} ms, npm {npm[-1] * 1000:.0f} ms")
+    return ours, npm
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--registry", required=True)
+    parser.add_argument("--token", required=True)
+    parser.add_argument("--verdaccio", required=True)
+    parser.add_argument("--npmrc", required=True)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="naap-publish-") as tmp:
+        ours, npm = publish_runs(args, Path(tmp))
     ours_median, npm_median = statistics.median(ours), statistics.median(npm)
     print(
         f"median of {args.runs}: naap-plugin publish {ours_median * 1000:.0f} ms, "
         f"npm publish to Verdaccio {npm_median * 1000:.0f} ms, "
         f"ratio {ours_median / npm_median:.2f}"
     )
-    print(
-        "PUBLISH\t" + ",".join(f"{value * 1000:.0f}" for value in ours) + "\t"
-        + ",".join(f"{value * 1000:.0f}" for value in npm)
-        + f"\t{ours_median * 1000:.0f}\t{npm_median * 1000:.0f}"
-    )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -11,13 +11,13 @@ import random
 import sys
 import time
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.sessions.backends.db import SessionStore
 
+from bench.make_data import session_cookie
 from installs.services import install_plugin
 from publishing.services import publish_version
 from registry.models import Publisher, PublisherMembership
+from registry.names import global_name_for
 
 PACKAGES = 1000
 USERS = 500
@@ -30,18 +30,8 @@ WORDS = [
 
 
 def bundle_for(name: str) -> bytes:
-    global_name = "NaapPlugin" + "".join(part.title() for part in name.split("-"))
-    return (f"var {global_name} = (() => {{ function mount(c) {{ c.textContent = '{name}'; }}"
-            " return { mount }; })();\n").encode()  # fmt: skip
-
-
-def session_cookie(user) -> str:
-    session = SessionStore()
-    session["_auth_user_id"] = str(user.pk)
-    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
-    session["_auth_user_hash"] = user.get_session_auth_hash()
-    session.create()
-    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+    return (f"var {global_name_for(name)} = (() => {{ function mount(c) {{ "
+            f"c.textContent = '{name}'; }} return {{ mount }}; }})();\n").encode()  # fmt: skip
 
 
 def main() -> None:

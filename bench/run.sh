@@ -62,9 +62,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# --- the gunicorn worker sweep (manifest, bootstrap 30, search; 5 s each) -------------------------
+# --- the gunicorn worker sweep (manifest, bootstrap 30, search; 3 s each after 1 s) ----------------
 if [ "${BENCH_SWEEP:-1}" = 1 ]; then
-  : >"$BENCH_DIR/results.tsv"
   echo "## gunicorn sweep (wrk -t2 -c$BENCH_CONNECTIONS, 3 s per run after 1 s)" | tee "$BENCH_DIR/sweep.md"
   echo "| config / endpoint | req/s | p50 | p95 | p99 | errors |" | tee -a "$BENCH_DIR/sweep.md"
   echo "|---|---|---|---|---|---|" | tee -a "$BENCH_DIR/sweep.md"
@@ -113,17 +112,10 @@ printf 'registry=%s/\n//127.0.0.1:%s/:_authToken=%s\n' "$verdaccio" "$verdaccio_
   >"$run_dir/npmrc"
 
 # --- publish: naap-plugin publish vs npm publish, 1 MiB, median of 5 -------------------------------
-token=$(.venv/bin/python manage.py shell -c "
-from django.contrib.auth import get_user_model
-from publishing.tokens import create_api_token
-from registry.models import Publisher
-owner = get_user_model().objects.get(username='bench-owner')
-_, secret = create_api_token(actor=owner, publisher=Publisher.objects.get(name='bench-pub-0'),
-                             name='bench-run', scopes=['publish'])
-print(secret)" | tail -1)
+token=$(json publishToken)  # made with the catalog (bench/make_data.py)
 publish=$(.venv/bin/python bench/publish_compare.py --registry "$ours" --token "$token" \
   --verdaccio "$verdaccio/" --npmrc "$run_dir/npmrc" --runs 5)
-echo "$publish" | grep -v '^PUBLISH'
+echo "$publish"
 printf 'GET\t/bench-plugin\t\t\n' >"$requests/verdaccio_metadata.tsv"
 
 # --- the runs ------------------------------------------------------------------------------------
@@ -163,7 +155,7 @@ ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2
   echo "- /cdn/ bundle / nginx bundle: $(ratio "$(rate 'ours: 300 KB bundle from /cdn/')" "$(rate 'nginx: the same 300 KB bundle')")"
   echo
   echo "publish of 1 MiB (wall time, 5 runs alternating):"
-  echo "$publish" | grep -v '^PUBLISH' | sed 's/^/    /'
+  echo "$publish" | sed 's/^/    /'
   echo
   echo "SQL queries per request:"
   .venv/bin/python bench/query_counts.py "$BENCH_DIR/data.json" | sed 's/^/    /'
