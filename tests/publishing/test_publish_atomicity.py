@@ -1,6 +1,7 @@
 """Publishing is atomic: a failure anywhere leaves no rows and no files; races end cleanly."""
 
 import threading
+from functools import partial
 
 import pytest
 from django.core.files.storage import FileSystemStorage
@@ -8,8 +9,9 @@ from django.db import DatabaseError, connection, connections
 
 from naap.errors import Conflict
 from publishing import services
+from publishing.management.commands.gc_assets import referenced_keys
 from registry.models import AuditEvent, PluginPackage, PluginVersion
-from tests.factories import make_publisher, make_user, plugin_bundle, plugin_manifest
+from tests.factories import make_publisher, make_user, plugin_bundle, plugin_manifest, publish
 from tests.publishing.helpers import stored_files
 
 
@@ -173,21 +175,17 @@ def test_two_concurrent_first_publishes_of_one_name_both_land_in_one_package(
     user = make_user()
     publisher = make_publisher(owner=user)
 
-    def publish_version(version):
-        return lambda: services.publish_version(
-            actor=user,
-            publisher=publisher,
-            manifest=plugin_manifest(version=version),
-            bundle=plugin_bundle(marker=version),
-        )
+    first_publishes = [
+        partial(publish, version=version, actor=user, publisher=publisher, marker=version,
+                description=f"Release {version}.")
+        for version in ("1.0.0", "1.1.0")
+    ]  # fmt: skip
 
-    outcomes = _race([publish_version("1.0.0"), publish_version("1.1.0")])
+    outcomes = _race(first_publishes)
     assert all(not isinstance(outcome, Exception) for outcome in outcomes), outcomes
     package = PluginPackage.objects.get()
     assert sorted(package.versions.values_list("version", flat=True)) == ["1.0.0", "1.1.0"]
-    assert package.display_name == "My Wallet"
+    # Whichever landed first, the package describes its newest version.
+    assert package.description == "Release 1.1.0."
     assert package.deployment.version.version == "1.1.0"
-    referenced = set()
-    for version in package.versions.all():
-        referenced |= {version.bundle_key, version.manifest_key}
-    assert set(stored_files(plugin_storage_in_tmp)) == referenced
+    assert set(stored_files(plugin_storage_in_tmp)) == referenced_keys()

@@ -3,22 +3,13 @@
 import pytest
 from django.db import connection
 
-from publishing import services, storage
+from publishing import storage
 from registry.models import PluginPackage, PluginVersion
 from registry.services import refresh_search_data
-from tests.factories import make_publisher, make_user, plugin_bundle, plugin_manifest
+from tests.factories import make_publisher, make_user, publish
 from tests.publishing.helpers import stored_files
 
 pytestmark = pytest.mark.django_db
-
-
-def publish(actor, publisher, version="1.0.0", **manifest_overrides):
-    return services.publish_version(
-        actor=actor,
-        publisher=publisher,
-        manifest=plugin_manifest("my-wallet", version, **manifest_overrides),
-        bundle=plugin_bundle("my-wallet", marker=version),
-    )
 
 
 def test_the_first_publish_of_a_name_takes_eleven_queries(django_assert_max_num_queries):
@@ -29,19 +20,19 @@ def test_the_first_publish_of_a_name_takes_eleven_queries(django_assert_max_num_
     publisher = make_publisher(owner=user)
 
     with django_assert_max_num_queries(11):
-        publish(user, publisher)
+        publish(actor=user, publisher=publisher)
 
 
 def test_publishing_a_new_version_takes_thirteen_queries(django_assert_max_num_queries):
     user = make_user()
     publisher = make_publisher(owner=user)
-    publish(user, publisher)
+    publish(actor=user, publisher=publisher)
 
     # Package, membership, the version's precedence; in the transaction: lock the package,
     # insert the version, find the newest, one UPDATE of the package with its search data,
     # the deployment with its version, its UPDATE, the event and the audit row.
     with django_assert_max_num_queries(13):
-        publish(user, publisher, "1.1.0")
+        publish(version="1.1.0", actor=user, publisher=publisher, marker="1.1.0")
 
 
 def test_a_publish_writes_the_search_data_refresh_search_data_computes():
@@ -53,15 +44,20 @@ def test_a_publish_writes_the_search_data_refresh_search_data_computes():
 
     if connection.vendor != "postgresql":
         # Search data is PostgreSQL's (docs/decisions.md); the embedded default stores none.
-        publish(user, publisher, keywords=["payouts"], description="Send payments.")
+        publish(actor=user, publisher=publisher, keywords=["payouts"], description="Send payments.")
         assert stored_vector() is None
         return
 
-    publish(user, publisher, keywords=["payouts", "café"], description="Send payments.")
+    publish(
+        actor=user, publisher=publisher, keywords=["payouts", "café"], description="Send payments."
+    )
     first = stored_vector()
     # The next version changes the text: its vector must come from the new text, in the same
     # UPDATE that writes that text.
-    publish(user, publisher, "1.1.0", keywords=["ledger"], description="Quarterly reports.")
+    publish(
+        version="1.1.0", actor=user, publisher=publisher, marker="1.1.0",
+        keywords=["ledger"], description="Quarterly reports.",
+    )  # fmt: skip
     second = stored_vector()
     refresh_search_data(package_ids=[PluginPackage.objects.get().pk])
 
@@ -72,7 +68,7 @@ def test_a_publish_writes_the_search_data_refresh_search_data_computes():
 
 def test_manifest_json_is_stored_under_the_key_the_version_row_names(plugin_storage_in_tmp):
     user = make_user()
-    result = publish(user, make_publisher(owner=user))
+    result = publish(actor=user, publisher=make_publisher(owner=user))
 
     version = PluginVersion.objects.get()
     assert version.manifest_key == result.version.manifest_key
@@ -93,7 +89,7 @@ def test_a_manifest_json_that_cannot_be_stored_is_not_named_by_the_row(
     monkeypatch.setattr(storage, "store_asset", full_disk_for_manifests)
     user = make_user()
 
-    result = publish(user, make_publisher(owner=user))
+    result = publish(actor=user, publisher=make_publisher(owner=user))
 
     assert result.created
     assert result.version.manifest_key == ""
