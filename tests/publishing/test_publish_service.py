@@ -3,10 +3,12 @@
 import pytest
 from django.db import connection
 
-from publishing import storage
+from naap.errors import Forbidden
+from publishing import services, storage
+from registry.cache import package_generation
 from registry.models import PluginPackage, PluginVersion
 from registry.services import refresh_search_data
-from tests.factories import make_publisher, make_user, publish
+from tests.factories import make_package, make_publisher, make_user, publish
 from tests.publishing.helpers import stored_files
 
 pytestmark = pytest.mark.django_db
@@ -95,3 +97,33 @@ def test_a_manifest_json_that_cannot_be_stored_is_not_named_by_the_row(
     assert result.version.manifest_key == ""
     assert PluginVersion.objects.get().manifest_key == ""
     assert stored_files(plugin_storage_in_tmp) == [result.version.bundle_key]
+
+
+def test_a_name_claimed_by_another_publisher_during_the_publish_is_refused_cleanly(
+    monkeypatch, plugin_storage_in_tmp
+):
+    user = make_user()
+    other = make_publisher("someone-else")
+    looked_up = services._publisher_for_publish
+
+    def claimed_meanwhile(**kwargs):
+        # The name was free when the publish looked; another publisher takes it now.
+        owner = looked_up(**kwargs)
+        make_package("my-wallet", publisher=other)
+        return owner
+
+    monkeypatch.setattr(services, "_publisher_for_publish", claimed_meanwhile)
+    with pytest.raises(Forbidden, match="belongs to another publisher"):
+        publish(actor=user, publisher=make_publisher(owner=user))
+    assert PluginPackage.objects.get().publisher == other
+    assert not PluginVersion.objects.exists()
+    assert stored_files(plugin_storage_in_tmp) == []
+
+
+def test_a_publish_that_does_not_deploy_still_retires_the_cached_manifests():
+    user = make_user()
+    publisher = make_publisher(owner=user)
+    publish(actor=user, publisher=publisher)
+    before = package_generation("my-wallet")
+    publish(version="1.1.0", actor=user, publisher=publisher, marker="1.1.0", deploy=False)
+    assert package_generation("my-wallet") > before
