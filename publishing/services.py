@@ -45,7 +45,7 @@ from registry.names import package_name_problem
 from registry.services import (
     invalidate_manifests_on_commit,
     record_audit_event,
-    refresh_search_data,
+    set_search_vector,
 )
 
 logger = logging.getLogger(__name__)
@@ -383,8 +383,8 @@ def _write_rows(
     else:
         if _is_newest(package, version):
             _copy_manifest_metadata(package, data)
+            set_search_vector(package)  # written by the save below, in one UPDATE
         _advance_status(package, verified=verified)
-        refresh_search_data(packages=[package])  # written by the save below, in one UPDATE
         package.save()
         deployment, _ = PluginDeployment.objects.select_related("version").get_or_create(
             package=package
@@ -430,7 +430,7 @@ def _lock_package(
         package = PluginPackage(name=data["name"], publisher=owner)
         _copy_manifest_metadata(package, data)
         _advance_status(package, verified=verified)
-        refresh_search_data(packages=[package])
+        set_search_vector(package)
         try:
             with transaction.atomic():
                 package.save(force_insert=True)

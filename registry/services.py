@@ -38,35 +38,40 @@ def record_audit_event(
     )
 
 
-def refresh_search_data(
-    *, package_ids: list[int] | None = None, packages: list[PluginPackage] | None = None
-) -> None:
-    """Recompute the full-text search vector (PostgreSQL only): in one UPDATE of the rows of
-    package_ids, and on each instance in packages, for its next save() to write."""
+def _search_vector(name, display_name, keywords, description):
+    """The weighted search vector of a package's text (columns or values)."""
+    return (
+        SearchVector(name, weight="A", config="simple")
+        + SearchVector(display_name, weight="A", config="simple")
+        + SearchVector(keywords, weight="B", config="simple")
+        + SearchVector(description, weight="C", config=settings.SEARCH_CONFIG)
+    )
+
+
+def refresh_search_data(*, package_ids: list[int]) -> None:
+    """Recompute the full-text search vector of the given packages (PostgreSQL only)."""
+    if connection.vendor != "postgresql" or not package_ids:
+        return
+    PluginPackage.objects.filter(pk__in=package_ids).update(
+        search_vector=_search_vector("name", "display_name", "keywords", "description")
+    )
+
+
+def set_search_vector(package: PluginPackage) -> None:
+    """Give an unsaved change of a package's text its search vector, for the same save() to
+    write (PostgreSQL only): no UPDATE of its own.
+
+    From the instance's values, not its columns: the expressions of an UPDATE see the row as
+    it was before. Call it whenever the text changes before saving.
+    """
     if connection.vendor != "postgresql":
         return
-
-    def vector(name, display_name, keywords, description):
-        return (
-            SearchVector(name, weight="A", config="simple")
-            + SearchVector(display_name, weight="A", config="simple")
-            + SearchVector(keywords, weight="B", config="simple")
-            + SearchVector(description, weight="C", config=settings.SEARCH_CONFIG)
-        )
-
-    if package_ids:
-        PluginPackage.objects.filter(pk__in=package_ids).update(
-            search_vector=vector("name", "display_name", "keywords", "description")
-        )
-    for package in packages or ():
-        # From the instance's values, not its columns: the expressions of an UPDATE see the
-        # row as it was before, so the save that changes the text writes the vector at once.
-        package.search_vector = vector(
-            Value(package.name),
-            Value(package.display_name),
-            Value(package.keywords, output_field=JSONField()),
-            Value(package.description),
-        )
+    package.search_vector = _search_vector(
+        Value(package.name),
+        Value(package.display_name),
+        Value(package.keywords, output_field=JSONField()),
+        Value(package.description),
+    )
 
 
 def invalidate_manifests_on_commit(package_name: str) -> None:
