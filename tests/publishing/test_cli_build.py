@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from publishing.cli.build import is_prebuilt_bundle
 from publishing.validation import check_bundle, check_styles, validate_manifest
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -322,3 +323,16 @@ def test_build_writes_to_out_dir_when_given(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "out" / "manifest.json").is_file()
     assert not (plugin / "dist").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "prebuilt"),
+    [
+        ("var NaapPluginMyWallet = {};\n", True),
+        ("import x from 'y';\nvar NaapPluginMyWallet = {};\n", False),  # on the first line
+        ("var NaapPluginMyWallet = {};\n  export default 1;\n", False),
+        ("var NaapPluginMyWallet = {}; // import x from 'y'\n", True),  # not at a line start
+    ],
+)
+def test_an_entry_with_import_or_export_at_a_line_start_is_not_prebuilt(text, prebuilt):
+    assert is_prebuilt_bundle(Path("index.js"), text, "NaapPluginMyWallet") is prebuilt
