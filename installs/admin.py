@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from installs.cache import bump_tenants
 from installs.models import (
     PluginStorageEntry,
     Team,
@@ -11,6 +12,39 @@ from installs.models import (
 )
 
 
+def _retire_bootstraps_of(row) -> None:
+    """Retire the cached bootstraps a team, membership, installation or preference shows in."""
+    team_id = row.pk if isinstance(row, Team) else getattr(row, "team_id", None)
+    bump_tenants(user_ids=[getattr(row, "user_id", None)], team_ids=[team_id])
+
+
+class RetiresBootstraps:
+    """Staff edits retire cached bootstraps as the services' writes do (installs/cache.py):
+    the row as it was before the edit and as it is after."""
+
+    def save_model(self, request, obj, form, change) -> None:
+        if change:
+            _retire_bootstraps_of(type(obj).objects.get(pk=obj.pk))
+        super().save_model(request, obj, form, change)
+        _retire_bootstraps_of(obj)
+
+    def delete_model(self, request, obj) -> None:
+        _retire_bootstraps_of(obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for row in queryset:
+            _retire_bootstraps_of(row)
+        super().delete_queryset(request, queryset)
+
+    def save_formset(self, request, form, formset, change) -> None:
+        super().save_formset(request, form, formset, change)
+        for row in [*formset.new_objects, *(obj for obj, _ in formset.changed_objects)]:
+            _retire_bootstraps_of(row)
+        for row in formset.deleted_objects:
+            _retire_bootstraps_of(row)
+
+
 class TeamMembershipInline(admin.TabularInline):
     model = TeamMembership
     extra = 0
@@ -18,14 +52,14 @@ class TeamMembershipInline(admin.TabularInline):
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(RetiresBootstraps, admin.ModelAdmin):
     list_display = ["name", "display_name", "created_at"]
     search_fields = ["name", "display_name"]
     inlines = [TeamMembershipInline]
 
 
 @admin.register(TeamMembership)
-class TeamMembershipAdmin(admin.ModelAdmin):
+class TeamMembershipAdmin(RetiresBootstraps, admin.ModelAdmin):
     list_display = ["team", "user", "role", "created_at"]
     list_filter = ["role"]
     search_fields = ["team__name", "user__username"]
@@ -34,7 +68,7 @@ class TeamMembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(TenantPluginInstall)
-class TenantPluginInstallAdmin(admin.ModelAdmin):
+class TenantPluginInstallAdmin(RetiresBootstraps, admin.ModelAdmin):
     list_display = ["package", "tenant", "enabled", "pinned_version", "installed_by", "created_at"]
     list_filter = ["enabled", "created_at"]
     search_fields = ["package__name", "user__username", "team__name"]
@@ -48,7 +82,7 @@ class TenantPluginInstallAdmin(admin.ModelAdmin):
 
 
 @admin.register(UserPluginPreference)
-class UserPluginPreferenceAdmin(admin.ModelAdmin):
+class UserPluginPreferenceAdmin(RetiresBootstraps, admin.ModelAdmin):
     list_display = ["user", "package", "enabled", "pinned", "order"]
     list_filter = ["enabled", "pinned"]
     search_fields = ["user__username", "package__name"]

@@ -6,7 +6,8 @@ class InstallsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Cached bootstraps are retired by every write that can change one (installs/cache.py).
-        from installs.cache import connect_invalidation
+        # A person's cached session facts are forgotten when the person changes; the catalog's
+        # cached answers are retired by the services themselves (installs/cache.py).
+        from installs.cache import connect_person_invalidation
 
-        connect_invalidation()
+        connect_person_invalidation()

@@ -16,9 +16,10 @@ built leaves it under a retired stamp (the same rule as the manifest cache). Pac
 that an entry did not know in advance get a stamp that never matches, so that entry is built
 again once, this time with their generations read first.
 
-Tenant generations are bumped for every save and delete of a team, membership, installation
-or preference (installs/apps.py connects them), so the admin and every service are covered;
-writes that skip model signals (`QuerySet.update`, `bulk_create`) must call `bump_tenants`.
+Tenant generations are bumped by the services that write installations and preferences, and
+by the admin's saves and deletes of teams, memberships, installations and preferences
+(installs/admin.py), each through `bump_tenants` in the transaction of its write: the
+catalog's one invalidation mechanism (registry.cache.bump_generations; docs/decisions.md).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from naap.hotpath import read_many
-from naap.redis_cache import add_to_counters
+from registry.cache import bump_generations
 from registry.cache import generation_key as package_generation_key
 from registry.selectors import iso
 
@@ -53,22 +54,13 @@ def team_generation_key(team_id: int) -> str:
     return f"tenant-gen:team:{team_id}"
 
 
-def _bump(keys: list[str]) -> None:
-    add_to_counters(cache, dict.fromkeys(keys, 1), timeout=TENANT_GENERATION_TIMEOUT)
-
-
-def bump_tenants(*, user_ids: Iterable[int] = (), team_ids: Iterable[int] = ()) -> None:
-    """Retire the cached bootstraps of these people and of everyone in these teams.
-
-    Bumped now and again after the transaction commits: the second bump retires anything a
-    reader built from the pre-commit rows in between.
-    """
+def bump_tenants(
+    *, user_ids: Iterable[int | None] = (), team_ids: Iterable[int | None] = ()
+) -> None:
+    """Retire the cached bootstraps of these people and of everyone in these teams."""
     keys = [user_generation_key(pk) for pk in user_ids if pk is not None]
     keys += [team_generation_key(pk) for pk in team_ids if pk is not None]
-    if not keys:
-        return
-    _bump(keys)
-    transaction.on_commit(lambda: _bump(keys))
+    bump_generations(keys, timeout=TENANT_GENERATION_TIMEOUT)
 
 
 @dataclass(frozen=True)
@@ -186,26 +178,15 @@ def cached_bootstrap(
     return fresh
 
 
-def _tenant_changed(sender, instance, **kwargs) -> None:
-    """post_save/post_delete of a team, membership, installation or preference."""
-    from installs.models import Team
+def connect_person_invalidation() -> None:
+    """Forget a person's session facts whenever the person changes.
 
-    team_id = instance.pk if isinstance(instance, Team) else getattr(instance, "team_id", None)
-    bump_tenants(user_ids=[getattr(instance, "user_id", None)], team_ids=[team_id])
-
-
-def connect_invalidation() -> None:
-    """Bump tenant generations on every model write that can change a bootstrap, and forget
-    a person's session facts when the person changes."""
+    A signal, unlike the catalog's explicit invalidation: the user model is written by
+    Django's own views (password change, the admin), which call none of our services.
+    """
     from django.contrib.auth import get_user_model
     from django.db.models.signals import post_delete, post_save
 
-    from installs.models import Team, TeamMembership, TenantPluginInstall, UserPluginPreference
-
-    for model in (Team, TeamMembership, TenantPluginInstall, UserPluginPreference):
-        uid = f"bootstrap-cache-{model.__name__}"
-        post_save.connect(_tenant_changed, sender=model, dispatch_uid=uid + "-save")
-        post_delete.connect(_tenant_changed, sender=model, dispatch_uid=uid + "-delete")
     user_model = get_user_model()
     post_save.connect(_person_changed, sender=user_model, dispatch_uid="bootstrap-person-save")
     post_delete.connect(_person_changed, sender=user_model, dispatch_uid="bootstrap-person-del")

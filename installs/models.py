@@ -26,10 +26,13 @@ class Team(TimestampedModel):
         return self.name
 
 
+class TeamRole(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    MEMBER = "member", "Member"
+
+
 class TeamMembership(TimestampedModel):
-    class Role(models.TextChoices):
-        ADMIN = "admin", "Admin"
-        MEMBER = "member", "Member"
+    Role = TeamRole
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(
@@ -42,7 +45,7 @@ class TeamMembership(TimestampedModel):
         constraints = [
             models.UniqueConstraint(fields=["team", "user"], name="team_member_unique"),
             models.CheckConstraint(
-                condition=Q(role__in=["admin", "member"]), name="team_member_role_valid"
+                condition=Q(role__in=TeamRole.values), name="team_member_role_valid"
             ),
         ]
 

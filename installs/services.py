@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from installs import selectors
+from installs.cache import bump_tenants
 from installs.config_schema import config_schema_of, validate_config
 from installs.models import (
     PluginStorageEntry,
@@ -29,6 +30,7 @@ from installs.storage_rules import (
     storage_value_size,
 )
 from naap.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, ValidationFailed
+from registry.audit import AuditAction
 from registry.models import PluginDeployment, PluginPackage, PluginVersion
 from registry.services import record_audit_event
 
@@ -93,6 +95,11 @@ def _count_installs(package: PluginPackage, delta: int) -> None:
     deployments.update(active_installs=F("active_installs") + delta)
 
 
+def _retire_bootstrap_of(install: TenantPluginInstall) -> None:
+    """Retire the cached bootstraps that show this installation: its person's or its team's."""
+    bump_tenants(user_ids=[install.user_id], team_ids=[install.team_id])
+
+
 def _audit_details(install: TenantPluginInstall, **extra: Any) -> dict[str, Any]:
     details: dict[str, Any] = {"installationId": install.pk, "tenant": "user"}
     if install.team_id:
@@ -132,9 +139,10 @@ def install_plugin(
             raise
         return InstallResult(existing, created=False)
     _count_installs(package, +1)
+    _retire_bootstrap_of(install)
     record_audit_event(
         actor=actor,
-        action="plugin.install",
+        action=AuditAction.PLUGIN_INSTALL,
         target=package,
         ip=ip,
         details=_audit_details(install, version=version.version),
@@ -165,9 +173,10 @@ def uninstall_plugin(
     if not deleted:
         raise not_installed
     _count_installs(package, -1)
+    _retire_bootstrap_of(install)
     record_audit_event(
         actor=actor,
-        action="plugin.uninstall",
+        action=AuditAction.PLUGIN_UNINSTALL,
         target=package,
         ip=ip,
         details=_audit_details(install),
@@ -201,9 +210,10 @@ def configure_plugin(
     previous_keys = sorted(install.config or {})
     install.config = clean_config
     install.save(update_fields=["config", "updated_at"])
+    _retire_bootstrap_of(install)
     record_audit_event(
         actor=actor,
-        action="plugin.configure",
+        action=AuditAction.PLUGIN_CONFIGURE,
         target=package,
         ip=ip,
         # Keys only: config values may hold things people would not want in a log.
@@ -241,9 +251,10 @@ def set_plugin_preferences(
             setattr(preference, field, value)
         preference.save(update_fields=[*changes, "updated_at"])
     if changes or created:
+        bump_tenants(user_ids=[actor.pk])
         record_audit_event(
             actor=actor,
-            action="plugin.preferences",
+            action=AuditAction.PLUGIN_PREFERENCES,
             target=package,
             ip=ip,
             details={"created": created, "changes": changes},
@@ -290,7 +301,7 @@ def set_storage_value(
         entry.save(update_fields=["value", "updated_at"])
     record_audit_event(
         actor=actor,
-        action="plugin.storage.set",
+        action=AuditAction.PLUGIN_STORAGE_SET,
         target=package,
         ip=ip,
         # The value stays out of the log: it is the plugin's private data.
@@ -309,7 +320,7 @@ def delete_storage_value(*, actor, name: str, key: str, ip: str | None = None) -
         raise NotFound(f"Plugin '{name}' has stored nothing under '{key}'.", field="key")
     record_audit_event(
         actor=actor,
-        action="plugin.storage.delete",
+        action=AuditAction.PLUGIN_STORAGE_DELETE,
         target=package,
         ip=ip,
         details={"key": key},

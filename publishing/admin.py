@@ -16,6 +16,8 @@ from django.utils.html import format_html, format_html_join
 from naap.errors import NaapError
 from publishing import services, tokens
 from publishing.models import ApiToken, PendingVersion
+from registry import selectors
+from registry.cache import invalidate_package
 from registry.models import (
     DeploymentEvent,
     PluginDeployment,
@@ -275,7 +277,7 @@ class RollbackMixin:
         if not self.has_change_permission(request):
             raise PermissionDenied
         deployment = PluginDeployment.objects.filter(package=package).first()
-        candidates = services.rollback_candidates(package)
+        candidates = selectors.rollback_candidates(package)
         chosen = None
         if request.method == "POST":
             chosen = next((v for v in candidates if v.version == request.POST.get("version")), None)
@@ -359,6 +361,11 @@ class PluginPackageAdmin(RollbackMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    def save_model(self, request, obj, form, change) -> None:
+        # Staff may edit the texts a manifest and a bootstrap show (display name, category, …).
+        super().save_model(request, obj, form, change)
+        invalidate_package(obj.name)
 
     @admin.display(description="Active version")
     def active_version(self, package: PluginPackage) -> str:
@@ -570,6 +577,10 @@ class PluginDeploymentAdmin(RollbackMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        invalidate_package(obj.package.name)
 
     @admin.display(description="Roll back")
     def rollback_link(self, deployment: PluginDeployment):

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 
 from publishing import storage
+from registry.cache import invalidate_package
 from registry.models import PluginVersion
 
 DOWNLOAD_TIMEOUT_SECONDS = 15
@@ -65,9 +66,12 @@ def migrate_legacy_version(version: PluginVersion, *, dry_run: bool) -> LegacyOu
             "message": f"Legacy bundle URL kept unverified: {detail}.",
             "detail": version.frontend_url,
         }
-        PluginVersion.objects.filter(pk=version.pk, bundle_url="").update(
-            bundle_url=version.frontend_url, findings=[*version.findings, finding]
-        )
+        with transaction.atomic():
+            PluginVersion.objects.filter(pk=version.pk, bundle_url="").update(
+                bundle_url=version.frontend_url, findings=[*version.findings, finding]
+            )
+            # The bundle URL is part of the manifest: cached copies without it must go.
+            invalidate_package(version.package.name)
         return LegacyOutcome(version, "marked", detail)
     asset = storage.store_asset(
         package_name=version.package.name, version=version.version, kind="bundle", content=content
@@ -81,6 +85,8 @@ def migrate_legacy_version(version: PluginVersion, *, dry_run: bool) -> LegacyOu
                 bundle_integrity=asset.integrity,
                 bundle_size=asset.size,
             )
+            if updated:
+                invalidate_package(version.package.name)
     except BaseException:
         storage.delete_keys([asset.key])
         raise

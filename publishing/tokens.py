@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from naap.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from publishing.models import TOKEN_SCOPES, ApiToken
+from registry.audit import AuditAction
 from registry.models import PluginPackage, Publisher
 from registry.services import record_audit_event
 
@@ -86,7 +87,7 @@ def create_api_token(
         token.packages.set(packages)
     record_audit_event(
         actor=actor,
-        action="token.create",
+        action=AuditAction.TOKEN_CREATE,
         target=token,
         ip=ip,
         details={"publisher": publisher.name, "scopes": token.scopes},
@@ -102,7 +103,7 @@ def revoke_api_token(*, actor, token_id: int, ip: str | None = None) -> ApiToken
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at", "updated_at"])
-        record_audit_event(actor=actor, action="token.revoke", target=token, ip=ip)
+        record_audit_event(actor=actor, action=AuditAction.TOKEN_REVOKE, target=token, ip=ip)
     return token
 
 

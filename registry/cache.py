@@ -2,8 +2,9 @@
 
 Manifests are rendered once per version and kept in the cache (Redis in production) as
 ready-to-send JSON with their ETag, so the hot path is one cache read. Every change to a
-version or its package's deployment bumps the package's generation number, which retires all
-of its cached entries at once, across every app server.
+version or its package's deployment bumps the package's generation number
+(`invalidate_package`), which retires all of its cached entries at once, across every app
+server.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 from dataclasses import dataclass
 
 from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 
 from naap.redis_cache import add_to_counters
@@ -22,20 +24,27 @@ DOWNLOAD_KEY_PREFIX = "downloads"
 DOWNLOAD_COUNTER_TIMEOUT = 8 * 24 * 60 * 60
 
 
+# Entries are pickled ManifestEntry objects: change MANIFEST_ENTRY_FORMAT with its fields, so
+# a deploy never reads entries an older release wrote.
+MANIFEST_ENTRY_FORMAT = 1
+
+
 @dataclass(frozen=True)
-class RenderedManifest:
-    """A manifest as sent: the document, its compact JSON body and its strong ETag."""
+class ManifestEntry:
+    """A manifest as sent and as cached: the document, its compact JSON body, its strong ETag
+    and the id of the version it describes (downloads are counted against it)."""
 
     document: dict
     body: bytes
     etag: str
+    version_id: int
 
 
-def render_manifest(document: dict) -> RenderedManifest:
+def render_manifest(document: dict, *, version_id: int) -> ManifestEntry:
     """Serialise a manifest document once, with an ETag of its bytes."""
     body = json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    return RenderedManifest(document, body, etag)
+    return ManifestEntry(document, body, etag, version_id)
 
 
 def generation_key(package_name: str) -> str:
@@ -55,12 +64,27 @@ def package_generations(package_names: list[str]) -> dict[str, int]:
 
 def manifest_cache_key(package_name: str, reference: str, generation: int) -> str:
     """Key of one cached manifest; reference is a version or 'latest'."""
-    return f"manifest:{package_name}:{generation}:{reference}"
+    return f"manifest:{MANIFEST_ENTRY_FORMAT}:{package_name}:{generation}:{reference}"
+
+
+def bump_generations(keys: list[str], *, timeout: int | None) -> None:
+    """Retire every cached answer stamped with these generations, now and after commit.
+
+    This is the catalog's one invalidation mechanism: each service that changes what a
+    manifest or a bootstrap shows calls it (through invalidate_package or
+    installs.cache.bump_tenants) in the transaction of its write. The second bump, once the
+    transaction commits, retires anything a reader cached from the pre-commit rows in between.
+    """
+    if not keys:
+        return
+    deltas = dict.fromkeys(keys, 1)
+    add_to_counters(cache, deltas, timeout=timeout)
+    transaction.on_commit(lambda: add_to_counters(cache, deltas, timeout=timeout))
 
 
 def invalidate_package(package_name: str) -> None:
-    """Retire every cached manifest of a package (publish, deprecate, yank, rollback, …)."""
-    add_to_counters(cache, {generation_key(package_name): 1}, timeout=None)
+    """Retire the package's cached manifests and every bootstrap that shows the package."""
+    bump_generations([generation_key(package_name)], timeout=None)
 
 
 def download_counter_key(day: str, version_id: int) -> str:

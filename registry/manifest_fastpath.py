@@ -44,7 +44,7 @@ from naap.api import error_body
 from naap.hotpath import etag_matches, is_secure, keep_bounded, through_django, without
 from naap.redis_cache import add_to_counters
 from naap.throttles import AnonReadThrottle
-from registry.cache import manifest_cache_key, package_generation, record_downloads
+from registry.cache import ManifestEntry, manifest_cache_key, package_generation, record_downloads
 
 MANIFEST_PATH = re.compile(
     r"^/api/v1/plugins/registry/(?P<name>[a-z0-9][a-z0-9._-]*)/(?P<reference>[A-Za-z0-9.+-]+)/manifest$"
@@ -224,8 +224,8 @@ class ManifestFastPath:
         _, _, name, reference = key
         # The entry the view just served from or wrote; a generation bump in between means
         # the answer may be stale, and it is not kept.
-        entry = cache.get(manifest_cache_key(name, reference, generation))
-        if entry is None or entry[2] != etag:
+        entry: ManifestEntry | None = cache.get(manifest_cache_key(name, reference, generation))
+        if entry is None or entry.etag != etag:
             return response
         kept = KeptAnswer(
             generation=generation,
@@ -234,7 +234,7 @@ class ManifestFastPath:
             headers_304=without(answer.headers, "Content-Type", "Content-Length"),
             body=answer.body,
             etag=etag,
-            version_id=entry[3],
+            version_id=entry.version_id,
             checked_at=self.clock(),
         )
         with self._lock:

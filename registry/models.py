@@ -11,6 +11,7 @@ from django.db.models import Q
 
 from naap.models import TimestampedModel
 from registry import semver
+from registry.audit import AuditAction
 from registry.names import global_name_for, package_name_problem
 
 
@@ -44,10 +45,13 @@ class Publisher(TimestampedModel):
         return self.name
 
 
+class PublisherRole(models.TextChoices):
+    OWNER = "owner", "Owner"
+    MAINTAINER = "maintainer", "Maintainer"
+
+
 class PublisherMembership(TimestampedModel):
-    class Role(models.TextChoices):
-        OWNER = "owner", "Owner"
-        MAINTAINER = "maintainer", "Maintainer"
+    Role = PublisherRole
 
     publisher = models.ForeignKey(Publisher, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(
@@ -60,7 +64,7 @@ class PublisherMembership(TimestampedModel):
         constraints = [
             models.UniqueConstraint(fields=["publisher", "user"], name="publisher_member_unique"),
             models.CheckConstraint(
-                condition=Q(role__in=["owner", "maintainer"]), name="publisher_member_role_valid"
+                condition=Q(role__in=PublisherRole.values), name="publisher_member_role_valid"
             ),
         ]
 
@@ -68,13 +72,16 @@ class PublisherMembership(TimestampedModel):
         return f"{self.user} ({self.role}) in {self.publisher}"
 
 
+class PackageStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PENDING_REVIEW = "pending_review", "Pending review"
+    PUBLISHED = "published", "Published"
+    UNLISTED = "unlisted", "Unlisted"
+    REJECTED = "rejected", "Rejected"
+
+
 class PluginPackage(TimestampedModel):
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PENDING_REVIEW = "pending_review", "Pending review"
-        PUBLISHED = "published", "Published"
-        UNLISTED = "unlisted", "Unlisted"
-        REJECTED = "rejected", "Rejected"
+    Status = PackageStatus
 
     name = models.CharField(max_length=64, unique=True, validators=[validate_package_name])
     display_name = models.CharField(max_length=100)
@@ -108,9 +115,7 @@ class PluginPackage(TimestampedModel):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(
-                    status__in=["draft", "pending_review", "published", "unlisted", "rejected"]
-                ),
+                condition=Q(status__in=PackageStatus.values),
                 name="package_status_valid",
             ),
             models.CheckConstraint(
@@ -127,12 +132,20 @@ class PluginPackage(TimestampedModel):
         return global_name_for(self.name)
 
 
+class VersionStatus(models.TextChoices):
+    PENDING_REVIEW = "pending_review", "Pending review"
+    PUBLISHED = "published", "Published"
+    REJECTED = "rejected", "Rejected"
+    YANKED = "yanked", "Yanked"
+
+
+# The fields of PluginVersion that hold storage keys, named once: publishing, moderation and
+# the asset collector read and clear them together.
+ASSET_KEY_FIELDS = ("bundle_key", "styles_key", "sourcemap_key", "manifest_key")
+
+
 class PluginVersion(TimestampedModel):
-    class Status(models.TextChoices):
-        PENDING_REVIEW = "pending_review", "Pending review"
-        PUBLISHED = "published", "Published"
-        REJECTED = "rejected", "Rejected"
-        YANKED = "yanked", "Yanked"
+    Status = VersionStatus
 
     package = models.ForeignKey(PluginPackage, on_delete=models.CASCADE, related_name="versions")
     version = models.CharField(max_length=64, validators=[validate_semver])
@@ -199,13 +212,23 @@ class PluginVersion(TimestampedModel):
                 fields=["package", "sort_key"], name="version_precedence_unique"
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["pending_review", "published", "rejected", "yanked"]),
+                condition=Q(status__in=VersionStatus.values),
                 name="version_status_valid",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.package.name}@{self.version}" if self.package_id else self.version
+
+    @property
+    def asset_keys(self) -> list[str]:
+        """The storage keys of this version's files, empty ones left out."""
+        return [key for key in (getattr(self, name) for name in ASSET_KEY_FIELDS) if key]
+
+    def forget_assets(self) -> None:
+        """Clear every storage key (before saving), once the files are to be deleted."""
+        for name in ASSET_KEY_FIELDS:
+            setattr(self, name, "")
 
     @property
     def parsed(self) -> semver.Version:
@@ -281,13 +304,16 @@ class PluginDeployment(TimestampedModel):
         return f"{self.package.name} -> {version}"
 
 
+class DeploymentEventKind(models.TextChoices):
+    DEPLOY = "deploy", "Deploy"
+    ROLLBACK = "rollback", "Rollback"
+    CANARY = "canary", "Canary"
+    PROMOTE = "promote", "Promote"
+    ABORT = "abort", "Abort"
+
+
 class DeploymentEvent(TimestampedModel):
-    class Kind(models.TextChoices):
-        DEPLOY = "deploy", "Deploy"
-        ROLLBACK = "rollback", "Rollback"
-        CANARY = "canary", "Canary"
-        PROMOTE = "promote", "Promote"
-        ABORT = "abort", "Abort"
+    Kind = DeploymentEventKind
 
     deployment = models.ForeignKey(
         PluginDeployment, on_delete=models.CASCADE, related_name="events"
@@ -308,7 +334,7 @@ class DeploymentEvent(TimestampedModel):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind__in=["deploy", "rollback", "canary", "promote", "abort"]),
+                condition=Q(kind__in=DeploymentEventKind.values),
                 name="deployment_event_kind_valid",
             ),
         ]
@@ -346,7 +372,7 @@ class AuditEvent(TimestampedModel):
         on_delete=models.SET_NULL,
         related_name="audit_events",
     )
-    action = models.CharField(max_length=64, db_index=True)
+    action = models.CharField(max_length=64, db_index=True, choices=AuditAction.choices)
     target = models.CharField(max_length=255, blank=True, help_text="e.g. my-wallet@1.2.0")
     target_type = models.CharField(max_length=64, blank=True)
     target_id = models.CharField(max_length=64, blank=True)

@@ -10,9 +10,10 @@ from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from naap.errors import NotFound
+from registry.audit import AuditAction
 from registry.cache import (
     MANIFEST_TIMEOUT,
-    RenderedManifest,
+    ManifestEntry,
     manifest_cache_key,
     package_generation,
     package_generations,
@@ -29,7 +30,6 @@ from registry.models import (
 )
 
 # The audit action installs.services writes for a new installation (counted on the dashboard).
-INSTALL_AUDIT_ACTION = "plugin.install"
 
 
 def iso(moment) -> str | None:
@@ -156,25 +156,59 @@ def deployment_with_events(*, name: str, limit: int = 20) -> tuple[PluginDeploym
     return deployment, events
 
 
-def cached_manifest(*, name: str, reference: str) -> tuple[RenderedManifest, int]:
-    """The rendered manifest for a version or `latest`, and its version id, via the cache.
+def package_by_name(*, name: str) -> PluginPackage:
+    """A package by name whatever its status (for its owners and staff), or NotFound."""
+    package = PluginPackage.objects.select_related("publisher").filter(name=name).first()
+    if package is None:
+        raise NotFound(f"No plugin named '{name}'.")
+    return package
+
+
+def version_by_name(*, name: str, version: str) -> PluginVersion:
+    """A version by package name and version string whatever its status, or NotFound."""
+    found = (
+        PluginVersion.objects.select_related("package__publisher")
+        .filter(package__name=name, version=version)
+        .first()
+    )
+    if found is None:
+        raise NotFound(f"No version {version} of plugin '{name}'.")
+    return found
+
+
+def deployment_of(package: PluginPackage) -> PluginDeployment | None:
+    """The package's deployment with its version, or None before the first publish."""
+    return PluginDeployment.objects.filter(package=package).select_related("version").first()
+
+
+def rollback_candidates(package: PluginPackage) -> list[PluginVersion]:
+    """Earlier published, non-yanked versions the deployment may roll back to, newest first."""
+    deployment = deployment_of(package)
+    versions = package.versions.filter(status=PluginVersion.Status.PUBLISHED).order_by("-sort_key")
+    current = deployment.version if deployment else None
+    if current is None:
+        return list(versions)
+    return [version for version in versions if version.parsed < current.parsed]
+
+
+def cached_manifest(*, name: str, reference: str) -> ManifestEntry:
+    """The rendered manifest for a version or `latest`, via the cache.
 
     The generation is read before the database, so an entry written from data that a
     concurrent change has since replaced lands under a retired key (see registry.cache).
     """
     generation = package_generation(name)
     key = manifest_cache_key(name, reference, generation)
-    cached = cache.get(key)
-    if cached is not None:
-        document, body, etag, version_id = cached
-        return RenderedManifest(document, body, etag), version_id
+    entry: ManifestEntry | None = cache.get(key)
+    if entry is not None:
+        return entry
     version = resolve_version(name=name, version=reference)
-    rendered = render_manifest(production_manifest(version))
-    cache.set(key, (rendered.document, rendered.body, rendered.etag, version.pk), MANIFEST_TIMEOUT)
-    return rendered, version.pk
+    entry = render_manifest(production_manifest(version), version_id=version.pk)
+    cache.set(key, entry, MANIFEST_TIMEOUT)
+    return entry
 
 
-def manifests_for_versions(versions: list[PluginVersion]) -> dict[int, RenderedManifest]:
+def manifests_for_versions(versions: list[PluginVersion]) -> dict[int, ManifestEntry]:
     """Rendered manifests of many versions (package loaded) in two cache round trips."""
     generations = package_generations(sorted({version.package.name for version in versions}))
     keys = {
@@ -184,16 +218,14 @@ def manifests_for_versions(versions: list[PluginVersion]) -> dict[int, RenderedM
         for version in versions
     }
     found = cache.get_many(list(keys.values()))
-    rendered: dict[int, RenderedManifest] = {}
-    missing: dict[str, tuple] = {}
+    rendered: dict[int, ManifestEntry] = {}
+    missing: dict[str, ManifestEntry] = {}
     for version in versions:
         entry = found.get(keys[version.pk])
-        if entry is not None:
-            rendered[version.pk] = RenderedManifest(entry[0], entry[1], entry[2])
-            continue
-        fresh = render_manifest(production_manifest(version))
-        rendered[version.pk] = fresh
-        missing[keys[version.pk]] = (fresh.document, fresh.body, fresh.etag, version.pk)
+        if entry is None:
+            entry = render_manifest(production_manifest(version), version_id=version.pk)
+            missing[keys[version.pk]] = entry
+        rendered[version.pk] = entry
     if missing:
         cache.set_many(missing, MANIFEST_TIMEOUT)
     return rendered
@@ -260,7 +292,7 @@ def staff_dashboard(*, days: int = 7) -> dict[str, Any]:
         ).count(),
         "recent_publishes": PluginVersion.objects.filter(created_at__gte=since).count(),
         "recent_installs": AuditEvent.objects.filter(
-            created_at__gte=since, action=INSTALL_AUDIT_ACTION
+            created_at__gte=since, action=AuditAction.PLUGIN_INSTALL
         ).count(),
         "top_plugins": list(
             PluginPackage.objects.filter(downloads__gt=0)

@@ -13,23 +13,24 @@ from django.db import connection, transaction
 from django.db.models import F, JSONField, Value
 from django.utils import timezone
 
-from registry.cache import download_counter_key, invalidate_package
+from registry.audit import AuditAction
+from registry.cache import download_counter_key
 from registry.models import AuditEvent, DownloadStat, PluginPackage, PluginVersion
 
 
 def record_audit_event(
     *,
     actor,
-    action: str,
+    action: AuditAction,
     target: object,
     ip: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one row to the audit log."""
+    """Append one row to the audit log; `action` must be one of AuditAction's members."""
     target_type = target._meta.model_name if hasattr(target, "_meta") else ""
     return AuditEvent.objects.create(
         actor=actor if getattr(actor, "is_authenticated", False) else None,
-        action=action,
+        action=AuditAction(action),
         target=str(target)[:255],
         target_type=target_type,
         target_id=str(getattr(target, "pk", "") or ""),
@@ -72,15 +73,6 @@ def set_search_vector(package: PluginPackage) -> None:
         Value(package.keywords, output_field=JSONField()),
         Value(package.description),
     )
-
-
-def invalidate_manifests_on_commit(package_name: str) -> None:
-    """Retire the package's cached manifests now and again once the transaction commits.
-
-    The second bump retires anything a reader cached from the pre-commit rows in between.
-    """
-    invalidate_package(package_name)
-    transaction.on_commit(lambda: invalidate_package(package_name))
 
 
 def flush_download_stats(*, days: int = 2) -> int:

@@ -14,6 +14,7 @@ from naap.errors import Forbidden, NotFound
 from publishing import services, tokens
 from publishing.api import serializers as shapes
 from publishing.models import ApiToken
+from registry import selectors
 from registry.api.serializers import DeploymentSerializer, PackageSerializer, VersionSerializer
 from registry.models import Publisher
 
@@ -91,7 +92,7 @@ class DeprecateView(WriteView):
     def post(self, request, name: str, version: str):
         form = shapes.MessageRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        found = services.get_version(name=name, version=version)
+        found = selectors.version_by_name(name=name, version=version)
         updated = services.deprecate_version(
             actor=request.user,
             token=request.auth if isinstance(request.auth, ApiToken) else None,
@@ -111,7 +112,7 @@ class YankView(WriteView):
     def post(self, request, name: str, version: str):
         form = shapes.ReasonRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        found = services.get_version(name=name, version=version)
+        found = selectors.version_by_name(name=name, version=version)
         updated = services.yank_version(
             actor=request.user,
             token=request.auth if isinstance(request.auth, ApiToken) else None,
@@ -131,7 +132,7 @@ class RollbackView(WriteView):
     def post(self, request, name: str):
         form = shapes.RollbackRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        package = services.get_package(name=name)
+        package = selectors.package_by_name(name=name)
         deployment = services.rollback_deployment(
             actor=request.user,
             token=request.auth if isinstance(request.auth, ApiToken) else None,

@@ -111,7 +111,7 @@ class ManifestView(APIView):
         responses={200: OpenApiTypes.OBJECT, 304: OpenApiResponse(description="Not modified")},
     )
     def get(self, request, name: str, version: str):
-        rendered, version_id = selectors.cached_manifest(name=name, reference=version)
+        rendered = selectors.cached_manifest(name=name, reference=version)
         headers = {
             "Cache-Control": f"public, max-age={MANIFEST_MAX_AGE}",
             "ETag": rendered.etag,
@@ -119,7 +119,7 @@ class ManifestView(APIView):
         }
         if etag_matches(request.headers.get("If-None-Match"), rendered.etag):
             return HttpResponse(status=304, headers=headers)
-        record_download(version_id=version_id)
+        record_download(version_id=rendered.version_id)
         return HttpResponse(rendered.body, content_type="application/json", headers=headers)
 
 

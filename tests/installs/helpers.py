@@ -63,3 +63,52 @@ def nothing_installed(name: str = "my-wallet") -> bool:
         and counters(name) == (0, 0)
         and not AuditEvent.objects.filter(action="plugin.install").exists()
     )
+
+
+class TeamAdmin:
+    """Team changes as staff make them: through the Django admin's pages (there is no other
+    way to change a team), so they retire cached bootstraps as the admin does."""
+
+    def __init__(self):
+        from django.test import Client
+
+        from tests.factories import make_user
+
+        self.client = Client()
+        self.client.force_login(make_user(staff=True))
+
+    def _post(self, url: str, data: dict) -> None:
+        response = self.client.post(url, data)
+        assert response.status_code == 302, response.content.decode()[:2000]
+
+    def add_member(self, team, user, role: str = "member") -> None:
+        self._post(
+            "/admin/installs/teammembership/add/",
+            {"team": team.pk, "user": user.pk, "role": role},
+        )
+
+    def remove_member(self, team, user) -> None:
+        from installs.models import TeamMembership
+
+        membership = TeamMembership.objects.get(team=team, user=user)
+        self._post(f"/admin/installs/teammembership/{membership.pk}/delete/", {"post": "yes"})
+
+    def rename(self, team, name: str) -> None:
+        """Save the team's change page with a new name and its memberships as they are."""
+        memberships = list(team.memberships.order_by("pk"))
+        data = {
+            "name": name,
+            "display_name": team.display_name,
+            "memberships-TOTAL_FORMS": len(memberships),
+            "memberships-INITIAL_FORMS": len(memberships),
+            "memberships-MIN_NUM_FORMS": 0,
+            "memberships-MAX_NUM_FORMS": 1000,
+        }
+        for index, membership in enumerate(memberships):
+            data |= {
+                f"memberships-{index}-id": membership.pk,
+                f"memberships-{index}-team": team.pk,
+                f"memberships-{index}-user": membership.user_id,
+                f"memberships-{index}-role": membership.role,
+            }
+        self._post(f"/admin/installs/team/{team.pk}/change/", data)

@@ -7,12 +7,13 @@ import pytest
 from django.core.cache import cache
 
 from installs import cache as bootstrap_cache
-from installs.models import Team, TeamMembership, TenantPluginInstall, UserPluginPreference
+from installs.models import UserPluginPreference
+from installs.services import install_plugin
 from publishing import services as publishing
 from registry.cache import invalidate_package
 from registry.models import PluginPackage, PluginVersion
 from tests.factories import make_team, make_user
-from tests.installs.helpers import install, publish_plugin, send, uninstall
+from tests.installs.helpers import TeamAdmin, install, publish_plugin, send, uninstall
 
 pytestmark = pytest.mark.django_db
 
@@ -118,11 +119,12 @@ def test_team_changes_show_for_every_member_at_once(api, person, wallet):
     admin = make_user()
     team = make_team("finance", admin=admin, members=[person])
     assert warm(api) == {}
-    TenantPluginInstall.objects.create(package=wallet, team=team, installed_by=admin)
+    install_plugin(actor=admin, name=wallet.name, team_id=team.pk)
     assert plugins(api)["my-wallet"]["source"] == "team"
-    TeamMembership.objects.filter(team=team, user=person).get().delete()
+    staff = TeamAdmin()
+    staff.remove_member(team, person)
     assert plugins(api) == {}
-    TeamMembership.objects.create(team=team, user=person, role=TeamMembership.Role.MEMBER)
+    staff.add_member(team, person)
     assert set(plugins(api)) == {"my-wallet"}
 
 
@@ -130,22 +132,21 @@ def test_a_team_rename_changes_which_team_install_wins(api, person, wallet):
     admin = make_user()
     alpha = make_team("alpha", admin=admin, members=[person])
     beta = make_team("beta", admin=admin, members=[person])
-    TenantPluginInstall.objects.create(package=wallet, team=alpha, installed_by=admin)
-    TenantPluginInstall.objects.create(package=wallet, team=beta, installed_by=admin)
+    install_plugin(actor=admin, name=wallet.name, team_id=alpha.pk)
+    install_plugin(actor=admin, name=wallet.name, team_id=beta.pk)
     assert warm(api)["my-wallet"]["teamId"] == alpha.pk  # "alpha" sorts first
-    alpha.name = "zulu"
-    alpha.save()
+    TeamAdmin().rename(alpha, "zulu")
     assert plugins(api)["my-wallet"]["teamId"] == beta.pk
 
 
 def test_a_team_bootstrap_is_cached_apart_from_the_personal_one(api, person, wallet):
     admin = make_user()
     team = make_team("finance", admin=admin, members=[person])
-    TenantPluginInstall.objects.create(package=wallet, team=team, installed_by=admin)
+    install_plugin(actor=admin, name=wallet.name, team_id=team.pk)
     install(api)
     assert warm(api)["my-wallet"]["source"] == "user"
     assert warm(api, teamId=team.pk)["my-wallet"]["source"] == "team"
-    TeamMembership.objects.filter(team=team, user=person).delete()
+    TeamAdmin().remove_member(team, person)
     assert api.get(BOOTSTRAP, {"teamId": team.pk}).status_code == 404
 
 
@@ -158,20 +159,27 @@ def test_other_people_are_not_affected_and_not_served_each_others_entries(client
     assert plugins(client) == {}
 
 
-def test_admin_and_model_writes_bump_the_generations(person, wallet):
+def test_admin_writes_bump_the_generations(person, wallet):
+    staff = TeamAdmin()
     key = bootstrap_cache.user_generation_key(person.pk)
-    seen = [cache.get(key, 0)]
     preference = UserPluginPreference.objects.create(user=person, package=wallet)
+    seen = [cache.get(key, 0)]
+    staff.client.post(
+        f"/admin/installs/userpluginpreference/{preference.pk}/delete/", {"post": "yes"}
+    )
     seen.append(cache.get(key, 0))
-    preference.delete()
-    seen.append(cache.get(key, 0))
-    assert seen[0] < seen[1] < seen[2]
-    team = Team.objects.create(name="ops")
+    assert not UserPluginPreference.objects.exists()
+    assert seen[0] < seen[1]
+    team = make_team("ops")
     team_key = bootstrap_cache.team_generation_key(team.pk)
     before = cache.get(team_key, 0)
-    team.display_name = "Operations"
-    team.save()
+    staff.rename(team, "operations")
     assert cache.get(team_key, 0) > before
+    before = (cache.get(team_key, 0), cache.get(key, 0))
+    staff.add_member(team, person)
+    after = (cache.get(team_key, 0), cache.get(key, 0))
+    assert after[0] > before[0]
+    assert after[1] > before[1]
 
 
 def test_the_entry_stamps_unknown_generations_so_they_never_match(wallet):

@@ -8,11 +8,11 @@ import pytest
 from django.test import Client
 
 from installs.bootstrap_fastpath import BootstrapFastPath
-from installs.models import TeamMembership, TenantPluginInstall
+from installs.services import install_plugin
 from publishing import services as publishing
 from registry.models import PluginVersion
 from tests.factories import make_team, make_user
-from tests.installs.helpers import install, publish_plugin, send
+from tests.installs.helpers import TeamAdmin, install, publish_plugin, send
 from tests.wsgi import call
 
 pytestmark = pytest.mark.django_db
@@ -107,9 +107,9 @@ def test_a_team_plugin_installed_later_is_seen_at_once(layer, installed, person,
     team = make_team("finance", admin=admin, members=[person])
     assert names(ask(layer, installed)) == ["my-wallet"]
     ask(layer, installed)
-    TenantPluginInstall.objects.create(package=other, team=team, installed_by=admin)
+    install_plugin(actor=admin, name=other.name, team_id=team.pk)
     assert names(ask(layer, installed)) == ["my-wallet", "team-notes"]
-    TeamMembership.objects.filter(team=team, user=person).delete()
+    TeamAdmin().remove_member(team, person)
     assert names(ask(layer, installed)) == ["my-wallet"]
 
 

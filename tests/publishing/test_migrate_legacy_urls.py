@@ -102,3 +102,22 @@ def test_versions_that_already_have_a_bundle_url_are_left_alone(legacy_server):
     )
     assert "0 stored, 0 marked" in run()
     assert PluginVersion.objects.get().bundle_url == "https://cdn.example.test/b.js"
+
+
+def test_a_migrated_bundle_shows_in_the_manifest_at_once(client, legacy_server):
+    version = make_version(
+        make_package("old-plugin"), "0.9.0", frontend_url=f"{legacy_server}/old/bundle.js"
+    )
+    url = "/api/v1/plugins/registry/old-plugin/0.9.0/manifest"
+    assert client.get(url).json()["bundleUrl"] == ""  # now in the manifest cache
+    run()
+    version.refresh_from_db()
+    assert client.get(url).json()["bundleUrl"] == version.bundle_url != ""
+
+
+def test_a_kept_legacy_url_shows_in_the_manifest_at_once(client, legacy_server):
+    make_version(make_package("old-plugin"), "0.9.0", frontend_url=f"{legacy_server}/gone.js")
+    url = "/api/v1/plugins/registry/old-plugin/0.9.0/manifest"
+    assert client.get(url).json()["bundleUrl"] == ""
+    run()
+    assert client.get(url).json()["bundleUrl"] == f"{legacy_server}/gone.js"

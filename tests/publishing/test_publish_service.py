@@ -4,7 +4,8 @@ import pytest
 from django.db import connection
 
 from naap.errors import Forbidden
-from publishing import services, storage
+from publishing import storage
+from publishing.services import publish as publish_module
 from registry.cache import package_generation
 from registry.models import PluginPackage, PluginVersion
 from registry.services import refresh_search_data
@@ -104,7 +105,7 @@ def test_a_name_claimed_by_another_publisher_during_the_publish_is_refused_clean
 ):
     user = make_user()
     other = make_publisher("someone-else")
-    looked_up = services._publisher_for_publish
+    looked_up = publish_module.publisher_for_publish
 
     def claimed_meanwhile(**kwargs):
         # The name was free when the publish looked; another publisher takes it now.
@@ -112,7 +113,7 @@ def test_a_name_claimed_by_another_publisher_during_the_publish_is_refused_clean
         make_package("my-wallet", publisher=other)
         return owner
 
-    monkeypatch.setattr(services, "_publisher_for_publish", claimed_meanwhile)
+    monkeypatch.setattr(publish_module, "publisher_for_publish", claimed_meanwhile)
     with pytest.raises(Forbidden, match="belongs to another publisher"):
         publish(actor=user, publisher=make_publisher(owner=user))
     assert PluginPackage.objects.get().publisher == other

@@ -8,15 +8,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from publishing.storage import KEY_PREFIX, StoredObject, delete_keys, list_objects
-from registry.models import PluginVersion
-
-KEY_FIELDS = ("bundle_key", "styles_key", "sourcemap_key", "manifest_key")
+from registry.models import ASSET_KEY_FIELDS, PluginVersion
 
 
 def referenced_keys() -> set[str]:
     """Every storage key some PluginVersion row points at."""
     keys: set[str] = set()
-    for row in PluginVersion.objects.values_list(*KEY_FIELDS):
+    for row in PluginVersion.objects.values_list(*ASSET_KEY_FIELDS):
         keys.update(key for key in row if key)
     return keys
 

@@ -1,0 +1,37 @@
+"""The write path of publishing: publishers, publishing, moderation and a version's life.
+
+Every caller (API, CLI through the API, admin, `make dev`'s demo data) goes through these
+functions. They take keyword-only arguments, raise naap.errors, and never speak HTTP. Reads
+live in registry.selectors; deployments move through registry.deployments.
+"""
+
+from publishing.services.authorization import authorize_package_change, require_staff
+from publishing.services.lifecycle import (
+    deprecate_package,
+    deprecate_version,
+    rollback_deployment,
+    set_package_flag,
+    set_package_listing,
+    yank_version,
+)
+from publishing.services.moderation import approve_version, reject_version
+from publishing.services.publish import PublishResult, parse_manifest, publish_version
+from publishing.services.publishers import create_publisher, verify_publisher
+
+__all__ = [
+    "PublishResult",
+    "approve_version",
+    "authorize_package_change",
+    "create_publisher",
+    "deprecate_package",
+    "deprecate_version",
+    "parse_manifest",
+    "publish_version",
+    "reject_version",
+    "require_staff",
+    "rollback_deployment",
+    "set_package_flag",
+    "set_package_listing",
+    "verify_publisher",
+    "yank_version",
+]

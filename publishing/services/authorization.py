@@ -1,0 +1,56 @@
+"""Who may change what: owner tokens, publisher members and staff."""
+
+from __future__ import annotations
+
+from naap.errors import BadRequest, Forbidden
+from publishing.models import ApiToken
+from publishing.tokens import is_publisher_member, require_package_allowed, require_scope
+from registry.models import PluginPackage, Publisher
+
+
+def authorize_package_change(
+    *, actor, token: ApiToken | None, package: PluginPackage, scope: str = "publish"
+) -> None:
+    """Owner token or publisher member (session), or staff, may change a package."""
+    if token is not None:
+        require_scope(token, scope)
+        if token.publisher_id != package.publisher_id:
+            raise Forbidden(
+                f"'{package.name}' belongs to publisher '{package.publisher.name}', "
+                f"not to '{token.publisher.name}' whose token this is."
+            )
+        require_package_allowed(token, package.name)
+        return
+    if actor.is_staff or is_publisher_member(actor, package.publisher):
+        return
+    raise Forbidden(f"Only members of '{package.publisher.name}' or staff may change it.")
+
+
+def publisher_for_publish(
+    *,
+    actor,
+    token: ApiToken | None,
+    publisher: Publisher | None,
+    package: PluginPackage | None,
+    name: str,
+) -> Publisher:
+    """The publisher a publish of `name` goes under, once the actor may publish it there."""
+    if package is not None:
+        authorize_package_change(actor=actor, token=token, package=package)
+        return package.publisher
+    # A new name: the first publish claims it for the token's (or given) publisher.
+    if token is not None:
+        require_scope(token, "publish")
+        require_package_allowed(token, name)
+        return token.publisher
+    if publisher is None:
+        raise BadRequest("Name the publisher to publish a new package under.", field="publisher")
+    if not (actor.is_staff or is_publisher_member(actor, publisher)):
+        raise Forbidden(f"Only members of '{publisher.name}' may publish under it.")
+    return publisher
+
+
+def require_staff(actor, what: str) -> None:
+    """Forbidden unless the actor is staff; `what` completes "Only staff may …"."""
+    if not getattr(actor, "is_staff", False):
+        raise Forbidden(f"Only staff may {what}.")

@@ -1,0 +1,390 @@
+"""Publishing a version: validate, upload content-hashed files, write rows in one transaction."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from naap.errors import Conflict, Forbidden, PayloadTooLarge, ValidationFailed
+from publishing import storage
+from publishing.models import ApiToken
+from publishing.services.authorization import publisher_for_publish
+from publishing.validation import (
+    check_bundle,
+    check_styles,
+    facet_category,
+    scan_bundle,
+    validate_manifest,
+)
+from registry import semver
+from registry.audit import AuditAction
+from registry.cache import invalidate_package
+from registry.deployments import deploy_published_version
+from registry.models import (
+    ASSET_KEY_FIELDS,
+    PluginDeployment,
+    PluginPackage,
+    PluginVersion,
+    Publisher,
+)
+from registry.selectors import deployment_of
+from registry.services import record_audit_event, set_search_vector
+
+logger = logging.getLogger(__name__)
+
+MAX_SOURCEMAP_FACTOR = 4
+MAX_RELEASE_NOTES = 20_000
+
+
+@dataclass
+class PublishResult:
+    """What a publish did: created is False for an idempotent retry of identical content."""
+
+    package: PluginPackage
+    version: PluginVersion
+    deployment: PluginDeployment | None
+    created: bool
+    warnings: list[str] = field(default_factory=list)
+
+
+def parse_manifest(raw: str | bytes | dict) -> dict:
+    """The manifest as a dict, from JSON text or an already parsed object."""
+    if isinstance(raw, dict):
+        return raw
+    try:
+        parsed = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ValidationFailed(
+            f"The manifest is not valid JSON: {error}.", field="manifest"
+        ) from error
+    if not isinstance(parsed, dict):
+        raise ValidationFailed("The manifest must be a JSON object.", field="manifest")
+    return parsed
+
+
+def _validate_files(
+    *, name: str, bundle: bytes, styles: bytes | None, sourcemap: bytes | None
+) -> None:
+    max_bundle = settings.PLUGIN_MAX_BUNDLE_BYTES
+    report = check_bundle(bundle, package_name=name, max_bytes=max_bundle)
+    problems = dict(report.errors)
+    too_large = report.too_large
+    if styles is not None:
+        styles_report = check_styles(styles, max_bytes=settings.PLUGIN_MAX_STYLES_BYTES)
+        problems.update(styles_report.errors)
+        too_large = too_large or styles_report.too_large
+    if sourcemap is not None:
+        limit = max_bundle * MAX_SOURCEMAP_FACTOR
+        if len(sourcemap) > limit:
+            problems["sourcemap"] = (
+                f"The sourcemap is {len(sourcemap)} bytes; the limit is {limit}."
+            )
+            too_large = True
+        else:
+            try:
+                json.loads(sourcemap)
+            except (ValueError, UnicodeDecodeError):
+                problems["sourcemap"] = "The sourcemap is not valid JSON."
+    if problems:
+        message = "; ".join(f"{key}: {text}" for key, text in problems.items())
+        error_class = PayloadTooLarge if too_large else ValidationFailed
+        raise error_class(message, fields=problems)
+
+
+def _same_files(version: PluginVersion, *, bundle_sha: str, styles_sha: str) -> bool:
+    return version.bundle_sha256 == bundle_sha and version.styles_sha256 == styles_sha
+
+
+def _conflict(version: PluginVersion) -> Conflict:
+    return Conflict(
+        f"{version.package.name}@{version.version} already exists with different files; "
+        "published versions never change: bump the version.",
+        field="version",
+    )
+
+
+def publish_version(
+    *,
+    actor,
+    manifest: str | bytes | dict,
+    bundle: bytes,
+    styles: bytes | None = None,
+    sourcemap: bytes | None = None,
+    release_notes: str = "",
+    deploy: bool = True,
+    token: ApiToken | None = None,
+    publisher: Publisher | None = None,
+    ip: str | None = None,
+) -> PublishResult:
+    """Validate, upload content-hashed files, then write rows in one transaction.
+
+    Any failure removes the files this publish uploaded; an identical retry returns the
+    existing version (created=False); other content under an existing version is a Conflict.
+    """
+    data = parse_manifest(manifest)
+    name = data.get("name") if isinstance(data.get("name"), str) else ""
+    package = PluginPackage.objects.select_related("publisher").filter(name=name).first()
+    report = validate_manifest(data, is_core=bool(package and package.is_core))
+    if report.errors:
+        message = "; ".join(f"{key}: {text}" for key, text in list(report.errors.items())[:5])
+        raise ValidationFailed(f"The manifest is invalid: {message}", fields=report.errors)
+    if len(release_notes) > MAX_RELEASE_NOTES:
+        raise ValidationFailed(
+            f"Release notes may be at most {MAX_RELEASE_NOTES} characters.", field="releaseNotes"
+        )
+    version_text = data["version"]
+    _validate_files(name=name, bundle=bundle, styles=styles, sourcemap=sourcemap)
+    owner = publisher_for_publish(
+        actor=actor, token=token, publisher=publisher, package=package, name=name
+    )
+
+    bundle_sha = storage.sha256_hex(bundle)
+    styles_sha = storage.sha256_hex(styles) if styles is not None else ""
+    if package is not None:
+        existing = package.versions.filter(sort_key=semver.parse(version_text).sort_key()).first()
+        if existing is not None:
+            if existing.version == version_text and _same_files(
+                existing, bundle_sha=bundle_sha, styles_sha=styles_sha
+            ):
+                return PublishResult(package, existing, deployment_of(package), False)
+            raise _conflict(existing)
+
+    findings = scan_bundle(bundle.decode("utf-8-sig"), package_name=name, manifest=data)
+    uploaded: list[str] = []
+    try:
+        assets = {}
+        for kind, content, sha in (
+            ("bundle", bundle, bundle_sha),
+            ("styles", styles, styles_sha),
+            ("sourcemap", sourcemap, bundle_sha),
+        ):
+            if content is None:
+                continue
+            assets[kind] = storage.store_asset(
+                package_name=name, version=version_text, kind=kind, content=content, sha256=sha
+            )
+            if assets[kind].created:
+                uploaded.append(assets[kind].key)
+        result = _write_rows(
+            actor=actor,
+            owner=owner,
+            data=data,
+            assets=assets,
+            findings=findings,
+            release_notes=release_notes,
+            deploy=deploy,
+            ip=ip,
+            new_name=package is None,
+        )
+    except IntegrityError:
+        # A concurrent publish of the same version won the race. Identical content shares our
+        # content-hashed keys, so they must stay; different content gets our files removed.
+        winner = (
+            PluginVersion.objects.select_related("package")
+            .filter(package__name=name, sort_key=semver.parse(version_text).sort_key())
+            .first()
+        )
+        if winner is not None and _same_files(winner, bundle_sha=bundle_sha, styles_sha=styles_sha):
+            return PublishResult(winner.package, winner, deployment_of(winner.package), False)
+        _delete_unreferenced(uploaded)
+        if winner is not None:
+            raise _conflict(winner) from None
+        raise
+    except BaseException:
+        _delete_unreferenced(uploaded)
+        raise
+    result.warnings = list(report.warnings)
+    _write_version_manifest(result.version)
+    return result
+
+
+def _delete_unreferenced(keys: list[str]) -> None:
+    """Remove files this publish uploaded, unless a committed version (a concurrent identical
+    publish) now refers to them."""
+    if not keys:
+        return
+    referenced = set()
+    for field_name in ASSET_KEY_FIELDS:
+        referenced.update(
+            PluginVersion.objects.filter(**{f"{field_name}__in": keys}).values_list(
+                field_name, flat=True
+            )
+        )
+    storage.delete_keys([key for key in keys if key not in referenced])
+
+
+@transaction.atomic
+def _write_rows(
+    *,
+    actor,
+    owner: Publisher,
+    data: dict,
+    assets: dict[str, storage.StoredAsset],
+    findings: list[dict],
+    release_notes: str,
+    deploy: bool,
+    ip: str | None,
+    new_name: bool,
+) -> PublishResult:
+    now = timezone.now()
+    verified = owner.verified
+    package, package_created, written_whole = _lock_package(
+        owner=owner, data=data, verified=verified, new_name=new_name
+    )
+    if package.publisher_id != owner.pk:
+        # Claimed by another publisher between our check and this transaction.
+        raise Forbidden(f"'{package.name}' belongs to another publisher.")
+    package.publisher = owner  # the same row, already read: no query for whoever shows it
+    bundle = assets["bundle"]
+    styles = assets.get("styles")
+    sourcemap = assets.get("sourcemap")
+    version = PluginVersion(
+        package=package,
+        version=data["version"],
+        manifest=data,
+        bundle_key=bundle.key,
+        bundle_url=bundle.url,
+        bundle_sha256=bundle.sha256,
+        bundle_integrity=bundle.integrity,
+        bundle_size=bundle.size,
+        styles_key=styles.key if styles else "",
+        styles_url=styles.url if styles else "",
+        styles_sha256=styles.sha256 if styles else "",
+        styles_integrity=styles.integrity if styles else "",
+        styles_size=styles.size if styles else None,
+        sourcemap_key=sourcemap.key if sourcemap else "",
+        sourcemap_url=sourcemap.url if sourcemap else "",
+        # Written once the row is committed (_write_version_manifest), which clears this
+        # again if it cannot be stored.
+        manifest_key=storage.asset_key(
+            package_name=package.name, version=data["version"], kind="manifest"
+        ),
+        release_notes=release_notes,
+        findings=findings,
+        deploy_requested=deploy,
+        status=PluginVersion.Status.PUBLISHED if verified else PluginVersion.Status.PENDING_REVIEW,
+        published_at=now if verified else None,
+        published_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    version.save()
+    if written_whole:
+        # _lock_package wrote the row from this, its first, version; nothing is deployed yet.
+        deployment = PluginDeployment(package=package)
+    else:
+        if _is_newest(package, version):
+            _copy_manifest_metadata(package, data)
+            set_search_vector(package)  # written by the save below, in one UPDATE
+        _advance_status(package, verified=verified)
+        package.save()
+        deployment, _ = PluginDeployment.objects.select_related("version").get_or_create(
+            package=package
+        )
+        deployment.package = package
+    deployment = deploy_published_version(
+        deployment=deployment, version=version, actor=actor, reason="publish"
+    )
+    invalidate_package(package.name)
+    record_audit_event(
+        actor=actor,
+        action=AuditAction.VERSION_PUBLISH,
+        target=version,
+        ip=ip,
+        details={
+            "status": version.status,
+            "bundleSha256": version.bundle_sha256,
+            "newPackage": package_created,
+        },
+    )
+    return PublishResult(package, version, deployment, True)
+
+
+def _lock_package(
+    *, owner: Publisher, data: dict, verified: bool, new_name: bool
+) -> tuple[PluginPackage, bool, bool]:
+    """The package row, locked for this transaction; whether this publish created it; and
+    whether it created it whole (metadata, status and search data from this version).
+
+    A name nobody had when the publish began is inserted whole in one statement; if a
+    concurrent first publish claimed it meanwhile, its row is locked instead, as for a name
+    that already existed.
+    """
+    if new_name:
+        package = PluginPackage(name=data["name"], publisher=owner)
+        _copy_manifest_metadata(package, data)
+        _advance_status(package, verified=verified)
+        set_search_vector(package)
+        try:
+            with transaction.atomic():
+                package.save(force_insert=True)
+        except IntegrityError:
+            pass
+        else:
+            return package, True, True
+    package, created = PluginPackage.objects.select_for_update().get_or_create(
+        name=data["name"],
+        defaults={"publisher": owner, "display_name": data["displayName"]},
+    )
+    return package, created, False
+
+
+def _is_newest(package: PluginPackage, version: PluginVersion) -> bool:
+    """Whether the version describes the package: the newest release, or the newest
+    pre-release while there is no release."""
+    by_precedence = package.versions.order_by("-sort_key").values_list("pk", flat=True)
+    newest = by_precedence.filter(prerelease="").first() or by_precedence.first()
+    return newest == version.pk
+
+
+def _advance_status(package: PluginPackage, *, verified: bool) -> None:
+    """A verified publisher's version lists the package; others' put it up for review."""
+    if verified and package.status in {
+        PluginPackage.Status.DRAFT,
+        PluginPackage.Status.PENDING_REVIEW,
+    }:
+        package.status = PluginPackage.Status.PUBLISHED
+    elif not verified and package.status == PluginPackage.Status.DRAFT:
+        package.status = PluginPackage.Status.PENDING_REVIEW
+
+
+def _copy_manifest_metadata(package: PluginPackage, data: dict) -> None:
+    """The newest version's manifest describes the package (as npm and PyPI do)."""
+    package.display_name = data["displayName"]
+    package.description = data.get("description") or ""
+    package.category = facet_category(data.get("category")) if data.get("category") else "other"
+    package.keywords = [k for k in data.get("keywords") or [] if isinstance(k, str)]
+    package.icon = data.get("icon") or ""
+    repository = data.get("repository") or ""
+    package.repository = repository.get("url", "") if isinstance(repository, dict) else repository
+    package.license = data.get("license") or ""
+    author = data.get("author") or {}
+    package.author = author if isinstance(author, dict) else {"name": str(author)}
+    shell = data.get("shell") or {}
+    minimum, maximum = shell.get("minVersion"), shell.get("maxVersion")
+    package.shell_min_key = semver.parse(minimum).sort_key() if minimum else ""
+    package.shell_max_key = semver.parse(maximum).sort_key() if maximum else ""
+
+
+def _write_version_manifest(version: PluginVersion) -> None:
+    """Store manifest.json beside the files once the row that names it is committed.
+
+    Its key has no content hash, so only the publish that owns the committed row may write
+    it (replacing any leftover of a crashed publish).
+    """
+    try:
+        storage.store_asset(
+            package_name=version.package.name,
+            version=version.version,
+            kind="manifest",
+            content=json.dumps(version.manifest, indent=2, sort_keys=True).encode(),
+            overwrite=True,
+        )
+    except Exception:
+        # The API serves the manifest from the row; the stored copy is a convenience.
+        logger.exception("Could not store manifest.json of %s", version)
+        PluginVersion.objects.filter(pk=version.pk).update(manifest_key="")
+        version.manifest_key = ""

@@ -1,0 +1,317 @@
+"""Every service that changes what a manifest or a bootstrap shows retires the cached copies.
+
+The catalog has one invalidation mechanism (docs/decisions.md): each such service bumps the
+generation of the package or tenant it changed, through registry.cache.bump_generations. This
+file walks every public function of the service modules. Each is either in SHOWN, with a
+scenario that checks the generations it must move, or in NOT_SHOWN, with the reason it changes
+nothing a manifest or a bootstrap shows. A service added to one of these modules and listed in
+neither fails test_every_service_is_classified: whoever adds a write decides, here, whether it
+must retire cached answers.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.core.cache import cache
+
+import publishing.services
+from installs import services as installs_services
+from installs.cache import team_generation_key, user_generation_key
+from publishing import legacy
+from publishing import services as publishing_services
+from registry import deployments
+from registry.cache import generation_key
+from registry.models import DeploymentEvent, PluginDeployment, PluginVersion
+from tests.factories import make_package, make_team, make_user, make_version, publish
+from tests.installs.helpers import publish_plugin
+
+pytestmark = pytest.mark.django_db
+
+SERVICE_MODULES = [
+    *(
+        f"publishing.services.{module.name}"
+        for module in pkgutil.iter_modules(publishing.services.__path__)
+    ),
+    "registry.deployments",
+    "registry.services",
+    "installs.services",
+    "publishing.tokens",
+    "publishing.legacy",
+]
+
+
+def public_functions() -> set[str]:
+    """Every public function defined in the service modules, as module.name."""
+    found = set()
+    for module_name in SERVICE_MODULES:
+        module = importlib.import_module(module_name)
+        for name, value in vars(module).items():
+            if name.startswith("_") or not inspect.isfunction(value):
+                continue
+            if value.__module__ == module_name:
+                found.add(f"{module_name}.{name}")
+    return found
+
+
+@dataclass
+class World:
+    """A catalog with something in every state the services act on."""
+
+    staff: object
+    owner: object
+    publisher: object
+    person: object
+    team: object
+
+    @property
+    def wallet(self):
+        return PluginDeployment.objects.select_related("package", "version").get(
+            package__name="my-wallet"
+        )
+
+    def version(self, number: str, name: str = "my-wallet") -> PluginVersion:
+        return PluginVersion.objects.select_related("package").get(
+            package__name=name, version=number
+        )
+
+
+@pytest.fixture
+def world() -> World:
+    owner = make_user("owner")
+    publisher = publish_plugin("my-wallet", "1.0.0", actor=owner).package.publisher
+    publish_plugin("my-wallet", "1.1.0", actor=owner, publisher=publisher)
+    publish("under-review", "1.0.0", verified=False)
+    person = make_user("person")
+    team = make_team("wallet-team", admin=person)
+    installs_services.install_plugin(actor=person, name="my-wallet")
+    cache.clear()
+    return World(
+        staff=make_user("staff", staff=True),
+        owner=owner,
+        publisher=publisher,
+        person=person,
+        team=team,
+    )
+
+
+def package_key(name: str = "my-wallet") -> Callable[[World], str]:
+    return lambda world: generation_key(name)
+
+
+def person_key(world: World) -> str:
+    return user_generation_key(world.person.pk)
+
+
+def team_key(world: World) -> str:
+    return team_generation_key(world.team.pk)
+
+
+def deploy_approved_release(world: World) -> Callable[[], object]:
+    """A release published without a deploy, then asked to deploy (as approval does)."""
+    version = publish_plugin(
+        "my-wallet", "1.2.0", actor=world.owner, publisher=world.publisher, deploy=False
+    ).version
+    version.deploy_requested = True
+    deployment = world.wallet
+    return lambda: deployments.deploy_published_version(
+        deployment=deployment, version=version, actor=world.staff, reason="test"
+    )
+
+
+def migrate_unreachable_legacy_bundle(world: World) -> Callable[[], object]:
+    """A legacy version whose bundle URL answers nothing: it is marked, its URL kept."""
+    version = make_version(
+        make_package("old-plugin"), "0.9.0", frontend_url="http://127.0.0.1:9/old/bundle.js"
+    )
+    return lambda: legacy.migrate_legacy_version(version, dry_run=False)
+
+
+# Each scenario: the generations it must move, and a set-up (on a World) that returns the call
+# that must move them.
+Scenario = tuple[list[Callable[[World], str]], Callable[[World], Callable[[], object]]]
+SHOWN: dict[str, Scenario] = {
+    "publishing.services.publish.publish_version": (
+        [package_key()],
+        lambda w: (
+            lambda: publish_plugin("my-wallet", "1.2.0", actor=w.owner, publisher=w.publisher)
+        ),
+    ),
+    "publishing.services.moderation.approve_version": (
+        [package_key("under-review")],
+        lambda w: (
+            lambda: publishing_services.approve_version(
+                actor=w.staff, version=w.version("1.0.0", "under-review")
+            )
+        ),
+    ),
+    "publishing.services.moderation.reject_version": (
+        [package_key("under-review")],
+        lambda w: (
+            lambda: publishing_services.reject_version(
+                actor=w.staff, version=w.version("1.0.0", "under-review"), reason="broken"
+            )
+        ),
+    ),
+    "publishing.services.lifecycle.deprecate_version": (
+        [package_key()],
+        lambda w: (
+            lambda: publishing_services.deprecate_version(
+                actor=w.staff, version=w.version("1.1.0"), message="use 1.2.0"
+            )
+        ),
+    ),
+    "publishing.services.lifecycle.yank_version": (
+        [package_key()],
+        lambda w: (
+            lambda: publishing_services.yank_version(
+                actor=w.staff, version=w.version("1.1.0"), reason="broken"
+            )
+        ),
+    ),
+    "publishing.services.lifecycle.rollback_deployment": (
+        [package_key()],
+        lambda w: (
+            lambda: publishing_services.rollback_deployment(
+                actor=w.staff, package=w.wallet.package, to_version="1.0.0"
+            )
+        ),
+    ),
+    "publishing.services.lifecycle.set_package_listing": (
+        [package_key()],
+        lambda w: (
+            lambda: publishing_services.set_package_listing(
+                actor=w.staff, package=w.wallet.package, listed=False
+            )
+        ),
+    ),
+    "publishing.services.lifecycle.deprecate_package": (
+        [package_key()],
+        lambda w: (
+            lambda: publishing_services.deprecate_package(
+                actor=w.staff, package=w.wallet.package, message="use another"
+            )
+        ),
+    ),
+    "publishing.services.lifecycle.set_package_flag": (
+        [package_key()],
+        lambda w: (
+            lambda: publishing_services.set_package_flag(
+                actor=w.staff, package=w.wallet.package, flag="is_core", value=True
+            )
+        ),
+    ),
+    "registry.deployments.deploy_published_version": (
+        [package_key()],
+        deploy_approved_release,
+    ),
+    "registry.deployments.move_deployment": (
+        [package_key()],
+        lambda w: (
+            lambda: deployments.move_deployment(
+                deployment=w.wallet,
+                version=w.version("1.0.0"),
+                actor=w.staff,
+                kind=DeploymentEvent.Kind.ROLLBACK,
+                reason="test",
+            )
+        ),
+    ),
+    "registry.deployments.roll_back": (
+        [package_key()],
+        lambda w: (
+            lambda: deployments.roll_back(
+                actor=w.staff, package=w.wallet.package, to_version="1.0.0", reason=""
+            )
+        ),
+    ),
+    "registry.deployments.withdraw_version": (
+        [package_key()],
+        lambda w: lambda: deployments.withdraw_version(actor=w.staff, version=w.version("1.1.0")),
+    ),
+    "installs.services.install_plugin": (
+        [team_key],
+        lambda w: (
+            lambda: installs_services.install_plugin(
+                actor=w.person, name="my-wallet", team_id=w.team.pk
+            )
+        ),
+    ),
+    "installs.services.uninstall_plugin": (
+        [person_key],
+        lambda w: lambda: installs_services.uninstall_plugin(actor=w.person, name="my-wallet"),
+    ),
+    "installs.services.configure_plugin": (
+        [person_key],
+        lambda w: (
+            lambda: installs_services.configure_plugin(
+                actor=w.person, name="my-wallet", config={"currency": "USD"}
+            )
+        ),
+    ),
+    "installs.services.set_plugin_preferences": (
+        [person_key],
+        lambda w: (
+            lambda: installs_services.set_plugin_preferences(
+                actor=w.person, name="my-wallet", pinned=True
+            )
+        ),
+    ),
+    "publishing.legacy.migrate_legacy_version": (
+        [package_key("old-plugin")],
+        migrate_unreachable_legacy_bundle,
+    ),
+}
+
+NOT_SHOWN: dict[str, str] = {
+    "publishing.services.authorization.authorize_package_change": "a check; writes nothing",
+    "publishing.services.authorization.publisher_for_publish": "a check; writes nothing",
+    "publishing.services.authorization.require_staff": "a check; writes nothing",
+    "publishing.services.publish.parse_manifest": "parses text; writes nothing",
+    "publishing.services.publishers.create_publisher": "a new publisher has no plugin yet",
+    "publishing.services.publishers.verify_publisher": "changes how later versions publish",
+    "registry.deployments.deploys_on_publish": "a rule; writes nothing",
+    "registry.services.record_audit_event": "the audit log is shown to staff only",
+    "registry.services.refresh_search_data": "search data, read by the browse page",
+    "registry.services.set_search_vector": "search data, read by the browse page",
+    "registry.services.flush_download_stats": "download totals are in neither document",
+    "installs.services.set_storage_value": "plugin storage is read through its own API",
+    "installs.services.delete_storage_value": "plugin storage is read through its own API",
+    "publishing.tokens.hash_secret": "pure",
+    "publishing.tokens.new_secret": "pure",
+    "publishing.tokens.is_publisher_member": "a check; writes nothing",
+    "publishing.tokens.create_api_token": "tokens are in neither document",
+    "publishing.tokens.revoke_api_token": "tokens are in neither document",
+    "publishing.tokens.authenticate_secret": "writes only the token's last use",
+    "publishing.tokens.require_scope": "a check; writes nothing",
+    "publishing.tokens.require_package_allowed": "a check; writes nothing",
+    "publishing.legacy.legacy_versions_to_migrate": "a read",
+}
+
+
+def test_every_service_is_classified():
+    found = public_functions()
+    unclassified = sorted(found - set(SHOWN) - set(NOT_SHOWN))
+    assert not unclassified, (
+        "Say in SHOWN (with a scenario) or NOT_SHOWN (with why) whether these change what a "
+        f"manifest or a bootstrap shows: {unclassified}"
+    )
+    assert not set(SHOWN) & set(NOT_SHOWN)
+    # A renamed or removed service leaves a stale line here.
+    assert set(SHOWN) | set(NOT_SHOWN) <= found
+
+
+@pytest.mark.parametrize("service", sorted(SHOWN))
+def test_service_moves_the_generations_of_what_it_changed(service, world):
+    keys_of, prepare = SHOWN[service]
+    keys = [key_of(world) for key_of in keys_of]
+    call = prepare(world)
+    before = {key: cache.get(key, 0) for key in keys}
+    call()
+    after = {key: cache.get(key, 0) for key in keys}
+    assert all(after[key] > before[key] for key in keys), (service, before, after)
