@@ -31,7 +31,7 @@ REACT_FILES = {
     "reactDom": "vendor/react/react-dom.production.min.js",
 }
 # What a bundle reads when it was built against the shell's React: the CLI's shims say
-# `window.React` / `window.ReactDOM` (publishing/cli/build.py).
+# `window.React` / `window.ReactDOM` (publishing/cli/esbuild.py).
 SHELL_REACT_MARKER = b"window.React"
 SHELL_REACT_GLOBALS = ["React", "ReactDOM"]
 MAX_GLOBALS_LOOKUP = 50

@@ -1,0 +1,192 @@
+"""The automated review findings (SPEC §7) stored on a version for publishers and staff."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from publishing.validation.javascript import find_global, has_mount, without_comments
+from publishing.validation.manifest import PERMISSION_GROUPS
+from publishing.validation.report import describe_size
+from registry.names import global_name_for
+
+# Above this a bundle still publishes, but staff are told it will slow the shell down.
+LARGE_BUNDLE_BYTES = 1024 * 1024
+
+# Literal first, look-behind after, for the reason given in publishing.validation.javascript.
+_EVAL_CALL = re.compile(r"eval(?<![\w$]eval)\s*\(")
+_NEW_FUNCTION = re.compile(r"new(?<![\w$]new)\s+Function\s*\(")
+_URL_AUTHORITY = re.compile(
+    r"://(?:(?<=(?<![\w.+-])https://)|(?<=(?<![\w.+-])http://)"
+    r"|(?<=(?<![\w.+-])wss://)|(?<=(?<![\w.+-])ws://))"
+    r"([^\s\"'`<>()\[\]\\/?#,;{}]+)",
+    re.I,
+)
+_HOST = re.compile(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)*$")
+# Hosts that appear in bundles as XML namespaces, license banners or error-message links,
+# not as places the plugin talks to; listing them would only bury the hosts that matter.
+IGNORED_URL_HOSTS = frozenset(
+    {
+        "www.w3.org",
+        "w3.org",
+        "reactjs.org",
+        "legacy.reactjs.org",
+        "react.dev",
+        "fb.me",
+        "schema.org",
+        "json-schema.org",
+        "ns.adobe.com",
+        "purl.org",
+        "www.apache.org",
+        "opensource.org",
+        "developer.mozilla.org",
+    }
+)
+
+
+def _host_of(authority: str) -> str | None:
+    try:
+        host = urlsplit("http://" + authority).hostname
+    except ValueError:
+        return None
+    if not host or not _HOST.match(host):
+        return None  # e.g. a template string such as https://${host}/
+    return host
+
+
+def _declared_hosts(manifest: dict) -> list[str]:
+    permissions = manifest.get("permissions")
+    external = permissions.get("external") if isinstance(permissions, dict) else None
+    if not isinstance(external, list):
+        return []
+    hosts = []
+    for entry in external:
+        if not isinstance(entry, str):
+            continue
+        text = entry.strip().lower()
+        authority = text.split("://", 1)[1] if "://" in text else text
+        authority = authority.split("/", 1)[0]
+        if authority.startswith("*."):
+            hosts.append(authority)  # a wildcard such as *.example.com
+        elif host := _host_of(authority):
+            hosts.append(host)
+    return hosts
+
+
+def _host_is_declared(host: str, declared: list[str]) -> bool:
+    for pattern in declared:
+        if pattern.startswith("*.") and host.endswith(pattern[1:]):
+            return True
+        if host == pattern:
+            return True
+    return False
+
+
+def _finding(check: str, severity: str, message: str, detail: Any = None) -> dict:
+    return {"check": check, "severity": severity, "message": message, "detail": detail}
+
+
+def _permission_finding(manifest: dict) -> dict:
+    permissions = manifest.get("permissions")
+    requested = {}
+    if isinstance(permissions, dict):
+        for group in PERMISSION_GROUPS:
+            values = permissions.get(group)
+            if isinstance(values, list) and values:
+                requested[group] = [str(value) for value in values]
+    if not requested:
+        return _finding("permission", "info", "The manifest asks for no permissions.", {})
+    listing = "; ".join(f"{group}: {', '.join(values)}" for group, values in requested.items())
+    return _finding(
+        "permission", "info", f"The manifest asks for these permissions: {listing}.", requested
+    )
+
+
+def scan_bundle(bundle_text: str, *, package_name: str, manifest: dict) -> list[dict]:
+    """The automated review findings stored on a version and shown to publishers and staff."""
+    manifest = manifest if isinstance(manifest, dict) else {}
+    code = without_comments(bundle_text)
+    global_name = global_name_for(package_name)
+    findings = []
+
+    size = len(bundle_text.encode("utf-8", errors="replace"))
+    if size >= LARGE_BUNDLE_BYTES:
+        findings.append(
+            _finding(
+                "size",
+                "warning",
+                f"The bundle is {describe_size(size)}, which is large and slows the shell's "
+                "first load; share React and other libraries through the shell's globals.",
+                {"bytes": size},
+            )
+        )
+    else:
+        findings.append(
+            _finding("size", "info", f"The bundle is {describe_size(size)}.", {"bytes": size})
+        )
+
+    if count := len(_EVAL_CALL.findall(code)):
+        findings.append(
+            _finding(
+                "eval",
+                "warning",
+                f"The bundle calls eval() {count} time(s); it runs arbitrary code as a string "
+                "and deserves a reviewer's look.",
+                {"count": count},
+            )
+        )
+    if count := len(_NEW_FUNCTION.findall(code)):
+        findings.append(
+            _finding(
+                "new-function",
+                "warning",
+                f"The bundle uses new Function() {count} time(s); like eval it builds code from "
+                "strings and deserves a reviewer's look.",
+                {"count": count},
+            )
+        )
+
+    hosts = sorted(
+        {
+            host
+            for match in _URL_AUTHORITY.finditer(code)
+            if (host := _host_of(match.group(1))) and host not in IGNORED_URL_HOSTS
+        }
+    )
+    if hosts:
+        declared = _declared_hosts(manifest)
+        undeclared = [host for host in hosts if not _host_is_declared(host, declared)]
+        message = f"The bundle contains URLs on {len(hosts)} external host(s): {', '.join(hosts)}."
+        if undeclared:
+            message += f" Not declared in permissions.external: {', '.join(undeclared)}."
+        findings.append(
+            _finding("external-url", "warning", message, {"hosts": hosts, "undeclared": undeclared})
+        )
+
+    findings.append(_permission_finding(manifest))
+
+    search = find_global(code, global_name)
+    if search.found:
+        findings.append(_finding("global", "info", f"The bundle assigns the global {global_name}."))
+    else:
+        findings.append(
+            _finding(
+                "global",
+                "error",
+                f"The bundle does not assign the global {global_name}, so the shell cannot "
+                "find the plugin.",
+                {"expected": global_name, "found": list(search.other_globals)},
+            )
+        )
+    if has_mount(code):
+        findings.append(_finding("mount", "info", "The bundle defines a mount function."))
+    else:
+        findings.append(
+            _finding(
+                "mount",
+                "error",
+                "The bundle has no mount function, so the shell cannot start the plugin.",
+            )
+        )
+    return findings
