@@ -37,17 +37,60 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "naap.settings")
 from registry.names import global_name_for  # noqa: E402  (plain Python, no Django set-up)
 
 WORDS = [
-    "wallet", "gateway", "metrics", "chat", "notes", "ledger", "staking", "node", "relay",
-    "storage", "video", "stream", "monitor", "alert", "invoice", "billing", "oracle", "bridge",
-    "faucet", "explorer", "swap", "vault", "orchestrator", "transcoder", "pricing", "usage",
-    "dashboard", "kanban", "calendar", "inbox", "search", "export", "backup", "audit", "status",
-    "uptime", "latency", "payout", "reward", "ticket",
-]  # fmt: skip
+    "wallet",
+    "gateway",
+    "metrics",
+    "chat",
+    "notes",
+    "ledger",
+    "staking",
+    "node",
+    "relay",
+    "storage",
+    "video",
+    "stream",
+    "monitor",
+    "alert",
+    "invoice",
+    "billing",
+    "oracle",
+    "bridge",
+    "faucet",
+    "explorer",
+    "swap",
+    "vault",
+    "orchestrator",
+    "transcoder",
+    "pricing",
+    "usage",
+    "dashboard",
+    "kanban",
+    "calendar",
+    "inbox",
+    "search",
+    "export",
+    "backup",
+    "audit",
+    "status",
+    "uptime",
+    "latency",
+    "payout",
+    "reward",
+    "ticket",
+]
 QUALIFIERS = ["lite", "pro", "plus", "kit", "hub", "view", "board", "tools", "center", "x"]
 CATEGORIES = [
-    "finance", "monitoring", "developer-tools", "analytics", "communication", "productivity",
-    "security", "social", "ai", "other",
-]  # fmt: skip
+    "finance",
+    "monitoring",
+    "developer-tools",
+    "analytics",
+    "communication",
+    "productivity",
+    "security",
+    "social",
+    "ai",
+    "other",
+]
 PHRASES = [
     "Keeps an eye on {a} and {b} for NaaP operators.",
     "A {a} panel with {b} charts, filters and CSV export.",
@@ -65,8 +108,10 @@ def django_setup() -> None:
 
 
 def small_bundle(name: str, version: str) -> bytes:
-    return (f"var {global_name_for(name)} = (() => {{ function mount(c) {{ c.textContent = "
-            f"'{name} {version}'; }} return {{ mount }}; }})();\n").encode()  # fmt: skip
+    return (
+        f"var {global_name_for(name)} = (() => {{ function mount(c) {{ c.textContent = "
+        f"'{name} {version}'; }} return {{ mount }}; }})();\n"
+    ).encode()
 
 
 def big_bundle(name: str) -> bytes:
@@ -216,8 +261,10 @@ def run_parallel(function, jobs: list, workers: int) -> list[float]:
 def describe(label: str, times: list[float], wall: float) -> str:
     mean = statistics.fmean(times) * 1000
     median = statistics.median(times) * 1000
-    return (f"{label}: {len(times):,} calls in {wall:.0f} s wall; per call mean {mean:.1f} ms, "
-            f"median {median:.1f} ms")  # fmt: skip
+    return (
+        f"{label}: {len(times):,} calls in {wall:.0f} s wall; per call mean {mean:.1f} ms, "
+        f"median {median:.1f} ms"
+    )
 
 
 def main() -> None:

@@ -42,12 +42,20 @@ def publish_runs(args: argparse.Namespace, work: Path) -> tuple[list[float], lis
         make_plugin(plugin_dir, version)
         ours.append(
             timed(
-                [sys.executable, "-m", "publishing.cli", "publish", str(plugin_dir), "--json",
-                 "--registry", args.registry],
+                [
+                    sys.executable,
+                    "-m",
+                    "publishing.cli",
+                    "publish",
+                    str(plugin_dir),
+                    "--json",
+                    "--registry",
+                    args.registry,
+                ],
                 {**os.environ, "NAAP_REGISTRY_TOKEN": args.token},
                 ROOT,
             )
-        )  # fmt: skip
+        )
         # The same 1 MiB of JavaScript as an npm package.
         package_dir = work / f"npm-{run}"
         package_dir.mkdir()
@@ -57,12 +65,22 @@ def publish_runs(args: argparse.Namespace, work: Path) -> tuple[list[float], lis
         )
         npm.append(
             timed(
-                ["npm", "publish", "--registry", args.verdaccio, "--userconfig", args.npmrc,
-                 "--no-audit", "--no-fund", "--loglevel", "error"],
+                [
+                    "npm",
+                    "publish",
+                    "--registry",
+                    args.verdaccio,
+                    "--userconfig",
+                    args.npmrc,
+                    "--no-audit",
+                    "--no-fund",
+                    "--loglevel",
+                    "error",
+                ],
                 {**os.environ},
                 package_dir,
             )
-        )  # fmt: skip
+        )
         print(f"run {run + 1}: ours {ours[-1] * 1000:.0f} ms, npm {npm[-1] * 1000:.0f} ms")
     return ours, npm
 

@@ -105,11 +105,21 @@ def main() -> None:
 
     port = free_port()
     server = subprocess.Popen(
-        [PYTHON, "-m", "gunicorn", "naap.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(args.workers), "--log-level", "warning"],
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "naap.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(args.workers),
+            "--log-level",
+            "warning",
+        ],
         cwd=ROOT,
         env=env,
-    )  # fmt: skip
+    )
     try:
         for _ in range(100):
             try:
@@ -123,13 +133,21 @@ def main() -> None:
             make_plugin(plugin_dir, f"1.0.{run}")
             started = time.perf_counter()
             result = subprocess.run(
-                [PYTHON, "-m", "publishing.cli", "publish", str(plugin_dir), "--json",
-                 "--registry", f"http://127.0.0.1:{port}"],
+                [
+                    PYTHON,
+                    "-m",
+                    "publishing.cli",
+                    "publish",
+                    str(plugin_dir),
+                    "--json",
+                    "--registry",
+                    f"http://127.0.0.1:{port}",
+                ],
                 cwd=ROOT,
                 env={**env, "NAAP_REGISTRY_TOKEN": secret},
                 capture_output=True,
                 text=True,
-            )  # fmt: skip
+            )
             elapsed = time.perf_counter() - started
             if result.returncode != 0:
                 raise SystemExit(f"publish failed: {result.stderr.strip()}")

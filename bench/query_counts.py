@@ -31,8 +31,9 @@ def main() -> None:
     data = json.loads(Path(sys.argv[1]).read_text())
     few = PluginPackage.objects.filter(versions__isnull=False).order_by("pk").first()
     counts = PluginPackage.objects.values_list("name", flat=True)
-    many_versions = max(counts[:200], key=lambda name: PluginPackage.objects.get(name=name)
-                        .versions.count())  # fmt: skip
+    many_versions = max(
+        counts[:200], key=lambda name: PluginPackage.objects.get(name=name).versions.count()
+    )
 
     def count(path: str, cookie: str = "") -> tuple[int, int]:
         client = Client(headers={"host": "127.0.0.1"})
@@ -45,21 +46,38 @@ def main() -> None:
         return response.status_code, len(context.captured_queries)
 
     pairs = [
-        ("bootstrap: 5 vs 30 plugins", ("/api/v1/plugins/installed", data["five"]),
-         ("/api/v1/plugins/installed", data["thirty"])),
-        ("search: 1 word vs 2 words", ("/api/v1/plugins/registry?search=faucet-kit", ""),
-         ("/api/v1/plugins/registry?search=wallet", "")),
-        ("API list: limit 5 vs 100", ("/api/v1/plugins/registry?limit=5", ""),
-         ("/api/v1/plugins/registry?limit=100", "")),
-        ("browse page: a search with few vs many matches", ("/?search=faucet-kit", ""),
-         ("/?search=wallet", "")),
+        (
+            "bootstrap: 5 vs 30 plugins",
+            ("/api/v1/plugins/installed", data["five"]),
+            ("/api/v1/plugins/installed", data["thirty"]),
+        ),
+        (
+            "search: 1 word vs 2 words",
+            ("/api/v1/plugins/registry?search=faucet-kit", ""),
+            ("/api/v1/plugins/registry?search=wallet", ""),
+        ),
+        (
+            "API list: limit 5 vs 100",
+            ("/api/v1/plugins/registry?limit=5", ""),
+            ("/api/v1/plugins/registry?limit=100", ""),
+        ),
+        (
+            "browse page: a search with few vs many matches",
+            ("/?search=faucet-kit", ""),
+            ("/?search=wallet", ""),
+        ),
         ("browse page: first page vs page 20", ("/", ""), ("/?page=20", "")),
-        ("detail page: few vs many versions", (f"/plugins/{few.name}/", ""),
-         (f"/plugins/{many_versions}/", "")),
-        ("manifest (cold cache): latest vs exact",
-         (f"/api/v1/plugins/registry/{data['plugin']}/latest/manifest", ""),
-         (f"/api/v1/plugins/registry/{data['plugin']}/1.0.0/manifest", "")),
-    ]  # fmt: skip
+        (
+            "detail page: few vs many versions",
+            (f"/plugins/{few.name}/", ""),
+            (f"/plugins/{many_versions}/", ""),
+        ),
+        (
+            "manifest (cold cache): latest vs exact",
+            (f"/api/v1/plugins/registry/{data['plugin']}/latest/manifest", ""),
+            (f"/api/v1/plugins/registry/{data['plugin']}/1.0.0/manifest", ""),
+        ),
+    ]
     for label, small, large in pairs:
         small_status, small_count = count(*small)
         large_status, large_count = count(*large)

@@ -23,15 +23,36 @@ PACKAGES = 1000
 USERS = 500
 INSTALLS_PER_USER = 20
 WORDS = [
-    "wallet", "gateway", "metrics", "chat", "notes", "ledger", "staking", "node", "relay",
-    "storage", "video", "stream", "monitor", "alert", "invoice", "billing", "oracle", "bridge",
-    "faucet", "explorer", "swap", "vault",
-]  # fmt: skip
+    "wallet",
+    "gateway",
+    "metrics",
+    "chat",
+    "notes",
+    "ledger",
+    "staking",
+    "node",
+    "relay",
+    "storage",
+    "video",
+    "stream",
+    "monitor",
+    "alert",
+    "invoice",
+    "billing",
+    "oracle",
+    "bridge",
+    "faucet",
+    "explorer",
+    "swap",
+    "vault",
+]
 
 
 def bundle_for(name: str) -> bytes:
-    return (f"var {global_name_for(name)} = (() => {{ function mount(c) {{ "
-            f"c.textContent = '{name}'; }} return {{ mount }}; }})();\n").encode()  # fmt: skip
+    return (
+        f"var {global_name_for(name)} = (() => {{ function mount(c) {{ "
+        f"c.textContent = '{name}'; }} return {{ mount }}; }})();\n"
+    ).encode()
 
 
 def main() -> None:
@@ -55,8 +76,9 @@ def main() -> None:
             "frontend": {"routes": [f"/plugins/{name}", f"/plugins/{name}/*"]},
             "shell": {"minVersion": "1.0.0"},
         }
-        publish_version(actor=owner, publisher=publisher, manifest=manifest,
-                        bundle=bundle_for(name))  # fmt: skip
+        publish_version(
+            actor=owner, publisher=publisher, manifest=manifest, bundle=bundle_for(name)
+        )
         names.append(name)
     print(
         f"published {PACKAGES} packages in {time.perf_counter() - started:.0f} s", file=sys.stderr

@@ -15,9 +15,17 @@ from urllib.parse import quote, urlsplit
 
 HERE = Path(__file__).resolve().parent
 CATEGORIES = [
-    "finance", "monitoring", "developer-tools", "analytics", "communication", "productivity",
-    "security", "social", "ai", "other",
-]  # fmt: skip
+    "finance",
+    "monitoring",
+    "developer-tools",
+    "analytics",
+    "communication",
+    "productivity",
+    "security",
+    "social",
+    "ai",
+    "other",
+]
 API = "/api/v1"
 
 

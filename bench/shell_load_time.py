@@ -101,11 +101,21 @@ def main() -> None:
         )
     port = free_port()
     server = subprocess.Popen(
-        [PYTHON, "-m", "gunicorn", "naap.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", "--log-level", "warning"],
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "naap.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--log-level",
+            "warning",
+        ],
         cwd=ROOT,
         env=env,
-    )  # fmt: skip
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):

@@ -65,13 +65,3 @@ class Conflict(NaapError):
 class PayloadTooLarge(NaapError):
     code = "PAYLOAD_TOO_LARGE"
     status = 413
-
-
-class RateLimited(NaapError):
-    code = "RATE_LIMITED"
-    status = 429
-
-
-class ServiceUnavailable(NaapError):
-    code = "INTERNAL_ERROR"
-    status = 503

@@ -11,8 +11,10 @@ from django.utils.safestring import SafeString, mark_safe
 def daily_series(counts: dict[date, int], *, days: int, today: date) -> list[tuple[date, int]]:
     """One (day, count) per day of the last `days` days, zero where nothing was counted."""
     start = today - timedelta(days=days - 1)
-    return [(start + timedelta(days=offset), counts.get(start + timedelta(days=offset), 0))
-            for offset in range(days)]  # fmt: skip
+    return [
+        (start + timedelta(days=offset), counts.get(start + timedelta(days=offset), 0))
+        for offset in range(days)
+    ]
 
 
 def bar_chart_svg(

@@ -242,10 +242,6 @@ class PluginVersion(TimestampedModel):
     def bundle_hash(self) -> str:
         return self.bundle_sha256[:8]
 
-    @property
-    def is_installable(self) -> bool:
-        return self.status == self.Status.PUBLISHED
-
     def save(self, *args, **kwargs):
         # The ordering columns are derived from the version string, never set by hand.
         parsed = semver.parse(self.version)

@@ -10,14 +10,46 @@ MAX_PACKAGE_NAME_LENGTH = 64
 # Names that would collide with the shell's own paths, our URLs or common confusion.
 RESERVED_PACKAGE_NAMES = frozenset(
     {
-        "account", "accounts", "admin", "api", "app", "assets", "auth", "cdn", "core",
-        "dashboard", "docs", "healthz", "login", "logout", "me", "media", "naap", "new",
-        "notifications", "null", "onboarding", "plugin", "plugins", "profile", "publishers",
-        "readyz", "register",
-        "registry", "root", "schema", "settings", "shell", "signup", "static", "system", "test",
-        "undefined", "www",
+        "account",
+        "accounts",
+        "admin",
+        "api",
+        "app",
+        "assets",
+        "auth",
+        "cdn",
+        "core",
+        "dashboard",
+        "docs",
+        "healthz",
+        "login",
+        "logout",
+        "me",
+        "media",
+        "naap",
+        "new",
+        "notifications",
+        "null",
+        "onboarding",
+        "plugin",
+        "plugins",
+        "profile",
+        "publishers",
+        "readyz",
+        "register",
+        "registry",
+        "root",
+        "schema",
+        "settings",
+        "shell",
+        "signup",
+        "static",
+        "system",
+        "test",
+        "undefined",
+        "www",
     }
-)  # fmt: skip
+)
 
 
 def package_name_problem(name: object) -> str | None:

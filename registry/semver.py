@@ -113,11 +113,6 @@ def is_valid(text: str) -> bool:
     return True
 
 
-def sort_versions(texts, *, newest_first: bool = False) -> list[str]:
-    """Sort version strings by precedence."""
-    return sorted(texts, key=parse, reverse=newest_first)
-
-
 def satisfies_range(text: str, *, minimum: str | None = None, maximum: str | None = None) -> bool:
     """Whether a version lies within an inclusive [minimum, maximum] range (either optional)."""
     version = parse(text)

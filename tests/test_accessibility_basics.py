@@ -59,8 +59,13 @@ def signed_in_with_data(client):
     user = make_user("alice")
     make_team("ops-team", admin=user)
     publisher = make_publisher("acme", owner=user)
-    schema = {"type": "object", "properties": {"currency": {"type": "string", "enum": ["EUR"]},
-                                               "compact": {"type": "boolean"}}}  # fmt: skip
+    schema = {
+        "type": "object",
+        "properties": {
+            "currency": {"type": "string", "enum": ["EUR"]},
+            "compact": {"type": "boolean"},
+        },
+    }
     publish("my-wallet", "1.0.0", actor=user, publisher=publisher, config={"schema": schema})
     client.force_login(user)
     client.post("/plugins/my-wallet/install/", {"target": "me", "config__currency": "EUR"})

@@ -49,15 +49,18 @@ def catalog():
         ("chat-room", "social", "Talk to your team without leaving the shell."),
         ("node-metrics", "monitoring", "Charts of your nodes' health."),
     ]:
-        publish(name, "1.0.0", actor=owner, publisher=publisher, category=category,
-                description=text)  # fmt: skip
+        publish(
+            name, "1.0.0", actor=owner, publisher=publisher, category=category, description=text
+        )
     today = timezone.now().date()
     counts = [(offset * 7) % 23 + 3 for offset in range(60)]
     for offset, count in enumerate(counts):
         DownloadStat.objects.create(
-            package=wallet.package, version=wallet.version,
-            day=today - timedelta(days=offset), count=count,
-        )  # fmt: skip
+            package=wallet.package,
+            version=wallet.version,
+            day=today - timedelta(days=offset),
+            count=count,
+        )
     PluginPackage.objects.filter(pk=wallet.package.pk).update(downloads=sum(counts))
     return owner, publisher
 
@@ -117,8 +120,14 @@ def test_staff_approve_a_pending_version_and_roll_a_deployment_back(
         actor=newcomer,
         publisher=make_publisher("newcomer", owner=newcomer, verified=False),
     )
-    publish("my-wallet", "1.3.0", actor=owner, publisher=publisher, config={"schema": SCHEMA},
-            marker="1.3")  # fmt: skip
+    publish(
+        "my-wallet",
+        "1.3.0",
+        actor=owner,
+        publisher=publisher,
+        config={"schema": SCHEMA},
+        marker="1.3",
+    )
     make_user("root", staff=True)
     sign_in(page, "root")
 

@@ -36,9 +36,13 @@ def manifest_of(client, name, version):
 def publish_release(name, version, previous, **kwargs):
     """Publish a further version of a plugin as its own publisher."""
     return publish_plugin(
-        name, version, actor=previous.version.published_by, publisher=previous.package.publisher,
-        marker=version, **kwargs,
-    )  # fmt: skip
+        name,
+        version,
+        actor=previous.version.published_by,
+        publisher=previous.package.publisher,
+        marker=version,
+        **kwargs,
+    )
 
 
 def team_with_plugin(name, *, members, admin=None, team_name="finance"):
@@ -245,8 +249,10 @@ def test_a_yanked_canary_is_not_served(api, canary):
 
 def test_a_newer_versions_new_config_defaults_are_applied(api, two_versions):
     install(api, config={"label": "Main"})
-    schema = {"type": "object", "properties": {"label": {"type": "string"},
-              "theme": {"type": "string", "default": "dark"}}}  # fmt: skip
+    schema = {
+        "type": "object",
+        "properties": {"label": {"type": "string"}, "theme": {"type": "string", "default": "dark"}},
+    }
     publish_release("my-wallet", "2.0.0", two_versions, config={"schema": schema})
     # The stored config keeps what it was given (with 1.0.0's defaults); 2.0.0 adds its own.
     assert plugins_of(api)["my-wallet"]["config"] == {
@@ -302,8 +308,12 @@ def test_a_shell_version_that_is_not_semver_is_400(api, wallet):
 
 def test_preferences_set_enabled_pinned_and_order(api, wallet):
     install(api)
-    send(api, "put", "/api/v1/plugins/my-wallet/preferences",
-         {"enabled": False, "pinned": True, "order": 4})  # fmt: skip
+    send(
+        api,
+        "put",
+        "/api/v1/plugins/my-wallet/preferences",
+        {"enabled": False, "pinned": True, "order": 4},
+    )
     item = plugins_of(api)["my-wallet"]
     assert (item["enabled"], item["pinned"], item["order"]) == (False, True, 4)
 
@@ -319,8 +329,11 @@ def test_plugins_are_sorted_pinned_first_then_by_order_then_by_name(api, person)
     for name in ("alpha-tool", "beta-tool", "gamma-tool", "delta-tool"):
         publish_plugin(name)
         install(api, name)
-    for name, order, pinned in [("gamma-tool", 5, True), ("delta-tool", -1, False),
-                                ("beta-tool", 9, True)]:  # fmt: skip
+    for name, order, pinned in [
+        ("gamma-tool", 5, True),
+        ("delta-tool", -1, False),
+        ("beta-tool", 9, True),
+    ]:
         UserPluginPreference.objects.create(
             user=person, package=PluginPackage.objects.get(name=name), order=order, pinned=pinned
         )

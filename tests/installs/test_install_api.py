@@ -352,9 +352,11 @@ def test_different_team_ids_in_body_and_query_are_400(api, person, wallet):
     team = make_team("finance", admin=person)
     install(api, teamId=team.pk)
     response = send(
-        api, "delete", f"/api/v1/plugins/my-wallet/uninstall?teamId={team.pk + 1}",
+        api,
+        "delete",
+        f"/api/v1/plugins/my-wallet/uninstall?teamId={team.pk + 1}",
         {"teamId": team.pk},
-    )  # fmt: skip
+    )
     assert response.status_code == 400
     assert "teamId" in error_of(response)["details"]["fields"]
     assert TenantPluginInstall.objects.count() == 1

@@ -123,8 +123,11 @@ def three_installed(client):
 
 def rows(client) -> list[str]:
     page = client.get("/me/plugins/").content.decode()
-    return [line.split('"')[1].removeprefix("plugin-") for line in page.splitlines()
-            if '<tr id="plugin-' in line]  # fmt: skip
+    return [
+        line.split('"')[1].removeprefix("plugin-")
+        for line in page.splitlines()
+        if '<tr id="plugin-' in line
+    ]
 
 
 def test_my_plugins_lists_installs_and_reorders_with_buttons(client, three_installed):

@@ -9,10 +9,24 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(code: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {key: value for key, value in os.environ.items() if not key.startswith(
-        ("DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "AWS_", "PLUGIN_", "ALLOWED_HOSTS",
-         "SECURE_", "NAAP_DATA_DIR", "DJANGO_ALLOW_ASYNC_UNSAFE")
-    )}  # fmt: skip
+    clean = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(
+            (
+                "DEBUG",
+                "SECRET_KEY",
+                "DATABASE_URL",
+                "REDIS_URL",
+                "AWS_",
+                "PLUGIN_",
+                "ALLOWED_HOSTS",
+                "SECURE_",
+                "NAAP_DATA_DIR",
+                "DJANGO_ALLOW_ASYNC_UNSAFE",
+            )
+        )
+    }
     clean.update(env, DJANGO_SETTINGS_MODULE="naap.settings")
     return subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True

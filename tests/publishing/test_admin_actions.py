@@ -104,8 +104,13 @@ def test_package_actions_list_unlist_deprecate_feature_and_core(client, staff):
     package.refresh_from_db()
     assert package.deprecated and package.deprecation_message == "Use new-wallet"
     actions = set(AuditEvent.objects.filter(actor=staff).values_list("action", flat=True))
-    assert actions >= {"package.unlist", "package.list", "package.featured", "package.is_core",
-                       "package.deprecate"}  # fmt: skip
+    assert actions >= {
+        "package.unlist",
+        "package.list",
+        "package.featured",
+        "package.is_core",
+        "package.deprecate",
+    }
 
 
 def test_version_actions_deprecate_and_yank(client, staff):

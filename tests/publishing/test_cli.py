@@ -431,9 +431,17 @@ def test_a_registry_url_that_is_not_http_is_a_usage_error(hello_world, capsys):
 def test_deprecate_posts_the_message(registry, sleeps, capsys):
     registry.reply(200, envelope({"version": "1.0.0", "deprecated": True}))
     code = main(
-        ["deprecate", "hello-world@1.0.0", "--message", "Use 2.x", "--registry", registry.url,
-         "--token", "naap_t"]
-    )  # fmt: skip
+        [
+            "deprecate",
+            "hello-world@1.0.0",
+            "--message",
+            "Use 2.x",
+            "--registry",
+            registry.url,
+            "--token",
+            "naap_t",
+        ]
+    )
     assert code == 0
     [request] = registry.requests
     assert request.path == "/api/v1/plugins/hello-world/versions/1.0.0/deprecate"
@@ -446,9 +454,18 @@ def test_yank_posts_the_reason_and_prints_json(registry, sleeps, capsys):
     data = {"version": "1.0.0", "status": "yanked", "yankReason": "broken"}
     registry.reply(200, envelope(data))
     code = main(
-        ["yank", "hello-world@1.0.0", "--reason", "broken", "--registry", registry.url,
-         "--token", "naap_t", "--json"]
-    )  # fmt: skip
+        [
+            "yank",
+            "hello-world@1.0.0",
+            "--reason",
+            "broken",
+            "--registry",
+            registry.url,
+            "--token",
+            "naap_t",
+            "--json",
+        ]
+    )
     assert code == 0
     assert registry.requests[0].path == "/api/v1/plugins/hello-world/versions/1.0.0/yank"
     assert registry.requests[0].json() == {"reason": "broken"}
@@ -458,9 +475,19 @@ def test_yank_posts_the_reason_and_prints_json(registry, sleeps, capsys):
 def test_rollback_posts_the_version_and_reason(registry, sleeps, capsys):
     registry.reply(200, envelope({"package": "hello-world", "version": "1.0.0"}))
     code = main(
-        ["rollback", "hello-world", "--to", "1.0.0", "--reason", "1.1.0 crashes",
-         "--registry", registry.url, "--token", "naap_t"]
-    )  # fmt: skip
+        [
+            "rollback",
+            "hello-world",
+            "--to",
+            "1.0.0",
+            "--reason",
+            "1.1.0 crashes",
+            "--registry",
+            registry.url,
+            "--token",
+            "naap_t",
+        ]
+    )
     assert code == 0
     assert registry.requests[0].path == "/api/v1/plugins/hello-world/rollback"
     assert registry.requests[0].json() == {"version": "1.0.0", "reason": "1.1.0 crashes"}
@@ -469,8 +496,9 @@ def test_rollback_posts_the_version_and_reason(registry, sleeps, capsys):
 
 def test_rollback_to_a_missing_version_is_one_line(registry, sleeps, capsys):
     registry.reply(404, failure("NOT_FOUND", "hello-world has no version 9.9.9."))
-    code = main(["rollback", "hello-world", "--to", "9.9.9", "--registry", registry.url,
-                 "--token", "t"])  # fmt: skip
+    code = main(
+        ["rollback", "hello-world", "--to", "9.9.9", "--registry", registry.url, "--token", "t"]
+    )
     assert code == 1
     assert error_lines(capsys.readouterr().err) == [
         "error: hello-world has no version 9.9.9. (NOT_FOUND)"
@@ -496,12 +524,18 @@ def test_status_shows_the_active_version_canary_events_and_versions(registry, sl
             {
                 "deployment": {"version": "1.0.0", "canaryVersion": "1.1.0", "canaryPercent": 10},
                 "events": [
-                    {"kind": "rollback", "fromVersion": "1.1.0", "toVersion": "1.0.0",
-                     "actor": "ada", "reason": "crash", "createdAt": "2026-01-03T10:00:00Z"}
+                    {
+                        "kind": "rollback",
+                        "fromVersion": "1.1.0",
+                        "toVersion": "1.0.0",
+                        "actor": "ada",
+                        "reason": "crash",
+                        "createdAt": "2026-01-03T10:00:00Z",
+                    }
                 ],
             }
         ),
-    )  # fmt: skip
+    )
     code = main(["status", "hello-world", "--registry", registry.url])
     out = capsys.readouterr().out
     assert code == 0
@@ -772,9 +806,15 @@ def test_json_publish_then_status_deprecate_and_rollback_on_a_live_registry(
     )
     assert deprecated.returncode == 0, deprecated.stderr
     rolled = run_cli(
-        "rollback", "hello-world", "--to", "1.0.0", "--reason", "1.1.0 is deprecated", *registry,
+        "rollback",
+        "hello-world",
+        "--to",
+        "1.0.0",
+        "--reason",
+        "1.1.0 is deprecated",
+        *registry,
         token=publisher_token,
-    )  # fmt: skip
+    )
     assert rolled.returncode == 0, rolled.stderr
     assert "it now serves 1.0.0" in rolled.stdout
 

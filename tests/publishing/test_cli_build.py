@@ -135,8 +135,9 @@ def test_validate_of_invalid_json_names_the_line(tmp_path):
 def test_validate_without_a_plugin_json_is_one_line(tmp_path):
     result = run_cli("validate", str(tmp_path))
     assert result.returncode == 1
-    assert error_lines(result.stderr) == [f"error: no plugin.json in {tmp_path.resolve()}: "
-                                          "a plugin directory needs one"]  # fmt: skip
+    assert error_lines(result.stderr) == [
+        f"error: no plugin.json in {tmp_path.resolve()}: a plugin directory needs one"
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -215,8 +216,13 @@ def test_the_react_example_is_bundled_against_the_shells_react(tmp_path):
     bundle = (plugin / "dist" / manifest["bundleUrl"]).read_text()
     assert bundle.startswith("var NaapPluginReactCounter=")
     assert "window.React" in bundle and "window.ReactDOM" in bundle
-    for copy_of_react in ("react.production", "react-dom.production", "__SECRET_INTERNALS",
-                          "scheduler", "ReactCurrentOwner"):  # fmt: skip
+    for copy_of_react in (
+        "react.production",
+        "react-dom.production",
+        "__SECRET_INTERNALS",
+        "scheduler",
+        "ReactCurrentOwner",
+    ):
         assert copy_of_react not in bundle
     assert len(bundle) < 5000
     # The CSS imported by index.jsx became the version's stylesheet.

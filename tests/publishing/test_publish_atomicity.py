@@ -176,10 +176,16 @@ def test_two_concurrent_first_publishes_of_one_name_both_land_in_one_package(
     publisher = make_publisher(owner=user)
 
     first_publishes = [
-        partial(publish, version=version, actor=user, publisher=publisher, marker=version,
-                description=f"Release {version}.")
+        partial(
+            publish,
+            version=version,
+            actor=user,
+            publisher=publisher,
+            marker=version,
+            description=f"Release {version}.",
+        )
         for version in ("1.0.0", "1.1.0")
-    ]  # fmt: skip
+    ]
 
     outcomes = _race(first_publishes)
     assert all(not isinstance(outcome, Exception) for outcome in outcomes), outcomes

@@ -58,9 +58,13 @@ def test_a_publish_writes_the_search_data_refresh_search_data_computes():
     # The next version changes the text: its vector must come from the new text, in the same
     # UPDATE that writes that text.
     publish(
-        version="1.1.0", actor=user, publisher=publisher, marker="1.1.0",
-        keywords=["ledger"], description="Quarterly reports.",
-    )  # fmt: skip
+        version="1.1.0",
+        actor=user,
+        publisher=publisher,
+        marker="1.1.0",
+        keywords=["ledger"],
+        description="Quarterly reports.",
+    )
     second = stored_vector()
     refresh_search_data(package_ids=[PluginPackage.objects.get().pk])
 

@@ -75,14 +75,25 @@ def test_browse_with_a_bad_parameter_says_so(client, catalog):
 
 def test_detail_shows_what_people_need_before_installing(client, catalog):
     owner, publisher = catalog.version.published_by, catalog.package.publisher
-    publish("my-wallet", "1.1.0-beta.1", actor=owner, publisher=publisher, marker="b",
-            permissions={"shell": ["notifications"], "external": ["https://api.example.com"],
-                         "browser": ["clipboard"]})  # fmt: skip
+    publish(
+        "my-wallet",
+        "1.1.0-beta.1",
+        actor=owner,
+        publisher=publisher,
+        marker="b",
+        permissions={
+            "shell": ["notifications"],
+            "external": ["https://api.example.com"],
+            "browser": ["clipboard"],
+        },
+    )
     services.deprecate_version(actor=owner, version=catalog.version, message="Use 1.1")
     DownloadStat.objects.create(
-        package=catalog.package, version=catalog.version,
-        day=timezone.now().date() - timedelta(days=3), count=7,
-    )  # fmt: skip
+        package=catalog.package,
+        version=catalog.version,
+        day=timezone.now().date() - timedelta(days=3),
+        count=7,
+    )
     response = client.get("/plugins/my-wallet/")
     assert response.status_code == 200
     page = response.content.decode()
@@ -99,16 +110,21 @@ def test_detail_shows_what_people_need_before_installing(client, catalog):
 def test_detail_of_an_unknown_or_pending_plugin_is_404_for_the_public(client):
     assert client.get("/plugins/nothing-here/").status_code == 404
     owner = make_user()
-    publish("waiting-room", "1.0.0", actor=owner,
-            publisher=make_publisher(owner=owner, verified=False))  # fmt: skip
+    publish(
+        "waiting-room", "1.0.0", actor=owner, publisher=make_publisher(owner=owner, verified=False)
+    )
     assert client.get("/plugins/waiting-room/").status_code == 404
     client.force_login(owner)
     assert client.get("/plugins/waiting-room/").status_code == 200
 
 
 def test_user_text_is_escaped(client):
-    publish("evil-plugin", "1.0.0", description='<script>alert("x")</script><b>bold</b>',
-            keywords=["<img src=x onerror=alert(1)>"])  # fmt: skip
+    publish(
+        "evil-plugin",
+        "1.0.0",
+        description='<script>alert("x")</script><b>bold</b>',
+        keywords=["<img src=x onerror=alert(1)>"],
+    )
     for url in ["/", "/plugins/evil-plugin/"]:
         page = client.get(url).content.decode()
         assert '<script>alert("x")</script>' not in page

@@ -46,8 +46,12 @@ def test_deprecated_unpublished_and_pending_plugins_are_not_listed(client, catal
 
 def test_latest_version_is_the_deployed_one_not_a_prerelease(client):
     result = publish("my-wallet", "1.0.0")
-    publish("my-wallet", "1.1.0-beta.1", actor=result.version.published_by,
-            publisher=result.package.publisher)  # fmt: skip
+    publish(
+        "my-wallet",
+        "1.1.0-beta.1",
+        actor=result.version.published_by,
+        publisher=result.package.publisher,
+    )
     assert client.get(URL).json()["data"]["plugins"][0]["latestVersion"] == "1.0.0"
 
 
@@ -124,8 +128,13 @@ def test_search_forgives_typos_on_postgresql_and_matches_substrings_on_sqlite(cl
 
 def test_relevance_is_the_default_order_of_a_search(client):
     publish("team-notes", "1.0.0", description="Notes for a team", keywords=["notes"])
-    publish("notes", "1.0.0", displayName="Notes", description="Notes, notes and notes",
-            keywords=["notes"])  # fmt: skip
+    publish(
+        "notes",
+        "1.0.0",
+        displayName="Notes",
+        description="Notes, notes and notes",
+        keywords=["notes"],
+    )
     PluginPackage.objects.filter(name="team-notes").update(downloads=1000)
     found = names(client.get(URL, {"search": "notes"}))
     assert set(found) == {"notes", "team-notes"}
@@ -151,8 +160,12 @@ def test_listing_query_count_does_not_grow_with_the_number_of_plugins(
 def test_detail_lists_versions_newest_first_in_semver_order(client):
     result = publish("my-wallet", "1.9.0")
     for version in ["1.10.0", "1.10.0-rc.1", "0.1.0"]:
-        publish("my-wallet", version, actor=result.version.published_by,
-                publisher=result.package.publisher)  # fmt: skip
+        publish(
+            "my-wallet",
+            version,
+            actor=result.version.published_by,
+            publisher=result.package.publisher,
+        )
     response = client.get(f"{URL}/my-wallet")
     assert response.status_code == 200
     data = response.json()["data"]

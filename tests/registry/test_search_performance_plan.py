@@ -45,13 +45,28 @@ def make_listed(name: str, **fields) -> PluginPackage:
 @pytest.fixture
 def catalog():
     publisher = make_publisher()
-    make_listed("my-wallet", publisher=publisher, description="Send and receive tokens",
-                keywords=["finance"], downloads=50)  # fmt: skip
-    make_listed("gateway-manager", publisher=publisher, description="Run gateways",
-                category="operations", downloads=30)  # fmt: skip
+    make_listed(
+        "my-wallet",
+        publisher=publisher,
+        description="Send and receive tokens",
+        keywords=["finance"],
+        downloads=50,
+    )
+    make_listed(
+        "gateway-manager",
+        publisher=publisher,
+        description="Run gateways",
+        category="operations",
+        downloads=30,
+    )
     make_listed("usage-dashboard", publisher=publisher, description="Charts of usage")
-    make_listed("wallet-dashboard", publisher=publisher, display_name="Balances",
-                description="Balances of a wallet, per node", downloads=7)  # fmt: skip
+    make_listed(
+        "wallet-dashboard",
+        publisher=publisher,
+        display_name="Balances",
+        description="Balances of a wallet, per node",
+        downloads=7,
+    )
     make_listed("chat-room", publisher=publisher, description="Talk to your team")
     for index in range(20):
         make_listed(f"node-tool-{index}", publisher=publisher, description="A node tool")
@@ -64,11 +79,15 @@ def large_catalog(catalog):
     publisher = make_publisher()
     descriptions = ["Built for orchestrators and gateways", "Something else", "Other", "More"]
     PluginPackage.objects.bulk_create(
-        PluginPackage(name=f"other-plugin-{index}", display_name=f"Other Plugin {index}",
-                      description=descriptions[index % 4], publisher=publisher,
-                      status=PluginPackage.Status.PUBLISHED)
+        PluginPackage(
+            name=f"other-plugin-{index}",
+            display_name=f"Other Plugin {index}",
+            description=descriptions[index % 4],
+            publisher=publisher,
+            status=PluginPackage.Status.PUBLISHED,
+        )
         for index in range(2000)
-    )  # fmt: skip
+    )
     services.refresh_search_data(
         package_ids=list(PluginPackage.objects.values_list("pk", flat=True))
     )
@@ -96,10 +115,13 @@ def explain_search_queries(captured: CaptureQueriesContext) -> list[str]:
 
 @pytest.mark.parametrize(
     ("path", "query", "sort"),
-    [(URL, query, sort) for query in ("walet", "gateway")
-     for sort in ("relevance", "downloads", "name", "newest")]
+    [
+        (URL, query, sort)
+        for query in ("walet", "gateway")
+        for sort in ("relevance", "downloads", "name", "newest")
+    ]
     + [("/", "walet", "relevance"), ("/", "gateway", "name")],
-)  # fmt: skip
+)
 def test_a_search_reads_its_matches_from_the_full_text_and_trigram_indexes(
     client, large_catalog, path, query, sort
 ):
@@ -161,9 +183,16 @@ def test_relevance_is_text_rank_plus_the_best_name_similarity(client, catalog, q
         matches = [
             package
             for package in PluginPackage.objects.all()
-            if any(query in text.lower() for text in
-                   (package.name, package.display_name, package.description, *package.keywords))
-        ]  # fmt: skip
+            if any(
+                query in text.lower()
+                for text in (
+                    package.name,
+                    package.display_name,
+                    package.description,
+                    *package.keywords,
+                )
+            )
+        ]
         expected = [p.name for p in sorted(matches, key=lambda p: (-p.downloads, p.name))]
         assert names(client.get(URL, {"search": query, "limit": 100})) == expected
         return
@@ -221,8 +250,9 @@ def test_a_search_takes_as_many_queries_for_many_matches_as_for_one(
 def test_a_package_whose_versions_are_all_yanked_is_not_listed(client, catalog):
     result = publish("old-wallet", "1.0.0", description="An old wallet")
     assert "old-wallet" in names(client.get(URL, {"search": "wallet"}))
-    publishing.yank_version(actor=result.version.published_by, version=result.version,
-                            reason="broken")  # fmt: skip
+    publishing.yank_version(
+        actor=result.version.published_by, version=result.version, reason="broken"
+    )
     assert PluginPackage.objects.get(name="old-wallet").status == PluginPackage.Status.PUBLISHED
     assert not PluginVersion.objects.filter(package__name="old-wallet", status="published")
     assert "old-wallet" not in names(client.get(URL, {"search": "wallet"}))

@@ -41,8 +41,8 @@ def test_precedence_follows_the_semver_spec(lower, higher):
 def test_sort_key_orders_a_shuffled_list_like_precedence():
     shuffled = sorted(ORDERED, key=lambda text: hash(text) % 97)
     assert sorted(shuffled, key=lambda text: semver.parse(text).sort_key()) == ORDERED
-    assert semver.sort_versions(shuffled) == ORDERED
-    assert semver.sort_versions(shuffled, newest_first=True) == ORDERED[::-1]
+    assert sorted(shuffled, key=semver.parse) == ORDERED
+    assert sorted(shuffled, key=semver.parse, reverse=True) == ORDERED[::-1]
 
 
 @pytest.mark.parametrize(
@@ -65,9 +65,23 @@ def test_parse_keeps_every_part():
 
 @pytest.mark.parametrize(
     "text",
-    ["1.0", "v1.0.0", "01.0.0", "1.01.0", "1.0.0-01", "1.0.0-", "1.0.0+", "1..0", "", " 1.0.0",
-     "1.0.0-alpha..1", "1.0.0-alpha_1", "a.b.c", "1.0.0.0"],
-)  # fmt: skip
+    [
+        "1.0",
+        "v1.0.0",
+        "01.0.0",
+        "1.01.0",
+        "1.0.0-01",
+        "1.0.0-",
+        "1.0.0+",
+        "1..0",
+        "",
+        " 1.0.0",
+        "1.0.0-alpha..1",
+        "1.0.0-alpha_1",
+        "a.b.c",
+        "1.0.0.0",
+    ],
+)
 def test_invalid_versions_are_refused_with_a_reason(text):
     assert not semver.is_valid(text)
     with pytest.raises(semver.InvalidVersion, match=r"Semantic Version|MAJOR"):
