@@ -21,16 +21,12 @@ from installs.storage_rules import MAX_STORAGE_KEYS, check_storage_key
 from naap.api import success
 from naap.errors import BadRequest, Forbidden
 from naap.hotpath import etag_matches
+from naap.http import client_ip
 
 TEAM_ID_QUERY = OpenApiParameter(
     "teamId", int, description="a team you belong to (admins only for changes)"
 )
 NOT_MODIFIED = OpenApiResponse(description="Not modified (If-None-Match matched the ETag)")
-
-
-def client_ip(request) -> str | None:
-    """The caller's address as the app server sees it (behind a proxy, the proxy's)."""
-    return request.META.get("REMOTE_ADDR")
 
 
 def parse(serializer_class, data) -> dict:

@@ -11,16 +11,12 @@ from rest_framework.views import APIView
 
 from naap.api import success
 from naap.errors import Forbidden, NotFound
+from naap.http import client_ip
 from publishing import services, tokens
 from publishing.api import serializers as shapes
 from publishing.models import ApiToken
 from registry.api.serializers import DeploymentSerializer, PackageSerializer, VersionSerializer
 from registry.models import Publisher
-
-
-def client_ip(request) -> str | None:
-    """The caller's address as the app server sees it (behind a proxy, its address)."""
-    return request.META.get("REMOTE_ADDR")
 
 
 class WriteView(APIView):
