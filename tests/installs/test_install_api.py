@@ -78,7 +78,11 @@ def test_install_with_an_api_token_is_403_because_installs_belong_to_people(clie
     secret = token_for()[3]
     response = send(client, "post", "/api/v1/plugins/my-wallet/install", {}, **bearer(secret))
     assert response.status_code == 403
-    assert error_of(response)["code"] == "FORBIDDEN"
+    assert error_of(response) == {
+        "code": "FORBIDDEN",
+        "message": "Sign in to manage installs, preferences and plugin storage; API tokens are "
+        "for publishing.",
+    }
     assert nothing_installed()
 
 
@@ -352,9 +356,11 @@ def test_different_team_ids_in_body_and_query_are_400(api, person, wallet):
     team = make_team("finance", admin=person)
     install(api, teamId=team.pk)
     response = send(
-        api, "delete", f"/api/v1/plugins/my-wallet/uninstall?teamId={team.pk + 1}",
+        api,
+        "delete",
+        f"/api/v1/plugins/my-wallet/uninstall?teamId={team.pk + 1}",
         {"teamId": team.pk},
-    )  # fmt: skip
+    )
     assert response.status_code == 400
     assert "teamId" in error_of(response)["details"]["fields"]
     assert TenantPluginInstall.objects.count() == 1
