@@ -41,7 +41,8 @@ from django.conf import settings
 from django.core.cache import cache
 
 from naap.api import error_body
-from naap.hotpath import etag_matches, is_secure, keep_bounded, through_django, without
+from naap.etags import etag_matches
+from naap.hotpath import is_secure, keep_bounded, through_django, without
 from naap.http import client_ip_from_environ
 from naap.redis_cache import add_to_counters
 from naap.throttles import AnonReadThrottle

@@ -20,7 +20,7 @@ from installs.cache import (
 from installs.storage_rules import MAX_STORAGE_KEYS, check_storage_key
 from naap.api import success
 from naap.errors import BadRequest
-from naap.hotpath import etag_matches
+from naap.etags import etag_matches
 from naap.http import client_ip
 from naap.permissions import SessionOnly
 

@@ -15,7 +15,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.views import APIView
 
 from naap.api import success
-from naap.hotpath import etag_matches
+from naap.etags import etag_matches
 from registry import selectors
 from registry.api.serializers import (
     DeploymentEventSerializer,
