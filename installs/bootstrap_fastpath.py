@@ -39,14 +39,9 @@ from installs.cache import (
     person_auth_key,
     user_generation_key,
 )
-from naap.hotpath import (
-    etag_matches,
-    is_secure,
-    keep_bounded,
-    read_many,
-    through_django,
-    without,
-)
+from naap.etags import etag_matches
+from naap.hotpath import is_secure, keep_bounded, through_django, without
+from naap.redis_cache import read_many
 from registry import semver
 
 BOOTSTRAP_PATH = "/api/v1/plugins/installed"

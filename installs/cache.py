@@ -33,7 +33,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from naap.hotpath import read_many
+from naap.redis_cache import read_many
 from registry.cache import bump_generations
 from registry.cache import generation_key as package_generation_key
 from registry.selectors import iso

@@ -15,11 +15,8 @@ from installs.forms import FIELD_PREFIX, ConfigForm, InstallForm, config_form_fi
 from installs.models import TeamMembership, TenantPluginInstall
 from installs.templatetags.install_tags import admin_teams
 from naap.errors import NaapError
+from naap.http import client_ip
 from registry import selectors as registry_selectors
-
-
-def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 def attach_errors(form, error: NaapError) -> None:

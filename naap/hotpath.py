@@ -1,6 +1,7 @@
 """What the WSGI hot paths in front of Django share (registry.manifest_fastpath and
-installs.bootstrap_fastpath): the scheme of a request, and a pass through Django that keeps
-the answer when it is a plain 200 (status, headers, body) for the layer to reuse."""
+installs.bootstrap_fastpath): the scheme of a request, a pass through Django that keeps
+the answer when it is a plain 200 (status, headers, body) for the layer to reuse, and the
+bounded in-memory stores the layers keep those answers in."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.utils.http import parse_etags
 
 
 @dataclass(frozen=True)
@@ -59,25 +59,6 @@ def without(headers: list[tuple[str, str]], *names: str) -> list[tuple[str, str]
     """The headers but those named (case-insensitive)."""
     dropped = {name.lower() for name in names}
     return [(name, value) for name, value in headers if name.lower() not in dropped]
-
-
-def read_many(cache, keys: list[str]) -> list:
-    """Values of keys in order (None when missing): one MGET with Redis, else get_many."""
-    reader = getattr(cache, "read_many", None)
-    if reader is not None:
-        return reader(keys)
-    found = cache.get_many(keys)
-    return [found.get(key) for key in keys]
-
-
-def etag_matches(if_none_match: str | None, etag: str) -> bool:
-    """Whether an If-None-Match header names this ETag (or is *): every conditional GET of
-    the project (manifests, the bootstrap, /cdn/ files) answers 304 by this rule."""
-    if not if_none_match:
-        return False
-    # If-None-Match uses the weak comparison (RFC 9110 §13.1.2): a W/ prefix is ignored.
-    candidates = [tag.removeprefix("W/") for tag in parse_etags(if_none_match)]
-    return "*" in candidates or etag in candidates
 
 
 def keep_bounded(store: dict, key, value, *, limit: int) -> None:

@@ -1,4 +1,5 @@
-"""Django's Redis cache backend, with one client object per process and batched counters.
+"""Django's Redis cache backend, with one client object per process, batched counters and
+batched reads (with helpers that fall back to any other backend).
 
 Django's `RedisCacheClient` builds a new `redis.Redis` object for every command (its
 constructor registers ~170 response callbacks); on the manifest and bootstrap hot paths that
@@ -92,3 +93,13 @@ def add_to_counters(cache, deltas: dict[str, int], *, timeout: int | None) -> di
             cache.add(key, delta, timeout=timeout)
             totals[key] = delta
     return totals
+
+
+def read_many(cache, keys: list[str]) -> list:
+    """Values of keys in order (None when missing) in any cache backend: one MGET with ours,
+    else get_many."""
+    reader = getattr(cache, "read_many", None)
+    if reader is not None:
+        return reader(keys)
+    found = cache.get_many(keys)
+    return [found.get(key) for key in keys]

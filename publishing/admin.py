@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from naap.errors import NaapError
+from naap.http import client_ip
 from publishing import services, tokens
 from publishing.models import ApiToken, PendingVersion
 from registry import selectors
@@ -29,10 +30,6 @@ from registry.models import (
 
 # The admin index opens with the marketplace dashboard (pending reviews, recent activity).
 admin.site.index_template = "admin/naap/index.html"
-
-
-def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 def run_service(modeladmin, request, items, call, done: str) -> int:

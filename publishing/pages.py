@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from naap.errors import NaapError
+from naap.http import client_ip
 from publishing import services, tokens
 from publishing.forms import PublisherForm, TokenForm
 from publishing.models import ApiToken
@@ -37,7 +38,7 @@ def publisher_new(request):
                 display_name=form.cleaned_data["display_name"],
                 email=form.cleaned_data["email"],
                 website=form.cleaned_data["website"],
-                ip=request.META.get("REMOTE_ADDR"),
+                ip=client_ip(request),
             )
         except NaapError as error:
             _attach_errors(form, error)
@@ -62,7 +63,7 @@ def token_page(request):
                 scopes=form.cleaned_data["scopes"],
                 package_names=form.package_names(),
                 expires_at=form.cleaned_data["expires_at"],
-                ip=request.META.get("REMOTE_ADDR"),
+                ip=client_ip(request),
             )
         except NaapError as error:
             _attach_errors(form, error)
@@ -89,7 +90,7 @@ def token_page(request):
 def token_revoke(request, token_id: int):
     try:
         token = tokens.revoke_api_token(
-            actor=request.user, token_id=token_id, ip=request.META.get("REMOTE_ADDR")
+            actor=request.user, token_id=token_id, ip=client_ip(request)
         )
     except NaapError as error:
         messages.error(request, error.message)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from naap.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from publishing.models import TOKEN_SCOPES, ApiToken
 from registry.audit import AuditAction
+from registry.membership import may_act_for_publisher
 from registry.models import PluginPackage, Publisher
 from registry.services import record_audit_event
 
@@ -32,13 +33,6 @@ def new_secret() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
-def is_publisher_member(user, publisher: Publisher) -> bool:
-    """Whether the user is an owner or maintainer of the publisher."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return publisher.memberships.filter(user=user).exists()
-
-
 @transaction.atomic
 def create_api_token(
     *,
@@ -51,7 +45,7 @@ def create_api_token(
     ip: str | None = None,
 ) -> tuple[ApiToken, str]:
     """Create a token for a publisher; returns the row and the secret, which is never stored."""
-    if not (actor.is_staff or is_publisher_member(actor, publisher)):
+    if not may_act_for_publisher(actor, publisher):
         raise Forbidden(f"Only members of publisher '{publisher.name}' may create its tokens.")
     fields: dict[str, str] = {}
     if not name or not name.strip():
@@ -98,7 +92,7 @@ def create_api_token(
 def revoke_api_token(*, actor, token_id: int, ip: str | None = None) -> ApiToken:
     """Revoke a token of one of the actor's publishers (staff may revoke any)."""
     token = ApiToken.objects.select_related("publisher").filter(pk=token_id).first()
-    if token is None or not (actor.is_staff or is_publisher_member(actor, token.publisher)):
+    if token is None or not may_act_for_publisher(actor, token.publisher):
         raise NotFound(f"No token {token_id} among your publishers' tokens.")
     if token.revoked_at is None:
         token.revoked_at = timezone.now()

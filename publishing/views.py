@@ -11,7 +11,7 @@ from django.core.files.storage import FileSystemStorage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.views.decorators.http import require_safe
 
-from naap.hotpath import etag_matches
+from naap.etags import etag_matches
 from publishing.storage import (
     ASSET_KEY_PATTERN,
     cache_control_for_key,

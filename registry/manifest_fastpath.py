@@ -41,7 +41,9 @@ from django.conf import settings
 from django.core.cache import cache
 
 from naap.api import error_body
-from naap.hotpath import etag_matches, is_secure, keep_bounded, through_django, without
+from naap.etags import etag_matches
+from naap.hotpath import is_secure, keep_bounded, through_django, without
+from naap.http import client_ip_from_environ
 from naap.redis_cache import add_to_counters
 from naap.throttles import AnonReadThrottle
 from registry.cache import ManifestEntry, manifest_cache_key, package_generation, record_downloads
@@ -167,7 +169,7 @@ class ManifestFastPath:
         name, reference = match
         key = (environ.get("HTTP_HOST", ""), is_secure(environ), name, reference)
         if self.windows is not None:
-            retry_after = self.windows.wait(self._client_ip(environ))
+            retry_after = self.windows.wait(client_ip_from_environ(environ) or "")
             if retry_after:
                 return self._rate_limited(start_response, retry_after)
         kept = self._kept.get(key)
@@ -194,11 +196,6 @@ class ManifestFastPath:
             return None
         match = MANIFEST_PATH.match(environ.get("PATH_INFO", ""))
         return (match["name"], match["reference"]) if match else None
-
-    @staticmethod
-    def _client_ip(environ: dict) -> str:
-        # As DRF's throttles with NUM_PROXIES unset: the peer's address.
-        return environ.get("REMOTE_ADDR", "")
 
     def _rate_limited(self, start_response: Callable, wait: int) -> list[bytes]:
         message = f"Too many requests: try again in {wait} seconds."

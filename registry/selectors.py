@@ -20,6 +20,7 @@ from registry.cache import (
     render_manifest,
 )
 from registry.charts import bar_chart_svg, daily_series
+from registry.membership import may_act_for_publisher
 from registry.models import (
     AuditEvent,
     DeploymentEvent,
@@ -90,9 +91,7 @@ def visible_package(*, name: str, user=None) -> PluginPackage:
         raise NotFound(f"No plugin named '{name}'.")
     if package.status in {PluginPackage.Status.PUBLISHED, PluginPackage.Status.UNLISTED}:
         return package
-    if getattr(user, "is_authenticated", False) and (
-        user.is_staff or package.publisher.memberships.filter(user=user).exists()
-    ):
+    if may_act_for_publisher(user, package.publisher):
         return package
     raise NotFound(f"No plugin named '{name}'.")
 

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_safe
 
 from naap.errors import NotFound
 from registry import selectors
+from registry.membership import may_act_for_publisher
 from registry.models import PluginPackage, PluginVersion
 
 # React 18's UMD builds, put into static/vendor/react/ by `make vendor` (never committed).
@@ -129,9 +130,7 @@ def _previewable_version(request: HttpRequest, name: str, version: str) -> Plugi
     if public and package.status in {PluginPackage.Status.PUBLISHED, PluginPackage.Status.UNLISTED}:
         return found
     user = request.user
-    is_member = user.is_authenticated and (
-        user.is_staff or package.publisher.memberships.filter(user=user).exists()
-    )
+    is_member = may_act_for_publisher(user, package.publisher)
     if is_member and (public or found.status == PluginVersion.Status.PENDING_REVIEW):
         return found
     raise Http404(f"Plugin '{name}' has no version {version} you may preview.")

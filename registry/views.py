@@ -11,6 +11,7 @@ from naap.errors import NotFound
 from registry import selectors
 from registry.charts import bar_chart_svg
 from registry.filters import SORT_CHOICES, PackageFilterSet
+from registry.membership import may_act_for_publisher
 from registry.models import Publisher
 from registry.permissions_text import describe_permissions
 
@@ -69,9 +70,7 @@ def plugin_detail(request, name: str):
         package = selectors.visible_package(name=name, user=request.user)
     except NotFound as error:
         raise Http404(error.message) from error
-    is_member = request.user.is_authenticated and (
-        request.user.is_staff or package.publisher.memberships.filter(user=request.user).exists()
-    )
+    is_member = may_act_for_publisher(request.user, package.publisher)
     versions = list(selectors.versions_newest_first(package, include_unpublished=is_member))
     latest = selectors.latest_version_of(package)
     current = next((v for v in versions if v.version == latest), versions[0] if versions else None)

@@ -284,7 +284,6 @@ NOT_SHOWN: dict[str, str] = {
     "installs.services.delete_storage_value": "plugin storage is read through its own API",
     "publishing.tokens.hash_secret": "pure",
     "publishing.tokens.new_secret": "pure",
-    "publishing.tokens.is_publisher_member": "a check; writes nothing",
     "publishing.tokens.create_api_token": "tokens are in neither document",
     "publishing.tokens.revoke_api_token": "tokens are in neither document",
     "publishing.tokens.authenticate_secret": "writes only the token's last use",

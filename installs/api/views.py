@@ -19,18 +19,15 @@ from installs.cache import (
 )
 from installs.storage_rules import MAX_STORAGE_KEYS, check_storage_key
 from naap.api import success
-from naap.errors import BadRequest, Forbidden
-from naap.hotpath import etag_matches
+from naap.errors import BadRequest
+from naap.etags import etag_matches
+from naap.http import client_ip
+from naap.permissions import SessionOnly
 
 TEAM_ID_QUERY = OpenApiParameter(
     "teamId", int, description="a team you belong to (admins only for changes)"
 )
 NOT_MODIFIED = OpenApiResponse(description="Not modified (If-None-Match matched the ETag)")
-
-
-def client_ip(request) -> str | None:
-    """The caller's address as the app server sees it (behind a proxy, the proxy's)."""
-    return request.META.get("REMOTE_ADDR")
 
 
 def parse(serializer_class, data) -> dict:
@@ -43,17 +40,11 @@ def parse(serializer_class, data) -> dict:
 class PersonView(APIView):
     """Installs, preferences and storage belong to a signed-in person, not to API tokens."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, SessionOnly]
     parser_classes = [JSONParser]
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        # Session authentication leaves request.auth empty; a bearer token fills it.
-        if request.auth is not None:
-            raise Forbidden(
-                "Sign in to manage installs, preferences and plugin storage; API tokens are "
-                "for publishing."
-            )
+    token_refusal_message = (
+        "Sign in to manage installs, preferences and plugin storage; API tokens are for publishing."
+    )
 
 
 class InstallView(PersonView):

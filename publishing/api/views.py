@@ -11,17 +11,14 @@ from rest_framework.views import APIView
 
 from naap.api import success
 from naap.errors import Forbidden, NotFound
+from naap.http import client_ip
+from naap.permissions import SessionOnly
 from publishing import services, tokens
 from publishing.api import serializers as shapes
 from publishing.models import ApiToken
 from registry import selectors
 from registry.api.serializers import DeploymentSerializer, PackageSerializer, VersionSerializer
 from registry.models import Publisher
-
-
-def client_ip(request) -> str | None:
-    """The caller's address as the app server sees it (behind a proxy, its address)."""
-    return request.META.get("REMOTE_ADDR")
 
 
 class WriteView(APIView):
@@ -144,16 +141,14 @@ class RollbackView(WriteView):
         return success(DeploymentSerializer(deployment).data)
 
 
-class SessionOnlyMixin:
+class SessionWriteView(WriteView):
     """Publishers and tokens are managed by people, not by tokens."""
 
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        if isinstance(request.auth, ApiToken):
-            raise Forbidden("Sign in to manage publishers and tokens; API tokens cannot.")
+    permission_classes = [IsAuthenticated, SessionOnly]
+    token_refusal_message = "Sign in to manage publishers and tokens; API tokens cannot."
 
 
-class PublisherCreateView(SessionOnlyMixin, WriteView):
+class PublisherCreateView(SessionWriteView):
     parser_classes = [JSONParser, FormParser]
 
     @extend_schema(
@@ -176,7 +171,7 @@ class PublisherCreateView(SessionOnlyMixin, WriteView):
         return success(shapes.PublisherSerializer(publisher).data, status_code=201)
 
 
-class TokenListView(SessionOnlyMixin, WriteView):
+class TokenListView(SessionWriteView):
     parser_classes = [JSONParser, FormParser]
 
     @extend_schema(summary="Your publishers' tokens", responses=shapes.TokenSerializer(many=True))
@@ -214,7 +209,7 @@ class TokenListView(SessionOnlyMixin, WriteView):
         return success(shapes.CreatedTokenSerializer(token).data, status_code=201)
 
 
-class TokenRevokeView(SessionOnlyMixin, WriteView):
+class TokenRevokeView(SessionWriteView):
     @extend_schema(summary="Revoke a token", responses=shapes.TokenSerializer)
     def delete(self, request, token_id: int):
         token = tokens.revoke_api_token(

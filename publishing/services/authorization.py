@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from naap.errors import BadRequest, Forbidden
 from publishing.models import ApiToken
-from publishing.tokens import is_publisher_member, require_package_allowed, require_scope
+from publishing.tokens import require_package_allowed, require_scope
+from registry.membership import may_act_for_publisher
 from registry.models import PluginPackage, Publisher
 
 
@@ -21,7 +22,7 @@ def authorize_package_change(
             )
         require_package_allowed(token, package.name)
         return
-    if actor.is_staff or is_publisher_member(actor, package.publisher):
+    if may_act_for_publisher(actor, package.publisher):
         return
     raise Forbidden(f"Only members of '{package.publisher.name}' or staff may change it.")
 
@@ -45,7 +46,7 @@ def publisher_for_publish(
         return token.publisher
     if publisher is None:
         raise BadRequest("Name the publisher to publish a new package under.", field="publisher")
-    if not (actor.is_staff or is_publisher_member(actor, publisher)):
+    if not may_act_for_publisher(actor, publisher):
         raise Forbidden(f"Only members of '{publisher.name}' may publish under it.")
     return publisher
 

@@ -15,7 +15,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.views import APIView
 
 from naap.api import success
-from naap.hotpath import etag_matches
+from naap.etags import etag_matches
 from registry import selectors
 from registry.api.serializers import (
     DeploymentEventSerializer,
@@ -27,6 +27,7 @@ from registry.api.serializers import (
 )
 from registry.cache import record_download
 from registry.filters import SORT_CHOICES, PackageFilterSet
+from registry.membership import may_act_for_publisher
 
 MANIFEST_MAX_AGE = 300
 
@@ -88,10 +89,7 @@ class PackageDetailView(APIView):
     )
     def get(self, request, name: str):
         package = selectors.visible_package(name=name, user=request.user)
-        is_member = request.user.is_authenticated and (
-            request.user.is_staff
-            or package.publisher.memberships.filter(user=request.user).exists()
-        )
+        is_member = may_act_for_publisher(request.user, package.publisher)
         versions = selectors.versions_newest_first(package, include_unpublished=is_member)
         deployment = getattr(package, "deployment", None)
         return success(

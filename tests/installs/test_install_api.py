@@ -78,7 +78,11 @@ def test_install_with_an_api_token_is_403_because_installs_belong_to_people(clie
     secret = token_for()[3]
     response = send(client, "post", "/api/v1/plugins/my-wallet/install", {}, **bearer(secret))
     assert response.status_code == 403
-    assert error_of(response)["code"] == "FORBIDDEN"
+    assert error_of(response) == {
+        "code": "FORBIDDEN",
+        "message": "Sign in to manage installs, preferences and plugin storage; API tokens are "
+        "for publishing.",
+    }
     assert nothing_installed()
 
 

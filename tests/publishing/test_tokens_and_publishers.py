@@ -175,3 +175,22 @@ def test_a_malformed_authorization_header_is_401(client):
     response = client.post("/api/v1/plugins/publish", {}, HTTP_AUTHORIZATION="Bearer two words")
     assert response.status_code == 401
     assert "Malformed" in response.json()["error"]["message"]
+
+
+def test_a_token_cannot_create_a_publisher_and_nothing_is_written(client):
+    _, _, _, secret = token_for(scopes=("admin",))
+    response = client.post(
+        "/api/v1/publishers",
+        {"name": "acme", "displayName": "Acme"},
+        content_type="application/json",
+        **bearer(secret),
+    )
+    assert response.status_code == 403
+    assert response.json() == {
+        "success": False,
+        "error": {
+            "code": "FORBIDDEN",
+            "message": "Sign in to manage publishers and tokens; API tokens cannot.",
+        },
+    }
+    assert not Publisher.objects.filter(name="acme").exists()
