@@ -1,6 +1,6 @@
 """Staff views of the catalog's records: events, download stats, memberships, the audit log.
 
-Publishers, packages, versions and deployments are administered in publishing/admin.py,
+Publishers, packages, versions and deployments are administered in publishing/admin/,
 because their actions (moderation, deprecate, yank, rollback) are publishing services.
 """
 

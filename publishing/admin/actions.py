@@ -1,0 +1,127 @@
+"""What the admin's actions share: calling a service for each selected row, asking for a
+reason first, and showing a version's permissions and review findings."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from django.utils.html import format_html, format_html_join
+
+from naap.errors import NaapError
+from naap.http import client_ip
+
+
+def run_service(modeladmin, request, items, call, done: str) -> int:
+    """Apply a service to each item; report successes and each refusal by name."""
+    succeeded = 0
+    for item in items:
+        try:
+            call(item)
+        except NaapError as error:
+            modeladmin.message_user(request, f"{item}: {error.message}", messages.ERROR)
+        else:
+            succeeded += 1
+    if succeeded:
+        modeladmin.message_user(request, f"{done}: {succeeded}.", messages.SUCCESS)
+    return succeeded
+
+
+class TextForm(forms.Form):
+    """The reason or message an action asks for."""
+
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), max_length=2000)
+
+
+def ask_for_text(modeladmin, request, queryset, *, action: str, label: str, call, done: str):
+    """An action that needs a reason or message: ask on an intermediate page, then apply."""
+    if "apply" in request.POST:
+        form = TextForm(request.POST)
+        if form.is_valid():
+            text = form.cleaned_data["text"]
+            run_service(modeladmin, request, queryset, lambda item: call(item, text), done)
+            return None
+    else:
+        form = TextForm()
+    return TemplateResponse(
+        request,
+        "admin/naap/text_action.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": label,
+            "label": label,
+            "form": form,
+            "items": queryset,
+            "action": action,
+            "opts": modeladmin.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        },
+    )
+
+
+def permissions_summary(manifest: dict) -> str:
+    permissions = manifest.get("permissions") or {}
+    parts = [
+        f"{group}: {', '.join(map(str, values))}"
+        for group, values in permissions.items()
+        if isinstance(values, list) and values
+    ]
+    return "; ".join(parts) or "none"
+
+
+def findings_html(findings: list[dict]):
+    if not findings:
+        return "—"
+    return format_html(
+        "<ul class='naap-findings'>{}</ul>",
+        format_html_join(
+            "",
+            "<li><strong>{}</strong> {}: {}</li>",
+            ((f.get("severity", ""), f.get("check", ""), f.get("message", "")) for f in findings),
+        ),
+    )
+
+
+def service_action(service, *, target: str, description: str, done: str, **fixed):
+    """An admin action that calls `service` for each selected row, as the signed-in staff
+    member: `service(actor=…, ip=…, <target>=row, **fixed)`."""
+
+    @admin.action(description=description)
+    def action(modeladmin, request, queryset):
+        run_service(
+            modeladmin,
+            request,
+            queryset,
+            lambda row: service(
+                actor=request.user, ip=client_ip(request), **{target: row}, **fixed
+            ),
+            done,
+        )
+
+    return action
+
+
+def text_action(
+    service, *, name: str, target: str, text: str, label: str, description: str, done: str
+):
+    """An admin action that first asks for a reason or message (`label`), then calls
+    `service(actor=…, ip=…, <target>=row, <text>=what was typed)` for each selected row.
+
+    `name` is the action's attribute name on the ModelAdmin (the confirmation page posts it).
+    """
+
+    @admin.action(description=description)
+    def action(modeladmin, request, queryset):
+        return ask_for_text(
+            modeladmin,
+            request,
+            queryset,
+            action=name,
+            label=label,
+            call=lambda row, value: service(
+                actor=request.user, ip=client_ip(request), **{target: row, text: value}
+            ),
+            done=done,
+        )
+
+    return action

@@ -1,0 +1,220 @@
+"""Packages in the admin: listing, deprecation, flags, and the "Roll back…" page that
+packages and deployments share."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from naap.errors import NaapError
+from naap.http import client_ip
+from publishing import services
+from publishing.admin.actions import service_action, text_action
+from registry import selectors
+from registry.cache import invalidate_package
+from registry.models import PluginDeployment, PluginPackage, PluginVersion
+
+
+class PluginVersionInline(admin.TabularInline):
+    model = PluginVersion
+    extra = 0
+    fields = ["version", "status", "deprecated", "bundle_size", "downloads", "published_at"]
+    readonly_fields = fields
+    show_change_link = True
+    ordering = ["-sort_key"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        # Versions are created only by publishing, which uploads and hashes their files.
+        return False
+
+
+class RollbackMixin:
+    """A "Roll back" page: earlier published, non-yanked versions, then a confirmation."""
+
+    def rollback_urls(self, prefix: str):
+        return [
+            path(
+                "<int:object_id>/rollback/",
+                self.admin_site.admin_view(self.rollback_view),
+                name=f"{prefix}_rollback",
+            )
+        ]
+
+    def package_of(self, object_id: int) -> PluginPackage:
+        raise NotImplementedError
+
+    def rollback_view(self, request, object_id: int):
+        package = self.package_of(object_id)
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        deployment = PluginDeployment.objects.filter(package=package).first()
+        candidates = selectors.rollback_candidates(package)
+        chosen = None
+        if request.method == "POST":
+            chosen = next((v for v in candidates if v.version == request.POST.get("version")), None)
+            if chosen is None:
+                messages.error(request, "Choose one of the versions listed.")
+            elif "confirm" in request.POST:
+                try:
+                    services.rollback_deployment(
+                        actor=request.user,
+                        package=package,
+                        to_version=chosen.version,
+                        reason=request.POST.get("reason", ""),
+                        ip=client_ip(request),
+                    )
+                except NaapError as error:
+                    messages.error(request, error.message)
+                else:
+                    messages.success(request, f"{package.name} now runs {chosen.version}.")
+                    return HttpResponseRedirect(
+                        reverse("admin:registry_plugindeployment_change", args=[deployment.pk])
+                    )
+        return TemplateResponse(
+            request,
+            "admin/naap/rollback.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"Roll back {package.name}",
+                "package": package,
+                "deployment": deployment,
+                "candidates": candidates,
+                "chosen": chosen,
+                "reason": request.POST.get("reason", ""),
+                "opts": self.model._meta,
+            },
+        )
+
+
+@admin.register(PluginPackage)
+class PluginPackageAdmin(RollbackMixin, admin.ModelAdmin):
+    list_display = [
+        "name",
+        "display_name",
+        "publisher",
+        "category",
+        "status",
+        "deprecated",
+        "is_core",
+        "featured",
+        "downloads",
+        "install_count",
+        "active_version",
+    ]
+    list_filter = ["status", "category", "deprecated", "is_core", "featured", "publisher__verified"]
+    search_fields = ["name", "display_name", "description", "publisher__name"]
+    list_select_related = ["publisher", "deployment__version"]
+    readonly_fields = [
+        "name",
+        "publisher",
+        "status",
+        "deprecated",
+        "deprecation_message",
+        "is_core",
+        "featured",
+        "downloads",
+        "install_count",
+        "global_name",
+        "rollback_link",
+        "created_at",
+        "updated_at",
+    ]
+    exclude = ["shell_min_key", "shell_max_key"]
+    inlines = [PluginVersionInline]
+    actions = [
+        "list_packages",
+        "unlist",
+        "deprecate",
+        "feature",
+        "unfeature",
+        "mark_core",
+        "unmark_core",
+    ]
+
+    def get_urls(self):
+        return self.rollback_urls("registry_pluginpackage") + super().get_urls()
+
+    def package_of(self, object_id: int) -> PluginPackage:
+        return get_object_or_404(PluginPackage, pk=object_id)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change) -> None:
+        # Staff may edit the texts a manifest and a bootstrap show (display name, category, …).
+        super().save_model(request, obj, form, change)
+        invalidate_package(obj.name)
+
+    @admin.display(description="Active version")
+    def active_version(self, package: PluginPackage) -> str:
+        deployment = getattr(package, "deployment", None)
+        if deployment is None or deployment.version is None:
+            return "—"
+        return deployment.version.version
+
+    @admin.display(description="Deployment")
+    def rollback_link(self, package: PluginPackage):
+        url = reverse("admin:registry_pluginpackage_rollback", args=[package.pk])
+        return format_html('<a class="button" href="{}">Roll back…</a>', url)
+
+    list_packages = service_action(
+        services.set_package_listing,
+        target="package",
+        listed=True,
+        description="Publish (list) selected packages",
+        done="Listed",
+    )
+    unlist = service_action(
+        services.set_package_listing,
+        target="package",
+        listed=False,
+        description="Unlist selected packages",
+        done="Unlisted",
+    )
+    deprecate = text_action(
+        services.deprecate_package,
+        name="deprecate",
+        target="package",
+        text="message",
+        label="Deprecation message (what to use instead)",
+        description="Deprecate selected packages…",
+        done="Deprecated",
+    )
+    feature = service_action(
+        services.set_package_flag,
+        target="package",
+        flag="featured",
+        value=True,
+        description="Feature selected packages",
+        done="Featured",
+    )
+    unfeature = service_action(
+        services.set_package_flag,
+        target="package",
+        flag="featured",
+        value=False,
+        description="Stop featuring selected packages",
+        done="No longer featured",
+    )
+    mark_core = service_action(
+        services.set_package_flag,
+        target="package",
+        flag="is_core",
+        value=True,
+        description="Mark selected packages core (top-level routes allowed)",
+        done="Marked core",
+    )
+    unmark_core = service_action(
+        services.set_package_flag,
+        target="package",
+        flag="is_core",
+        value=False,
+        description="Unmark core",
+        done="No longer core",
+    )
