@@ -298,8 +298,7 @@ def main() -> None:
     from django.db.models import Sum
 
     from installs.models import Team, TeamMembership
-    from publishing.services import create_publisher, verify_publisher
-    from publishing.tokens import create_api_token
+    from publishing.services import create_api_token, create_publisher, verify_publisher
     from registry.models import (
         DownloadStat,
         PluginDeployment,

@@ -164,7 +164,7 @@ def main() -> None:
 SETUP = """
 from django.contrib.auth import get_user_model
 from registry.models import Publisher, PublisherMembership
-from publishing.tokens import create_api_token
+from publishing.services import create_api_token
 user = get_user_model().objects.create_user("bench", "bench@example.test", "bench")
 publisher = Publisher.objects.create(name="bench", display_name="Bench", verified=True)
 PublisherMembership.objects.create(publisher=publisher, user=user, role="owner")

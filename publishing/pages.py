@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from naap.errors import NaapError
 from naap.http import client_ip
-from publishing import services, tokens
+from publishing import services
 from publishing.forms import PublisherForm, TokenForm
 from publishing.models import ApiToken
 from registry.models import Publisher
@@ -56,7 +56,7 @@ def token_page(request):
     if request.method == "POST" and form.is_valid():
         publisher = next(p for p in publishers if p.name == form.cleaned_data["publisher"])
         try:
-            _, secret = tokens.create_api_token(
+            _, secret = services.create_api_token(
                 actor=request.user,
                 publisher=publisher,
                 name=form.cleaned_data["name"],
@@ -89,7 +89,7 @@ def token_page(request):
 @require_POST
 def token_revoke(request, token_id: int):
     try:
-        token = tokens.revoke_api_token(
+        token = services.revoke_api_token(
             actor=request.user, token_id=token_id, ip=client_ip(request)
         )
     except NaapError as error:

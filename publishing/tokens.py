@@ -1,20 +1,17 @@
-"""API tokens: creation (secret shown once), lookup by hash, revocation."""
+"""API token secrets: how they are made and hashed, and how a request's token is checked
+(authentication, scopes, package limits). Creating and revoking tokens are services
+(publishing.services.publishers)."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from django.db import transaction
 from django.utils import timezone
 
-from naap.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
-from publishing.models import TOKEN_SCOPES, ApiToken
-from registry.audit import AuditAction
-from registry.membership import may_act_for_publisher
-from registry.models import PluginPackage, Publisher
-from registry.services import record_audit_event
+from naap.errors import Forbidden, Unauthorized
+from publishing.models import ApiToken
 
 TOKEN_PREFIX = "naap_"
 PREFIX_LENGTH = 12
@@ -31,74 +28,6 @@ def hash_secret(secret: str) -> str:
 def new_secret() -> str:
     """naap_ followed by 43 base64url characters (32 random bytes)."""
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
-
-
-@transaction.atomic
-def create_api_token(
-    *,
-    actor,
-    publisher: Publisher,
-    name: str,
-    scopes: list[str],
-    package_names: list[str] | None = None,
-    expires_at: datetime | None = None,
-    ip: str | None = None,
-) -> tuple[ApiToken, str]:
-    """Create a token for a publisher; returns the row and the secret, which is never stored."""
-    if not may_act_for_publisher(actor, publisher):
-        raise Forbidden(f"Only members of publisher '{publisher.name}' may create its tokens.")
-    fields: dict[str, str] = {}
-    if not name or not name.strip():
-        fields["name"] = "Give the token a name, e.g. 'ci'."
-    unknown = sorted(set(scopes) - set(TOKEN_SCOPES))
-    if not scopes:
-        fields["scopes"] = f"Choose at least one scope of {', '.join(TOKEN_SCOPES)}."
-    elif unknown:
-        fields["scopes"] = (
-            f"Unknown scope(s) {', '.join(unknown)}; choose from {', '.join(TOKEN_SCOPES)}."
-        )
-    if expires_at is not None and expires_at <= timezone.now():
-        fields["expiresAt"] = "The expiry must be in the future."
-    packages = []
-    if package_names:
-        packages = list(PluginPackage.objects.filter(name__in=package_names, publisher=publisher))
-        missing = sorted(set(package_names) - {package.name for package in packages})
-        if missing:
-            fields["packages"] = f"Not packages of '{publisher.name}': {', '.join(missing)}."
-    if fields:
-        raise ValidationFailed("The token request is invalid.", fields=fields)
-    secret = new_secret()
-    token = ApiToken.objects.create(
-        name=name.strip(),
-        publisher=publisher,
-        created_by=actor,
-        prefix=secret[:PREFIX_LENGTH],
-        token_hash=hash_secret(secret),
-        scopes=sorted(set(scopes)),
-        expires_at=expires_at,
-    )
-    if packages:
-        token.packages.set(packages)
-    record_audit_event(
-        actor=actor,
-        action=AuditAction.TOKEN_CREATE,
-        target=token,
-        ip=ip,
-        details={"publisher": publisher.name, "scopes": token.scopes},
-    )
-    return token, secret
-
-
-def revoke_api_token(*, actor, token_id: int, ip: str | None = None) -> ApiToken:
-    """Revoke a token of one of the actor's publishers (staff may revoke any)."""
-    token = ApiToken.objects.select_related("publisher").filter(pk=token_id).first()
-    if token is None or not may_act_for_publisher(actor, token.publisher):
-        raise NotFound(f"No token {token_id} among your publishers' tokens.")
-    if token.revoked_at is None:
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at", "updated_at"])
-        record_audit_event(actor=actor, action=AuditAction.TOKEN_REVOKE, target=token, ip=ip)
-    return token
 
 
 def authenticate_secret(secret: str) -> ApiToken:

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.db.models import Count
 
 from naap.http import client_ip
-from publishing import services, tokens
+from publishing import services
 from publishing.admin.actions import run_service, service_action
 from publishing.models import ApiToken
 from registry.models import Publisher, PublisherMembership
@@ -98,7 +98,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
             self,
             request,
             queryset.filter(revoked_at__isnull=True),
-            lambda token: tokens.revoke_api_token(
+            lambda token: services.revoke_api_token(
                 actor=request.user, token_id=token.pk, ip=client_ip(request)
             ),
             "Revoked",

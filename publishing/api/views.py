@@ -13,7 +13,7 @@ from naap.api import success
 from naap.errors import Forbidden, NotFound
 from naap.http import client_ip
 from naap.permissions import SessionOnly
-from publishing import services, tokens
+from publishing import services
 from publishing.api import serializers as shapes
 from publishing.models import ApiToken
 from registry import selectors
@@ -196,7 +196,7 @@ class TokenListView(SessionWriteView):
         publisher = Publisher.objects.filter(name=data["publisher"]).first()
         if publisher is None:
             raise NotFound(f"No publisher named '{data['publisher']}'.", field="publisher")
-        token, secret = tokens.create_api_token(
+        token, secret = services.create_api_token(
             actor=request.user,
             publisher=publisher,
             name=data["name"],
@@ -212,7 +212,7 @@ class TokenListView(SessionWriteView):
 class TokenRevokeView(SessionWriteView):
     @extend_schema(summary="Revoke a token", responses=shapes.TokenSerializer)
     def delete(self, request, token_id: int):
-        token = tokens.revoke_api_token(
+        token = services.revoke_api_token(
             actor=request.user, token_id=token_id, ip=client_ip(request)
         )
         return success(shapes.TokenSerializer(token).data)

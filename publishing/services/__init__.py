@@ -16,12 +16,18 @@ from publishing.services.lifecycle import (
 )
 from publishing.services.moderation import approve_version, reject_version
 from publishing.services.publish import PublishResult, parse_manifest, publish_version
-from publishing.services.publishers import create_publisher, verify_publisher
+from publishing.services.publishers import (
+    create_api_token,
+    create_publisher,
+    revoke_api_token,
+    verify_publisher,
+)
 
 __all__ = [
     "PublishResult",
     "approve_version",
     "authorize_package_change",
+    "create_api_token",
     "create_publisher",
     "deprecate_package",
     "deprecate_version",
@@ -29,6 +35,7 @@ __all__ = [
     "publish_version",
     "reject_version",
     "require_staff",
+    "revoke_api_token",
     "rollback_deployment",
     "set_package_flag",
     "set_package_listing",

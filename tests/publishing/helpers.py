@@ -6,7 +6,7 @@ import json
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from publishing.tokens import create_api_token
+from publishing.services import create_api_token
 from tests.factories import make_publisher, make_user, plugin_bundle, plugin_manifest
 
 

@@ -709,7 +709,7 @@ def make_publisher_token(*, verified: bool) -> str:
     from django.contrib.auth import get_user_model
 
     from publishing import services
-    from publishing.tokens import create_api_token
+    from publishing.services import create_api_token
 
     user = get_user_model().objects.create_user("ada", "ada@example.test", "pw")
     publisher = services.create_publisher(actor=user, name="ada-labs", display_name="Ada Labs")
