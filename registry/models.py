@@ -11,7 +11,6 @@ from django.db.models import Q
 
 from naap.models import TimestampedModel
 from registry import semver
-from registry.audit import AuditAction
 from registry.names import global_name_for, package_name_problem
 
 
@@ -368,7 +367,7 @@ class AuditEvent(TimestampedModel):
         on_delete=models.SET_NULL,
         related_name="audit_events",
     )
-    action = models.CharField(max_length=64, db_index=True, choices=AuditAction.choices)
+    action = models.CharField(max_length=64, db_index=True)  # an AuditAction value
     target = models.CharField(max_length=255, blank=True, help_text="e.g. my-wallet@1.2.0")
     target_type = models.CharField(max_length=64, blank=True)
     target_id = models.CharField(max_length=64, blank=True)
