@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.core.files.storage import FileSystemStorage, Storage, storages
+from django.core.files.storage import FileSystemStorage, storages
 from django.core.signals import setting_changed
 from django.utils.encoding import filepath_to_uri
 from storages.backends.s3 import S3Storage
@@ -28,7 +28,6 @@ from publishing.storage.keys import (
     asset_key,
     cache_control_for_key,
     content_type_for_key,
-    is_asset_key,
     sha256_hex,
     sri_sha384,
 )
@@ -44,18 +43,12 @@ __all__ = [
     "StoredAsset",
     "StoredObject",
     "asset_backend",
-    "asset_exists",
     "asset_key",
     "cache_control_for_key",
     "content_type_for_key",
     "delete_keys",
-    "delete_version_files",
-    "is_asset_key",
-    "list_keys",
     "list_objects",
-    "plugin_storage",
     "public_url",
-    "read_asset",
     "reset_asset_backend",
     "sha256_hex",
     "sri_sha384",
@@ -103,11 +96,6 @@ def _storages_changed(*, setting: str, **kwargs) -> None:
 
 
 setting_changed.connect(_storages_changed)
-
-
-def plugin_storage() -> Storage:
-    """The configured plugin asset storage (STORAGES["plugins"])."""
-    return storages["plugins"]
 
 
 def public_url(key: str) -> str:
@@ -175,17 +163,6 @@ def store_asset(
     )
 
 
-def read_asset(key: str) -> bytes:
-    """The bytes stored under key; FileNotFoundError when there are none."""
-    with plugin_storage().open(key, "rb") as stored:
-        return stored.read()
-
-
-def asset_exists(key: str) -> bool:
-    """Whether an object is stored under key."""
-    return bool(key) and plugin_storage().exists(key)
-
-
 def delete_keys(keys: Iterable[str]) -> list[str]:
     """Delete each stored key, skipping empty and missing ones; return those deleted."""
     backend = asset_backend()
@@ -197,25 +174,9 @@ def delete_keys(keys: Iterable[str]) -> list[str]:
     return deleted
 
 
-def delete_version_files(version) -> list[str]:
-    """Delete a PluginVersion's stored files; return the keys deleted.
-
-    Storage is not transactional: call it after the database change is committed
-    (transaction.on_commit), or a rolled-back rejection leaves a row without its files.
-    """
-    return delete_keys(
-        [version.bundle_key, version.styles_key, version.sourcemap_key, version.manifest_key]
-    )
-
-
 def list_objects(prefix: str = KEY_PREFIX) -> list[StoredObject]:
     """Every stored object under prefix, sorted by key, with its size and modification time."""
     return asset_backend().list_objects(prefix)
-
-
-def list_keys(prefix: str = KEY_PREFIX) -> list[str]:
-    """Every stored object key under prefix, sorted."""
-    return [stored.key for stored in list_objects(prefix)]
 
 
 def _is_intact(key: str, content: bytes) -> bool:

@@ -66,11 +66,6 @@ def asset_key(*, package_name: str, version: str, kind: str, sha256: str = "") -
     return f"{directory}/{filename}"
 
 
-def is_asset_key(key: str) -> bool:
-    """Whether key is a name store_asset could have written."""
-    return bool(ASSET_KEY_PATTERN.match(key))
-
-
 def content_type_for_key(key: str) -> str:
     """The Content-Type an asset is served with, from its file name."""
     if key.endswith(".js"):
