@@ -7,28 +7,28 @@ import stat
 from pathlib import Path
 
 from django.core.exceptions import SuspiciousFileOperation
-from django.core.files.storage import FileSystemStorage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.views.decorators.http import require_safe
 
 from naap.etags import etag_matches
 from publishing.storage import (
     ASSET_KEY_PATTERN,
+    AssetBackend,
+    asset_backend,
     cache_control_for_key,
     content_type_for_key,
-    plugin_storage,
 )
 
 
 @require_safe
 def serve_asset(request: HttpRequest, path: str) -> HttpResponse:
     """One stored plugin file, with the headers a cross-origin shell and CDNs need."""
-    # The route is always mounted and the storage checked per request, so settings changes
+    # The route is always mounted and the backend asked per request, so settings changes
     # (and tests) take effect at once; with S3 the bucket or its CDN serves the files.
-    storage = plugin_storage()
-    if not isinstance(storage, FileSystemStorage):
+    backend = asset_backend()
+    if not backend.is_local:
         raise Http404("plugin assets are not served from this host")
-    file_path = _asset_file(storage, path)
+    file_path = _asset_file(backend, path)
 
     headers = {
         "Cache-Control": cache_control_for_key(path),
@@ -49,18 +49,15 @@ def serve_asset(request: HttpRequest, path: str) -> HttpResponse:
     )
 
 
-def _asset_file(storage: FileSystemStorage, path: str) -> Path:
+def _asset_file(backend: AssetBackend, path: str) -> Path:
     # Only names store_asset writes are served: that rules out "..", ".", absolute paths,
     # backslashes and anything else that is not a plugin asset.
     if not ASSET_KEY_PATTERN.match(path):
         raise Http404("no such asset")
     try:
-        file_path = Path(storage.path(path)).resolve()
-    except SuspiciousFileOperation as error:
+        file_path = backend.local_file(path)
+    except SuspiciousFileOperation as error:  # a name or a symlink leading out of the store
         raise Http404("no such asset") from error
-    # A symlink inside the store must not lead out of it.
-    if not file_path.is_relative_to(Path(storage.location).resolve()):
-        raise Http404("no such asset")
     try:
         mode = file_path.stat().st_mode
     except (FileNotFoundError, NotADirectoryError) as error:

@@ -7,6 +7,7 @@ import json
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from publishing.services import create_api_token
+from publishing.storage import KEY_PREFIX, list_objects
 from tests.factories import make_publisher, make_user, plugin_bundle, plugin_manifest
 
 
@@ -63,3 +64,8 @@ def stored_files(root) -> list[str]:
     if not root.exists():
         return []
     return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
+
+
+def stored_keys(prefix: str = KEY_PREFIX) -> list[str]:
+    """Every key the configured asset backend lists under prefix, sorted."""
+    return [stored.key for stored in list_objects(prefix)]

@@ -10,8 +10,9 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from publishing.storage import list_keys, store_asset
+from publishing.storage import store_asset
 from tests.factories import make_package, make_version
+from tests.publishing.helpers import stored_keys
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +52,7 @@ def test_dry_run_lists_an_old_orphan_and_keeps_everything(plugin_storage_in_tmp)
     assert referenced not in output
     assert f"1 orphaned ({len(ORPHAN)} bytes)" in output
     assert "dry run" in output
-    assert list_keys() == sorted([referenced, orphan])
+    assert stored_keys() == sorted([referenced, orphan])
 
 
 def test_delete_removes_an_old_orphan_and_keeps_referenced_files(plugin_storage_in_tmp):
@@ -62,7 +63,7 @@ def test_delete_removes_an_old_orphan_and_keeps_referenced_files(plugin_storage_
     output = gc("--delete")
 
     assert f"deleted 1 ({len(ORPHAN)} bytes)" in output
-    assert list_keys() == [referenced]
+    assert stored_keys() == [referenced]
 
 
 def test_a_young_orphan_is_kept_until_min_age_allows_it(plugin_storage_in_tmp):
@@ -74,11 +75,11 @@ def test_a_young_orphan_is_kept_until_min_age_allows_it(plugin_storage_in_tmp):
     assert orphan not in output
     assert "1 younger orphans kept" in output
     assert "deleted 0" in output
-    assert list_keys() == sorted([referenced, orphan])
+    assert stored_keys() == sorted([referenced, orphan])
 
     gc("--delete", "--min-age-minutes", "0")
 
-    assert list_keys() == [referenced]
+    assert stored_keys() == [referenced]
 
 
 def test_every_key_field_of_a_version_protects_its_file():
@@ -95,7 +96,7 @@ def test_every_key_field_of_a_version_protects_its_file():
     output = gc("--delete", "--min-age-minutes", "0")
 
     assert "4 referenced, 0 orphaned" in output
-    assert list_keys() == sorted(keys.values())
+    assert stored_keys() == sorted(keys.values())
 
 
 def test_an_empty_store_is_fine():
@@ -114,7 +115,7 @@ def test_on_s3_orphans_are_listed_kept_young_and_deleted_when_old_enough(s3_stor
     # Fresh uploads are younger than the default hour: a dry run and --delete both keep them.
     assert "1 younger orphans kept" in gc("--delete")
     assert orphan in gc("--min-age-minutes", "0")
-    assert list_keys() == sorted([referenced, orphan])
+    assert stored_keys() == sorted([referenced, orphan])
 
     output = gc("--delete", "--min-age-minutes", "0")
 

@@ -9,23 +9,19 @@ import os
 import urllib.request
 
 import pytest
-from django.core.files.base import ContentFile
 
 from publishing import storage
 from publishing.storage import (
     AssetConflict,
-    asset_exists,
+    asset_backend,
     asset_key,
     delete_keys,
-    delete_version_files,
-    list_keys,
     public_url,
-    read_asset,
     sha256_hex,
     sri_sha384,
     store_asset,
 )
-from tests.factories import make_package, make_version
+from tests.publishing.helpers import stored_keys
 
 BUNDLE = b"window.NaapPluginMyWallet = { mount() { return () => {}; } };\n"
 STYLES = b".my-wallet { color: red; }\n"
@@ -104,7 +100,7 @@ def test_store_asset_writes_the_bytes_under_the_content_hashed_key(plugin_storag
     assert stored.size == len(BUNDLE)
     assert stored.content_type == "text/javascript; charset=utf-8"
     assert (plugin_storage_in_tmp / stored.key).read_bytes() == BUNDLE
-    assert read_asset(stored.key) == BUNDLE
+    assert asset_backend().read(stored.key) == BUNDLE
 
 
 def test_each_kind_gets_its_content_type():
@@ -131,7 +127,7 @@ def test_a_sourcemap_without_the_bundle_hash_is_refused():
 def test_a_sha256_that_does_not_match_the_content_is_refused():
     with pytest.raises(ValueError):
         store("bundle", BUNDLE, sha256=STYLES_SHA)
-    assert list_keys() == []
+    assert stored_keys() == []
 
 
 def test_storing_the_same_bytes_twice_keeps_one_file_under_the_same_key(plugin_storage_in_tmp):
@@ -150,8 +146,8 @@ def test_a_manifest_with_other_bytes_at_the_same_version_is_a_conflict():
         store("manifest", b'{"name":"my-wallet","version":"1.2.0","other":true}')
 
     assert raised.value.status == 409
-    assert read_asset("plugins/my-wallet/1.2.0/manifest.json") == MANIFEST
-    assert list_keys() == ["plugins/my-wallet/1.2.0/manifest.json"]
+    assert asset_backend().read("plugins/my-wallet/1.2.0/manifest.json") == MANIFEST
+    assert stored_keys() == ["plugins/my-wallet/1.2.0/manifest.json"]
 
 
 def test_overwrite_replaces_a_manifest_the_caller_knows_is_unreferenced():
@@ -160,7 +156,7 @@ def test_overwrite_replaces_a_manifest_the_caller_knows_is_unreferenced():
 
     store("manifest", replacement, overwrite=True)
 
-    assert read_asset("plugins/my-wallet/1.2.0/manifest.json") == replacement
+    assert asset_backend().read("plugins/my-wallet/1.2.0/manifest.json") == replacement
 
 
 def test_a_torn_file_left_by_a_crashed_upload_is_replaced(plugin_storage_in_tmp):
@@ -171,8 +167,8 @@ def test_a_torn_file_left_by_a_crashed_upload_is_replaced(plugin_storage_in_tmp)
     stored = store("bundle", BUNDLE)
 
     assert stored.key == key
-    assert read_asset(key) == BUNDLE
-    assert list_keys() == [key]
+    assert asset_backend().read(key) == BUNDLE
+    assert stored_keys() == [key]
 
 
 def test_storing_again_renews_the_modification_time_so_gc_spares_a_retry(plugin_storage_in_tmp):
@@ -234,45 +230,18 @@ def test_delete_keys_removes_existing_and_ignores_missing_and_empty():
     deleted = delete_keys([bundle.key, "", "plugins/my-wallet/1.2.0/manifest.json", bundle.key])
 
     assert deleted == [bundle.key]
-    assert not asset_exists(bundle.key)
-    assert asset_exists(styles.key)
+    assert not asset_backend().exists(bundle.key)
+    assert asset_backend().exists(styles.key)
 
 
-def test_list_keys_walks_every_directory_under_the_prefix():
+def test_listing_walks_every_directory_under_the_prefix(plugin_storage_in_tmp):
     keys = {asset.key for asset in store_all_kinds("1.2.0") + store_all_kinds("2.0.0")}
-    storage.plugin_storage().save("readyz/probe.txt", ContentFile(b"ok"))
+    (plugin_storage_in_tmp / "readyz").mkdir()
+    (plugin_storage_in_tmp / "readyz/probe.txt").write_bytes(b"ok")
 
-    assert list_keys() == sorted(keys)
-    assert list_keys("plugins/my-wallet/2.0.0/") == sorted(k for k in keys if "/2.0.0/" in k)
-    assert list_keys("plugins/nobody/") == []
-
-
-@pytest.mark.django_db
-def test_delete_version_files_removes_the_four_files_of_that_version_only():
-    bundle, styles, sourcemap, manifest = store_all_kinds("1.2.0")
-    other_version = store_all_kinds("2.0.0")
-    version = make_version(
-        make_package("my-wallet"),
-        "1.2.0",
-        bundle_key=bundle.key,
-        styles_key=styles.key,
-        sourcemap_key=sourcemap.key,
-        manifest_key=manifest.key,
-    )
-
-    deleted = delete_version_files(version)
-
-    assert deleted == [bundle.key, styles.key, sourcemap.key, manifest.key]
-    assert list_keys() == sorted(asset.key for asset in other_version)
-
-
-@pytest.mark.django_db
-def test_delete_version_files_of_a_version_without_styles_or_files_left():
-    bundle = store("bundle", BUNDLE)
-    version = make_version(make_package("my-wallet"), "1.2.0", bundle_key=bundle.key)
-
-    assert delete_version_files(version) == [bundle.key]
-    assert delete_version_files(version) == []
+    assert stored_keys() == sorted(keys)
+    assert stored_keys("plugins/my-wallet/2.0.0/") == sorted(k for k in keys if "/2.0.0/" in k)
+    assert stored_keys("plugins/nobody/") == []
 
 
 # On S3 ------------------------------------------------------------------------------------
@@ -291,7 +260,7 @@ def test_on_s3_each_object_gets_its_content_type_cache_control_and_exact_length(
         assert (head["ContentType"], head["CacheControl"]) == expected[kind]
         assert head["ContentLength"] == asset.size
         assert (
-            read_asset(asset.key)
+            asset_backend().read(asset.key)
             == s3_storage.client.get_object(Bucket=s3_storage.name, Key=asset.key)["Body"].read()
         )
 
@@ -311,7 +280,7 @@ def test_on_s3_a_manifest_with_other_bytes_is_a_conflict(s3_storage):
     store("manifest", MANIFEST)
     with pytest.raises(AssetConflict):
         store("manifest", b'{"name":"my-wallet","version":"1.2.0","other":true}')
-    assert read_asset("plugins/my-wallet/1.2.0/manifest.json") == MANIFEST
+    assert asset_backend().read("plugins/my-wallet/1.2.0/manifest.json") == MANIFEST
 
 
 @pytest.mark.s3
@@ -358,26 +327,9 @@ def test_on_s3_delete_keys_removes_existing_and_ignores_missing(s3_storage):
 
 
 @pytest.mark.s3
-def test_on_s3_list_keys_returns_every_key_under_the_prefix(s3_storage):
+def test_on_s3_listing_returns_every_key_under_the_prefix(s3_storage):
     keys = {asset.key for asset in store_all_kinds("1.2.0") + store_all_kinds("2.0.0")}
     s3_storage.client.put_object(Bucket=s3_storage.name, Key="readyz/probe.txt", Body=b"ok")
 
-    assert list_keys() == sorted(keys)
-    assert list_keys("plugins/my-wallet/1.2.0/") == sorted(k for k in keys if "/1.2.0/" in k)
-
-
-@pytest.mark.s3
-@pytest.mark.django_db
-def test_on_s3_delete_version_files_removes_the_versions_objects(s3_storage):
-    bundle, styles, sourcemap, manifest = store_all_kinds("1.2.0")
-    version = make_version(
-        make_package("my-wallet"),
-        "1.2.0",
-        bundle_key=bundle.key,
-        styles_key=styles.key,
-        sourcemap_key=sourcemap.key,
-        manifest_key=manifest.key,
-    )
-
-    assert delete_version_files(version) == [bundle.key, styles.key, sourcemap.key, manifest.key]
-    assert list_keys() == []
+    assert stored_keys() == sorted(keys)
+    assert stored_keys("plugins/my-wallet/1.2.0/") == sorted(k for k in keys if "/1.2.0/" in k)
