@@ -28,7 +28,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
-    path("cdn/", include("publishing.urls_cdn")),
+    path("cdn/", include("publishing.cdn_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("registry.shell_urls")),
     path("", include("publishing.urls")),

@@ -2,10 +2,10 @@
 
 from django.urls import path
 
-from publishing import pages
+from publishing import views
 
 urlpatterns = [
-    path("publishers/new/", pages.publisher_new, name="publisher-new"),
-    path("me/tokens/", pages.token_page, name="token-page"),
-    path("me/tokens/<int:token_id>/revoke/", pages.token_revoke, name="token-revoke-page"),
+    path("publishers/new/", views.publisher_new, name="publisher-new"),
+    path("me/tokens/", views.token_page, name="token-page"),
+    path("me/tokens/<int:token_id>/revoke/", views.token_revoke, name="token-revoke-page"),
 ]

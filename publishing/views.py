@@ -1,77 +1,99 @@
-"""The embedded CDN: plugin assets from the local filesystem storage under /cdn/ (SPEC §5)."""
+"""Pages for publishers: create a publisher, manage API tokens."""
 
 from __future__ import annotations
 
-import hashlib
-import stat
-from pathlib import Path
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
-from django.core.exceptions import SuspiciousFileOperation
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotModified
-from django.views.decorators.http import require_safe
+from naap.errors import NaapError
+from naap.http import client_ip
+from publishing import services
+from publishing.forms import PublisherForm, TokenForm
+from publishing.models import ApiToken
+from registry.models import Publisher
 
-from naap.etags import etag_matches
-from publishing.storage import (
-    ASSET_KEY_PATTERN,
-    AssetBackend,
-    asset_backend,
-    cache_control_for_key,
-    content_type_for_key,
-)
+FORM_FIELD_NAMES = {"displayName": "display_name", "expiresAt": "expires_at"}
 
 
-@require_safe
-def serve_asset(request: HttpRequest, path: str) -> HttpResponse:
-    """One stored plugin file, with the headers a cross-origin shell and CDNs need."""
-    # The route is always mounted and the backend asked per request, so settings changes
-    # (and tests) take effect at once; with S3 the bucket or its CDN serves the files.
-    backend = asset_backend()
-    if not backend.is_local:
-        raise Http404("plugin assets are not served from this host")
-    file_path = _asset_file(backend, path)
+def _attach_errors(form, error: NaapError) -> None:
+    """Show a service's refusal next to the field it names."""
+    fields = error.details.get("fields") or {}
+    if not fields:
+        form.add_error(None, error.message)
+    for field, message in fields.items():
+        name = FORM_FIELD_NAMES.get(field, field)
+        form.add_error(name if name in form.fields else None, message)
 
-    headers = {
-        "Cache-Control": cache_control_for_key(path),
-        "ETag": _etag(path, file_path),
-        # The shell loads bundles with crossorigin="anonymous" and SRI from another origin.
-        "Access-Control-Allow-Origin": "*",
-        "Cross-Origin-Resource-Policy": "cross-origin",
-        "X-Content-Type-Options": "nosniff",
-    }
-    if etag_matches(request.headers.get("If-None-Match"), headers["ETag"]):
-        return HttpResponseNotModified(headers=headers)
-    if request.method == "HEAD":
-        response = HttpResponse(content_type=content_type_for_key(path), headers=headers)
-        response.headers["Content-Length"] = str(file_path.stat().st_size)
-        return response
-    return FileResponse(
-        file_path.open("rb"), content_type=content_type_for_key(path), headers=headers
+
+@login_required
+def publisher_new(request):
+    form = PublisherForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            publisher = services.create_publisher(
+                actor=request.user,
+                name=form.cleaned_data["name"],
+                display_name=form.cleaned_data["display_name"],
+                email=form.cleaned_data["email"],
+                website=form.cleaned_data["website"],
+                ip=client_ip(request),
+            )
+        except NaapError as error:
+            _attach_errors(form, error)
+        else:
+            messages.success(request, f"Publisher {publisher.name} created; staff will verify it.")
+            return redirect("token-page")
+    return render(request, "publishing/publisher_new.html", {"form": form})
+
+
+@login_required
+def token_page(request):
+    publishers = list(Publisher.objects.filter(memberships__user=request.user).order_by("name"))
+    form = TokenForm(request.POST or None, publishers=publishers)
+    secret = None
+    if request.method == "POST" and form.is_valid():
+        publisher = next(p for p in publishers if p.name == form.cleaned_data["publisher"])
+        try:
+            _, secret = services.create_api_token(
+                actor=request.user,
+                publisher=publisher,
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
+                package_names=form.package_names(),
+                expires_at=form.cleaned_data["expires_at"],
+                ip=client_ip(request),
+            )
+        except NaapError as error:
+            _attach_errors(form, error)
+        else:
+            form = TokenForm(publishers=publishers)
+    rows = (
+        ApiToken.objects.filter(publisher__in=publishers)
+        .select_related("publisher")
+        .prefetch_related("packages")
+        .order_by("-created_at")
     )
+    response = render(
+        request,
+        "publishing/tokens.html",
+        {"form": form, "tokens": rows, "publishers": publishers, "secret": secret},
+    )
+    # The page may hold a secret: keep it out of every cache.
+    response["Cache-Control"] = "no-store"
+    return response
 
 
-def _asset_file(backend: AssetBackend, path: str) -> Path:
-    # Only names store_asset writes are served: that rules out "..", ".", absolute paths,
-    # backslashes and anything else that is not a plugin asset.
-    if not ASSET_KEY_PATTERN.match(path):
-        raise Http404("no such asset")
+@login_required
+@require_POST
+def token_revoke(request, token_id: int):
     try:
-        file_path = backend.local_file(path)
-    except SuspiciousFileOperation as error:  # a name or a symlink leading out of the store
-        raise Http404("no such asset") from error
-    try:
-        mode = file_path.stat().st_mode
-    except (FileNotFoundError, NotADirectoryError) as error:
-        raise Http404("no such asset") from error
-    if not stat.S_ISREG(mode):
-        raise Http404("no such asset")
-    return file_path
-
-
-def _etag(path: str, file_path: Path) -> str:
-    # Content-hashed names never change content, so the hash in the name is a strong
-    # validator for free; manifest.json is small enough to hash on each request.
-    match = ASSET_KEY_PATTERN.match(path)
-    name_hash = match["bundle_hash"] or match["styles_hash"]
-    if name_hash:
-        return f'"{name_hash}"'
-    return f'"{hashlib.sha256(file_path.read_bytes()).hexdigest()}"'
+        token = services.revoke_api_token(
+            actor=request.user, token_id=token_id, ip=client_ip(request)
+        )
+    except NaapError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Token {token.prefix}… revoked.")
+    return redirect("token-page")

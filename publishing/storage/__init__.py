@@ -1,7 +1,7 @@
 """Plugin asset storage: content-hashed keys, write-once objects, public URLs (SPEC §5).
 
 STORAGES["plugins"] says where assets live; asset_backend() wraps it, once, in the matching
-backend: local disk (local.py, served by publishing.views.serve_asset under /cdn/) or S3
+backend: local disk (local.py, served by publishing.cdn_views.serve_asset under /cdn/) or S3
 through django-storages (s3.py). Everything else works through that one interface (base.py).
 """
 

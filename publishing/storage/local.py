@@ -1,4 +1,4 @@
-"""Plugin assets as files on this host's disk, served by publishing.views under /cdn/."""
+"""Plugin assets as files on this host's disk, served by publishing.cdn_views under /cdn/."""
 
 from __future__ import annotations
 

@@ -2,8 +2,8 @@
 
 from django.urls import path
 
-from publishing import views
+from publishing import cdn_views
 
 urlpatterns = [
-    path("<path:path>", views.serve_asset, name="cdn-asset"),
+    path("<path:path>", cdn_views.serve_asset, name="cdn-asset"),
 ]
