@@ -15,21 +15,14 @@ from installs.forms import FIELD_PREFIX, ConfigForm, InstallForm, config_form_fi
 from installs.models import TeamMembership, TenantPluginInstall
 from installs.templatetags.install_tags import admin_teams
 from naap.errors import NaapError
+from naap.forms import attach_errors
 from naap.http import client_ip
 from registry import selectors as registry_selectors
 
 
-def attach_errors(form, error: NaapError) -> None:
-    """Show a service's refusal next to the config field it names (config.x -> config__x)."""
-    fields = error.details.get("fields") or {}
-    placed = False
-    for path, message in fields.items():
-        name = FIELD_PREFIX + path.removeprefix("config.") if path.startswith("config.") else path
-        if name in form.fields:
-            form.add_error(name, message)
-            placed = True
-    if not placed:
-        form.add_error(None, error.message)
+def _config_field(path: str) -> str:
+    """The form field of an API field path (config.x -> config__x)."""
+    return FIELD_PREFIX + path.removeprefix("config.") if path.startswith("config.") else path
 
 
 @login_required
@@ -54,7 +47,7 @@ def install_page(request, name: str):
                 ip=client_ip(request),
             )
         except NaapError as error:
-            attach_errors(form, error)
+            attach_errors(form, error, field_for=_config_field)
         else:
             where = "your team" if form.team_id() else "you"
             text = "installed" if result.created else "was already installed"
@@ -192,7 +185,7 @@ def config_page(request, name: str):
                 ip=client_ip(request),
             )
         except NaapError as error:
-            attach_errors(form, error)
+            attach_errors(form, error, field_for=_config_field)
         else:
             messages.success(request, f"Settings of {install.package.display_name} saved.")
             return redirect("my-plugins")

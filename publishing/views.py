@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from naap.errors import NaapError
+from naap.forms import attach_errors
 from naap.http import client_ip
 from publishing import services
 from publishing.forms import PublisherForm, TokenForm
@@ -15,16 +16,6 @@ from publishing.models import ApiToken
 from registry.models import Publisher
 
 FORM_FIELD_NAMES = {"displayName": "display_name", "expiresAt": "expires_at"}
-
-
-def _attach_errors(form, error: NaapError) -> None:
-    """Show a service's refusal next to the field it names."""
-    fields = error.details.get("fields") or {}
-    if not fields:
-        form.add_error(None, error.message)
-    for field, message in fields.items():
-        name = FORM_FIELD_NAMES.get(field, field)
-        form.add_error(name if name in form.fields else None, message)
 
 
 @login_required
@@ -41,7 +32,7 @@ def publisher_new(request):
                 ip=client_ip(request),
             )
         except NaapError as error:
-            _attach_errors(form, error)
+            attach_errors(form, error, field_for=lambda path: FORM_FIELD_NAMES.get(path, path))
         else:
             messages.success(request, f"Publisher {publisher.name} created; staff will verify it.")
             return redirect("token-page")
@@ -66,7 +57,7 @@ def token_page(request):
                 ip=client_ip(request),
             )
         except NaapError as error:
-            _attach_errors(form, error)
+            attach_errors(form, error, field_for=lambda path: FORM_FIELD_NAMES.get(path, path))
         else:
             form = TokenForm(publishers=publishers)
     rows = (
