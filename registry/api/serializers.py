@@ -58,25 +58,47 @@ class VersionSerializer(serializers.ModelSerializer):
         ]
 
 
-class PackageSerializer(serializers.ModelSerializer):
+# The fields a package's card shows, first in every view of a package.
+PACKAGE_CARD_FIELDS = ["name", "displayName", "description", "category", "keywords", "icon"]
+
+
+class PackageSummarySerializer(serializers.ModelSerializer):
     displayName = serializers.CharField(source="display_name")
     publisher = PublisherSummarySerializer()
-    deprecationMessage = serializers.CharField(source="deprecation_message")
-    isCore = serializers.BooleanField(source="is_core")
+    latestVersion = serializers.SerializerMethodField()
     installCount = serializers.IntegerField(source="install_count")
-    globalName = serializers.CharField(source="global_name", read_only=True)
-    createdAt = serializers.DateTimeField(source="created_at")
+    isCore = serializers.BooleanField(source="is_core")
     updatedAt = serializers.DateTimeField(source="updated_at")
 
     class Meta:
         model = PluginPackage
         fields = [
-            "name",
-            "displayName",
-            "description",
-            "category",
-            "keywords",
-            "icon",
+            *PACKAGE_CARD_FIELDS,
+            "publisher",
+            "latestVersion",
+            "downloads",
+            "installCount",
+            "deprecated",
+            "featured",
+            "isCore",
+            "updatedAt",
+        ]
+
+    def get_latestVersion(self, package: PluginPackage) -> str | None:
+        return latest_version_of(package)
+
+
+class PackageSerializer(PackageSummarySerializer):
+    """Everything about a package; shares the card's fields with its summary."""
+
+    deprecationMessage = serializers.CharField(source="deprecation_message")
+    globalName = serializers.CharField(source="global_name", read_only=True)
+    createdAt = serializers.DateTimeField(source="created_at")
+
+    class Meta:
+        model = PluginPackage
+        fields = [
+            *PACKAGE_CARD_FIELDS,
             "repository",
             "license",
             "author",
@@ -126,37 +148,6 @@ class DeploymentSerializer(serializers.ModelSerializer):
             "canaryVersion",
             "canaryPercent",
         ]
-
-
-class PackageSummarySerializer(serializers.ModelSerializer):
-    displayName = serializers.CharField(source="display_name")
-    publisher = PublisherSummarySerializer()
-    latestVersion = serializers.SerializerMethodField()
-    installCount = serializers.IntegerField(source="install_count")
-    isCore = serializers.BooleanField(source="is_core")
-    updatedAt = serializers.DateTimeField(source="updated_at")
-
-    class Meta:
-        model = PluginPackage
-        fields = [
-            "name",
-            "displayName",
-            "description",
-            "category",
-            "keywords",
-            "icon",
-            "publisher",
-            "latestVersion",
-            "downloads",
-            "installCount",
-            "deprecated",
-            "featured",
-            "isCore",
-            "updatedAt",
-        ]
-
-    def get_latestVersion(self, package: PluginPackage) -> str | None:
-        return latest_version_of(package)
 
 
 class RegistryQuerySerializer(serializers.Serializer):
