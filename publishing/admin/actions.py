@@ -3,6 +3,8 @@ reason first, and showing a version's permissions and review findings."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
@@ -25,6 +27,19 @@ def run_service(modeladmin, request, items, call, done: str) -> int:
     if succeeded:
         modeladmin.message_user(request, f"{done}: {succeeded}.", messages.SUCCESS)
     return succeeded
+
+
+class RecordInline(admin.TabularInline):
+    """Rows shown beside their parent as a record: read-only, never added or deleted here."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class TextForm(forms.Form):
@@ -82,9 +97,9 @@ def findings_html(findings: list[dict]):
     )
 
 
-def service_action(service, *, target: str, description: str, done: str, **fixed):
+def service_action(service, description: str, done: str, *, target: str, **fixed):
     """An admin action that calls `service` for each selected row, as the signed-in staff
-    member: `service(actor=…, ip=…, <target>=row, **fixed)`."""
+    member: `service(actor=…, ip=…, <target>=row, **fixed)`; `done` names the success."""
 
     @admin.action(description=description)
     def action(modeladmin, request, queryset):
@@ -102,7 +117,7 @@ def service_action(service, *, target: str, description: str, done: str, **fixed
 
 
 def text_action(
-    service, *, name: str, target: str, text: str, label: str, description: str, done: str
+    service, description: str, done: str, *, name: str, target: str, text: str, label: str
 ):
     """An admin action that first asks for a reason or message (`label`), then calls
     `service(actor=…, ip=…, <target>=row, <text>=what was typed)` for each selected row.
@@ -125,3 +140,21 @@ def text_action(
         )
 
     return action
+
+
+# The two kinds of text a version or package action asks for.
+deprecation_action = partial(
+    text_action,
+    name="deprecate",
+    text="message",
+    label="Deprecation message (what to use instead)",
+)
+
+
+def version_reason_action(service, description: str, done: str, *, name: str):
+    """Ask staff why ("Why are they rejected?"), then call the service for each selected
+    version with that reason."""
+    label = f"Why are they {done.lower()}?"
+    return text_action(
+        service, description, done, name=name, target="version", text="reason", label=label
+    )

@@ -10,7 +10,7 @@ from publishing.admin.actions import (
     findings_html,
     permissions_summary,
     service_action,
-    text_action,
+    version_reason_action,
 )
 from publishing.models import PendingVersion
 from registry.models import PluginVersion
@@ -85,17 +85,11 @@ class ModerationQueueAdmin(admin.ModelAdmin):
         return format_html('<a href="{}" target="_blank" rel="noopener">Preview</a>', url)
 
     approve = service_action(
-        services.approve_version,
-        target="version",
-        description="Approve selected versions",
-        done="Approved",
+        services.approve_version, "Approve selected versions", "Approved", target="version"
     )
-    reject = text_action(
+    reject = version_reason_action(
         services.reject_version,
+        "Reject selected versions (deletes their files)…",
+        "Rejected",
         name="reject",
-        target="version",
-        text="reason",
-        label="Why are they rejected?",
-        description="Reject selected versions (deletes their files)…",
-        done="Rejected",
     )

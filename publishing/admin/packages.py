@@ -3,6 +3,8 @@ packages and deployments share."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
@@ -14,24 +16,18 @@ from django.utils.html import format_html
 from naap.errors import NaapError
 from naap.http import client_ip
 from publishing import services
-from publishing.admin.actions import service_action, text_action
+from publishing.admin.actions import RecordInline, deprecation_action, service_action
 from registry import selectors
 from registry.cache import invalidate_package
 from registry.models import PluginDeployment, PluginPackage, PluginVersion
 
 
-class PluginVersionInline(admin.TabularInline):
+class PluginVersionInline(RecordInline):
+    # Versions are created only by publishing, which uploads and hashes their files.
     model = PluginVersion
-    extra = 0
     fields = ["version", "status", "deprecated", "bundle_size", "downloads", "published_at"]
-    readonly_fields = fields
     show_change_link = True
     ordering = ["-sort_key"]
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        # Versions are created only by publishing, which uploads and hashes their files.
-        return False
 
 
 class RollbackMixin:
@@ -90,6 +86,14 @@ class RollbackMixin:
                 "opts": self.model._meta,
             },
         )
+
+
+package_action = partial(service_action, target="package")
+
+
+def flag_action(flag: str, value: bool, description: str, done: str):
+    """An action setting a package flag (featured, is_core) on every selected package."""
+    return package_action(services.set_package_flag, description, done, flag=flag, value=value)
 
 
 @admin.register(PluginPackage)
@@ -163,58 +167,20 @@ class PluginPackageAdmin(RollbackMixin, admin.ModelAdmin):
         url = reverse("admin:registry_pluginpackage_rollback", args=[package.pk])
         return format_html('<a class="button" href="{}">Roll back…</a>', url)
 
-    list_packages = service_action(
-        services.set_package_listing,
-        target="package",
-        listed=True,
-        description="Publish (list) selected packages",
-        done="Listed",
+    list_packages = package_action(
+        services.set_package_listing, "Publish (list) selected packages", "Listed", listed=True
     )
-    unlist = service_action(
-        services.set_package_listing,
-        target="package",
-        listed=False,
-        description="Unlist selected packages",
-        done="Unlisted",
+    unlist = package_action(
+        services.set_package_listing, "Unlist selected packages", "Unlisted", listed=False
     )
-    deprecate = text_action(
-        services.deprecate_package,
-        name="deprecate",
-        target="package",
-        text="message",
-        label="Deprecation message (what to use instead)",
-        description="Deprecate selected packages…",
-        done="Deprecated",
+    deprecate = deprecation_action(
+        services.deprecate_package, "Deprecate selected packages…", "Deprecated", target="package"
     )
-    feature = service_action(
-        services.set_package_flag,
-        target="package",
-        flag="featured",
-        value=True,
-        description="Feature selected packages",
-        done="Featured",
+    feature = flag_action("featured", True, "Feature selected packages", "Featured")
+    unfeature = flag_action(
+        "featured", False, "Stop featuring selected packages", "No longer featured"
     )
-    unfeature = service_action(
-        services.set_package_flag,
-        target="package",
-        flag="featured",
-        value=False,
-        description="Stop featuring selected packages",
-        done="No longer featured",
+    mark_core = flag_action(
+        "is_core", True, "Mark selected packages core (top-level routes allowed)", "Marked core"
     )
-    mark_core = service_action(
-        services.set_package_flag,
-        target="package",
-        flag="is_core",
-        value=True,
-        description="Mark selected packages core (top-level routes allowed)",
-        done="Marked core",
-    )
-    unmark_core = service_action(
-        services.set_package_flag,
-        target="package",
-        flag="is_core",
-        value=False,
-        description="Unmark core",
-        done="No longer core",
-    )
+    unmark_core = flag_action("is_core", False, "Unmark core", "No longer core")

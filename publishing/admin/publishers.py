@@ -36,9 +36,9 @@ class PublisherAdmin(admin.ModelAdmin):
 
     verify = service_action(
         services.verify_publisher,
+        "Verify selected publishers (their versions skip review)",
+        "Verified",
         target="publisher",
-        description="Verify selected publishers (their versions skip review)",
-        done="Verified",
     )
 
 

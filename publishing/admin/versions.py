@@ -8,7 +8,12 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from publishing import services
-from publishing.admin.actions import findings_html, text_action
+from publishing.admin.actions import (
+    RecordInline,
+    deprecation_action,
+    findings_html,
+    version_reason_action,
+)
 from publishing.admin.moderation import ModerationQueueAdmin
 from publishing.admin.packages import RollbackMixin
 from registry.cache import invalidate_package
@@ -83,37 +88,19 @@ class PluginVersionAdmin(admin.ModelAdmin):
 
     approve = ModerationQueueAdmin.approve
     reject = ModerationQueueAdmin.reject
-    deprecate = text_action(
-        services.deprecate_version,
-        name="deprecate",
-        target="version",
-        text="message",
-        label="Deprecation message (what to use instead)",
-        description="Deprecate selected versions…",
-        done="Deprecated",
+    deprecate = deprecation_action(
+        services.deprecate_version, "Deprecate selected versions…", "Deprecated", target="version"
     )
-    yank = text_action(
-        services.yank_version,
-        name="yank",
-        target="version",
-        text="reason",
-        label="Why are they yanked?",
-        description="Yank selected versions…",
-        done="Yanked",
+    yank = version_reason_action(
+        services.yank_version, "Yank selected versions…", "Yanked", name="yank"
     )
 
 
-class DeploymentEventInline(admin.TabularInline):
+class DeploymentEventInline(RecordInline):
     model = DeploymentEvent
-    extra = 0
     fields = ["created_at", "kind", "from_version", "to_version", "actor", "reason"]
-    readonly_fields = fields
-    can_delete = False
     ordering = ["-created_at", "-id"]
     verbose_name_plural = "history"
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(PluginDeployment)
