@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
@@ -21,8 +21,28 @@ from registry.api.serializers import DeploymentSerializer, PackageSerializer, Ve
 from registry.models import Publisher
 
 
+def publisher_named(name: str) -> Publisher:
+    """The publisher a request names, or NotFound on its `publisher` field."""
+    publisher = Publisher.objects.filter(name=name).first()
+    if publisher is None:
+        raise NotFound(f"No publisher named '{name}'.", field="publisher")
+    return publisher
+
+
 class WriteView(APIView):
     permission_classes = [IsAuthenticated]
+
+    def parsed(self, request, serializer_class) -> dict:
+        """The request body, validated by the serializer (a 400 envelope when it is not)."""
+        form = serializer_class(data=request.data)
+        form.is_valid(raise_exception=True)
+        return form.validated_data
+
+    def acting(self, request) -> dict:
+        """Who acts, as the services take it: the person, the API token used (if any) and
+        the client's address."""
+        token = request.auth if isinstance(request.auth, ApiToken) else None
+        return {"actor": request.user, "token": token, "ip": client_ip(request)}
 
 
 class PublishView(WriteView):
@@ -46,20 +66,13 @@ class PublishView(WriteView):
         },
     )
     def post(self, request):
-        form = shapes.PublishRequestSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        data = form.validated_data
-        token = request.auth if isinstance(request.auth, ApiToken) else None
-        if token is None and not request.user.is_staff:
+        data = self.parsed(request, shapes.PublishRequestSerializer)
+        acting = self.acting(request)
+        if acting["token"] is None and not request.user.is_staff:
             raise Forbidden("Publish with an API token (Authorization: Bearer naap_…).")
-        publisher = None
-        if data.get("publisher"):
-            publisher = Publisher.objects.filter(name=data["publisher"]).first()
-            if publisher is None:
-                raise NotFound(f"No publisher named '{data['publisher']}'.", field="publisher")
+        publisher = publisher_named(data["publisher"]) if data.get("publisher") else None
         result = services.publish_version(
-            actor=request.user,
-            token=token,
+            **acting,
             publisher=publisher,
             manifest=data["manifest"],
             bundle=data["bundle"].read(),
@@ -67,7 +80,6 @@ class PublishView(WriteView):
             sourcemap=data["sourcemap"].read() if data.get("sourcemap") else None,
             release_notes=data["releaseNotes"],
             deploy=data["deploy"],
-            ip=client_ip(request),
         )
         body = {
             "package": PackageSerializer(result.package).data,
@@ -80,44 +92,51 @@ class PublishView(WriteView):
         return success(body, status_code=status.HTTP_201_CREATED if result.created else 200)
 
 
-class DeprecateView(WriteView):
-    @extend_schema(
+class VersionChangeView(WriteView):
+    """A change of one version that takes one text: the service, and the field it comes in."""
+
+    form_class: type
+    text_field: str
+
+    @staticmethod
+    def change(**kwargs):
+        raise NotImplementedError
+
+    def post(self, request, name: str, version: str):
+        text = self.parsed(request, self.form_class)[self.text_field]
+        found = selectors.version_by_name(name=name, version=version)
+        updated = self.change(**self.acting(request), version=found, **{self.text_field: text})
+        return success(VersionSerializer(updated).data)
+
+
+@extend_schema_view(
+    post=extend_schema(
         summary="Deprecate a version",
         request=shapes.MessageRequestSerializer,
         responses=VersionSerializer,
     )
-    def post(self, request, name: str, version: str):
-        form = shapes.MessageRequestSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        found = selectors.version_by_name(name=name, version=version)
-        updated = services.deprecate_version(
-            actor=request.user,
-            token=request.auth if isinstance(request.auth, ApiToken) else None,
-            version=found,
-            message=form.validated_data["message"],
-            ip=client_ip(request),
-        )
-        return success(VersionSerializer(updated).data)
+)
+class DeprecateView(VersionChangeView):
+    """Mark a version deprecated with a message people will see; it keeps working."""
+
+    form_class = shapes.MessageRequestSerializer
+    text_field = "message"
+    change = staticmethod(services.deprecate_version)
 
 
-class YankView(WriteView):
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         summary="Yank a version",
         request=shapes.ReasonRequestSerializer,
         responses=VersionSerializer,
     )
-    def post(self, request, name: str, version: str):
-        form = shapes.ReasonRequestSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        found = selectors.version_by_name(name=name, version=version)
-        updated = services.yank_version(
-            actor=request.user,
-            token=request.auth if isinstance(request.auth, ApiToken) else None,
-            version=found,
-            reason=form.validated_data["reason"],
-            ip=client_ip(request),
-        )
-        return success(VersionSerializer(updated).data)
+)
+class YankView(VersionChangeView):
+    """Yank a version: never resolved as latest again; a deployment on it falls back."""
+
+    form_class = shapes.ReasonRequestSerializer
+    text_field = "reason"
+    change = staticmethod(services.yank_version)
 
 
 class RollbackView(WriteView):
@@ -127,16 +146,12 @@ class RollbackView(WriteView):
         responses=DeploymentSerializer,
     )
     def post(self, request, name: str):
-        form = shapes.RollbackRequestSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        package = selectors.package_by_name(name=name)
+        data = self.parsed(request, shapes.RollbackRequestSerializer)
         deployment = services.rollback_deployment(
-            actor=request.user,
-            token=request.auth if isinstance(request.auth, ApiToken) else None,
-            package=package,
-            to_version=form.validated_data["version"],
-            reason=form.validated_data["reason"],
-            ip=client_ip(request),
+            **self.acting(request),
+            package=selectors.package_by_name(name=name),
+            to_version=data["version"],
+            reason=data["reason"],
         )
         return success(DeploymentSerializer(deployment).data)
 
@@ -157,9 +172,7 @@ class PublisherCreateView(SessionWriteView):
         responses={201: shapes.PublisherSerializer},
     )
     def post(self, request):
-        form = shapes.PublisherRequestSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        data = form.validated_data
+        data = self.parsed(request, shapes.PublisherRequestSerializer)
         publisher = services.create_publisher(
             actor=request.user,
             name=data["name"],
@@ -190,12 +203,8 @@ class TokenListView(SessionWriteView):
         responses={201: shapes.CreatedTokenSerializer},
     )
     def post(self, request):
-        form = shapes.TokenRequestSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        data = form.validated_data
-        publisher = Publisher.objects.filter(name=data["publisher"]).first()
-        if publisher is None:
-            raise NotFound(f"No publisher named '{data['publisher']}'.", field="publisher")
+        data = self.parsed(request, shapes.TokenRequestSerializer)
+        publisher = publisher_named(data["publisher"])
         token, secret = services.create_api_token(
             actor=request.user,
             publisher=publisher,
