@@ -95,16 +95,16 @@ def _count_installs(package: PluginPackage, delta: int) -> None:
     deployments.update(active_installs=F("active_installs") + delta)
 
 
-def _retire_bootstrap_of(install: TenantPluginInstall) -> None:
-    """Retire the cached bootstraps that show this installation: its person's or its team's."""
+def _installation_changed(
+    install: TenantPluginInstall, *, actor, action: AuditAction, ip: str | None, **details: Any
+) -> None:
+    """The end of every change to an installation: the cached bootstraps that show it (its
+    person's or its team's) retired, and an audit row naming its tenant."""
     bump_tenants(user_ids=[install.user_id], team_ids=[install.team_id])
-
-
-def _audit_details(install: TenantPluginInstall, **extra: Any) -> dict[str, Any]:
-    details: dict[str, Any] = {"installationId": install.pk, "tenant": "user"}
+    tenant: dict[str, Any] = {"installationId": install.pk, "tenant": "user"}
     if install.team_id:
-        details.update(tenant="team", team=install.team.name, teamId=install.team_id)
-    return {**details, **extra}
+        tenant.update(tenant="team", team=install.team.name, teamId=install.team_id)
+    record_audit_event(actor, action, install.package, ip=ip, details={**tenant, **details})
 
 
 @transaction.atomic
@@ -139,13 +139,8 @@ def install_plugin(
             raise
         return InstallResult(existing, created=False)
     _count_installs(package, +1)
-    _retire_bootstrap_of(install)
-    record_audit_event(
-        actor=actor,
-        action=AuditAction.PLUGIN_INSTALL,
-        target=package,
-        ip=ip,
-        details=_audit_details(install, version=version.version),
+    _installation_changed(
+        install, actor=actor, action=AuditAction.PLUGIN_INSTALL, ip=ip, version=version.version
     )
     return InstallResult(install, created=True)
 
@@ -173,14 +168,7 @@ def uninstall_plugin(
     if not deleted:
         raise not_installed
     _count_installs(package, -1)
-    _retire_bootstrap_of(install)
-    record_audit_event(
-        actor=actor,
-        action=AuditAction.PLUGIN_UNINSTALL,
-        target=package,
-        ip=ip,
-        details=_audit_details(install),
-    )
+    _installation_changed(install, actor=actor, action=AuditAction.PLUGIN_UNINSTALL, ip=ip)
     return install
 
 
@@ -210,14 +198,14 @@ def configure_plugin(
     previous_keys = sorted(install.config or {})
     install.config = clean_config
     install.save(update_fields=["config", "updated_at"])
-    _retire_bootstrap_of(install)
-    record_audit_event(
+    _installation_changed(
+        install,
         actor=actor,
         action=AuditAction.PLUGIN_CONFIGURE,
-        target=package,
         ip=ip,
         # Keys only: config values may hold things people would not want in a log.
-        details=_audit_details(install, previousKeys=previous_keys, keys=sorted(clean_config)),
+        previousKeys=previous_keys,
+        keys=sorted(clean_config),
     )
     return install
 
@@ -252,13 +240,8 @@ def set_plugin_preferences(
         preference.save(update_fields=[*changes, "updated_at"])
     if changes or created:
         bump_tenants(user_ids=[actor.pk])
-        record_audit_event(
-            actor=actor,
-            action=AuditAction.PLUGIN_PREFERENCES,
-            target=package,
-            ip=ip,
-            details={"created": created, "changes": changes},
-        )
+        details = {"created": created, "changes": changes}
+        record_audit_event(actor, AuditAction.PLUGIN_PREFERENCES, package, ip=ip, details=details)
     return preference
 
 
@@ -299,14 +282,9 @@ def set_storage_value(
     else:
         entry.value = value
         entry.save(update_fields=["value", "updated_at"])
-    record_audit_event(
-        actor=actor,
-        action=AuditAction.PLUGIN_STORAGE_SET,
-        target=package,
-        ip=ip,
-        # The value stays out of the log: it is the plugin's private data.
-        details={"key": key, "bytes": size, "created": created},
-    )
+    # The value stays out of the log: it is the plugin's private data.
+    details = {"key": key, "bytes": size, "created": created}
+    record_audit_event(actor, AuditAction.PLUGIN_STORAGE_SET, package, ip=ip, details=details)
     return StorageWrite(entry, created)
 
 
@@ -319,9 +297,5 @@ def delete_storage_value(*, actor, name: str, key: str, ip: str | None = None) -
     if not deleted:
         raise NotFound(f"Plugin '{name}' has stored nothing under '{key}'.", field="key")
     record_audit_event(
-        actor=actor,
-        action=AuditAction.PLUGIN_STORAGE_DELETE,
-        target=package,
-        ip=ip,
-        details={"key": key},
+        actor, AuditAction.PLUGIN_STORAGE_DELETE, package, ip=ip, details={"key": key}
     )

@@ -19,14 +19,18 @@ from registry.models import AuditEvent, DownloadStat, PluginPackage, PluginVersi
 
 
 def record_audit_event(
-    *,
     actor,
     action: AuditAction,
     target: object,
+    *,
     ip: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one row to the audit log; `action` must be one of AuditAction's members."""
+    """Append one row to the audit log: who did what to what, from where.
+
+    Read as a sentence, so the first three are positional; `action` must be one of
+    AuditAction's members.
+    """
     target_type = target._meta.model_name if hasattr(target, "_meta") else ""
     return AuditEvent.objects.create(
         actor=actor if getattr(actor, "is_authenticated", False) else None,

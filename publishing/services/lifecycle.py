@@ -34,13 +34,8 @@ def deprecate_version(
     version.deprecated = True
     version.deprecation_message = message.strip()
     version.save(update_fields=["deprecated", "deprecation_message", "updated_at"])
-    record_audit_event(
-        actor=actor,
-        action=AuditAction.VERSION_DEPRECATE,
-        target=version,
-        ip=ip,
-        details={"message": version.deprecation_message},
-    )
+    details = {"message": version.deprecation_message}
+    record_audit_event(actor, AuditAction.VERSION_DEPRECATE, version, ip=ip, details=details)
     invalidate_package(version.package.name)
     return version
 
@@ -66,11 +61,7 @@ def yank_version(
     version.save(update_fields=["status", "yank_reason", "updated_at"])
     withdraw_version(actor=actor, version=version)
     record_audit_event(
-        actor=actor,
-        action=AuditAction.VERSION_YANK,
-        target=version,
-        ip=ip,
-        details={"reason": version.yank_reason},
+        actor, AuditAction.VERSION_YANK, version, ip=ip, details={"reason": version.yank_reason}
     )
     invalidate_package(version.package.name)
     return version
@@ -92,17 +83,12 @@ def rollback_deployment(
         actor=actor, package=package, to_version=to_version, reason=reason.strip()
     )
     target = deployment.version
-    record_audit_event(
-        actor=actor,
-        action=AuditAction.DEPLOYMENT_ROLLBACK,
-        target=deployment,
-        ip=ip,
-        details={
-            "from": current.version if current else None,
-            "to": target.version,
-            "reason": reason.strip(),
-        },
-    )
+    details = {
+        "from": current.version if current else None,
+        "to": target.version,
+        "reason": reason.strip(),
+    }
+    record_audit_event(actor, AuditAction.DEPLOYMENT_ROLLBACK, deployment, ip=ip, details=details)
     return deployment
 
 
@@ -118,12 +104,8 @@ def set_package_listing(
     if package.status != status:
         package.status = status
         package.save(update_fields=["status", "updated_at"])
-        record_audit_event(
-            actor=actor,
-            action=AuditAction.PACKAGE_LIST if listed else AuditAction.PACKAGE_UNLIST,
-            target=package,
-            ip=ip,
-        )
+        action = AuditAction.PACKAGE_LIST if listed else AuditAction.PACKAGE_UNLIST
+        record_audit_event(actor, action, package, ip=ip)
         invalidate_package(package.name)
     return package
 
@@ -144,13 +126,8 @@ def deprecate_package(
     package.deprecated = True
     package.deprecation_message = message.strip()
     package.save(update_fields=["deprecated", "deprecation_message", "updated_at"])
-    record_audit_event(
-        actor=actor,
-        action=AuditAction.PACKAGE_DEPRECATE,
-        target=package,
-        ip=ip,
-        details={"message": package.deprecation_message},
-    )
+    details = {"message": package.deprecation_message}
+    record_audit_event(actor, AuditAction.PACKAGE_DEPRECATE, package, ip=ip, details=details)
     invalidate_package(package.name)
     return package
 
@@ -166,12 +143,6 @@ def set_package_flag(
     if getattr(package, flag) != value:
         setattr(package, flag, value)
         package.save(update_fields=[flag, "updated_at"])
-        record_audit_event(
-            actor=actor,
-            action=FLAG_ACTIONS[flag],
-            target=package,
-            ip=ip,
-            details={"value": value},
-        )
+        record_audit_event(actor, FLAG_ACTIONS[flag], package, ip=ip, details={"value": value})
         invalidate_package(package.name)
     return package

@@ -34,7 +34,7 @@ def approve_version(*, actor, version: PluginVersion, ip: str | None = None) -> 
         package.save(update_fields=["status", "updated_at"])
     deployment, _ = PluginDeployment.objects.get_or_create(package=package)
     deploy_published_version(deployment=deployment, version=version, actor=actor, reason="approved")
-    record_audit_event(actor=actor, action=AuditAction.VERSION_APPROVE, target=version, ip=ip)
+    record_audit_event(actor, AuditAction.VERSION_APPROVE, version, ip=ip)
     invalidate_package(package.name)
     return version
 
@@ -64,13 +64,8 @@ def reject_version(
         if not package.versions.exclude(status=PluginVersion.Status.REJECTED).exists():
             package.status = PluginPackage.Status.REJECTED
             package.save(update_fields=["status", "updated_at"])
-        record_audit_event(
-            actor=actor,
-            action=AuditAction.VERSION_REJECT,
-            target=version,
-            ip=ip,
-            details={"reason": version.rejection_reason},
-        )
+        details = {"reason": version.rejection_reason}
+        record_audit_event(actor, AuditAction.VERSION_REJECT, version, ip=ip, details=details)
         invalidate_package(package.name)
     # Files go only once the rows no longer point at them.
     storage.delete_keys(keys)

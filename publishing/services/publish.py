@@ -289,17 +289,12 @@ def _write_rows(
         deployment=deployment, version=version, actor=actor, reason="publish"
     )
     invalidate_package(package.name)
-    record_audit_event(
-        actor=actor,
-        action=AuditAction.VERSION_PUBLISH,
-        target=version,
-        ip=ip,
-        details={
-            "status": version.status,
-            "bundleSha256": version.bundle_sha256,
-            "newPackage": package_created,
-        },
-    )
+    details = {
+        "status": version.status,
+        "bundleSha256": version.bundle_sha256,
+        "newPackage": package_created,
+    }
+    record_audit_event(actor, AuditAction.VERSION_PUBLISH, version, ip=ip, details=details)
     return PublishResult(package, version, deployment, True)
 
 

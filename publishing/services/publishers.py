@@ -45,7 +45,7 @@ def create_publisher(
     PublisherMembership.objects.create(
         publisher=publisher, user=actor, role=PublisherMembership.Role.OWNER
     )
-    record_audit_event(actor=actor, action=AuditAction.PUBLISHER_CREATE, target=publisher, ip=ip)
+    record_audit_event(actor, AuditAction.PUBLISHER_CREATE, publisher, ip=ip)
     return publisher
 
 
@@ -56,9 +56,7 @@ def verify_publisher(*, actor, publisher: Publisher, ip: str | None = None) -> P
     if not publisher.verified:
         publisher.verified = True
         publisher.save(update_fields=["verified", "updated_at"])
-        record_audit_event(
-            actor=actor, action=AuditAction.PUBLISHER_VERIFY, target=publisher, ip=ip
-        )
+        record_audit_event(actor, AuditAction.PUBLISHER_VERIFY, publisher, ip=ip)
     return publisher
 
 
@@ -108,13 +106,8 @@ def create_api_token(
     )
     if packages:
         token.packages.set(packages)
-    record_audit_event(
-        actor=actor,
-        action=AuditAction.TOKEN_CREATE,
-        target=token,
-        ip=ip,
-        details={"publisher": publisher.name, "scopes": token.scopes},
-    )
+    details = {"publisher": publisher.name, "scopes": token.scopes}
+    record_audit_event(actor, AuditAction.TOKEN_CREATE, token, ip=ip, details=details)
     return token, secret
 
 
@@ -126,5 +119,5 @@ def revoke_api_token(*, actor, token_id: int, ip: str | None = None) -> ApiToken
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at", "updated_at"])
-        record_audit_event(actor=actor, action=AuditAction.TOKEN_REVOKE, target=token, ip=ip)
+        record_audit_event(actor, AuditAction.TOKEN_REVOKE, token, ip=ip)
     return token
