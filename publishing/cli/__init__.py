@@ -93,6 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     registry_options = _registry_options()
 
+    def registry_command(name: str, handler: Handler, summary: str) -> argparse.ArgumentParser:
+        """A command that talks to the registry (takes --registry, --token, --json)."""
+        return _add_command(subparsers, name, handler, summary, parents=[registry_options])
+
     validate = _add_command(subparsers, "validate", commands.command_validate, "check plugin.json")
     _directory_argument(validate)
 
@@ -100,13 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     _directory_argument(build)
     _build_options(build)
 
-    publish = _add_command(
-        subparsers,
-        "publish",
-        commands.command_publish,
-        "build and upload a version",
-        parents=[registry_options],
-    )
+    publish = registry_command("publish", commands.command_publish, "build and upload a version")
     _directory_argument(publish)
     _build_options(publish)
     publish.add_argument(
@@ -124,40 +122,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="build and check, then show what would be uploaded without sending anything",
     )
 
-    deprecate = _add_command(
-        subparsers,
-        "deprecate",
-        commands.command_deprecate,
-        "deprecate a version",
-        parents=[registry_options],
-    )
+    deprecate = registry_command("deprecate", commands.command_deprecate, "deprecate a version")
     deprecate.add_argument("package_version", metavar="NAME@VERSION")
     deprecate.add_argument("--message", "-m", required=True, help="what people should do instead")
 
-    yank = _add_command(
-        subparsers, "yank", commands.command_yank, "yank a version", parents=[registry_options]
-    )
+    yank = registry_command("yank", commands.command_yank, "yank a version")
     yank.add_argument("package_version", metavar="NAME@VERSION")
     yank.add_argument("--reason", "-r", required=True, help="why the version was withdrawn")
 
-    rollback = _add_command(
-        subparsers,
-        "rollback",
-        commands.command_rollback,
-        "deploy an earlier version again",
-        parents=[registry_options],
+    rollback = registry_command(
+        "rollback", commands.command_rollback, "deploy an earlier version again"
     )
     rollback.add_argument("name", metavar="NAME")
     rollback.add_argument("--to", required=True, metavar="VERSION", help="the version to serve")
     rollback.add_argument("--reason", "-r", help="why (recorded in the deployment history)")
 
-    status = _add_command(
-        subparsers,
-        "status",
-        commands.command_status,
-        "show deployment and versions",
-        parents=[registry_options],
-    )
+    status = registry_command("status", commands.command_status, "show deployment and versions")
     status.add_argument("name", metavar="NAME")
     return parser
 
