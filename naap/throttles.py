@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from rest_framework.throttling import SimpleRateThrottle
 
+from naap.http import client_ip
+
 
 class AnonReadThrottle(SimpleRateThrottle):
-    """Anonymous reads, per client address."""
+    """Anonymous reads, per client address (naap.http.client_ip, as the manifest hot path
+    counts them; a client cannot pick its own address with X-Forwarded-For)."""
 
     scope = "anon_read"
 
@@ -15,7 +18,7 @@ class AnonReadThrottle(SimpleRateThrottle):
             return None
         if request.method not in {"GET", "HEAD", "OPTIONS"}:
             return None
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+        return self.cache_format % {"scope": self.scope, "ident": client_ip(request)}
 
 
 class UserWriteThrottle(SimpleRateThrottle):

@@ -37,6 +37,14 @@ def test_anonymous_reads_are_limited(client, rates):
     assert_rate_limited(client.get("/api/v1/plugins/registry"))
 
 
+def test_a_forwarded_for_header_does_not_give_a_client_a_new_allowance(client, rates):
+    rates(anon_read="2/min")
+    for forged in ("10.0.0.1", "10.0.0.2"):
+        response = client.get("/api/v1/plugins/registry", HTTP_X_FORWARDED_FOR=forged)
+        assert response.status_code == 200
+    assert_rate_limited(client.get("/api/v1/plugins/registry", HTTP_X_FORWARDED_FOR="10.0.0.3"))
+
+
 def test_signed_in_reads_are_not_limited_by_the_anonymous_rate(client, rates):
     rates(anon_read="1/min")
     client.force_login(make_user())
