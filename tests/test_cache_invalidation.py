@@ -314,3 +314,41 @@ def test_service_moves_the_generations_of_what_it_changed(service, world):
     call()
     after = {key: cache.get(key, 0) for key in keys}
     assert all(after[key] > before[key] for key in keys), (service, before, after)
+
+
+@pytest.fixture
+def staff_client(client):
+    client.force_login(make_user("admin-staff", staff=True))
+    return client
+
+
+def test_staff_deleting_a_version_in_the_admin_retires_its_package(world, staff_client):
+    key = generation_key("my-wallet")
+    before = cache.get(key, 0)
+    version = world.version("1.0.0")
+    response = staff_client.post(
+        f"/admin/registry/pluginversion/{version.pk}/delete/", {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert not PluginVersion.objects.filter(pk=version.pk).exists()
+    assert cache.get(key, 0) > before
+
+
+def test_staff_editing_a_deployment_in_the_admin_retires_its_package(staff_client):
+    deployment = PluginDeployment.objects.create(package=make_package("health-check"))
+    key = generation_key("health-check")
+    before = cache.get(key, 0)
+    response = staff_client.post(
+        f"/admin/registry/plugindeployment/{deployment.pk}/change/",
+        {
+            "health_status": PluginDeployment.Health.DEGRADED,
+            "events-TOTAL_FORMS": 0,
+            "events-INITIAL_FORMS": 0,
+            "events-MIN_NUM_FORMS": 0,
+            "events-MAX_NUM_FORMS": 1000,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    deployment.refresh_from_db()
+    assert deployment.health_status == PluginDeployment.Health.DEGRADED
+    assert cache.get(key, 0) > before

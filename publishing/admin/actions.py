@@ -12,6 +12,8 @@ from django.utils.html import format_html, format_html_join
 
 from naap.errors import NaapError
 from naap.http import client_ip
+from registry.cache import invalidate_package
+from registry.models import PluginPackage
 
 
 def run_service(modeladmin, request, items, call, done: str) -> int:
@@ -27,6 +29,30 @@ def run_service(modeladmin, request, items, call, done: str) -> int:
     if succeeded:
         modeladmin.message_user(request, f"{done}: {succeeded}.", messages.SUCCESS)
     return succeeded
+
+
+class RetiresCachedPackage:
+    """Staff saves and deletes of a package, a version or a deployment retire the package's
+    cached manifests and bootstraps, as the services' writes do (docs/architecture.md)."""
+
+    @staticmethod
+    def package_name_of(row) -> str:
+        return row.name if isinstance(row, PluginPackage) else row.package.name
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        invalidate_package(self.package_name_of(obj))
+
+    def delete_model(self, request, obj) -> None:
+        name = self.package_name_of(obj)
+        super().delete_model(request, obj)
+        invalidate_package(name)
+
+    def delete_queryset(self, request, queryset) -> None:
+        names = {self.package_name_of(row) for row in queryset}
+        super().delete_queryset(request, queryset)
+        for name in sorted(names):
+            invalidate_package(name)
 
 
 class RecordInline(admin.TabularInline):

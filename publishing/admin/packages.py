@@ -16,9 +16,13 @@ from django.utils.html import format_html
 from naap.errors import NaapError
 from naap.http import client_ip
 from publishing import services
-from publishing.admin.actions import RecordInline, deprecation_action, service_action
+from publishing.admin.actions import (
+    RecordInline,
+    RetiresCachedPackage,
+    deprecation_action,
+    service_action,
+)
 from registry import selectors
-from registry.cache import invalidate_package
 from registry.models import PluginDeployment, PluginPackage, PluginVersion
 
 
@@ -97,7 +101,9 @@ def flag_action(flag: str, value: bool, description: str, done: str):
 
 
 @admin.register(PluginPackage)
-class PluginPackageAdmin(RollbackMixin, admin.ModelAdmin):
+class PluginPackageAdmin(RetiresCachedPackage, RollbackMixin, admin.ModelAdmin):
+    # Staff may edit the texts a manifest and a bootstrap show (display name, category, …):
+    # RetiresCachedPackage retires the cached copies.
     list_display = [
         "name",
         "display_name",
@@ -149,11 +155,6 @@ class PluginPackageAdmin(RollbackMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
-
-    def save_model(self, request, obj, form, change) -> None:
-        # Staff may edit the texts a manifest and a bootstrap show (display name, category, …).
-        super().save_model(request, obj, form, change)
-        invalidate_package(obj.name)
 
     @admin.display(description="Active version")
     def active_version(self, package: PluginPackage) -> str:

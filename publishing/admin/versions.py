@@ -10,18 +10,18 @@ from django.utils.html import format_html
 from publishing import services
 from publishing.admin.actions import (
     RecordInline,
+    RetiresCachedPackage,
     deprecation_action,
     findings_html,
     version_reason_action,
 )
 from publishing.admin.moderation import ModerationQueueAdmin
 from publishing.admin.packages import RollbackMixin
-from registry.cache import invalidate_package
 from registry.models import DeploymentEvent, PluginDeployment, PluginPackage, PluginVersion
 
 
 @admin.register(PluginVersion)
-class PluginVersionAdmin(admin.ModelAdmin):
+class PluginVersionAdmin(RetiresCachedPackage, admin.ModelAdmin):
     list_display = [
         "__str__",
         "status",
@@ -104,7 +104,7 @@ class DeploymentEventInline(RecordInline):
 
 
 @admin.register(PluginDeployment)
-class PluginDeploymentAdmin(RollbackMixin, admin.ModelAdmin):
+class PluginDeploymentAdmin(RetiresCachedPackage, RollbackMixin, admin.ModelAdmin):
     list_display = [
         "package",
         "version",
@@ -140,10 +140,6 @@ class PluginDeploymentAdmin(RollbackMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
-
-    def save_model(self, request, obj, form, change) -> None:
-        super().save_model(request, obj, form, change)
-        invalidate_package(obj.package.name)
 
     @admin.display(description="Roll back")
     def rollback_link(self, deployment: PluginDeployment):
