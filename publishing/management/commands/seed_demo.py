@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
+from installs.cache import bump_tenants
 from installs.models import Team, TeamMembership
 from naap.errors import Conflict
 from publishing import services
@@ -30,9 +31,11 @@ class Command(BaseCommand):
         admin = self._user("admin", password="admin", staff=True)
         demo = self._user("demo", password="demo", first_name="Demo")
         team, _ = Team.objects.get_or_create(name="demo-team", defaults={"display_name": "Demo"})
-        TeamMembership.objects.get_or_create(
+        _, joined = TeamMembership.objects.get_or_create(
             team=team, user=demo, defaults={"role": TeamMembership.Role.ADMIN}
         )
+        if joined:
+            bump_tenants(user_ids=[demo.pk], team_ids=[team.pk])
         publisher, _ = Publisher.objects.get_or_create(
             name="naap-examples",
             defaults={"display_name": "NaaP Examples", "verified": True},
