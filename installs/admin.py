@@ -12,37 +12,50 @@ from installs.models import (
 )
 
 
-def _retire_bootstraps_of(row) -> None:
-    """Retire the cached bootstraps a team, membership, installation or preference shows in."""
+def _tenants_of(row) -> tuple[list[int | None], list[int | None]]:
+    """The people and teams whose bootstraps show a team, membership, installation or
+    preference (read before a delete, which forgets the row's primary key)."""
     team_id = row.pk if isinstance(row, Team) else getattr(row, "team_id", None)
-    bump_tenants(user_ids=[getattr(row, "user_id", None)], team_ids=[team_id])
+    return [getattr(row, "user_id", None)], [team_id]
+
+
+def _retire_bootstraps(tenants: list[tuple[list[int | None], list[int | None]]]) -> None:
+    bump_tenants(
+        user_ids=[pk for users, _ in tenants for pk in users],
+        team_ids=[pk for _, teams in tenants for pk in teams],
+    )
 
 
 class RetiresBootstraps:
     """Staff edits retire cached bootstraps as the services' writes do (installs/cache.py):
-    the row as it was before the edit and as it is after."""
+    the row as it was before the edit and as it is after, bumped once the rows are written.
+    ("Delete selected" runs outside a transaction, so a bump before the delete would let a
+    bootstrap built in between keep the deleted rows.)"""
 
     def save_model(self, request, obj, form, change) -> None:
-        if change:
-            _retire_bootstraps_of(type(obj).objects.get(pk=obj.pk))
+        before = [_tenants_of(type(obj).objects.get(pk=obj.pk))] if change else []
         super().save_model(request, obj, form, change)
-        _retire_bootstraps_of(obj)
+        _retire_bootstraps([*before, _tenants_of(obj)])
 
     def delete_model(self, request, obj) -> None:
-        _retire_bootstraps_of(obj)
+        tenants = [_tenants_of(obj)]
         super().delete_model(request, obj)
+        _retire_bootstraps(tenants)
 
     def delete_queryset(self, request, queryset) -> None:
-        for row in queryset:
-            _retire_bootstraps_of(row)
+        tenants = [_tenants_of(row) for row in queryset]
         super().delete_queryset(request, queryset)
+        _retire_bootstraps(tenants)
 
     def save_formset(self, request, form, formset, change) -> None:
         super().save_formset(request, form, formset, change)
-        for row in [*formset.new_objects, *(obj for obj, _ in formset.changed_objects)]:
-            _retire_bootstraps_of(row)
-        for row in formset.deleted_objects:
-            _retire_bootstraps_of(row)
+        # Inline rows are memberships: their person and team survive their deletion.
+        rows = [
+            *formset.new_objects,
+            *(obj for obj, _ in formset.changed_objects),
+            *formset.deleted_objects,
+        ]
+        _retire_bootstraps([_tenants_of(row) for row in rows])
 
 
 class TeamMembershipInline(admin.TabularInline):

@@ -1,9 +1,11 @@
 """The writes that move a deployment: deploy on publish or approval, roll back, fall back.
 
 A package's deployment names the version the shell loads for `latest`. Publishing,
-moderation, the admin, the API and the CLI move it only through these functions; each move
-records a DeploymentEvent and retires the package's cached manifests. Who may move it is the
-caller's question (publishing.services.authorization): these functions never speak of tokens.
+moderation, the admin, the API and the CLI move it only through these functions; each change
+retires the package's cached manifests, and each move of the deployed version records a
+DeploymentEvent (dropping a yanked canary records none: the yank's audit row says it). Who
+may move it is the caller's question (publishing.services.authorization): these functions
+never speak of tokens.
 """
 
 from __future__ import annotations

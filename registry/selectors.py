@@ -30,8 +30,6 @@ from registry.models import (
     PluginVersion,
 )
 
-# The audit action installs.services writes for a new installation (counted on the dashboard).
-
 
 def iso(moment) -> str | None:
     """An ISO 8601 UTC timestamp ending in Z, or None."""

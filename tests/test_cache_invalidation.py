@@ -86,7 +86,9 @@ def world() -> World:
     owner = make_user("owner")
     publisher = publish_plugin("my-wallet", "1.0.0", actor=owner).package.publisher
     publish_plugin("my-wallet", "1.1.0", actor=owner, publisher=publisher)
-    publish("under-review", "1.0.0", verified=False)
+    # Versions whose approval and yank move no deployment: the services' own bumps are tested,
+    # not move_deployment's (the registry.deployments scenarios test those).
+    publish("under-review", "1.0.0", verified=False, deploy=False)
     person = make_user("person")
     team = make_team("wallet-team", admin=person)
     installs_services.install_plugin(actor=person, name="my-wallet")
@@ -139,7 +141,9 @@ SHOWN: dict[str, Scenario] = {
     "publishing.services.publish.publish_version": (
         [package_key()],
         lambda w: (
-            lambda: publish_plugin("my-wallet", "1.2.0", actor=w.owner, publisher=w.publisher)
+            lambda: publish_plugin(
+                "my-wallet", "1.2.0", actor=w.owner, publisher=w.publisher, deploy=False
+            )
         ),
     ),
     "publishing.services.moderation.approve_version": (
@@ -170,7 +174,7 @@ SHOWN: dict[str, Scenario] = {
         [package_key()],
         lambda w: (
             lambda: publishing_services.yank_version(
-                actor=w.staff, version=w.version("1.1.0"), reason="broken"
+                actor=w.staff, version=w.version("1.0.0"), reason="broken"
             )
         ),
     ),
@@ -351,4 +355,19 @@ def test_staff_editing_a_deployment_in_the_admin_retires_its_package(staff_clien
     assert response.status_code == 302, response.content.decode()[:2000]
     deployment.refresh_from_db()
     assert deployment.health_status == PluginDeployment.Health.DEGRADED
+    assert cache.get(key, 0) > before
+
+
+def test_staff_deleting_a_package_in_the_admin_retires_it(staff_client):
+    # A deployed version is protected; a package whose deployment points nowhere can go.
+    package = make_package("short-lived")
+    make_version(package, "1.0.0")
+    PluginDeployment.objects.create(package=package)
+    key = generation_key("short-lived")
+    before = cache.get(key, 0)
+    response = staff_client.post(
+        f"/admin/registry/pluginpackage/{package.pk}/delete/", {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert not PluginVersion.objects.filter(package__name="short-lived").exists()
     assert cache.get(key, 0) > before

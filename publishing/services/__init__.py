@@ -5,7 +5,7 @@ functions. They take keyword-only arguments, raise naap.errors, and never speak 
 live in registry.selectors; deployments move through registry.deployments.
 """
 
-from publishing.services.authorization import authorize_package_change, require_staff
+from publishing.services.authorization import authorize_package_change
 from publishing.services.lifecycle import (
     deprecate_package,
     deprecate_version,
@@ -34,7 +34,6 @@ __all__ = [
     "parse_manifest",
     "publish_version",
     "reject_version",
-    "require_staff",
     "revoke_api_token",
     "rollback_deployment",
     "set_package_flag",

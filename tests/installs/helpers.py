@@ -66,8 +66,8 @@ def nothing_installed(name: str = "my-wallet") -> bool:
 
 
 class TeamAdmin:
-    """Team changes as staff make them: through the Django admin's pages (there is no other
-    way to change a team), so they retire cached bootstraps as the admin does."""
+    """Team changes as staff make them: through the Django admin's pages (no service changes
+    teams; only the demo data makes one), so they retire cached bootstraps as the admin does."""
 
     def __init__(self):
         from django.test import Client

@@ -7,7 +7,7 @@ import pytest
 from django.core.cache import cache
 
 from installs import cache as bootstrap_cache
-from installs.models import UserPluginPreference
+from installs.models import TeamMembership, UserPluginPreference
 from installs.services import install_plugin
 from publishing import services as publishing
 from registry.cache import invalidate_package
@@ -148,6 +148,22 @@ def test_a_team_bootstrap_is_cached_apart_from_the_personal_one(api, person, wal
     assert warm(api, teamId=team.pk)["my-wallet"]["source"] == "team"
     TeamAdmin().remove_member(team, person)
     assert api.get(BOOTSTRAP, {"teamId": team.pk}).status_code == 404
+
+
+def test_deleting_selected_memberships_in_the_admin_shows_at_once(api, person, wallet):
+    admin = make_user()
+    team = make_team("finance", admin=admin, members=[person])
+    install_plugin(actor=admin, name=wallet.name, team_id=team.pk)
+    assert set(warm(api)) == {"my-wallet"}
+    membership = TeamMembership.objects.get(team=team, user=person)
+    staff = TeamAdmin()
+    response = staff.client.post(
+        "/admin/installs/teammembership/",
+        {"action": "delete_selected", "_selected_action": [membership.pk], "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert not TeamMembership.objects.filter(pk=membership.pk).exists()
+    assert plugins(api) == {}
 
 
 def test_other_people_are_not_affected_and_not_served_each_others_entries(client, wallet):

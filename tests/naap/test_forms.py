@@ -34,3 +34,16 @@ def test_a_refusal_without_fields_shows_its_message_on_top():
     form = bound()
     attach_errors(form, Conflict("The name is taken."))
     assert form.non_field_errors() == ["The name is taken."]
+
+
+def test_placed_problems_stay_by_their_fields_and_the_rest_show_in_the_message_on_top():
+    form = bound()
+    error = ValidationFailed(
+        "Invalid: too short; email is taken.",
+        fields={"displayName": "Too short.", "email": "is taken"},
+    )
+    attach_errors(
+        form, error, field_for=lambda path: {"displayName": "display_name"}.get(path, path)
+    )
+    assert form.errors["display_name"] == ["Too short."]
+    assert form.non_field_errors() == ["Invalid: too short; email is taken."]
