@@ -6,6 +6,7 @@ With no environment at all the project runs on SQLite, local-filesystem assets s
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -49,6 +50,19 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_networks(name: str) -> list[str]:
+    """A comma-separated list of IP addresses or networks (CIDR), each checked."""
+    networks = env_list(name, [])
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError as error:
+            raise ImproperlyConfigured(
+                f"{name} must list IP addresses or networks such as 10.0.0.0/8, not {network!r}"
+            ) from error
+    return networks
+
+
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
@@ -60,6 +74,11 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+
+# Proxies whose X-Forwarded-For is believed when they are the peer (naap/http.py): your load
+# balancers. Empty: the peer is the client.
+NAAP_TRUSTED_PROXIES = env_networks("NAAP_TRUSTED_PROXIES")
 
 DATA_DIR = Path(env_str("NAAP_DATA_DIR") or BASE_DIR / "var").resolve()
 

@@ -23,6 +23,7 @@ def run(code: str, **env: str) -> subprocess.CompletedProcess:
                 "ALLOWED_HOSTS",
                 "SECURE_",
                 "NAAP_DATA_DIR",
+                "NAAP_TRUSTED_PROXIES",
                 "DJANGO_ALLOW_ASYNC_UNSAFE",
             )
         )
@@ -81,6 +82,22 @@ def test_a_bad_debug_value_is_refused_with_the_variable_named(tmp_path):
     result = run(READ, DEBUG="maybe", NAAP_DATA_DIR=str(tmp_path))
     assert result.returncode != 0
     assert "DEBUG must be 1 or 0" in result.stderr
+
+
+def test_trusted_proxies_are_read_as_networks(tmp_path):
+    code = "import django; django.setup(); from django.conf import settings as s; "
+    code += "print(s.NAAP_TRUSTED_PROXIES)"
+    result = run(
+        code, DEBUG="1", NAAP_DATA_DIR=str(tmp_path), NAAP_TRUSTED_PROXIES="10.0.0.0/8, ::1"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['10.0.0.0/8', '::1']"
+
+
+def test_a_trusted_proxy_that_is_no_address_is_refused_with_the_variable_named(tmp_path):
+    result = run(READ, DEBUG="1", NAAP_DATA_DIR=str(tmp_path), NAAP_TRUSTED_PROXIES="lb.internal")
+    assert result.returncode != 0
+    assert "NAAP_TRUSTED_PROXIES must list IP addresses or networks" in result.stderr
 
 
 def test_check_deploy_is_clean_with_production_environment(tmp_path):

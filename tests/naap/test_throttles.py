@@ -45,6 +45,20 @@ def test_a_forwarded_for_header_does_not_give_a_client_a_new_allowance(client, r
     assert_rate_limited(client.get("/api/v1/plugins/registry", HTTP_X_FORWARDED_FOR="10.0.0.3"))
 
 
+def test_behind_a_trusted_proxy_each_client_has_its_own_allowance(client, rates, settings):
+    rates(anon_read="1/min")
+    settings.NAAP_TRUSTED_PROXIES = ["127.0.0.0/8"]
+    for address in ("198.51.100.1", "198.51.100.2"):
+        response = client.get(
+            "/api/v1/plugins/registry", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=address
+        )
+        assert response.status_code == 200
+    again = client.get(
+        "/api/v1/plugins/registry", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.1"
+    )
+    assert_rate_limited(again)
+
+
 def test_signed_in_reads_are_not_limited_by_the_anonymous_rate(client, rates):
     rates(anon_read="1/min")
     client.force_login(make_user())

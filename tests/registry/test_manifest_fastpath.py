@@ -182,6 +182,23 @@ def test_the_anonymous_read_rate_applies_on_the_hot_path(django_app, cache_backe
     assert call(layer, manifest_path(), REMOTE_ADDR="10.0.0.2").status_code == 200
 
 
+def test_the_hot_path_counts_clients_behind_a_trusted_proxy_as_the_throttle_does(
+    django_app, cache_backend, wallet, settings
+):
+    settings.NAAP_TRUSTED_PROXIES = ["127.0.0.0/8"]
+    layer = ManifestFastPath(django_app, flush_interval=3600, recheck=0)
+    layer.windows = RateWindows(1, 60, sync_interval=0)
+    first = {"HTTP_X_FORWARDED_FOR": "198.51.100.1"}
+    assert call(layer, manifest_path(), **first).status_code == 200
+    assert call(layer, manifest_path(), HTTP_X_FORWARDED_FOR="198.51.100.2").status_code == 200
+    assert call(layer, manifest_path(), **first).status_code == 429
+    # A client that writes the header itself, not through the proxy, is still itself.
+    settings.NAAP_TRUSTED_PROXIES = []
+    forged = {"REMOTE_ADDR": "203.0.113.9", "HTTP_X_FORWARDED_FOR": "198.51.100.3"}
+    assert call(layer, manifest_path(), **forged).status_code == 200
+    assert call(layer, manifest_path(), **forged).status_code == 429
+
+
 @pytest.mark.parametrize(
     ("rate", "window"),
     [("600/min", (600, 60)), ("5/s", (5, 1)), ("30/hour", (30, 3600)), (None, None)],
