@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from naap.errors import Forbidden, Unauthorized
 from publishing.models import ApiToken
+from registry.membership import may_act_for_publisher
 
 TOKEN_PREFIX = "naap_"
 PREFIX_LENGTH = 12
@@ -47,6 +48,13 @@ def authenticate_secret(secret: str) -> ApiToken:
         raise Unauthorized(f"The API token {token.prefix}… expired; create a new one.")
     if token.created_by is None or not token.created_by.is_active:
         raise Unauthorized(f"The owner of API token {token.prefix}… is no longer active.")
+    # Checked at every use, not only at creation: a token acts for its owner, so it dies when
+    # the owner leaves the publisher (or, for staff, stops being staff).
+    if not may_act_for_publisher(token.created_by, token.publisher):
+        raise Unauthorized(
+            f"The owner of API token {token.prefix}… no longer belongs to publisher "
+            f"'{token.publisher.name}'; a member must create a new token."
+        )
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

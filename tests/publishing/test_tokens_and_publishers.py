@@ -143,6 +143,37 @@ def test_revoking_a_token_stops_it_working(client):
     assert AuditEvent.objects.filter(action="token.revoke").exists()
 
 
+def test_a_token_stops_working_when_its_owner_leaves_the_publisher(client):
+    user, publisher, _, secret = token_for()
+    assert client.post("/api/v1/plugins/publish", {}, **bearer(secret)).status_code == 400
+    publisher.memberships.filter(user=user).delete()
+    denied = client.post("/api/v1/plugins/publish", {}, **bearer(secret))
+    assert denied.status_code == 401
+    error = denied.json()["error"]
+    assert error["code"] == "UNAUTHORIZED"
+    assert f"no longer belongs to publisher '{publisher.name}'" in error["message"]
+
+
+def test_a_token_stops_working_when_its_owner_is_deactivated(client):
+    user, _, _, secret = token_for()
+    user.is_active = False
+    user.save()
+    denied = client.post("/api/v1/plugins/publish", {}, **bearer(secret))
+    assert denied.status_code == 401
+    assert "no longer active" in denied.json()["error"]["message"]
+
+
+def test_a_staff_token_for_another_publisher_dies_with_the_staff_role(client):
+    staff = make_user(staff=True)
+    publisher = make_publisher()
+    _, _, _, secret = token_for(publisher, user=staff)
+    publisher.memberships.filter(user=staff).delete()
+    assert client.post("/api/v1/plugins/publish", {}, **bearer(secret)).status_code == 400
+    staff.is_staff = False
+    staff.save()
+    assert client.post("/api/v1/plugins/publish", {}, **bearer(secret)).status_code == 401
+
+
 def test_another_users_token_cannot_be_revoked(client):
     _, _, token, _ = token_for()
     client.force_login(make_user())
