@@ -45,8 +45,9 @@ from naap.redis_cache import read_many
 from registry import semver
 
 BOOTSTRAP_PATH = "/api/v1/plugins/installed"
-TEAM_ID = re.compile(r"^[1-9][0-9]{0,17}$")
-SESSION_KEY_CHARS = re.compile(r"^[a-z0-9]{8,64}$")
+# Matched with fullmatch: "$" would accept a trailing newline.
+TEAM_ID = re.compile(r"[1-9][0-9]{0,17}")
+SESSION_KEY_CHARS = re.compile(r"[a-z0-9]{8,64}")
 
 
 class BootstrapFastPath:
@@ -109,7 +110,7 @@ class BootstrapFastPath:
         if environ.get("HTTP_AUTHORIZATION"):
             return None
         session_key = parse_cookie(environ.get("HTTP_COOKIE", "")).get(self._cookie_name, "")
-        if not SESSION_KEY_CHARS.match(session_key):
+        if not SESSION_KEY_CHARS.fullmatch(session_key):
             return None
         query = parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)
         names = [name for name, _ in query]
@@ -117,7 +118,7 @@ class BootstrapFastPath:
             return None
         values = dict(query)
         team_id = values.get("teamId")
-        if team_id is not None and not TEAM_ID.match(team_id):
+        if team_id is not None and not TEAM_ID.fullmatch(team_id):
             return None
         shell_version = values.get("shellVersion", "")
         if "shellVersion" in values and (

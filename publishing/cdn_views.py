@@ -52,7 +52,7 @@ def serve_asset(request: HttpRequest, path: str) -> HttpResponse:
 def _asset_file(backend: AssetBackend, path: str) -> Path:
     # Only names store_asset writes are served: that rules out "..", ".", absolute paths,
     # backslashes and anything else that is not a plugin asset.
-    if not ASSET_KEY_PATTERN.match(path):
+    if not ASSET_KEY_PATTERN.fullmatch(path):
         raise Http404("no such asset")
     try:
         file_path = backend.local_file(path)
@@ -70,7 +70,7 @@ def _asset_file(backend: AssetBackend, path: str) -> Path:
 def _etag(path: str, file_path: Path) -> str:
     # Content-hashed names never change content, so the hash in the name is a strong
     # validator for free; manifest.json is small enough to hash on each request.
-    match = ASSET_KEY_PATTERN.match(path)
+    match = ASSET_KEY_PATTERN.fullmatch(path)
     name_hash = match["bundle_hash"] or match["styles_hash"]
     if name_hash:
         return f'"{name_hash}"'

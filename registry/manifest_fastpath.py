@@ -49,7 +49,7 @@ from naap.throttles import AnonReadThrottle
 from registry.cache import ManifestEntry, manifest_cache_key, package_generation, record_downloads
 
 MANIFEST_PATH = re.compile(
-    r"^/api/v1/plugins/registry/(?P<name>[a-z0-9][a-z0-9._-]*)/(?P<reference>[A-Za-z0-9.+-]+)/manifest$"
+    r"/api/v1/plugins/registry/(?P<name>[a-z0-9][a-z0-9._-]*)/(?P<reference>[A-Za-z0-9.+-]+)/manifest"
 )
 
 
@@ -194,7 +194,7 @@ class ManifestFastPath:
             return None
         if self._session_cookie in environ.get("HTTP_COOKIE", ""):
             return None
-        match = MANIFEST_PATH.match(environ.get("PATH_INFO", ""))
+        match = MANIFEST_PATH.fullmatch(environ.get("PATH_INFO", ""))
         return (match["name"], match["reference"]) if match else None
 
     def _rate_limited(self, start_response: Callable, wait: int) -> list[bytes]:

@@ -13,12 +13,16 @@ from functools import total_ordering
 _NUMERIC = r"0|[1-9]\d*"
 _PRERELEASE_ID = r"(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)"
 _BUILD_ID = r"[0-9A-Za-z-]+"
+# Matched against the whole string (fullmatch): "$" would accept a trailing newline.
 SEMVER_PATTERN = re.compile(
-    rf"^(?P<major>{_NUMERIC})\.(?P<minor>{_NUMERIC})\.(?P<patch>{_NUMERIC})"
+    rf"(?P<major>{_NUMERIC})\.(?P<minor>{_NUMERIC})\.(?P<patch>{_NUMERIC})"
     rf"(?:-(?P<prerelease>{_PRERELEASE_ID}(?:\.{_PRERELEASE_ID})*))?"
-    rf"(?:\+(?P<build>{_BUILD_ID}(?:\.{_BUILD_ID})*))?$"
+    rf"(?:\+(?P<build>{_BUILD_ID}(?:\.{_BUILD_ID})*))?"
 )
 MAX_VERSION_LENGTH = 64
+# The largest number in a version: what the version columns hold, and what sort_key's
+# ten digits order correctly.
+MAX_VERSION_NUMBER = 2_147_483_647
 
 
 class InvalidVersion(ValueError):
@@ -89,12 +93,16 @@ def parse(text: str) -> Version:
         raise InvalidVersion("a version must be a string such as 1.2.3")
     if len(text) > MAX_VERSION_LENGTH:
         raise InvalidVersion(f"a version may be at most {MAX_VERSION_LENGTH} characters")
-    match = SEMVER_PATTERN.match(text)
+    match = SEMVER_PATTERN.fullmatch(text)
     if match is None:
         raise InvalidVersion(
-            f"'{text}' is not a Semantic Version: use MAJOR.MINOR.PATCH such as 1.2.3 "
+            f"{text!r} is not a Semantic Version: use MAJOR.MINOR.PATCH such as 1.2.3 "
             "(optionally -prerelease and +build), with no leading 'v' and no leading zeros"
         )
+    numbers = [match["major"], match["minor"], match["patch"]]
+    numbers += [part for part in (match["prerelease"] or "").split(".") if part.isdigit()]
+    if any(int(number) > MAX_VERSION_NUMBER for number in numbers):
+        raise InvalidVersion(f"the numbers in a version may be at most {MAX_VERSION_NUMBER}")
     return Version(
         major=int(match["major"]),
         minor=int(match["minor"]),

@@ -14,7 +14,7 @@ from publishing.tokens import PREFIX_LENGTH, hash_secret, new_secret
 from registry.audit import AuditAction
 from registry.membership import may_act_for_publisher
 from registry.models import PluginPackage, Publisher, PublisherMembership
-from registry.names import package_name_problem
+from registry.names import hidden_characters_problem, package_name_problem
 from registry.services import record_audit_event
 
 
@@ -37,6 +37,8 @@ def create_publisher(
         raise Conflict(f"The publisher name '{name}' is taken.", field="name")
     if not display_name or not display_name.strip():
         fields["displayName"] = "A display name is required."
+    elif hidden := hidden_characters_problem(display_name, what="A display name"):
+        fields["displayName"] = hidden + "."
     if fields:
         raise ValidationFailed("The publisher is invalid.", fields=fields)
     publisher = Publisher.objects.create(

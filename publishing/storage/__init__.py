@@ -182,7 +182,7 @@ def list_objects(prefix: str = KEY_PREFIX) -> list[StoredObject]:
 def _is_intact(key: str, content: bytes) -> bool:
     # Whether an existing object is a complete file rather than the remains of an upload
     # that died half-way (the filesystem writes in place, so a crash can leave a prefix).
-    match = ASSET_KEY_PATTERN.match(key)
+    match = ASSET_KEY_PATTERN.fullmatch(key)
     own_hash = match and not match["map"] and (match["bundle_hash"] or match["styles_hash"])
     if own_hash:
         return sha256_hex(content).startswith(own_hash)

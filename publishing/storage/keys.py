@@ -24,12 +24,13 @@ CONTENT_TYPES = {
 MANIFEST_CACHE_CONTROL = "public, max-age=300"
 
 KEY_PREFIX = "plugins/"
-_SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
+# Patterns here are matched against whole strings (fullmatch): "$" accepts a trailing newline.
+_SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
 # The only names store_asset ever writes; the embedded CDN serves nothing else.
 ASSET_KEY_PATTERN = re.compile(
-    r"^plugins/(?P<name>[a-z][a-z0-9-]{1,62}[a-z0-9])/(?P<version>[0-9][0-9A-Za-z.+-]{0,63})/"
+    r"plugins/(?P<name>[a-z][a-z0-9-]{1,62}[a-z0-9])/(?P<version>[0-9][0-9A-Za-z.+-]{0,63})/"
     r"(?P<filename>bundle\.(?P<bundle_hash>[0-9a-f]{8})\.js(?P<map>\.map)?"
-    r"|styles\.(?P<styles_hash>[0-9a-f]{8})\.css|manifest\.json)$"
+    r"|styles\.(?P<styles_hash>[0-9a-f]{8})\.css|manifest\.json)"
 )
 
 
@@ -46,7 +47,7 @@ def sri_sha384(content: bytes) -> str:
 def asset_key(*, package_name: str, version: str, kind: str, sha256: str = "") -> str:
     """The storage key of one file of a version; sourcemaps take the bundle's sha256."""
     # Callers validate names and versions first; this is the last guard before a path is built.
-    if not PACKAGE_NAME_PATTERN.match(package_name):
+    if not PACKAGE_NAME_PATTERN.fullmatch(package_name):
         raise ValueError(f"not a package name: {package_name!r}")
     if not semver.is_valid(version):
         raise ValueError(f"not a SemVer version: {version!r}")
@@ -55,7 +56,7 @@ def asset_key(*, package_name: str, version: str, kind: str, sha256: str = "") -
         return f"{directory}/manifest.json"
     if kind not in ASSET_KINDS:
         raise ValueError(f"unknown asset kind: {kind!r}")
-    if not _SHA256_PATTERN.match(sha256):
+    if not _SHA256_PATTERN.fullmatch(sha256):
         raise ValueError(f"a {kind} key needs a lowercase hex sha256, not {sha256!r}")
     hash8 = sha256[:8]
     filename = {

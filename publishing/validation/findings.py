@@ -23,7 +23,7 @@ _URL_AUTHORITY = re.compile(
     r"([^\s\"'`<>()\[\]\\/?#,;{}]+)",
     re.I,
 )
-_HOST = re.compile(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)*$")
+_HOST = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)*")
 # Hosts that appear in bundles as XML namespaces, license banners or error-message links,
 # not as places the plugin talks to; listing them would only bury the hosts that matter.
 IGNORED_URL_HOSTS = frozenset(
@@ -50,7 +50,7 @@ def _host_of(authority: str) -> str | None:
         host = urlsplit("http://" + authority).hostname
     except ValueError:
         return None
-    if not host or not _HOST.match(host):
+    if not host or not _HOST.fullmatch(host):
         return None  # e.g. a template string such as https://${host}/
     return host
 

@@ -12,7 +12,7 @@ from typing import Any
 from publishing.validation.fields import json_type
 from publishing.validation.frontend import FrontendChecks
 from publishing.validation.report import ValidationReport
-from registry.names import package_name_problem
+from registry.names import hidden_characters_problem, package_name_problem
 from registry.semver import InvalidVersion, is_valid, parse, satisfies_range
 
 # The facets of the browse page. Publishers may use any slug; others are counted as "other".
@@ -66,7 +66,7 @@ MAX_DISPLAY_NAME_LENGTH = 100
 MAX_KEYWORDS = 20
 MAX_KEYWORD_LENGTH = 50
 MAX_CATEGORY_LENGTH = 50
-CATEGORY_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+CATEGORY_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
 def validate_package_name(name: Any) -> str | None:
@@ -147,8 +147,11 @@ class _ManifestChecker(FrontendChecks):
         value = self.manifest["displayName"]
         if not self._expect_string("displayName", value):
             return
+        hidden = hidden_characters_problem(value, what="displayName")
         if not value.strip():
             self._error("displayName", "displayName may not be empty")
+        elif hidden:
+            self._error("displayName", hidden)
         elif len(value) > MAX_DISPLAY_NAME_LENGTH:
             self._error(
                 "displayName",
@@ -246,7 +249,7 @@ class _ManifestChecker(FrontendChecks):
         category = self.manifest["category"]
         if not self._expect_string("category", category):
             return
-        if not CATEGORY_PATTERN.match(category) or len(category) > MAX_CATEGORY_LENGTH:
+        if not CATEGORY_PATTERN.fullmatch(category) or len(category) > MAX_CATEGORY_LENGTH:
             self._error(
                 "category",
                 f"category '{category}' must be a slug: lowercase letters, digits and single "

@@ -18,7 +18,7 @@ from publishing.validation import (
 @pytest.mark.parametrize("name", ["abc", "my-wallet", "web3-tools", "a" * 64, "x1y"])
 def test_acceptable_package_names(name: str) -> None:
     assert validate_package_name(name) is None
-    assert PACKAGE_NAME_PATTERN.match(name)
+    assert PACKAGE_NAME_PATTERN.fullmatch(name)
 
 
 @pytest.mark.parametrize(
