@@ -8,7 +8,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
-from rest_framework import exceptions, status
+from rest_framework import exceptions, parsers, status
 from rest_framework.response import Response
 
 from naap.errors import NaapError
@@ -126,3 +126,16 @@ def json_server_error(request) -> JsonResponse:
         error_body("INTERNAL_ERROR", "Something went wrong on our side; it has been logged."),
         status=500,
     )
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, with JSON nested deeper than Python can parse refused as a 400
+    (the standard library raises RecursionError, which would be a 500)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError(
+                "JSON parse error - the JSON is nested too deeply."
+            ) from None

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
@@ -18,7 +17,7 @@ from installs.cache import (
     remember_person,
 )
 from installs.storage_rules import MAX_STORAGE_KEYS, check_storage_key
-from naap.api import success
+from naap.api import JSONParser, success
 from naap.errors import BadRequest
 from naap.etags import etag_matches
 from naap.http import client_ip

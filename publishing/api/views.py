@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from naap.api import success
+from naap.api import JSONParser, success
 from naap.errors import Forbidden, NotFound
 from naap.http import client_ip
 from naap.permissions import SessionOnly

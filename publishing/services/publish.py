@@ -62,6 +62,10 @@ def parse_manifest(raw: str | bytes | dict) -> dict:
         raise ValidationFailed(
             f"The manifest is not valid JSON: {error}.", field="manifest"
         ) from error
+    except RecursionError:
+        raise ValidationFailed(
+            "The manifest is not valid JSON: it is nested too deeply.", field="manifest"
+        ) from None
     if not isinstance(parsed, dict):
         raise ValidationFailed("The manifest must be a JSON object.", field="manifest")
     return parsed
@@ -88,7 +92,7 @@ def _validate_files(
         else:
             try:
                 json.loads(sourcemap)
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError, RecursionError):
                 problems["sourcemap"] = "The sourcemap is not valid JSON."
     if problems:
         message = "; ".join(f"{key}: {text}" for key, text in problems.items())

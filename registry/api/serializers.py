@@ -151,5 +151,7 @@ class DeploymentSerializer(serializers.ModelSerializer):
 
 
 class RegistryQuerySerializer(serializers.Serializer):
-    page = serializers.IntegerField(min_value=1, default=1)
+    # Bounded, so an offset never overflows the database: 100,000 pages of 100 is far past
+    # any catalog, and a page past the last one is simply empty.
+    page = serializers.IntegerField(min_value=1, max_value=100_000, default=1)
     limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
