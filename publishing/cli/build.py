@@ -12,7 +12,6 @@ import base64
 import hashlib
 import json
 import os
-import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -31,13 +30,7 @@ from publishing.validation import (
     check_styles,
     scan_bundle,
 )
-
-# A classic script never has top-level import/export statements; an ES module source does.
-# Searched in "\n" + text, so that each line start is a newline the regex engine can jump to
-# (a pattern that starts with ^ is tried at every character).
-_ES_MODULE_STATEMENT = re.compile(
-    r"\n[ \t]*(?:import\s*(?:[\w$*{]|[\"'])|export\s*(?:[\w$*{]|default\b))"
-)
+from publishing.validation.javascript import has_module_statement
 
 
 @dataclass(frozen=True)
@@ -102,11 +95,7 @@ def max_bundle_bytes() -> int:
 
 def is_prebuilt_bundle(entry: Path, text: str, global_name: str) -> bool:
     """Whether a `.js` entry is already a built script: it names the global, imports nothing."""
-    return (
-        entry.suffix == ".js"
-        and global_name in text
-        and _ES_MODULE_STATEMENT.search("\n" + text) is None
-    )
+    return entry.suffix == ".js" and global_name in text and not has_module_statement(text)
 
 
 # ---------------------------------------------------------------------------------------------

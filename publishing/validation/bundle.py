@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import re
 
-from publishing.validation.javascript import GlobalSearch, find_global, has_mount, without_comments
+from publishing.validation.javascript import (
+    GlobalSearch,
+    find_global,
+    has_module_statement,
+    has_mount,
+    without_comments,
+)
 from publishing.validation.report import ValidationReport, describe_size
 from registry.names import global_name_for
 
 DEFAULT_MAX_BUNDLE_BYTES = 5 * 1024 * 1024
+NUL = "\x00"
 MAX_STYLES_BYTES = 1024 * 1024
 
 
@@ -75,6 +82,14 @@ def check_bundle(bundle: bytes, *, package_name: str, max_bytes: int) -> Validat
         problems.append(_global_problem(search, global_name))
     if not has_mount(code):
         problems.append(_mount_problem(global_name))
+    if has_module_statement(code):
+        problems.append(
+            "the bundle is an ES module (a line starts with import or export), but the shell "
+            "loads plugins as classic scripts: build it as a UMD or IIFE bundle (naap-plugin "
+            "build, or vite's umd format)"
+        )
+    if NUL in text:
+        problems.append(f"the bundle contains a NUL byte (at offset {text.index(NUL)})")
     if problems:
         # One key per file, as the API and CLI show one line per field.
         report.add_error("bundle", "; and ".join(problems))

@@ -86,3 +86,19 @@ def has_mount(code: str) -> bool:
         if before >= 0 and code[before] in "{,":
             return True
     return False
+
+
+# A classic script never has top-level import/export statements; an ES module does. Searched
+# in "\n" + text, so that each line start is a newline the regex engine can jump to (a pattern
+# that starts with ^ is tried at every character).
+_ES_MODULE_STATEMENT = re.compile(
+    # "import x", "import {", "import *", 'import "m"' and "export x", "export {", "export *";
+    # not "import(" (a dynamic import runs in classic scripts) nor "exports." (CommonJS, UMD).
+    r"\n[ \t]*(?:import(?:\s+[\w$*{\"']|\s*[{*\"'])|export(?:\s+[\w$*{]|\s*[{*]))"
+)
+
+
+def has_module_statement(code: str) -> bool:
+    """Whether the code has a line starting with an import or export statement: an ES
+    module, which the shell cannot load as a classic script."""
+    return _ES_MODULE_STATEMENT.search("\n" + code) is not None

@@ -343,3 +343,23 @@ def test_a_token_publish_of_a_new_version_takes_fifteen_queries(
 
     assert response.status_code == 201
     assert response.json()["data"]["package"]["publisher"]["name"]
+
+
+@pytest.mark.parametrize(
+    ("bundle", "says"),
+    [
+        (b"export function mount() {}\nvar NaapPluginMyWallet = { mount };\n", "ES module"),
+        (b"var NaapPluginMyWallet = { mount: function () {} };\x00", "NUL byte"),
+        (b"var NaapPluginMyWallet = { mount: function () {} }; // \xff\xfe", "not valid UTF-8"),
+    ],
+)
+def test_a_bundle_the_shell_cannot_run_is_refused_by_the_server(
+    client, plugin_storage_in_tmp, bundle, says
+):
+    _, _, _, secret = token_for()
+    response = client.post(URL, publish_form(bundle=bundle), **bearer(secret))
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["code"] == "VALIDATION_ERROR"
+    assert says in error["details"]["fields"]["bundle"]
+    assert_nothing_written(plugin_storage_in_tmp)

@@ -226,3 +226,48 @@ def test_styles_importing_external_stylesheets_are_warned_about() -> None:
 
     assert report.ok
     assert any("fonts.googleapis.com" in warning for warning in report.warnings)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "export function mount(el) {}\nvar NaapPluginMyWallet = { mount };\n",
+        "import React from 'react';\nvar NaapPluginMyWallet = { mount: function () {} };\n",
+        'import "./styles.css";\nvar NaapPluginMyWallet = { mount: function () {} };\n',
+        "var NaapPluginMyWallet = { mount: function () {} };\nexport { NaapPluginMyWallet };\n",
+        "var NaapPluginMyWallet = { mount: function () {} };\n  export default 1;\n",
+    ],
+)
+def test_an_es_module_is_refused_because_the_shell_loads_classic_scripts(source: str) -> None:
+    report = check_bundle(
+        source.encode(), package_name="my-wallet", max_bytes=DEFAULT_MAX_BUNDLE_BYTES
+    )
+
+    assert "ES module" in report.errors["bundle"]
+    assert "UMD or IIFE" in report.errors["bundle"]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "var NaapPluginMyWallet = { mount: function () { import('./lazy.js'); } };\n",
+        "var NaapPluginMyWallet = {};\nexports.mount = 1;\nNaapPluginMyWallet.mount = 1;\n",
+        "var NaapPluginMyWallet = { mount: function () {} };\n// export default nothing\n",
+    ],
+)
+def test_dynamic_imports_commonjs_exports_and_comments_are_not_module_statements(
+    source: str,
+) -> None:
+    report = check_bundle(
+        source.encode(), package_name="my-wallet", max_bytes=DEFAULT_MAX_BUNDLE_BYTES
+    )
+
+    assert report.errors == {}
+
+
+def test_a_bundle_with_a_nul_byte_is_refused_naming_where() -> None:
+    bundle = b"var NaapPluginMyWallet = { mount: function () {} };\x00\n"
+
+    report = check_bundle(bundle, package_name="my-wallet", max_bytes=DEFAULT_MAX_BUNDLE_BYTES)
+
+    assert "NUL byte (at offset 51)" in report.errors["bundle"]
