@@ -100,15 +100,32 @@ def _validate_files(
         raise error_class(message, fields=problems)
 
 
-def _same_files(version: PluginVersion, *, bundle_sha: str, styles_sha: str) -> bool:
-    return version.bundle_sha256 == bundle_sha and version.styles_sha256 == styles_sha
+def _same_content(
+    version: PluginVersion, *, version_text: str, data: dict, bundle_sha: str, styles_sha: str
+) -> bool:
+    """Whether a publish repeats this version exactly (a retry): the same version string,
+    files and manifest."""
+    return (
+        version.version == version_text
+        and version.bundle_sha256 == bundle_sha
+        and version.styles_sha256 == styles_sha
+        and version.manifest == data
+    )
 
 
-def _conflict(version: PluginVersion) -> Conflict:
+def _conflict(version: PluginVersion, *, data: dict) -> Conflict:
+    """Published versions never change: say what differs from the stored one."""
+    keys = sorted(set(version.manifest) | set(data))
+    changed = [key for key in keys if version.manifest.get(key) != data.get(key)]
+    if changed:
+        what = f"with a different plugin.json ({', '.join(changed)} differ)"
+    else:
+        what = "with different files"
     return Conflict(
-        f"{version.package.name}@{version.version} already exists with different files; "
+        f"{version.package.name}@{version.version} already exists {what}; "
         "published versions never change: bump the version.",
         field="version",
+        details={"changed": changed} if changed else None,
     )
 
 
@@ -149,14 +166,18 @@ def publish_version(
 
     bundle_sha = storage.sha256_hex(bundle)
     styles_sha = storage.sha256_hex(styles) if styles is not None else ""
+    identity = {
+        "version_text": version_text,
+        "data": data,
+        "bundle_sha": bundle_sha,
+        "styles_sha": styles_sha,
+    }
     if package is not None:
         existing = package.versions.filter(sort_key=semver.parse(version_text).sort_key()).first()
         if existing is not None:
-            if existing.version == version_text and _same_files(
-                existing, bundle_sha=bundle_sha, styles_sha=styles_sha
-            ):
+            if _same_content(existing, **identity):
                 return PublishResult(package, existing, deployment_of(package), False)
-            raise _conflict(existing)
+            raise _conflict(existing, data=data)
 
     findings = scan_bundle(bundle.decode("utf-8-sig"), package_name=name, manifest=data)
     uploaded: list[str] = []
@@ -193,11 +214,11 @@ def publish_version(
             .filter(package__name=name, sort_key=semver.parse(version_text).sort_key())
             .first()
         )
-        if winner is not None and _same_files(winner, bundle_sha=bundle_sha, styles_sha=styles_sha):
+        if winner is not None and _same_content(winner, **identity):
             return PublishResult(winner.package, winner, deployment_of(winner.package), False)
         _delete_unreferenced(uploaded)
         if winner is not None:
-            raise _conflict(winner) from None
+            raise _conflict(winner, data=data) from None
         raise
     except BaseException:
         _delete_unreferenced(uploaded)

@@ -94,6 +94,26 @@ def test_publish_of_existing_version_with_other_bytes_is_409(client, plugin_stor
     assert PluginVersion.objects.get().bundle_sha256 == hashlib.sha256(plugin_bundle()).hexdigest()
 
 
+def test_the_same_files_with_another_manifest_is_409_naming_what_differs(
+    client, plugin_storage_in_tmp
+):
+    _, _, _, secret = token_for()
+    assert client.post(URL, publish_form(), **bearer(secret)).status_code == 201
+    manifest = plugin_manifest(
+        permissions={"shell": ["notifications"], "external": ["api.example.com"]},
+        description="Now with an external API.",
+    )
+    response = client.post(URL, publish_form(manifest=manifest), **bearer(secret))
+    assert response.status_code == 409
+    error = error_of(response)
+    assert error["code"] == "CONFLICT"
+    assert error["details"]["changed"] == ["description", "permissions"]
+    assert "(description, permissions differ)" in error["message"]
+    assert "bump the version" in error["message"]
+    stored = PluginVersion.objects.get()
+    assert stored.manifest["permissions"] == {"shell": ["notifications"]}
+
+
 def test_a_newer_version_deploys_and_a_prerelease_does_not(client):
     _, _, _, secret = token_for()
     client.post(URL, publish_form(version="1.0.0"), **bearer(secret))
