@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from botocore.config import Config
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
@@ -182,6 +183,12 @@ if AWS_STORAGE_BUCKET_NAME:
             "access_key": env_str("AWS_ACCESS_KEY_ID") or None,
             "secret_key": env_str("AWS_SECRET_ACCESS_KEY") or None,
             "region_name": env_str("AWS_S3_REGION_NAME") or None,
+            # A hung store must fail a publish in seconds, not hold a worker for minutes.
+            "client_config": Config(
+                connect_timeout=env_int("NAAP_S3_CONNECT_TIMEOUT", 3),
+                read_timeout=env_int("NAAP_S3_READ_TIMEOUT", 10),
+                retries={"max_attempts": env_int("NAAP_S3_ATTEMPTS", 3), "mode": "standard"},
+            ),
             # Content-hashed keys never change, so every object may be cached forever.
             "object_parameters": {"CacheControl": ASSET_CACHE_CONTROL},
             "file_overwrite": True,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import posixpath
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from django.core.exceptions import SuspiciousFileOperation
-from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
 
 from publishing.storage.base import AssetBackend, AssetConflict, StoredObject
@@ -21,19 +22,35 @@ class LocalAssetBackend(AssetBackend):
     storage: FileSystemStorage
 
     def write(self, key: str, content: bytes) -> bool:
-        """Store content under key; False when a concurrent upload stored the same bytes first."""
-        saved = self.storage.save(key, ContentFile(content))
-        if saved != key:
-            # A concurrent writer created the key first and the storage picked a free name for
-            # us; the key must be exact, so drop our copy and accept theirs if it is the same.
-            self.storage.delete(saved)
-            if self.read(key) != content:
-                raise AssetConflict(
-                    f"{key} was stored with other content by a concurrent upload",
-                    details={"key": key},
-                )
-            return False
-        return True
+        """Store content under key; False when a concurrent upload stored the same bytes first.
+
+        The bytes go to a temporary file beside the key, then are linked to the key's name in
+        one step that fails if the name exists: a full disk or a crash leaves at most a
+        temporary file (which gc_assets removes), never a partial file under a final
+        content-hashed key, and a concurrent writer never reads our half-written bytes.
+        """
+        path = Path(self.storage.path(key))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(content)
+                file.flush()
+                os.fsync(file.fileno())
+            os.chmod(temporary, self.storage.file_permissions_mode or 0o644)
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                if path.read_bytes() != content:
+                    raise AssetConflict(
+                        f"{key} was stored with other content by a concurrent upload",
+                        details={"key": key},
+                    ) from None
+                return False
+            return True
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
 
     def renew(self, key: str, content: bytes) -> None:
         """Set the file's modification time to now."""

@@ -1,6 +1,7 @@
 """The settings module under different environments, each in a fresh interpreter."""
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -120,3 +121,39 @@ def test_check_deploy_is_clean_with_production_environment(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_a_hung_s3_store_fails_a_write_in_seconds(tmp_path):
+    # A store that accepts connections and never answers.
+    hung = socket.socket()
+    hung.bind(("127.0.0.1", 0))
+    hung.listen(16)
+    try:
+        code = (
+            "import time, django; django.setup()\n"
+            "from publishing.storage import store_asset\n"
+            "started = time.monotonic()\n"
+            "try:\n"
+            "    store_asset(package_name='my-wallet', version='1.0.0', kind='bundle', "
+            "content=b'x')\n"
+            "except Exception as error:\n"
+            "    print(type(error).__name__, round(time.monotonic() - started, 1))\n"
+        )
+        result = run(
+            code,
+            DEBUG="1",
+            NAAP_DATA_DIR=str(tmp_path),
+            AWS_STORAGE_BUCKET_NAME="plugins",
+            AWS_S3_ENDPOINT_URL=f"http://127.0.0.1:{hung.getsockname()[1]}",
+            AWS_ACCESS_KEY_ID="test",
+            AWS_SECRET_ACCESS_KEY="test",
+            AWS_S3_REGION_NAME="us-east-1",
+            NAAP_S3_READ_TIMEOUT="1",
+            NAAP_S3_ATTEMPTS="2",
+        )
+    finally:
+        hung.close()
+    assert result.returncode == 0, result.stderr
+    error, seconds = result.stdout.split()
+    assert error == "ReadTimeoutError"
+    assert float(seconds) < 10

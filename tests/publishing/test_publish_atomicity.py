@@ -1,10 +1,10 @@
 """Publishing is atomic: a failure anywhere leaves no rows and no files; races end cleanly."""
 
+import io
 import threading
 from functools import partial
 
 import pytest
-from django.core.files.storage import FileSystemStorage
 from django.db import DatabaseError, connection, connections
 
 from naap.errors import Conflict
@@ -14,25 +14,27 @@ from registry.models import AuditEvent, PluginPackage, PluginVersion
 from tests.factories import make_publisher, make_user, plugin_bundle, plugin_manifest, publish
 from tests.publishing.helpers import stored_files
 
+STYLES = b".a { color: red; }"
 
-class StorageThatFailsOnStyles(FileSystemStorage):
-    """A real filesystem storage whose disk 'fills up' when the styles file is written."""
 
-    def _save(self, name, content):
-        if "/styles." in name:
+class FillsUpOnStyles(io.FileIO):
+    """A file on a disk that 'fills up' halfway through the styles' bytes, as a real full
+    disk does: part of them are down when the error comes."""
+
+    def write(self, data):
+        if bytes(data) == STYLES:
+            super().write(data[: len(data) // 2])
             raise OSError(28, "No space left on device")
-        return super()._save(name, content)
+        return super().write(data)
 
 
 @pytest.fixture
-def failing_storage(settings, plugin_storage_in_tmp):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "plugins": {
-            "BACKEND": f"{__name__}.StorageThatFailsOnStyles",
-            "OPTIONS": {"location": plugin_storage_in_tmp, "base_url": "/cdn/"},
-        },
-    }
+def failing_storage(monkeypatch, plugin_storage_in_tmp):
+    """The real local disk backend, on a disk that fills up while the styles are written."""
+    monkeypatch.setattr(
+        "publishing.storage.local.os.fdopen",
+        lambda descriptor, mode: FillsUpOnStyles(descriptor, mode.replace("b", "")),
+    )
     return plugin_storage_in_tmp
 
 
@@ -46,9 +48,10 @@ def test_a_storage_failure_midway_leaves_no_rows_and_no_files(failing_storage):
             publisher=publisher,
             manifest=plugin_manifest(),
             bundle=plugin_bundle(),
-            styles=b".a { color: red; }",
+            styles=STYLES,
         )
-    # The bundle was uploaded before the styles failed; it must be gone again.
+    # The bundle was uploaded before the styles failed; it must be gone again, and the
+    # styles' partial bytes are under no name (not even a temporary one).
     assert stored_files(failing_storage) == []
     assert not PluginPackage.objects.exists()
     assert not PluginVersion.objects.exists()
