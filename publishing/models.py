@@ -30,6 +30,7 @@ class ApiToken(TimestampedModel):
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [("revoke_apitoken", "Can revoke any publisher's API tokens")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…) for {self.publisher}"

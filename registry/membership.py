@@ -1,16 +1,39 @@
-"""Who may act for a publisher: staff, and the publisher's members (owners and maintainers).
+"""Who may act for a publisher: its members (owners and maintainers), and staff holding the
+permission the act needs.
 
 Changing a package, publishing under a publisher, managing its tokens and seeing its
-unpublished versions all follow this one rule.
+unpublished versions all follow this one rule. Staff permissions are Django's: the custom ones
+are declared on the models (`Meta.permissions`) and granted through the Moderators and
+Operators groups (docs/decisions.md, "Staff permissions"); superusers hold every one.
 """
 
 from __future__ import annotations
 
 from registry.models import Publisher
 
+# The permissions of staff acts, named once (app_label.codename).
+REVIEW_VERSIONS = "registry.review_pluginversion"
+LIST_PACKAGES = "registry.list_pluginpackage"
+VERIFY_PUBLISHERS = "registry.verify_publisher"
+WITHDRAW_VERSIONS = "registry.withdraw_pluginversion"
+ROLL_BACK = "registry.rollback_plugindeployment"
+REVOKE_TOKENS = "publishing.revoke_apitoken"
 
-def may_act_for_publisher(user, publisher: Publisher) -> bool:
-    """Whether the user is signed in and is staff or a member of the publisher."""
+
+def staff_may(user, permission: str) -> bool:
+    """Whether the user is signed-in, active staff holding the permission."""
+    if not getattr(user, "is_authenticated", False) or not user.is_staff:
+        return False
+    return user.has_perm(permission)
+
+
+def may_act_for_publisher(
+    user, publisher: Publisher, *, staff_permission: str | None = None
+) -> bool:
+    """Whether the user is signed in and is a member of the publisher, or staff (holding
+    staff_permission, when the act names one)."""
     if not getattr(user, "is_authenticated", False):
         return False
-    return user.is_staff or publisher.memberships.filter(user=user).exists()
+    if user.is_staff and (staff_permission is None or user.has_perm(staff_permission)):
+        return True
+    return publisher.memberships.filter(user=user).exists()

@@ -39,6 +39,7 @@ class Publisher(TimestampedModel):
 
     class Meta:
         ordering = ["name"]
+        permissions = [("verify_publisher", "Can verify publishers")]
 
     def __str__(self) -> str:
         return self.name
@@ -108,6 +109,9 @@ class PluginPackage(TimestampedModel):
 
     class Meta:
         ordering = ["name"]
+        permissions = [
+            ("list_pluginpackage", "Can list, unlist, feature, mark core or deprecate packages")
+        ]
         indexes = [
             models.Index(fields=["status", "deprecated", "-downloads"], name="package_listing_idx"),
             models.Index(fields=["category", "status"], name="package_category_idx"),
@@ -200,6 +204,10 @@ class PluginVersion(TimestampedModel):
 
     class Meta:
         ordering = ["package__name", "-sort_key"]
+        permissions = [
+            ("review_pluginversion", "Can approve or reject versions waiting for review"),
+            ("withdraw_pluginversion", "Can deprecate or yank any package's versions"),
+        ]
         indexes = [
             models.Index(fields=["package", "-sort_key"], name="version_order_idx"),
             models.Index(fields=["status", "created_at"], name="version_review_idx"),
@@ -284,6 +292,7 @@ class PluginDeployment(TimestampedModel):
 
     class Meta:
         ordering = ["package__name"]
+        permissions = [("rollback_plugindeployment", "Can roll back any package's deployment")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(canary_percent__gte=0) & Q(canary_percent__lte=100),

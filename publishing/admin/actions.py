@@ -13,6 +13,15 @@ from django.utils.html import format_html, format_html_join
 from naap.errors import NaapError
 from naap.http import client_ip
 from registry.cache import invalidate_package
+from registry.membership import (
+    LIST_PACKAGES,
+    REVIEW_VERSIONS,
+    REVOKE_TOKENS,
+    ROLL_BACK,
+    VERIFY_PUBLISHERS,
+    WITHDRAW_VERSIONS,
+    staff_may,
+)
 from registry.models import PluginPackage
 
 
@@ -123,11 +132,12 @@ def findings_html(findings: list[dict]):
     )
 
 
-def service_action(service, description: str, done: str, *, target: str, **fixed):
+def service_action(service, description: str, done: str, *, act: str, target: str, **fixed):
     """An admin action that calls `service` for each selected row, as the signed-in staff
-    member: `service(actor=…, ip=…, <target>=row, **fixed)`; `done` names the success."""
+    member: `service(actor=…, ip=…, <target>=row, **fixed)`; `done` names the success and
+    `act` the staff permission it needs (StaffActs)."""
 
-    @admin.action(description=description)
+    @admin.action(description=description, permissions=[act])
     def action(modeladmin, request, queryset):
         run_service(
             modeladmin,
@@ -143,7 +153,15 @@ def service_action(service, description: str, done: str, *, target: str, **fixed
 
 
 def text_action(
-    service, description: str, done: str, *, name: str, target: str, text: str, label: str
+    service,
+    description: str,
+    done: str,
+    *,
+    act: str,
+    name: str,
+    target: str,
+    text: str,
+    label: str,
 ):
     """An admin action that first asks for a reason or message (`label`), then calls
     `service(actor=…, ip=…, <target>=row, <text>=what was typed)` for each selected row.
@@ -151,7 +169,7 @@ def text_action(
     `name` is the action's attribute name on the ModelAdmin (the confirmation page posts it).
     """
 
-    @admin.action(description=description)
+    @admin.action(description=description, permissions=[act])
     def action(modeladmin, request, queryset):
         return ask_for_text(
             modeladmin,
@@ -177,10 +195,34 @@ deprecation_action = partial(
 )
 
 
-def version_reason_action(service, description: str, done: str, *, name: str):
+def version_reason_action(service, description: str, done: str, *, act: str, name: str):
     """Ask staff why ("Why are they rejected?"), then call the service for each selected
     version with that reason."""
     label = f"Why are they {done.lower()}?"
     return text_action(
-        service, description, done, name=name, target="version", text="reason", label=label
+        service, description, done, act=act, name=name, target="version", text="reason", label=label
     )
+
+
+class StaffActs:
+    """The staff permission each act of the admin needs, for Django's admin to offer an action
+    (`@admin.action(permissions=[act])`) or a page only to those who hold it. The services
+    check the same permissions (registry.membership)."""
+
+    def has_review_permission(self, request) -> bool:
+        return staff_may(request.user, REVIEW_VERSIONS)
+
+    def has_list_permission(self, request) -> bool:
+        return staff_may(request.user, LIST_PACKAGES)
+
+    def has_verify_permission(self, request) -> bool:
+        return staff_may(request.user, VERIFY_PUBLISHERS)
+
+    def has_withdraw_permission(self, request) -> bool:
+        return staff_may(request.user, WITHDRAW_VERSIONS)
+
+    def has_rollback_permission(self, request) -> bool:
+        return staff_may(request.user, ROLL_BACK)
+
+    def has_revoke_permission(self, request) -> bool:
+        return staff_may(request.user, REVOKE_TOKENS)

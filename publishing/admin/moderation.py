@@ -7,6 +7,7 @@ from django.utils.html import format_html
 
 from publishing import services
 from publishing.admin.actions import (
+    StaffActs,
     findings_html,
     permissions_summary,
     service_action,
@@ -17,7 +18,7 @@ from registry.models import PluginVersion
 
 
 @admin.register(PendingVersion)
-class ModerationQueueAdmin(admin.ModelAdmin):
+class ModerationQueueAdmin(StaffActs, admin.ModelAdmin):
     """Versions waiting for review, oldest first, with what a reviewer needs to decide."""
 
     list_display = [
@@ -85,11 +86,16 @@ class ModerationQueueAdmin(admin.ModelAdmin):
         return format_html('<a href="{}" target="_blank" rel="noopener">Preview</a>', url)
 
     approve = service_action(
-        services.approve_version, "Approve selected versions", "Approved", target="version"
+        services.approve_version,
+        "Approve selected versions",
+        "Approved",
+        act="review",
+        target="version",
     )
     reject = version_reason_action(
         services.reject_version,
         "Reject selected versions (deletes their files)…",
         "Rejected",
+        act="review",
         name="reject",
     )

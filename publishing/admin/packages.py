@@ -19,6 +19,7 @@ from publishing import services
 from publishing.admin.actions import (
     RecordInline,
     RetiresCachedPackage,
+    StaffActs,
     deprecation_action,
     service_action,
 )
@@ -51,7 +52,7 @@ class RollbackMixin:
 
     def rollback_view(self, request, object_id: int):
         package = self.package_of(object_id)
-        if not self.has_change_permission(request):
+        if not self.has_rollback_permission(request):
             raise PermissionDenied
         deployment = PluginDeployment.objects.filter(package=package).first()
         candidates = selectors.rollback_candidates(package)
@@ -92,7 +93,7 @@ class RollbackMixin:
         )
 
 
-package_action = partial(service_action, target="package")
+package_action = partial(service_action, act="list", target="package")
 
 
 def flag_action(flag: str, value: bool, description: str, done: str):
@@ -101,7 +102,7 @@ def flag_action(flag: str, value: bool, description: str, done: str):
 
 
 @admin.register(PluginPackage)
-class PluginPackageAdmin(RetiresCachedPackage, RollbackMixin, admin.ModelAdmin):
+class PluginPackageAdmin(RetiresCachedPackage, RollbackMixin, StaffActs, admin.ModelAdmin):
     # Staff may edit the texts a manifest and a bootstrap show (display name, category, …):
     # RetiresCachedPackage retires the cached copies.
     list_display = [
@@ -175,7 +176,11 @@ class PluginPackageAdmin(RetiresCachedPackage, RollbackMixin, admin.ModelAdmin):
         services.set_package_listing, "Unlist selected packages", "Unlisted", listed=False
     )
     deprecate = deprecation_action(
-        services.deprecate_package, "Deprecate selected packages…", "Deprecated", target="package"
+        services.deprecate_package,
+        "Deprecate selected packages…",
+        "Deprecated",
+        act="list",
+        target="package",
     )
     feature = flag_action("featured", True, "Feature selected packages", "Featured")
     unfeature = flag_action(

@@ -7,7 +7,7 @@ from django.db.models import Count
 
 from naap.http import client_ip
 from publishing import services
-from publishing.admin.actions import run_service, service_action
+from publishing.admin.actions import StaffActs, run_service, service_action
 from publishing.models import ApiToken
 from registry.models import Publisher, PublisherMembership
 
@@ -19,7 +19,7 @@ class PublisherMembershipInline(admin.TabularInline):
 
 
 @admin.register(Publisher)
-class PublisherAdmin(admin.ModelAdmin):
+class PublisherAdmin(StaffActs, admin.ModelAdmin):
     list_display = ["name", "display_name", "email", "verified", "package_total", "created_at"]
     list_filter = ["verified", "created_at"]
     search_fields = ["name", "display_name", "email"]
@@ -38,6 +38,7 @@ class PublisherAdmin(admin.ModelAdmin):
         services.verify_publisher,
         "Verify selected publishers (their versions skip review)",
         "Verified",
+        act="verify",
         target="publisher",
     )
 
@@ -52,7 +53,7 @@ class PublisherMembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(StaffActs, admin.ModelAdmin):
     """Prefixes and state only; secrets are never stored."""
 
     list_display = [
@@ -92,7 +93,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         # Tokens are created through the API or the token page, which show the secret once.
         return False
 
-    @admin.action(description="Revoke selected tokens")
+    @admin.action(description="Revoke selected tokens", permissions=["revoke"])
     def revoke(self, request, queryset):
         run_service(
             self,

@@ -11,6 +11,7 @@ from publishing import services
 from publishing.admin.actions import (
     RecordInline,
     RetiresCachedPackage,
+    StaffActs,
     deprecation_action,
     findings_html,
     version_reason_action,
@@ -21,7 +22,7 @@ from registry.models import DeploymentEvent, PluginDeployment, PluginPackage, Pl
 
 
 @admin.register(PluginVersion)
-class PluginVersionAdmin(RetiresCachedPackage, admin.ModelAdmin):
+class PluginVersionAdmin(RetiresCachedPackage, StaffActs, admin.ModelAdmin):
     list_display = [
         "__str__",
         "status",
@@ -89,10 +90,14 @@ class PluginVersionAdmin(RetiresCachedPackage, admin.ModelAdmin):
     approve = ModerationQueueAdmin.approve
     reject = ModerationQueueAdmin.reject
     deprecate = deprecation_action(
-        services.deprecate_version, "Deprecate selected versions…", "Deprecated", target="version"
+        services.deprecate_version,
+        "Deprecate selected versions…",
+        "Deprecated",
+        act="withdraw",
+        target="version",
     )
     yank = version_reason_action(
-        services.yank_version, "Yank selected versions…", "Yanked", name="yank"
+        services.yank_version, "Yank selected versions…", "Yanked", act="withdraw", name="yank"
     )
 
 
@@ -104,7 +109,7 @@ class DeploymentEventInline(RecordInline):
 
 
 @admin.register(PluginDeployment)
-class PluginDeploymentAdmin(RetiresCachedPackage, RollbackMixin, admin.ModelAdmin):
+class PluginDeploymentAdmin(RetiresCachedPackage, RollbackMixin, StaffActs, admin.ModelAdmin):
     list_display = [
         "package",
         "version",

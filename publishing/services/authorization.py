@@ -5,14 +5,20 @@ from __future__ import annotations
 from naap.errors import BadRequest, Forbidden
 from publishing.models import ApiToken
 from publishing.tokens import require_package_allowed, require_scope
-from registry.membership import may_act_for_publisher
+from registry.membership import may_act_for_publisher, staff_may
 from registry.models import PluginPackage, Publisher
 
 
 def authorize_package_change(
-    *, actor, token: ApiToken | None, package: PluginPackage, scope: str = "publish"
+    *,
+    actor,
+    token: ApiToken | None,
+    package: PluginPackage,
+    scope: str = "publish",
+    staff_permission: str | None = None,
 ) -> None:
-    """Owner token or publisher member (session), or staff, may change a package."""
+    """Owner token or publisher member (session), or staff (holding staff_permission when the
+    change names one), may change a package."""
     if token is not None:
         require_scope(token, scope)
         if token.publisher_id != package.publisher_id:
@@ -22,8 +28,10 @@ def authorize_package_change(
             )
         require_package_allowed(token, package.name)
         return
-    if may_act_for_publisher(actor, package.publisher):
+    if may_act_for_publisher(actor, package.publisher, staff_permission=staff_permission):
         return
+    if getattr(actor, "is_staff", False):
+        raise Forbidden(f"Your staff account lacks the permission to do this ({staff_permission}).")
     raise Forbidden(f"Only members of '{package.publisher.name}' or staff may change it.")
 
 
@@ -51,7 +59,10 @@ def publisher_for_publish(
     return publisher
 
 
-def require_staff(actor, what: str) -> None:
-    """Forbidden unless the actor is staff; `what` completes "Only staff may …"."""
+def require_staff(actor, what: str, *, permission: str) -> None:
+    """Forbidden unless the actor is staff holding the permission; `what` completes
+    "Only staff may …"."""
     if not getattr(actor, "is_staff", False):
         raise Forbidden(f"Only staff may {what}.")
+    if not staff_may(actor, permission):
+        raise Forbidden(f"Your staff account lacks the permission to {what} ({permission}).")

@@ -11,6 +11,7 @@ from publishing.services.authorization import authorize_package_change, require_
 from registry.audit import AuditAction
 from registry.cache import invalidate_package
 from registry.deployments import roll_back, withdraw_version
+from registry.membership import LIST_PACKAGES, ROLL_BACK, WITHDRAW_VERSIONS
 from registry.models import PluginDeployment, PluginPackage, PluginVersion
 from registry.services import record_audit_event
 
@@ -28,7 +29,9 @@ def deprecate_version(
     ip: str | None = None,
 ) -> PluginVersion:
     """Mark a version deprecated with a message people will see; it keeps working."""
-    authorize_package_change(actor=actor, token=token, package=version.package)
+    authorize_package_change(
+        actor=actor, token=token, package=version.package, staff_permission=WITHDRAW_VERSIONS
+    )
     if not message or not message.strip():
         raise ValidationFailed("Say why it is deprecated and what to use instead.", field="message")
     version.deprecated = True
@@ -50,7 +53,9 @@ def yank_version(
     ip: str | None = None,
 ) -> PluginVersion:
     """Yank a version: never resolved as latest again; a deployment on it falls back."""
-    authorize_package_change(actor=actor, token=token, package=version.package)
+    authorize_package_change(
+        actor=actor, token=token, package=version.package, staff_permission=WITHDRAW_VERSIONS
+    )
     if not reason or not reason.strip():
         raise ValidationFailed("Say why the version is yanked.", field="reason")
     version = PluginVersion.objects.select_for_update().select_related("package").get(pk=version.pk)
@@ -78,7 +83,7 @@ def rollback_deployment(
     ip: str | None = None,
 ) -> PluginDeployment:
     """Re-point the deployment at an earlier published, non-yanked version, at once."""
-    authorize_package_change(actor=actor, token=token, package=package)
+    authorize_package_change(actor=actor, token=token, package=package, staff_permission=ROLL_BACK)
     deployment, current = roll_back(
         actor=actor, package=package, to_version=to_version, reason=reason.strip()
     )
@@ -97,7 +102,7 @@ def set_package_listing(
     *, actor, package: PluginPackage, listed: bool, ip: str | None = None
 ) -> PluginPackage:
     """Staff publish (list) or unlist a package; unlisted packages install but are not shown."""
-    require_staff(actor, "publish or unlist packages")
+    require_staff(actor, "publish or unlist packages", permission=LIST_PACKAGES)
     if listed and not package.versions.filter(status=PluginVersion.Status.PUBLISHED).exists():
         raise Conflict(f"{package.name} has no published version to list.")
     status = PluginPackage.Status.PUBLISHED if listed else PluginPackage.Status.UNLISTED
@@ -120,7 +125,9 @@ def deprecate_package(
     ip: str | None = None,
 ) -> PluginPackage:
     """Mark a whole package deprecated with a message; it leaves the listing, keeps working."""
-    authorize_package_change(actor=actor, token=token, package=package)
+    authorize_package_change(
+        actor=actor, token=token, package=package, staff_permission=LIST_PACKAGES
+    )
     if not message or not message.strip():
         raise ValidationFailed("Say why it is deprecated and what to use instead.", field="message")
     package.deprecated = True
@@ -139,7 +146,7 @@ def set_package_flag(
     """Staff set `featured` or `is_core` (core packages may use top-level routes)."""
     if flag not in FLAG_ACTIONS:
         raise BadRequest(f"Unknown package flag {flag!r}.")
-    require_staff(actor, "feature packages or mark them core")
+    require_staff(actor, "feature packages or mark them core", permission=LIST_PACKAGES)
     if getattr(package, flag) != value:
         setattr(package, flag, value)
         package.save(update_fields=[flag, "updated_at"])

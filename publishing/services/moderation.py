@@ -5,11 +5,13 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from naap.errors import Conflict, Forbidden, ValidationFailed
+from naap.errors import Conflict, ValidationFailed
 from publishing import storage
+from publishing.services.authorization import require_staff
 from registry.audit import AuditAction
 from registry.cache import invalidate_package
 from registry.deployments import deploy_published_version
+from registry.membership import REVIEW_VERSIONS
 from registry.models import PluginDeployment, PluginPackage, PluginVersion
 from registry.services import record_audit_event
 
@@ -17,8 +19,7 @@ from registry.services import record_audit_event
 @transaction.atomic
 def approve_version(*, actor, version: PluginVersion, ip: str | None = None) -> PluginVersion:
     """Staff approve a pending version: it is published and deploys as it would have."""
-    if not actor.is_staff:
-        raise Forbidden("Only staff may approve versions.")
+    require_staff(actor, "approve versions", permission=REVIEW_VERSIONS)
     version = PluginVersion.objects.select_for_update().select_related("package").get(pk=version.pk)
     if version.status != PluginVersion.Status.PENDING_REVIEW:
         raise Conflict(f"{version} is {version.get_status_display().lower()}, not pending review.")
@@ -43,8 +44,7 @@ def reject_version(
     *, actor, version: PluginVersion, reason: str, ip: str | None = None
 ) -> PluginVersion:
     """Staff reject a pending version: its files are deleted and the reason recorded."""
-    if not actor.is_staff:
-        raise Forbidden("Only staff may reject versions.")
+    require_staff(actor, "reject versions", permission=REVIEW_VERSIONS)
     if not reason or not reason.strip():
         raise ValidationFailed("Say why the version is rejected.", field="reason")
     with transaction.atomic():

@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from naap.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from publishing.models import TOKEN_SCOPES, ApiToken
+from publishing.services.authorization import require_staff
 from publishing.tokens import PREFIX_LENGTH, hash_secret, new_secret
 from registry.audit import AuditAction
-from registry.membership import may_act_for_publisher
+from registry.membership import REVOKE_TOKENS, VERIFY_PUBLISHERS, may_act_for_publisher
 from registry.models import PluginPackage, Publisher, PublisherMembership
 from registry.names import hidden_characters_problem, package_name_problem
 from registry.services import record_audit_event
@@ -53,8 +54,7 @@ def create_publisher(
 
 def verify_publisher(*, actor, publisher: Publisher, ip: str | None = None) -> Publisher:
     """Staff mark a publisher verified: its next versions publish without review."""
-    if not actor.is_staff:
-        raise Forbidden("Only staff may verify publishers.")
+    require_staff(actor, "verify publishers", permission=VERIFY_PUBLISHERS)
     if not publisher.verified:
         publisher.verified = True
         publisher.save(update_fields=["verified", "updated_at"])
@@ -116,7 +116,9 @@ def create_api_token(
 def revoke_api_token(*, actor, token_id: int, ip: str | None = None) -> ApiToken:
     """Revoke a token of one of the actor's publishers (staff may revoke any)."""
     token = ApiToken.objects.select_related("publisher").filter(pk=token_id).first()
-    if token is None or not may_act_for_publisher(actor, token.publisher):
+    if token is None or not may_act_for_publisher(
+        actor, token.publisher, staff_permission=REVOKE_TOKENS
+    ):
         raise NotFound(f"No token {token_id} among your publishers' tokens.")
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
