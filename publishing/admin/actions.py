@@ -204,25 +204,23 @@ def version_reason_action(service, description: str, done: str, *, act: str, nam
     )
 
 
+def _holds(permission: str):
+    """A has_<act>_permission method: whether the request's person is staff holding it."""
+
+    def has_permission(self, request) -> bool:
+        return staff_may(request.user, permission)
+
+    return has_permission
+
+
 class StaffActs:
     """The staff permission each act of the admin needs, for Django's admin to offer an action
     (`@admin.action(permissions=[act])`) or a page only to those who hold it. The services
     check the same permissions (registry.membership)."""
 
-    def has_review_permission(self, request) -> bool:
-        return staff_may(request.user, REVIEW_VERSIONS)
-
-    def has_list_permission(self, request) -> bool:
-        return staff_may(request.user, LIST_PACKAGES)
-
-    def has_verify_permission(self, request) -> bool:
-        return staff_may(request.user, VERIFY_PUBLISHERS)
-
-    def has_withdraw_permission(self, request) -> bool:
-        return staff_may(request.user, WITHDRAW_VERSIONS)
-
-    def has_rollback_permission(self, request) -> bool:
-        return staff_may(request.user, ROLL_BACK)
-
-    def has_revoke_permission(self, request) -> bool:
-        return staff_may(request.user, REVOKE_TOKENS)
+    has_review_permission = _holds(REVIEW_VERSIONS)
+    has_list_permission = _holds(LIST_PACKAGES)
+    has_verify_permission = _holds(VERIFY_PUBLISHERS)
+    has_withdraw_permission = _holds(WITHDRAW_VERSIONS)
+    has_rollback_permission = _holds(ROLL_BACK)
+    has_revoke_permission = _holds(REVOKE_TOKENS)

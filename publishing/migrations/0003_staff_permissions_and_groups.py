@@ -1,5 +1,6 @@
-"""The two staff groups: Moderators (review and listing) and Operators (deployments, yanks,
-tokens). docs/decisions.md, "Staff permissions", says what each may do."""
+"""The permission to revoke any token, and the two staff groups: Moderators (review and
+listing) and Operators (deployments, yanks, tokens). docs/decisions.md, "Staff permissions",
+says what each may do."""
 
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
@@ -56,8 +57,17 @@ class Migration(migrations.Migration):
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
-        ("publishing", "0003_staff_permissions"),
+        ("publishing", "0002_moderation_queue"),
         ("registry", "0005_staff_permissions"),
     ]
 
-    operations = [migrations.RunPython(create_staff_groups, remove_staff_groups)]
+    operations = [
+        migrations.AlterModelOptions(
+            name="apitoken",
+            options={
+                "ordering": ["-created_at"],
+                "permissions": [("revoke_apitoken", "Can revoke any publisher's API tokens")],
+            },
+        ),
+        migrations.RunPython(create_staff_groups, remove_staff_groups),
+    ]
