@@ -122,3 +122,16 @@ def test_on_s3_orphans_are_listed_kept_young_and_deleted_when_old_enough(s3_stor
     assert f"deleted 1 ({len(ORPHAN)} bytes)" in output
     remaining = s3_storage.client.list_objects_v2(Bucket=s3_storage.name)["Contents"]
     assert [entry["Key"] for entry in remaining] == [referenced]
+
+
+def test_a_temporary_file_left_by_a_crashed_write_is_removed(plugin_storage_in_tmp):
+    referenced, _ = published_and_orphaned()
+    leftover = "plugins/my-wallet/3.0.0/.upload-abc123"
+    (plugin_storage_in_tmp / leftover).parent.mkdir(parents=True)
+    (plugin_storage_in_tmp / leftover).write_bytes(b"var half")
+    age_file(plugin_storage_in_tmp, leftover, 120)
+
+    gc("--delete")
+
+    assert leftover not in stored_keys()
+    assert referenced in stored_keys()
