@@ -82,9 +82,9 @@ def bump_generations(keys: list[str], *, timeout: int | None) -> None:
     transaction.on_commit(lambda: add_to_counters(cache, deltas, timeout=timeout))
 
 
-def invalidate_package(package_name: str) -> None:
-    """Retire the package's cached manifests and every bootstrap that shows the package."""
-    bump_generations([generation_key(package_name)], timeout=None)
+def invalidate_package(*package_names: str) -> None:
+    """Retire the packages' cached manifests and every bootstrap that shows them."""
+    bump_generations([generation_key(name) for name in package_names], timeout=None)
 
 
 def download_counter_key(day: str, version_id: int) -> str:

@@ -371,3 +371,20 @@ def test_staff_deleting_a_package_in_the_admin_retires_it(staff_client):
     assert response.status_code == 302
     assert not PluginVersion.objects.filter(package__name="short-lived").exists()
     assert cache.get(key, 0) > before
+
+
+def test_staff_deleting_selected_versions_retires_each_of_their_packages(staff_client):
+    versions = [make_version(make_package(name), "1.0.0") for name in ("first-one", "second-one")]
+    keys = [generation_key(version.package.name) for version in versions]
+    before = [cache.get(key, 0) for key in keys]
+    response = staff_client.post(
+        "/admin/registry/pluginversion/",
+        {
+            "action": "delete_selected",
+            "_selected_action": [version.pk for version in versions],
+            "post": "yes",
+        },
+    )
+    assert response.status_code == 302
+    assert not PluginVersion.objects.exists()
+    assert all(cache.get(key, 0) > old for key, old in zip(keys, before, strict=True))
