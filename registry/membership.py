@@ -34,6 +34,5 @@ def may_act_for_publisher(
     staff_permission, when the act names one)."""
     if not getattr(user, "is_authenticated", False):
         return False
-    if user.is_staff and (staff_permission is None or user.has_perm(staff_permission)):
-        return True
-    return publisher.memberships.filter(user=user).exists()
+    staff = user.is_staff if staff_permission is None else staff_may(user, staff_permission)
+    return staff or publisher.memberships.filter(user=user).exists()
