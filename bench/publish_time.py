@@ -35,6 +35,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def gunicorn_command(port: int, *, workers: int) -> list[str]:
+    """The command that serves the app with gunicorn on 127.0.0.1:port."""
+    options = f"--bind 127.0.0.1:{port} --workers {workers} --log-level warning"
+    return [PYTHON, "-m", "gunicorn", "naap.wsgi", *options.split()]
+
+
 def psql(command: str) -> None:
     subprocess.run(
         ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", command],
@@ -105,18 +111,7 @@ def main() -> None:
 
     port = free_port()
     server = subprocess.Popen(
-        [
-            PYTHON,
-            "-m",
-            "gunicorn",
-            "naap.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(args.workers),
-            "--log-level",
-            "warning",
-        ],
+        gunicorn_command(port, workers=args.workers),
         cwd=ROOT,
         env=env,
     )

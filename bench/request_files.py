@@ -13,19 +13,11 @@ import sys
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+import make_data
+
 HERE = Path(__file__).resolve().parent
-CATEGORIES = [
-    "finance",
-    "monitoring",
-    "developer-tools",
-    "analytics",
-    "communication",
-    "productivity",
-    "security",
-    "social",
-    "ai",
-    "other",
-]
+# The catalog's categories, as bench/make_data.py assigns them.
+CATEGORIES = make_data.CATEGORIES
 API = "/api/v1"
 
 

@@ -22,7 +22,6 @@ import argparse
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,6 +31,7 @@ import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
+from publish_time import free_port, gunicorn_command
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -45,12 +45,6 @@ CHROMIUM_ARGS = [
 ]
 MOUNTED = '#naap-preview-host[data-naap-state="mounted"]'
 MEASURE = "(key) => performance.getEntriesByName('naap:mount ' + key).at(-1)"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def measure_example(browser, base: str, name: str, version: str) -> dict[str, float]:
@@ -101,18 +95,7 @@ def main() -> None:
         )
     port = free_port()
     server = subprocess.Popen(
-        [
-            PYTHON,
-            "-m",
-            "gunicorn",
-            "naap.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--log-level",
-            "warning",
-        ],
+        gunicorn_command(port, workers=2),
         cwd=ROOT,
         env=env,
     )
