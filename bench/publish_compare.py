@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from publish_time import ROOT, make_plugin
+from publish_time import ROOT, make_plugin, publish_command
 
 
 def timed(command: list[str], env: dict, cwd: Path) -> float:
@@ -42,16 +42,7 @@ def publish_runs(args: argparse.Namespace, work: Path) -> tuple[list[float], lis
         make_plugin(plugin_dir, version)
         ours.append(
             timed(
-                [
-                    sys.executable,
-                    "-m",
-                    "publishing.cli",
-                    "publish",
-                    str(plugin_dir),
-                    "--json",
-                    "--registry",
-                    args.registry,
-                ],
+                publish_command(plugin_dir, args.registry),
                 {**os.environ, "NAAP_REGISTRY_TOKEN": args.token},
                 ROOT,
             )

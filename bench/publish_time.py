@@ -41,6 +41,12 @@ def gunicorn_command(port: int, *, workers: int) -> list[str]:
     return [PYTHON, "-m", "gunicorn", "naap.wsgi", *options.split()]
 
 
+def publish_command(plugin_dir: Path, registry: str) -> list[str]:
+    """The CLI's publish of plugin_dir to the registry, answering JSON."""
+    cli = [PYTHON, "-m", "publishing.cli", "publish"]
+    return [*cli, str(plugin_dir), "--json", "--registry", registry]
+
+
 def psql(command: str) -> None:
     subprocess.run(
         ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", command],
@@ -128,16 +134,7 @@ def main() -> None:
             make_plugin(plugin_dir, f"1.0.{run}")
             started = time.perf_counter()
             result = subprocess.run(
-                [
-                    PYTHON,
-                    "-m",
-                    "publishing.cli",
-                    "publish",
-                    str(plugin_dir),
-                    "--json",
-                    "--registry",
-                    f"http://127.0.0.1:{port}",
-                ],
+                publish_command(plugin_dir, f"http://127.0.0.1:{port}"),
                 cwd=ROOT,
                 env={**env, "NAAP_REGISTRY_TOKEN": secret},
                 capture_output=True,
