@@ -1,13 +1,11 @@
-"""Routes of the pages that run plugins: the demo shell and version previews."""
+"""Routes of the shell runtime's lookups and version previews (the demo shell's own routes
+are in installs/shell_urls.py)."""
 
 from django.urls import path
 
 from registry import shell_views
 
 urlpatterns = [
-    path("shell/", shell_views.shell_page, name="shell"),
-    # Every path under /shell/ is the shell too: it routes by the plugins' own routes.
-    path("shell/<path:route>", shell_views.shell_page, name="shell-route"),
     path("shell-globals", shell_views.shell_globals, name="shell-globals"),
     path(
         "plugins/<str:name>/<str:version>/preview/",

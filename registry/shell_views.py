@@ -1,5 +1,5 @@
-"""Pages that run plugins with the shell runtime (static/naap/shell.js): the demo shell at
-/shell/, a version's preview page, and the small lookup that tells the shell which versions
+"""What pages that run plugins with the shell runtime (static/naap/shell.js) share, a version's
+preview page, and the small lookup that tells the shell which versions
 use the shell's React (docs/shell-runtime.md)."""
 
 from __future__ import annotations
@@ -10,14 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
 from django.core.cache import cache
 from django.core.files.storage import storages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
-from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
 
@@ -103,19 +101,6 @@ def runtime_config(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-@login_required
-@ensure_csrf_cookie
-def shell_page(request: HttpRequest, route: str = "") -> HttpResponse:
-    """The demo shell: the signed-in user's plugins in a sidebar, the routed one beside it."""
-    config = {
-        **runtime_config(request),
-        "bootstrapUrl": reverse("plugins-installed"),
-        "globalsUrl": reverse("shell-globals"),
-        "basePath": reverse("shell").rstrip("/"),
-    }
-    return render(request, "shell/shell.html", {"shell_config": config})
-
-
 def _previewable_version(request: HttpRequest, name: str, version: str) -> PluginVersion:
     """A version people may preview: published (or yanked) ones for everybody, versions in
     review for the publisher's members and staff; 404 for anything else."""
@@ -183,4 +168,6 @@ def shell_globals(request: HttpRequest) -> JsonResponse:
     response = JsonResponse({"success": True, "data": answer})
     # Published files never change, so neither does the answer for a version.
     response["Cache-Control"] = "public, max-age=86400"
+    # Public facts, asked by the sandboxed shell frame, whose origin is opaque.
+    response["Access-Control-Allow-Origin"] = "*"
     return response

@@ -20,6 +20,30 @@ def pytest_configure(config) -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    allow_any_origin_on_live_server_static_files()
+    # The live server serves MEDIA_URL itself, in front of Django; moved out of the way, /cdn/
+    # is answered by publishing/cdn_views.py with its headers, as in development.
+    settings.MEDIA_URL = "/live-server-media-unused/"
+
+
+def allow_any_origin_on_live_server_static_files() -> None:
+    """pytest-django's live server answers /static/ with Django's StaticFilesHandler, in front
+    of WhiteNoise; give its answers the header WhiteNoise sends on every static file
+    (Access-Control-Allow-Origin: *, tested in tests/shell/test_pages.py), which the sandboxed
+    shell frame needs to import shell.js."""
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+
+    if getattr(StaticFilesHandler.serve, "allows_any_origin", False):
+        return
+    original = StaticFilesHandler.serve
+
+    def serve(self, request):
+        response = original(self, request)
+        response["Access-Control-Allow-Origin"] = "*"
+        return response
+
+    serve.allows_any_origin = True
+    StaticFilesHandler.serve = serve
 
 
 @pytest.fixture(autouse=True)

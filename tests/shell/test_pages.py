@@ -11,6 +11,7 @@ import sys
 import pytest
 from django.conf import settings
 
+from installs.services import install_plugin
 from registry.models import PluginVersion
 from tests.factories import make_user
 from tests.shell.helpers import preview_url, probe_bundle, publish_probe
@@ -33,25 +34,86 @@ def test_anonymous_visitors_of_the_shell_are_sent_to_sign_in(client):
     assert response["Location"] == "/accounts/login/?next=/shell/plugins/hello-world"
 
 
-def test_the_shell_page_configures_the_runtime_for_the_user(client):
-    user = make_user("grace")
-    client.force_login(user)
+def embedded_json(response, element_id: str) -> dict:
+    found = re.search(
+        rf'id="{element_id}" type="application/json">(.*?)</script>'.encode(), response.content
+    )
+    return json.loads(found.group(1).decode())
 
-    response = client.get("/shell/")
+
+def test_the_shell_page_frames_the_sandboxed_shell_and_runs_no_plugin_code(client):
+    client.force_login(make_user("grace"))
+
+    response = client.get("/shell/plugins/hello-world?tab=2")
 
     assert response.status_code == 200
-    config = json.loads(
-        re.search(
-            rb'id="naap-shell-config" type="application/json">(.*?)</script>', response.content
-        )
-        .group(1)
-        .decode()
-    )
+    frame = re.search(rb"<iframe[^>]*>", response.content).group(0).decode()
+    assert 'src="/sandbox/shell/plugins/hello-world?tab=2"' in frame
+    sandbox = re.search(r'sandbox="([^"]*)"', frame).group(1).split()
+    assert "allow-scripts" in sandbox and "allow-same-origin" not in sandbox
+    assert b"naap/shell.js" not in response.content  # the runtime runs in the frame only
+    assert embedded_json(response, "naap-shell-host-config") == {
+        "hostBasePath": "/shell",
+        "bootstrapUrl": "/api/v1/plugins/installed",
+    }
+
+
+def test_the_shell_frame_gets_the_bootstrap_and_one_grant_per_plugin_inline(client):
+    user = make_user("grace")
+    publish_probe("probe-one")
+    publish_probe("probe-two")
+    for name in ("probe-one", "probe-two"):
+        install_plugin(actor=user, name=name, team_id=None, config=None)
+    client.force_login(user)
+
+    response = client.get("/sandbox/shell/plugins/probe-one")
+
+    config = embedded_json(response, "naap-shell-config")
     assert config["user"] == {"id": user.pk, "username": "grace", "displayName": "grace"}
-    assert config["bootstrapUrl"] == "/api/v1/plugins/installed"
-    assert config["basePath"] == "/shell"
+    assert [plugin["name"] for plugin in config["bootstrap"]["plugins"]] == [
+        "probe-one",
+        "probe-two",
+    ]
+    assert set(config["grants"]) == {"probe-one", "probe-two"}
+    assert config["grants"]["probe-one"] != config["grants"]["probe-two"]
+    assert config["basePath"] == "/sandbox/shell"
+    assert config["bridge"] is True
     assert config["shellVersion"] == settings.NAAP_SHELL_VERSION
-    assert "token" not in json.dumps(config).lower()
+    assert client.cookies[settings.SESSION_COOKIE_NAME].value not in response.content.decode()
+
+
+def test_the_shell_frame_is_sandboxed_by_its_own_policy_and_framed_only_by_the_site(client):
+    client.force_login(make_user("grace"))
+
+    response = client.get("/sandbox/shell/")
+
+    directives = policy(response)
+    assert "allow-scripts" in directives["sandbox"]
+    assert "allow-same-origin" not in directives["sandbox"]
+    assert directives["frame-ancestors"] == ["'self'"]
+    assert response["X-Frame-Options"] == "SAMEORIGIN"
+    assert "no-store" in response["Cache-Control"]  # it holds the plugins' grants
+
+
+def test_the_shell_frame_without_a_session_shows_no_plugins(client):
+    response = client.get("/sandbox/shell/")
+
+    assert response.status_code == 403
+    assert b"naap-shell-config" not in response.content
+    assert "allow-same-origin" not in policy(response)["sandbox"]
+
+
+def test_session_and_csrf_cookies_stay_off_cross_site_requests():
+    # The frame's opaque origin is another site: Lax keeps the session off its requests.
+    assert settings.SESSION_COOKIE_SAMESITE == "Lax"
+    assert settings.CSRF_COOKIE_SAMESITE == "Lax"
+
+
+def test_static_files_answer_any_origin_as_the_sandboxed_frame_imports_them(client):
+    response = client.get("/static/naap/shell.js")
+
+    assert response.status_code == 200
+    assert response["Access-Control-Allow-Origin"] == "*"
 
 
 def test_pages_send_a_strict_policy_whose_nonce_matches_the_pages_script(client):
