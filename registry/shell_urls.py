@@ -1,4 +1,4 @@
-"""Routes of the pages that run plugins: the demo shell and version previews."""
+"""Routes of the demo shell (a version's preview page is routed by publishing.urls)."""
 
 from django.urls import path
 
@@ -9,9 +9,4 @@ urlpatterns = [
     # Every path under /shell/ is the shell too: it routes by the plugins' own routes.
     path("shell/<path:route>", shell_views.shell_page, name="shell-route"),
     path("shell-globals", shell_views.shell_globals, name="shell-globals"),
-    path(
-        "plugins/<str:name>/<str:version>/preview/",
-        shell_views.preview_page,
-        name="plugin-preview",
-    ),
 ]
