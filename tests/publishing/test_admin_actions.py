@@ -76,10 +76,10 @@ def test_reject_asks_for_a_reason_then_deletes_the_files(
     assert version.status == "rejected"
     assert version.rejection_reason == "Loads a cryptominer"
     assert not any(
-        key.startswith("plugins/first-plugin/") for key in stored_files(plugin_storage_in_tmp)
+        key.startswith("review/first-plugin/") for key in stored_files(plugin_storage_in_tmp)
     )
     assert any(
-        key.startswith("plugins/second-plugin/") for key in stored_files(plugin_storage_in_tmp)
+        key.startswith("review/second-plugin/") for key in stored_files(plugin_storage_in_tmp)
     )
 
 
