@@ -284,20 +284,18 @@ def origin_of(url: str) -> str:
 # Content-Security-Policy (Django's built-in CSP): scripts and styles only from this site, the
 # plugin CDN and tags carrying the per-request nonce; no eval, no inline script without the
 # nonce, no plugins, no framing, no <base> hijacking (docs/shell-runtime.md, "CSP").
-if PLUGIN_CDN_URL:
-    PLUGIN_ASSET_ORIGINS = [origin_of(PLUGIN_CDN_URL)]
-elif AWS_STORAGE_BUCKET_NAME:
-    # Without a CDN the shell loads bundles from the bucket's own URL.
-    PLUGIN_ASSET_ORIGINS = [
+PLUGIN_ASSET_ORIGINS = [origin_of(PLUGIN_CDN_URL)] if PLUGIN_CDN_URL else []
+if AWS_STORAGE_BUCKET_NAME:
+    # The bucket's own URL: where the shell loads bundles without a CDN, and where previews
+    # load files in review (presigned URLs, never through the CDN) with one.
+    PLUGIN_ASSET_ORIGINS.append(
         origin_of(env_str("AWS_S3_ENDPOINT_URL"))
         or f"https://{AWS_STORAGE_BUCKET_NAME}.s3.amazonaws.com"
-    ]
+    )
     if env_str("AWS_S3_REGION_NAME") and not env_str("AWS_S3_ENDPOINT_URL"):
         PLUGIN_ASSET_ORIGINS.append(
             f"https://{AWS_STORAGE_BUCKET_NAME}.s3.{env_str('AWS_S3_REGION_NAME')}.amazonaws.com"
         )
-else:
-    PLUGIN_ASSET_ORIGINS = []
 _ASSET_SOURCES = [CSP.SELF, *PLUGIN_ASSET_ORIGINS]
 SECURE_CSP = {
     "default-src": [CSP.SELF],

@@ -1,5 +1,5 @@
-"""Routes of the shell runtime's lookups and version previews (the demo shell's own routes
-are in installs/shell_urls.py)."""
+"""Routes of the shell runtime's lookups (the demo shell is routed by installs.shell_urls, a
+version's preview page by publishing.urls)."""
 
 from django.urls import path
 
@@ -7,9 +7,4 @@ from registry import shell_views
 
 urlpatterns = [
     path("shell-globals", shell_views.shell_globals, name="shell-globals"),
-    path(
-        "plugins/<str:name>/<str:version>/preview/",
-        shell_views.preview_page,
-        name="plugin-preview",
-    ),
 ]

@@ -15,15 +15,16 @@ def pytest_configure(config) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # WhiteNoise serves STATIC_ROOT when DEBUG is off and warns if the folder is missing.
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+    # A live server (LiveServerThread) serves MEDIA_URL straight from MEDIA_ROOT, in front of
+    # every view: keep it off /cdn/, so plugin files go through publishing.cdn_views there too
+    # (its headers, and its refusal of files in review without a signature).
+    settings.MEDIA_URL = "/test-media-not-served/"
     # Static files are served from source in tests; the hashed manifest is a deployment concern.
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     allow_any_origin_on_live_server_static_files()
-    # The live server serves MEDIA_URL itself, in front of Django; moved out of the way, /cdn/
-    # is answered by publishing/cdn_views.py with its headers, as in development.
-    settings.MEDIA_URL = "/live-server-media-unused/"
 
 
 def allow_any_origin_on_live_server_static_files() -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from tests.factories import make_publisher, make_user
 from tests.shell.helpers import (
     preview_url,
     publish_example,
     publish_probe,
     shell,
+    sign_in,
     wait_for_state,
 )
 
@@ -51,6 +53,27 @@ def add_host(page, host_id: str) -> str:
         host_id,
     )
     return f"#{host_id}"
+
+
+def test_a_version_in_review_mounts_on_its_preview_page_from_a_temporary_url(
+    page, browser_context, live_server
+):
+    maker = make_user("maker")
+    version = publish_probe(
+        "probe-review", actor=maker, publisher=make_publisher(owner=maker, verified=False)
+    )
+    assert version.bundle_key.startswith("review/")
+    sign_in(browser_context, live_server, make_user("moderator", staff=True))
+    bundle_requests = requests_to(page, f"/cdn/{version.bundle_key}")
+
+    page.goto(preview_url(version))
+
+    wait_for_state(page, HOST, "mounted")
+    assert page.locator(f"{HOST} .probe").inner_text() == "Probe probe-review@1.0.0"
+    assert len(bundle_requests) == 1 and "signature=" in bundle_requests[0]
+    # The same file at its plain URL is refused: only the signed one serves it.
+    assert page.request.get(version.bundle_url).status == 404
+    assert page.page_errors == []
 
 
 def test_loading_the_same_version_again_makes_no_second_request(page):

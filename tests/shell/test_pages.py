@@ -13,7 +13,7 @@ from django.conf import settings
 
 from installs.services import install_plugin
 from registry.models import PluginVersion
-from tests.factories import make_user
+from tests.factories import make_publisher, make_user
 from tests.shell.helpers import preview_url, probe_bundle, publish_probe
 
 pytestmark = pytest.mark.django_db
@@ -150,6 +150,19 @@ def test_the_api_docs_policy_allows_inline_styles_but_no_inline_script(client):
             {"AWS_STORAGE_BUCKET_NAME": "plugins", "AWS_S3_ENDPOINT_URL": "http://127.0.0.1:9000"},
             ["http://127.0.0.1:9000"],
         ),
+        (
+            {
+                "PLUGIN_CDN_URL": "https://cdn.example.com",
+                "AWS_STORAGE_BUCKET_NAME": "plugins",
+                "AWS_S3_REGION_NAME": "eu-west-1",
+            },
+            [
+                "https://cdn.example.com",
+                # Presigned URLs of files in review name the bucket itself.
+                "https://plugins.s3.amazonaws.com",
+                "https://plugins.s3.eu-west-1.amazonaws.com",
+            ],
+        ),
         ({}, []),
     ],
 )
@@ -189,6 +202,31 @@ def test_a_version_in_review_is_previewed_by_its_publisher_and_staff_only(client
     assert client.get(preview_url(version)).status_code == 200
     client.force_login(make_user("moderator", staff=True))
     assert client.get(preview_url(version)).status_code == 200
+
+
+def test_the_preview_of_a_version_in_review_loads_its_files_through_temporary_urls(client):
+    maker = make_user("maker")
+    version = publish_probe(
+        "probe-pending", actor=maker, publisher=make_publisher(owner=maker, verified=False)
+    )
+    assert version.status == "pending_review"
+    client.force_login(maker)
+
+    manifest = client.get(preview_url(version)).context["manifest"]
+
+    assert manifest["bundleUrl"].startswith(f"/cdn/{version.bundle_key}?")
+    assert "signature=" in manifest["bundleUrl"]
+    assert manifest["integrity"]["bundle"] == version.bundle_integrity
+    assert client.get(manifest["bundleUrl"]).status_code == 200
+    assert client.get(version.bundle_url).status_code == 404
+
+
+def test_the_preview_of_a_published_version_loads_its_public_files(client):
+    version = publish_probe("probe-public")
+
+    manifest = client.get(preview_url(version)).context["manifest"]
+
+    assert manifest["bundleUrl"] == version.bundle_url == f"/cdn/{version.bundle_key}"
 
 
 def test_a_rejected_or_unknown_version_has_no_preview(client):
