@@ -13,4 +13,9 @@ urlpatterns = [
         preview_views.preview_page,
         name="plugin-preview",
     ),
+    path(
+        "sandbox/preview/<str:name>/<str:version>/",
+        preview_views.preview_frame,
+        name="plugin-preview-frame",
+    ),
 ]

@@ -1,5 +1,6 @@
 """Plugin code never acts with the marketplace's credentials: what a hostile plugin tries from
-the demo shell's sandboxed frame, as a staff member's installed plugin, and what it gets."""
+the sandboxed frames of the demo shell and of a preview, run by a staff member, and what it
+gets."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ from installs.services import install_plugin
 from publishing.models import ApiToken
 from registry.models import PluginVersion
 from tests.factories import make_publisher, make_user
-from tests.shell.helpers import open_shell, publish_probe, sign_in, wait_for_state
+from tests.shell.helpers import (
+    open_preview,
+    open_shell,
+    probe_bundle,
+    publish_probe,
+    sign_in,
+    wait_for_state,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -36,6 +44,8 @@ ATTACKS = """async ({pendingId}) => {
   const approval = new FormData();
   approval.append("action", "approve");
   approval.append("_selected_action", String(pendingId));
+  const csrf = /name="csrfmiddlewaretoken" value="([^"]+)"/.exec(result.queue);
+  if (csrf) approval.append("csrfmiddlewaretoken", csrf[1]);
   result.approve = await attempt(
     "/admin/publishing/pendingversion/", {method: "POST", body: approval, mode: "no-cors"});
   const token = new FormData();
@@ -103,3 +113,40 @@ def test_the_frame_opened_on_its_own_is_still_sandboxed(page, browser_context, l
     assert page.evaluate(
         "(() => { try { return document.cookie; } catch (e) { return e.name; } })()"
     ) == ("SecurityError")
+
+
+def test_a_pending_bundle_previewed_by_staff_cannot_approve_itself(
+    page, browser_context, live_server
+):
+    # The reproduced attack: the bundle reads the moderation queue with the reviewer's session
+    # and posts "approve" for its own version. Here it runs, as every preview does, in the frame.
+    owner = make_user("newcomer-owner")
+    unverified = make_publisher("newcomer", owner=owner, verified=False)
+    attack = (
+        "window.__attack = (" + ATTACKS + ")({pendingId: window.__pendingId || 0});"
+        " window.__attack.then((result) => { window.__attackResult = result; });"
+    )
+    pending = publish_probe(
+        "self-approver",
+        bundle=probe_bundle("self-approver", body=attack),
+        publisher=unverified,
+        actor=owner,
+    )
+    assert pending.status == PluginVersion.Status.PENDING_REVIEW
+    staff = make_user("reviewer", staff=True)
+    staff.is_superuser = True
+    staff.save()
+    sign_in(browser_context, live_server, staff)
+    page.add_init_script(f"window.__pendingId = {pending.pk};")  # as if read from the queue
+
+    frame = open_preview(page, pending)
+
+    wait_for_state(frame, "#naap-preview-host", "mounted")
+    frame.wait_for_function("() => window.__attackResult !== undefined")
+    seen = frame.evaluate("window.__attackResult")
+    assert seen["cookie"] == "SecurityError"
+    assert seen["queue"] == "refused"
+    assert seen["approve"] == "sent blind"
+    pending.refresh_from_db()
+    assert pending.status == PluginVersion.Status.PENDING_REVIEW
+    assert not ApiToken.objects.exists()

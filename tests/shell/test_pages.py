@@ -14,7 +14,7 @@ from django.conf import settings
 from installs.services import install_plugin
 from registry.models import PluginVersion
 from tests.factories import make_publisher, make_user
-from tests.shell.helpers import preview_url, probe_bundle, publish_probe
+from tests.shell.helpers import preview_frame_url, preview_url, probe_bundle, publish_probe
 
 pytestmark = pytest.mark.django_db
 
@@ -117,7 +117,8 @@ def test_static_files_answer_any_origin_as_the_sandboxed_frame_imports_them(clie
 
 
 def test_pages_send_a_strict_policy_whose_nonce_matches_the_pages_script(client):
-    response = client.get(preview_url(publish_probe("probe-page")))
+    client.force_login(make_user("grace"))
+    response = client.get("/shell/")
 
     directives = policy(response)
     nonce = re.search(rb'<script type="module" nonce="([^"]+)">', response.content).group(1)
@@ -212,7 +213,7 @@ def test_the_preview_of_a_version_in_review_loads_its_files_through_temporary_ur
     assert version.status == "pending_review"
     client.force_login(maker)
 
-    manifest = client.get(preview_url(version)).context["manifest"]
+    manifest = client.get(preview_frame_url(version)).context["manifest"]
 
     assert manifest["bundleUrl"].startswith(f"/cdn/{version.bundle_key}?")
     assert "signature=" in manifest["bundleUrl"]
@@ -224,9 +225,35 @@ def test_the_preview_of_a_version_in_review_loads_its_files_through_temporary_ur
 def test_the_preview_of_a_published_version_loads_its_public_files(client):
     version = publish_probe("probe-public")
 
-    manifest = client.get(preview_url(version)).context["manifest"]
+    manifest = client.get(preview_frame_url(version)).context["manifest"]
 
     assert manifest["bundleUrl"] == version.bundle_url == f"/cdn/{version.bundle_key}"
+
+
+def test_the_preview_page_frames_the_version_and_runs_no_plugin_code(client):
+    version = publish_probe("probe-framed")
+
+    response = client.get(preview_url(version))
+
+    frame = re.search(rb"<iframe[^>]*>", response.content).group(0).decode()
+    assert f'src="{preview_frame_url(version)}"' in frame
+    assert "allow-same-origin" not in re.search(r'sandbox="([^"]*)"', frame).group(1)
+    assert b"naap/shell.js" not in response.content
+    framed = client.get(preview_frame_url(version))
+    assert "allow-same-origin" not in policy(framed)["sandbox"]
+    assert policy(framed)["frame-ancestors"] == ["'self'"]
+    assert framed["X-Frame-Options"] == "SAMEORIGIN"
+
+
+def test_the_preview_frame_checks_who_may_see_the_version_too(client):
+    maker = make_user("maker")
+    version = publish_probe(
+        "probe-hidden", actor=maker, publisher=make_publisher(owner=maker, verified=False)
+    )
+
+    assert client.get(preview_frame_url(version)).status_code == 404
+    client.force_login(maker)
+    assert client.get(preview_frame_url(version)).status_code == 200
 
 
 def test_a_rejected_or_unknown_version_has_no_preview(client):
@@ -256,9 +283,9 @@ def test_the_preview_manifest_says_which_shell_globals_the_bundle_uses(client):
         "success": True,
         "data": {"probe-react@1.0.0": ["React", "ReactDOM"], "probe-plain@1.0.0": []},
     }
-    preview = client.get(preview_url(react_user)).content.decode()
+    preview = client.get(preview_frame_url(react_user)).content.decode()
     assert '"shellGlobals": ["React", "ReactDOM"]' in preview
-    assert '"shellGlobals": []' in client.get(preview_url(plain)).content.decode()
+    assert '"shellGlobals": []' in client.get(preview_frame_url(plain)).content.decode()
 
 
 def test_the_shell_globals_lookup_is_bounded(client):
