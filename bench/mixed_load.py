@@ -208,7 +208,8 @@ class LostWrite:
     found: Any
 
     def __str__(self) -> str:
-        return f"{'/'.join(map(str, self.target))}: found {self.found!r}, expected {self.allowed!r}"
+        found, allowed = repr(self.found)[:150], repr(self.allowed)[:300]
+        return f"{'/'.join(map(str, self.target))}: found {found}, expected {allowed}"
 
 
 def check_writes(
@@ -912,7 +913,7 @@ def main() -> None:
                 stdout=log,
                 stderr=log,
             )
-        wait_for(f"http://127.0.0.1:{port}/healthz")
+        wait_for(f"http://127.0.0.1:{port}/healthz", seconds=60)  # 4 workers on a busy machine
         say(f"driving 127.0.0.1:{port} for {args.seconds:g} s at {args.connections} connections")
         cpu_before = {"client": own_cpu_seconds(), "server": process_cpu_seconds(server.pid)}
         clients, wall = drive(

@@ -85,6 +85,7 @@ def test_the_last_acknowledged_value_must_be_stored():
     assert check_writes({}, attempts, {KEY: 2}) == []
     [lost] = check_writes({}, attempts, {KEY: 1})
     assert (lost.target, lost.allowed, lost.found) == (KEY, [2], 1)
+    assert str(lost) == "person-1/my-wallet/c1-k0: found 1, expected [2]"
     [lost] = check_writes({}, attempts, {})
     assert lost.found == ABSENT
 
