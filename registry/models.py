@@ -180,6 +180,10 @@ class PluginVersion(TimestampedModel):
     rejection_reason = models.TextField(blank=True)
     # Automated checks run at publish time (SPEC §7), shown to publisher and staff.
     findings = models.JSONField(default=list, blank=True)
+    # The shell globals the shell loads before the bundle runs (["React", "ReactDOM"] or []),
+    # read from the bundle's UMD wrapper when it is published (registry/umd.py). None for a
+    # version published before this was recorded, until `manage.py record_shell_globals`.
+    shell_globals = models.JSONField(null=True, blank=True, default=None)
     # Whether the publisher asked this version to become active once it is published.
     deploy_requested = models.BooleanField(default=True)
     downloads = models.BigIntegerField(default=0)

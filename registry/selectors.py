@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.cache import cache
+from django.core.files.storage import storages
 from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
 from django.utils import timezone
 
@@ -72,10 +73,29 @@ def production_manifest(version: PluginVersion) -> dict[str, Any]:
         document["deprecationMessage"] = version.deprecation_message or package.deprecation_message
     if version.sourcemap_url:
         document["sourcemapUrl"] = version.sourcemap_url
+    if version.shell_globals is not None:
+        # What the shell loads before the bundle (React, ReactDOM); without it the shell asks
+        # /shell-globals (versions published before it was recorded).
+        document["shellGlobals"] = list(version.shell_globals)
     if version.status == PluginVersion.Status.YANKED:
         document["yanked"] = True
         document["yankReason"] = version.yank_reason
     return document
+
+
+def stored_bundle(version: PluginVersion) -> bytes | None:
+    """The bytes of a version's stored bundle, or None when it has none or it cannot be read.
+
+    Opens the plugin storage directly: registry may not import publishing's AssetBackend, and
+    reading one file needs nothing backend-specific.
+    """
+    if not version.bundle_key:
+        return None
+    try:
+        with storages["plugins"].open(version.bundle_key, "rb") as bundle:
+            return bundle.read()
+    except OSError:  # FileNotFoundError included
+        return None
 
 
 def visible_package(*, name: str, user=None) -> PluginPackage:

@@ -34,6 +34,7 @@ from registry.models import (
 )
 from registry.selectors import deployment_of
 from registry.services import record_audit_event, set_search_vector
+from registry.umd import read_bundle_globals
 
 logger = logging.getLogger(__name__)
 
@@ -179,7 +180,15 @@ def publish_version(
                 return PublishResult(package, existing, deployment_of(package), False)
             raise _conflict(existing, data=data)
 
-    findings = scan_bundle(bundle.decode("utf-8-sig"), package_name=name, manifest=data)
+    # Parsed once: the review reports what the wrapper reads, the row records what the shell
+    # must load before the bundle runs.
+    bundle_globals = read_bundle_globals(bundle)
+    findings = scan_bundle(
+        bundle.decode("utf-8-sig"),
+        package_name=name,
+        manifest=data,
+        bundle_globals=bundle_globals,
+    )
     # A version that waits for review keeps its files out of the public CDN until approved.
     in_review = not owner.verified
     uploaded: list[str] = []
@@ -208,6 +217,7 @@ def publish_version(
             data=data,
             assets=assets,
             findings=findings,
+            shell_globals=bundle_globals.shell_globals,
             release_notes=release_notes,
             deploy=deploy,
             ip=ip,
@@ -259,6 +269,7 @@ def _write_rows(
     data: dict,
     assets: dict[str, storage.StoredAsset],
     findings: list[dict],
+    shell_globals: list[str],
     release_notes: str,
     deploy: bool,
     ip: str | None,
@@ -302,6 +313,7 @@ def _write_rows(
         ),
         release_notes=release_notes,
         findings=findings,
+        shell_globals=shell_globals,
         deploy_requested=deploy,
         status=PluginVersion.Status.PUBLISHED if verified else PluginVersion.Status.PENDING_REVIEW,
         published_at=now if verified else None,

@@ -29,6 +29,9 @@ class VersionSerializer(serializers.ModelSerializer):
     yankReason = serializers.CharField(source="yank_reason")
     rejectionReason = serializers.CharField(source="rejection_reason")
     findings = serializers.ListField(child=serializers.DictField())
+    shellGlobals = serializers.ListField(
+        source="shell_globals", child=serializers.CharField(), allow_null=True
+    )
     publishedAt = serializers.DateTimeField(source="published_at", allow_null=True)
     createdAt = serializers.DateTimeField(source="created_at")
 
@@ -52,6 +55,7 @@ class VersionSerializer(serializers.ModelSerializer):
             "sourcemapUrl",
             "releaseNotes",
             "findings",
+            "shellGlobals",
             "downloads",
             "publishedAt",
             "createdAt",
