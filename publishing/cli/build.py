@@ -19,8 +19,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from publishing.cli.esbuild import SHELL_REACT_MARKER, relocate_sourcemap, run_esbuild
+from publishing.cli.esbuild import relocate_sourcemap, run_esbuild
 from publishing.cli.output import CliError, Ui, format_size
+from publishing.cli.prebuilt import styles_beside
 from publishing.cli.preview import REACT_UMD_FILES, preview_html
 from publishing.cli.project import PluginProject
 from publishing.validation import (
@@ -31,6 +32,7 @@ from publishing.validation import (
     scan_bundle,
 )
 from publishing.validation.javascript import has_module_statement
+from registry.umd import BundleGlobals, read_bundle_globals
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,8 @@ class BuildResult:
     bundled_by_esbuild: bool
     production_manifest: dict[str, Any]
     findings: list[dict[str, Any]]
+    # What the shell loads before the bundle (React, ReactDOM), as the registry will record.
+    shell_globals: list[str] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
 
     @property
@@ -103,7 +107,7 @@ def is_prebuilt_bundle(entry: Path, text: str, global_name: str) -> bool:
 
 
 def production_manifest(
-    project: PluginProject, bundle: Asset, styles: Asset | None
+    project: PluginProject, bundle: Asset, styles: Asset | None, *, shell_globals: list[str]
 ) -> dict[str, Any]:
     """The document the shell loads (SPEC §4), with URLs relative to dist/manifest.json."""
     manifest = project.manifest
@@ -131,13 +135,19 @@ def production_manifest(
         "icon": manifest.get("icon") or None,
         "shell": manifest.get("shell") or {},
         "config": manifest.get("config") or None,
+        "shellGlobals": shell_globals,
         "deprecated": False,
         "publishedAt": None,
     }
 
 
 def _check_outputs(
-    project: PluginProject, bundle: Asset, styles: Asset | None, ui: Ui
+    project: PluginProject,
+    bundle: Asset,
+    styles: Asset | None,
+    ui: Ui,
+    *,
+    bundle_globals: BundleGlobals,
 ) -> list[dict[str, Any]]:
     """The registry's checks on the built files; stops on errors, returns review findings."""
     errors: dict[str, str] = {}
@@ -156,7 +166,10 @@ def _check_outputs(
             details=[f"{key}: {message}" for key, message in errors.items()],
         )
     return scan_bundle(
-        bundle.data.decode("utf-8"), package_name=project.name, manifest=project.manifest
+        bundle.data.decode("utf-8"),
+        package_name=project.name,
+        manifest=project.manifest,
+        bundle_globals=bundle_globals,
     )
 
 
@@ -187,7 +200,7 @@ def _write_outputs(result: BuildResult) -> None:
     files["manifest"].write_text(
         json.dumps(result.production_manifest, indent=2) + "\n", encoding="utf-8"
     )
-    needs_react = result.bundled_by_esbuild and SHELL_REACT_MARKER.encode() in result.bundle.data
+    needs_react = bool(result.shell_globals)
     if needs_react:
         _copy_react_for_preview(result.project.directory, out_dir, files)
     files["preview"] = out_dir / "index.html"
@@ -217,6 +230,18 @@ def _read_styles_file(project: PluginProject) -> bytes | None:
     return path.read_bytes() if path is not None else None
 
 
+def _styles_beside_prebuilt(entry: Path, ui: Ui) -> bytes | None:
+    """The stylesheet NaaP's vite build wrote beside a prebuilt bundle (frontend.styles, when
+    set, wins); every other CSS file there is named with the reason it was left out."""
+    found = styles_beside(entry)
+    for name in found.ignored:
+        ui.warn(f"ignored {name} beside {entry.name}: {found.why_ignored}")
+    if found.path is None:
+        return None
+    ui.note(f"styles: {found.path.name}, {found.reason}")
+    return found.path.read_bytes()
+
+
 def build_project(
     project: PluginProject, ui: Ui, *, out_dir: Path | None = None, sourcemap: bool = False
 ) -> BuildResult:
@@ -231,6 +256,8 @@ def build_project(
     if is_prebuilt_bundle(entry, entry_text, project.global_name):
         bundled = False
         bundle = Asset(entry_bytes)
+        if styles_file is None:
+            styles_file = _styles_beside_prebuilt(entry, ui)
         styles = Asset(styles_file) if styles_file is not None else None
         if sourcemap:
             ui.warn("--sourcemap is ignored: the entry is already built and is packaged as is")
@@ -252,7 +279,8 @@ def build_project(
         # CSS imported by the source comes first; frontend.styles, when also set, follows it.
         css_parts = [part for part in (emitted_css, styles_file) if part]
         styles = Asset(b"\n".join(css_parts)) if css_parts else None
-    findings = _check_outputs(project, bundle, styles, ui)
+    bundle_globals = read_bundle_globals(bundle.data)
+    findings = _check_outputs(project, bundle, styles, ui, bundle_globals=bundle_globals)
     result = BuildResult(
         project=project,
         out_dir=(out_dir or project.directory / "dist").resolve(),
@@ -260,8 +288,11 @@ def build_project(
         styles=styles,
         sourcemap=Asset(sourcemap_data) if sourcemap_data is not None else None,
         bundled_by_esbuild=bundled,
-        production_manifest=production_manifest(project, bundle, styles),
+        production_manifest=production_manifest(
+            project, bundle, styles, shell_globals=bundle_globals.shell_globals
+        ),
         findings=findings,
+        shell_globals=bundle_globals.shell_globals,
     )
     _write_outputs(result)
     return result

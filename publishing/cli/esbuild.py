@@ -73,8 +73,6 @@ SHIM_ALIASES = {
     "react/jsx-runtime": "react-jsx-runtime.js",
     "react/jsx-dev-runtime": "react-jsx-runtime.js",
 }
-# What a bundle contains when the shims were used, so the preview page must provide React.
-SHELL_REACT_MARKER = "window.React"
 
 
 @dataclass(frozen=True)

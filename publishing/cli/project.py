@@ -20,6 +20,10 @@ class PluginProject:
     directory: Path
     manifest_text: str
     manifest: dict[str, Any]
+    # Where plugin.json came from when DIR has none (a build output folder), said once.
+    origin_note: str = ""
+    # Whether plugin.json was made from a build manifest, without what only plugin.json says.
+    from_build_manifest: bool = False
 
     @property
     def name(self) -> str:
@@ -52,13 +56,26 @@ class PluginProject:
 
 
 def load_project(directory: str | Path) -> PluginProject:
-    """Read DIR/plugin.json, refusing a missing file, bad JSON or a non-object."""
+    """Read DIR/plugin.json, refusing a missing file, bad JSON or a non-object.
+
+    A folder with no plugin.json that holds the output of NaaP's vite build (its build
+    manifest.json) is published as that build: with the plugin.json above it that names its
+    bundle, else with one made from the build manifest (publishing/cli/prebuilt.py).
+    """
     root = Path(directory).resolve()
     manifest_path = root / MANIFEST_FILE
     if not root.is_dir():
         raise CliError(f"{root} is not a directory")
     if not manifest_path.is_file():
-        raise CliError(f"no {MANIFEST_FILE} in {root}: a plugin directory needs one")
+        project = _build_output_project(root)
+        if project is None:
+            raise CliError(f"no {MANIFEST_FILE} in {root}: a plugin directory needs one")
+        return project
+    text, manifest = _read_manifest(manifest_path)
+    return PluginProject(directory=root, manifest_text=text, manifest=manifest)
+
+
+def _read_manifest(manifest_path: Path) -> tuple[str, dict[str, Any]]:
     try:
         text = manifest_path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -74,7 +91,41 @@ def load_project(directory: str | Path) -> PluginProject:
         ) from None
     if not isinstance(manifest, dict):
         raise CliError(f"{MANIFEST_FILE} must contain a JSON object {{...}}")
-    return PluginProject(directory=root, manifest_text=text, manifest=manifest)
+    return text, manifest
+
+
+def _build_output_project(root: Path) -> PluginProject | None:
+    """The project of a folder holding NaaP's vite build output, or None."""
+    from publishing.cli import prebuilt
+
+    build_manifest = prebuilt.read_build_manifest(root)
+    if build_manifest is None:
+        return None
+    plugin_folder = prebuilt.plugin_folder_above(root, build_manifest)
+    if plugin_folder is not None:
+        text, manifest = _read_manifest(plugin_folder / MANIFEST_FILE)
+        return PluginProject(
+            directory=plugin_folder,
+            manifest_text=text,
+            manifest=manifest,
+            origin_note=(
+                f"no {MANIFEST_FILE} in {root}: publishing the plugin at {plugin_folder}, "
+                f"whose {MANIFEST_FILE} names {build_manifest['bundleFile']} as its entry"
+            ),
+        )
+    manifest = prebuilt.plugin_json_from_build_manifest(build_manifest)
+    return PluginProject(
+        directory=root,
+        manifest_text=json.dumps(manifest, indent=2) + "\n",
+        manifest=manifest,
+        origin_note=(
+            f"no {MANIFEST_FILE} in {root} or above it: using one made from the build's "
+            f"{prebuilt.BUILD_MANIFEST} (name, version, routes, category, description); "
+            f"navigation, permissions and config come only from the plugin's own "
+            f"{MANIFEST_FILE}, so publish from the plugin's folder to include them"
+        ),
+        from_build_manifest=True,
+    )
 
 
 def check_project(project: PluginProject, *, for_build: bool) -> ValidationReport:
@@ -102,6 +153,11 @@ def require_valid_project(
 ) -> ValidationReport:
     """Show the manifest's warnings and stop with every error when it is invalid."""
     report = check_project(project, for_build=for_build)
+    if project.origin_note:
+        if project.from_build_manifest:
+            ui.warn(project.origin_note)
+        else:
+            ui.note(project.origin_note)
     if project.claims_core:
         ui.warn(
             "isCore is true, so this check allowed top-level routes; the registry allows them "

@@ -187,6 +187,7 @@ def test_building_a_prebuilt_entry_packages_it_byte_for_byte(tmp_path):
         plugin / "index.js"
     ).read_bytes()
     assert manifest["stylesUrl"] is None
+    assert manifest["shellGlobals"] == []
     assert sorted(p.name for p in (plugin / "dist").iterdir()) == [
         "1.0.0",
         "index.html",
@@ -216,6 +217,7 @@ def test_the_react_example_is_bundled_against_the_shells_react(tmp_path):
     bundle = (plugin / "dist" / manifest["bundleUrl"]).read_text()
     assert bundle.startswith("var NaapPluginReactCounter=")
     assert "window.React" in bundle and "window.ReactDOM" in bundle
+    assert manifest["shellGlobals"] == ["React", "ReactDOM"]  # read from the shims' code
     for copy_of_react in (
         "react.production",
         "react-dom.production",
