@@ -24,9 +24,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
-import tree_sitter
-import tree_sitter_javascript
+if TYPE_CHECKING:
+    import tree_sitter
 
 # What the shell provides, in the order it loads them: react-dom's UMD build reads
 # window.React, so React always comes first.
@@ -68,10 +69,16 @@ class BundleGlobals:
 
 @cache
 def _language() -> tree_sitter.Language:
+    # Imported at first use: the CLI's commands that never read a bundle start sooner.
+    import tree_sitter
+    import tree_sitter_javascript
+
     return tree_sitter.Language(tree_sitter_javascript.language())
 
 
 def _parse(source: bytes) -> tree_sitter.Tree:
+    import tree_sitter
+
     return tree_sitter.Parser(_language()).parse(source)
 
 
