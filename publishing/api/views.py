@@ -141,7 +141,7 @@ class YankView(VersionChangeView):
 
 class RollbackView(WriteView):
     @extend_schema(
-        summary="Roll the deployment back to an earlier version",
+        summary="Serve another published version: roll back, or forward again after a rollback",
         request=shapes.RollbackRequestSerializer,
         responses=DeploymentSerializer,
     )
