@@ -126,7 +126,9 @@ def install_plugin(
     user, team = _tenant(actor=actor, team_id=team_id)
     package = selectors.available_package(name=name)
     version = _installable_version(package)
-    clean_config = validate_config(config, config_schema_of(version.manifest))
+    clean_config = validate_config(
+        config, config_schema_of(version.manifest), plugin=f"{name} {version.version}"
+    )
     # Insert first: a new installation is the common case. An existing one (a retry, or a
     # concurrent install that won) fails the unique constraint inside a savepoint, which
     # leaves the transaction usable, and is returned unchanged. Between that failure and the
@@ -202,7 +204,9 @@ def configure_plugin(
         version = pinned
     else:
         version = _installable_version(package)
-    clean_config = validate_config(config, config_schema_of(version.manifest))
+    clean_config = validate_config(
+        config, config_schema_of(version.manifest), plugin=f"{name} {version.version}"
+    )
     if clean_config == install.config:
         return install
     previous_keys = sorted(install.config or {})

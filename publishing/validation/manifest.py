@@ -12,6 +12,7 @@ from typing import Any
 from publishing.validation.fields import json_type
 from publishing.validation.frontend import FrontendChecks
 from publishing.validation.report import ValidationReport
+from registry.config_schema import config_schema_problems, is_field_map
 from registry.names import hidden_characters_problem, package_name_problem
 from registry.semver import InvalidVersion, is_valid, parse, satisfies_range
 
@@ -339,19 +340,16 @@ class _ManifestChecker(FrontendChecks):
         schema = config["schema"]
         if not self._expect_object("config.schema", schema):
             return
-        # Install-time config is one JSON object per tenant, so its schema must describe one.
-        if "type" in schema and schema["type"] != "object":
-            self._error(
-                "config.schema.type",
-                f'config.schema.type must be "object", not {schema["type"]!r}',
+        # The checker the install forms and the config API use, so whatever publishes renders.
+        for path, problem in config_schema_problems(schema).items():
+            self._error(path, f"{path} {problem}")
+        if schema and is_field_map(schema):
+            self.report.warnings.append(
+                "config.schema has neither properties nor a type, so the marketplace reads it "
+                "as NaaP's field map, which it does not show yet: installs take no settings. "
+                'Use the JSON Schema form ({"type": "object", "properties": {…}}) '
+                "for settings people can edit here."
             )
-        if "properties" in schema:
-            properties = schema["properties"]
-            if self._expect_object("config.schema.properties", properties):
-                for key, definition in properties.items():
-                    self._expect_object(f"config.schema.properties.{key}", definition)
-        if "required" in schema:
-            self._expect_string_list("config.schema.required", schema["required"])
 
     def _check_rbac(self) -> None:
         if "rbac" not in self.manifest:

@@ -247,6 +247,18 @@ def test_staff_may_publish_from_a_session_for_a_named_publisher(client):
         ),
         (plugin_manifest(frontend={"routes": ["/settings"]}), "frontend.routes[0]", "reserved"),
         (plugin_manifest(frontend={"routes": "/plugins/my-wallet"}), "frontend.routes", "list"),
+        # config.schema shapes the install forms could not render (issue 12: a 500 on the
+        # plugin's page for every signed-in visitor).
+        (
+            plugin_manifest(config={"schema": {"properties": {"x": {"maxLength": "x"}}}}),
+            "config.schema.properties.x.maxLength",
+            "whole number",
+        ),
+        (
+            plugin_manifest(config={"schema": {"properties": {"x": {"enum": 5}}}}),
+            "config.schema.properties.x.enum",
+            "list",
+        ),
     ],
 )
 def test_an_invalid_manifest_is_400_naming_the_field(

@@ -7,6 +7,7 @@ import copy
 import pytest
 
 from publishing.validation import ValidationReport, validate_manifest
+from tests.config_schemas import ACCEPTED_SCHEMAS, REFUSED_SCHEMAS
 from tests.publishing.validation.samples import GATEWAY_MANAGER, MINIMAL
 
 
@@ -378,6 +379,33 @@ def test_headless_plugin_is_warned_that_it_gets_no_navigation() -> None:
 
     assert report.ok
     assert any("headless" in warning and "navigation" in warning for warning in report.warnings)
+
+
+@pytest.mark.parametrize(
+    ("schema", "path"), [pytest.param(s, p, id=i) for i, s, p in REFUSED_SCHEMAS]
+)
+def test_a_config_schema_the_install_forms_cannot_use_is_refused_at_its_path(
+    schema: dict, path: str
+) -> None:
+    report = validate_manifest(manifest_with(config={"schema": schema}), is_core=False)
+
+    assert path in report.errors, report.errors
+    assert report.errors[path].startswith(path)
+
+
+@pytest.mark.parametrize("schema", [pytest.param(s, id=i) for i, s in ACCEPTED_SCHEMAS if s])
+def test_a_config_schema_the_checker_accepts_publishes(schema: dict) -> None:
+    report = validate_manifest(manifest_with(config={"schema": schema}), is_core=False)
+
+    assert report.errors == {}
+
+
+def test_naaps_field_map_schema_validates_as_shipped_with_a_warning() -> None:
+    field_map = {"network": {"type": "string", "enum": ["mainnet"], "default": "mainnet"}}
+    report = validate_manifest(manifest_with(config={"schema": field_map}), is_core=False)
+
+    assert report.ok
+    assert any("field map" in warning for warning in report.warnings)
 
 
 def test_unknown_top_level_field_is_a_warning_and_the_manifest_stays_valid() -> None:
