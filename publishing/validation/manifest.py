@@ -11,6 +11,7 @@ from typing import Any
 
 from publishing.validation.fields import json_type
 from publishing.validation.frontend import FrontendChecks
+from publishing.validation.limits import MAX_UNKNOWN_FIELDS, SizeChecks
 from publishing.validation.report import ValidationReport
 from registry.config_schema import config_schema_problems, is_field_map
 from registry.names import hidden_characters_problem, package_name_problem
@@ -109,12 +110,15 @@ def _version_problem(value: Any) -> str | None:
     return None  # pragma: no cover - is_valid and parse agree
 
 
-class _ManifestChecker(FrontendChecks):
+class _ManifestChecker(FrontendChecks, SizeChecks):
     """Walks one manifest, collecting every problem into a report; never raises."""
 
     # The manifest, field by field.
 
     def check(self) -> ValidationReport:
+        if not self._check_size():
+            return self.report
+        self._check_string_lengths()
         self._check_name()
         self._check_display_name()
         self._check_version()
@@ -363,9 +367,10 @@ class _ManifestChecker(FrontendChecks):
                 self._expect_strings_or_objects(f"rbac.{key}", rbac[key])
 
     def _check_unknown_fields(self) -> None:
-        for key in self.manifest:
-            if key not in KNOWN_TOP_LEVEL_FIELDS:
-                self.report.warnings.append(f"unknown field '{key}' is kept but ignored.")
+        unknown = [key for key in self.manifest if key not in KNOWN_TOP_LEVEL_FIELDS]
+        for key in unknown[:MAX_UNKNOWN_FIELDS]:
+            self.report.warnings.append(f"unknown field '{key}' is kept but ignored.")
+        self._check_unknown_field_sizes(unknown)
 
 
 def validate_manifest(manifest: Any, *, is_core: bool) -> ValidationReport:
