@@ -65,3 +65,8 @@ class Conflict(NaapError):
 class PayloadTooLarge(NaapError):
     code = "PAYLOAD_TOO_LARGE"
     status = 413
+
+
+class LengthRequired(NaapError):
+    code = "BAD_REQUEST"
+    status = 411

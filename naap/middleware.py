@@ -1,15 +1,26 @@
-"""Requests refused before any view: what no route, name, version or search can hold."""
+"""Requests refused before any view: what no route, name, version or search can hold, and
+bodies larger than a route accepts."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from naap.api import error_body
+from naap.errors import NaapError
+from naap.http import refuse_large_body
 
 NUL = "\x00"
 NUL_MESSAGE = "The address contains a NUL character (%00), which no name, version or search holds."
+
+
+def _refusal(request: HttpRequest, status: int, code: str, message: str, details=None):
+    """A refusal in the envelope for /api/ paths, as plain text for pages."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(code, message, details), status=status)
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
 
 
 def _has_nul(request: HttpRequest) -> bool:
@@ -30,7 +41,31 @@ class RefuseNulMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if _has_nul(request):
-            if request.path.startswith("/api/"):
-                return JsonResponse(error_body("BAD_REQUEST", NUL_MESSAGE), status=400)
-            return HttpResponseBadRequest(NUL_MESSAGE, content_type="text/plain; charset=utf-8")
+            return _refusal(request, 400, "BAD_REQUEST", NUL_MESSAGE)
         return self.get_response(request)
+
+
+class RequestBodyLimitMiddleware:
+    """A body larger than `NAAP_MAX_REQUEST_BYTES` is refused (413) before anything reads it;
+    so is a body of unknown length (411).
+
+    It runs before the view, and before the CSRF check, which reads a form's whole body. A view
+    that takes larger bodies (publish) sets `checks_body_size = True` and checks its own limit
+    once it knows who is sending, so a stranger's upload is a 401, not a 413.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
+        view_class = getattr(view_func, "cls", None) or getattr(view_func, "view_class", None)
+        if getattr(view_class, "checks_body_size", False):
+            return None
+        try:
+            refuse_large_body(request, limit=settings.NAAP_MAX_REQUEST_BYTES)
+        except NaapError as error:
+            return _refusal(request, error.status, error.code, error.message, error.details)
+        return None

@@ -104,6 +104,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "naap.middleware.RefuseNulMiddleware",
+    # Before the CSRF check, which reads a form's whole body.
+    "naap.middleware.RequestBodyLimitMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -221,8 +223,13 @@ STORAGES = {
 SEARCH_CONFIG = env_str("NAAP_SEARCH_CONFIG", "english")
 PLUGIN_MAX_BUNDLE_BYTES = env_int("PLUGIN_MAX_BUNDLE_BYTES", 5 * 1024 * 1024)
 PLUGIN_MAX_STYLES_BYTES = 1024 * 1024
-# Room for the largest bundle plus styles, sourcemap and form fields in one request.
-DATA_UPLOAD_MAX_MEMORY_SIZE = PLUGIN_MAX_BUNDLE_BYTES * 3 + 1024 * 1024
+# Request bodies, checked by their Content-Length before anything reads them (docs/limits.md):
+# every route but publish takes at most NAAP_MAX_REQUEST_BYTES; a publish the largest bundle,
+# styles and sourcemap (4 bundles) plus 1 MiB for the manifest, release notes and multipart.
+NAAP_MAX_REQUEST_BYTES = env_int("NAAP_MAX_REQUEST_BYTES", 1024 * 1024)
+PUBLISH_MAX_REQUEST_BYTES = PLUGIN_MAX_BUNDLE_BYTES * 5 + PLUGIN_MAX_STYLES_BYTES + 1024 * 1024
+# Form fields (not files) held in memory; files above FILE_UPLOAD_MAX_MEMORY_SIZE go to disk.
+DATA_UPLOAD_MAX_MEMORY_SIZE = NAAP_MAX_REQUEST_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = PLUGIN_MAX_BUNDLE_BYTES + 1024 * 1024
 # Version of the shell runtime this server ships (static/naap/shell.js).
 NAAP_SHELL_VERSION = "1.0.0"
