@@ -12,6 +12,7 @@ from rest_framework import exceptions, parsers, status
 from rest_framework.response import Response
 
 from naap.errors import NaapError
+from naap.jsonlimits import nul_path
 
 logger = logging.getLogger(__name__)
 
@@ -130,12 +131,19 @@ def json_server_error(request) -> JsonResponse:
 
 class JSONParser(parsers.JSONParser):
     """DRF's JSON parser, with JSON nested deeper than Python can parse refused as a 400
-    (the standard library raises RecursionError, which would be a 500)."""
+    (the standard library raises RecursionError, which would be a 500), and so is a NUL
+    character (\\u0000) in any string or key, which PostgreSQL cannot store."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
-            return super().parse(stream, media_type, parser_context)
+            data = super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise exceptions.ParseError(
                 "JSON parse error - the JSON is nested too deeply."
             ) from None
+        where = nul_path(data)
+        if where is not None:
+            raise exceptions.ParseError(
+                f"JSON strings may not contain a NUL character (\\u0000); {where} does."
+            )
+        return data

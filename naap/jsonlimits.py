@@ -33,3 +33,26 @@ def nesting_exceeds(value: Any, limit: int) -> bool:
             return True
         stack.extend((child, depth + 1) for child in children)
     return False
+
+
+def nul_path(value: Any) -> str | None:
+    """The path (`a.b[2]`) of the first string or key holding a NUL character, or None.
+
+    PostgreSQL's text and JSON columns cannot store NUL, so a value that holds one is refused
+    before it reaches the database (SQLite would keep it, and the two must agree).
+    """
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        path, current = stack.pop()
+        if isinstance(current, str):
+            if "\x00" in current:
+                return path or "(the value)"
+        elif isinstance(current, dict):
+            for key, child in current.items():
+                child_path = f"{path}.{key}" if path else str(key)
+                if "\x00" in key:
+                    return child_path
+                stack.append((child_path, child))
+        elif isinstance(current, list):
+            stack.extend((f"{path}[{index}]", child) for index, child in enumerate(current))
+    return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from naap.jsonlimits import json_size, nesting_exceeds
+from naap.jsonlimits import json_size, nesting_exceeds, nul_path
 from publishing.validation.fields import FieldChecker
 from publishing.validation.report import describe_size
 
@@ -83,6 +83,14 @@ class SizeChecks(FieldChecker):
             )
             return False
         return True
+
+    def _check_nul(self) -> None:
+        where = nul_path(self.manifest)
+        if where is not None:
+            self._error(
+                where,
+                f"{where} contains a NUL character (\\u0000), which the registry cannot store",
+            )
 
     def _check_string_lengths(self) -> None:
         reported = 0

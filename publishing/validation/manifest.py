@@ -118,6 +118,7 @@ class _ManifestChecker(FrontendChecks, SizeChecks):
     def check(self) -> ValidationReport:
         if not self._check_size():
             return self.report
+        self._check_nul()
         self._check_string_lengths()
         self._check_name()
         self._check_display_name()
