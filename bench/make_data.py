@@ -310,7 +310,8 @@ def main() -> None:
     cache.clear()
     rng = random.Random(7)
     users = get_user_model().objects
-    staff = users.create_user("bench-staff", "staff@example.test", None, is_staff=True)
+    # A superuser: verifying publishers needs the registry.verify_publisher permission.
+    staff = users.create_superuser("bench-staff", "staff@example.test", None)
     owner = users.create_user("bench-owner", "owner@example.test", None)
     for index in range(args.publishers):
         publisher = create_publisher(

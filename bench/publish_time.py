@@ -35,10 +35,39 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def gunicorn_command(port: int, *, workers: int) -> list[str]:
-    """The command that serves the app with gunicorn on 127.0.0.1:port."""
+def gunicorn_command(port: int, *, workers: int, threads: int = 1) -> list[str]:
+    """The command that serves the app with gunicorn on 127.0.0.1:port (sync workers, or
+    gthread ones with more than one thread)."""
     options = f"--bind 127.0.0.1:{port} --workers {workers} --log-level warning"
+    if threads > 1:
+        options += f" --threads {threads}"
     return [PYTHON, "-m", "gunicorn", "naap.wsgi", *options.split()]
+
+
+def server_env(*, data_dir: Path, database: str) -> dict[str, str]:
+    """The environment of a production-like server (DEBUG off, plain http on 127.0.0.1) on
+    its own PostgreSQL database and data directory; callers add rate limits and a cache."""
+    return {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
+        "SECURE_SSL_REDIRECT": "0",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "NAAP_DATA_DIR": str(data_dir),
+        "DATABASE_URL": f"{PG}/{database}",
+    }
+
+
+def wait_for(url: str, *, seconds: float = 10) -> None:
+    """Return once url answers (a server starting up); SystemExit after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"no answer from {url} after {seconds:g} s")
 
 
 def publish_command(plugin_dir: Path, registry: str) -> list[str]:
@@ -91,13 +120,7 @@ def main() -> None:
     psql(f"DROP DATABASE IF EXISTS {DATABASE}")
     psql(f"CREATE DATABASE {DATABASE}")
     env = {
-        **os.environ,
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
-        "SECURE_SSL_REDIRECT": "0",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "NAAP_DATA_DIR": str(data_dir),
-        "DATABASE_URL": f"{PG}/{DATABASE}",
+        **server_env(data_dir=data_dir, database=DATABASE),
         "NAAP_THROTTLE_PUBLISH": "10000/min",
         "NAAP_THROTTLE_USER_WRITE": "10000/min",
     }
@@ -122,12 +145,7 @@ def main() -> None:
         env=env,
     )
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_for(f"http://127.0.0.1:{port}/healthz")
         times = []
         for run in range(args.runs):
             plugin_dir = data_dir / f"plugin-{run}"

@@ -1,5 +1,5 @@
-"""Requests refused before any view: what no route, name, version or search can hold, and
-bodies larger than a route accepts."""
+"""Requests refused before any view (what no route, name, version or search can hold, and
+bodies larger than a route accepts), and the API's CORS."""
 
 from __future__ import annotations
 
@@ -43,6 +43,50 @@ class RefuseNulMiddleware:
         if _has_nul(request):
             return _refusal(request, 400, "BAD_REQUEST", NUL_MESSAGE)
         return self.get_response(request)
+
+
+# Read by browsers from API answers on other origins (ETags for revalidation, the rate limits).
+EXPOSED_HEADERS = ", ".join(
+    [
+        "ETag",
+        "Retry-After",
+        "RateLimit",
+        "RateLimit-Policy",
+        "RateLimit-Limit",
+        "RateLimit-Remaining",
+        "RateLimit-Reset",
+    ]
+)
+ALLOWED_HEADERS = "Authorization, Content-Type, Accept, If-None-Match"
+ALLOWED_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE"
+
+
+class ApiCorsMiddleware:
+    """The API answers any origin, never with credentials.
+
+    Callers on other origins are NaaP shells and the demo shell's sandboxed frame, whose
+    origin is opaque ("null"). They authenticate with an Authorization header (an API token, a
+    plugin's grant); cookies never count: `Access-Control-Allow-Origin: *` without
+    `Allow-Credentials` makes browsers refuse to send them, or to show the answer to a request
+    that sent them. Preflights are answered here, before any view.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith("/api/"):
+            return self.get_response(request)
+        if request.method == "OPTIONS" and "access-control-request-method" in request.headers:
+            response = HttpResponse(status=204)
+            response["Access-Control-Allow-Methods"] = ALLOWED_METHODS
+            response["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
+            response["Access-Control-Max-Age"] = "600"
+        else:
+            response = self.get_response(request)
+            response["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+        response["Access-Control-Allow-Origin"] = "*"
+        return response
 
 
 class RequestBodyLimitMiddleware:

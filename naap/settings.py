@@ -103,6 +103,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "naap.middleware.ApiCorsMiddleware",
     "naap.middleware.RefuseNulMiddleware",
     # Before the CSRF check, which reads a form's whole body.
     "naap.middleware.RequestBodyLimitMiddleware",
@@ -257,6 +258,13 @@ USE_TZ = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = not DEBUG
+# Lax, never None: plugin code runs in a sandboxed frame whose opaque origin is another site,
+# so the browser never sends these cookies with the plugin's requests (docs/shell-runtime.md).
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# How long the grant a plugin's storage calls carry in the shell lives (it also ends with the
+# person's session): a working day, after which the shell page is reloaded.
+NAAP_PLUGIN_GRANT_MAX_AGE = env_int("NAAP_PLUGIN_GRANT_MAX_AGE", 12 * 3600)
 # Sessions are read from the cache (Redis in production) and written through to the database,
 # so a signed-in request (the shell bootstrap) does not query PostgreSQL for its session.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
@@ -283,20 +291,18 @@ def origin_of(url: str) -> str:
 # Content-Security-Policy (Django's built-in CSP): scripts and styles only from this site, the
 # plugin CDN and tags carrying the per-request nonce; no eval, no inline script without the
 # nonce, no plugins, no framing, no <base> hijacking (docs/shell-runtime.md, "CSP").
-if PLUGIN_CDN_URL:
-    PLUGIN_ASSET_ORIGINS = [origin_of(PLUGIN_CDN_URL)]
-elif AWS_STORAGE_BUCKET_NAME:
-    # Without a CDN the shell loads bundles from the bucket's own URL.
-    PLUGIN_ASSET_ORIGINS = [
+PLUGIN_ASSET_ORIGINS = [origin_of(PLUGIN_CDN_URL)] if PLUGIN_CDN_URL else []
+if AWS_STORAGE_BUCKET_NAME:
+    # The bucket's own URL: where the shell loads bundles without a CDN, and where previews
+    # load files in review (presigned URLs, never through the CDN) with one.
+    PLUGIN_ASSET_ORIGINS.append(
         origin_of(env_str("AWS_S3_ENDPOINT_URL"))
         or f"https://{AWS_STORAGE_BUCKET_NAME}.s3.amazonaws.com"
-    ]
+    )
     if env_str("AWS_S3_REGION_NAME") and not env_str("AWS_S3_ENDPOINT_URL"):
         PLUGIN_ASSET_ORIGINS.append(
             f"https://{AWS_STORAGE_BUCKET_NAME}.s3.{env_str('AWS_S3_REGION_NAME')}.amazonaws.com"
         )
-else:
-    PLUGIN_ASSET_ORIGINS = []
 _ASSET_SOURCES = [CSP.SELF, *PLUGIN_ASSET_ORIGINS]
 SECURE_CSP = {
     "default-src": [CSP.SELF],
@@ -311,6 +317,17 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
     "form-action": [CSP.SELF],
 }
+# The demo shell's sandboxed frame (installs/shell_views.py): the site's policy, plus `sandbox`
+# (an opaque origin even when the frame's URL is opened on its own) and framing by our pages.
+# Never allow-same-origin: with it, plugin code would be the marketplace again.
+PLUGIN_FRAME_SANDBOX = [
+    "allow-scripts",
+    "allow-forms",
+    "allow-popups",
+    "allow-popups-to-escape-sandbox",
+    "allow-modals",
+]
+PLUGIN_FRAME_CSP = {**SECURE_CSP, "frame-ancestors": [CSP.SELF], "sandbox": PLUGIN_FRAME_SANDBOX}
 # The API docs page (drf-spectacular's Swagger UI, its files served as our own static files by
 # drf-spectacular-sidecar: nothing from a public CDN) has an inline <style> block it gives no
 # nonce; only that view gets this policy. Its script is served as a file

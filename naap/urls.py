@@ -31,6 +31,7 @@ urlpatterns = [
     path("cdn/", include("publishing.cdn_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("registry.shell_urls")),
+    path("", include("installs.shell_urls")),
     path("", include("publishing.urls")),
     path("", include("installs.urls")),
     path("", include("registry.urls")),

@@ -17,7 +17,9 @@ from publishing.storage import (
     asset_backend,
     cache_control_for_key,
     content_type_for_key,
+    is_review_key,
 )
+from publishing.storage.signing import has_valid_signature
 
 
 @require_safe
@@ -28,12 +30,17 @@ def serve_asset(request: HttpRequest, path: str) -> HttpResponse:
     backend = asset_backend()
     if not backend.is_local:
         raise Http404("plugin assets are not served from this host")
+    # Files of versions in review only through a temporary URL (review_assets.py); without a
+    # valid signature they are as absent as files that do not exist.
+    if is_review_key(path) and not has_valid_signature(path, request.GET):
+        raise Http404("no such asset")
     file_path = _asset_file(backend, path)
 
     headers = {
         "Cache-Control": cache_control_for_key(path),
         "ETag": _etag(path, file_path),
-        # The shell loads bundles with crossorigin="anonymous" and SRI from another origin.
+        # The shell loads bundles with crossorigin="anonymous" and SRI from another origin (and
+        # previews from an opaque one).
         "Access-Control-Allow-Origin": "*",
         "Cross-Origin-Resource-Policy": "cross-origin",
         "X-Content-Type-Options": "nosniff",

@@ -74,7 +74,11 @@ def migrate_legacy_version(version: PluginVersion, *, dry_run: bool) -> LegacyOu
             invalidate_package(version.package.name)
         return LegacyOutcome(version, "marked", detail)
     asset = storage.store_asset(
-        package_name=version.package.name, version=version.version, kind="bundle", content=content
+        package_name=version.package.name,
+        version=version.version,
+        kind="bundle",
+        content=content,
+        in_review=version.status == PluginVersion.Status.PENDING_REVIEW,
     )
     try:
         with transaction.atomic():

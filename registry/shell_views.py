@@ -1,6 +1,7 @@
-"""Pages that run plugins with the shell runtime (static/naap/shell.js): the demo shell at
-/shell/, a version's preview page, and the small lookup that tells the shell which versions
-use the shell's React (docs/shell-runtime.md)."""
+"""What pages that run plugins with the shell runtime (static/naap/shell.js) share, and the
+small lookup that tells the shell which versions use the shell's React (docs/shell-runtime.md).
+The demo shell is installs.shell_views; a version's preview page is publishing.preview_views:
+it may show files in review, which only publishing can sign."""
 
 from __future__ import annotations
 
@@ -10,21 +11,16 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
 from django.core.cache import cache
 from django.core.files.storage import storages
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import HttpRequest, JsonResponse
 from django.templatetags.static import static
-from django.urls import reverse
-from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
 
 from naap.errors import NotFound
 from registry import selectors
-from registry.membership import may_act_for_publisher
-from registry.models import PluginPackage, PluginVersion
+from registry.models import PluginVersion
 
 # React 18's UMD builds, put into static/vendor/react/ by `make vendor` (never committed).
 REACT_FILES = {
@@ -103,58 +99,6 @@ def runtime_config(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-@login_required
-@ensure_csrf_cookie
-def shell_page(request: HttpRequest, route: str = "") -> HttpResponse:
-    """The demo shell: the signed-in user's plugins in a sidebar, the routed one beside it."""
-    config = {
-        **runtime_config(request),
-        "bootstrapUrl": reverse("plugins-installed"),
-        "globalsUrl": reverse("shell-globals"),
-        "basePath": reverse("shell").rstrip("/"),
-    }
-    return render(request, "shell/shell.html", {"shell_config": config})
-
-
-def _previewable_version(request: HttpRequest, name: str, version: str) -> PluginVersion:
-    """A version people may preview: published (or yanked) ones for everybody, versions in
-    review for the publisher's members and staff; 404 for anything else."""
-    try:
-        package = selectors.visible_package(name=name, user=request.user)
-    except NotFound as error:
-        raise Http404(error.message) from error
-    found = package.versions.select_related("package").filter(version=version).first()
-    if found is None:
-        raise Http404(f"Plugin '{name}' has no version {version}.")
-    public = found.status in {PluginVersion.Status.PUBLISHED, PluginVersion.Status.YANKED}
-    if public and package.status in {PluginPackage.Status.PUBLISHED, PluginPackage.Status.UNLISTED}:
-        return found
-    user = request.user
-    is_member = may_act_for_publisher(user, package.publisher)
-    if is_member and (public or found.status == PluginVersion.Status.PENDING_REVIEW):
-        return found
-    raise Http404(f"Plugin '{name}' has no version {version} you may preview.")
-
-
-@require_safe
-@ensure_csrf_cookie
-def preview_page(request: HttpRequest, name: str, version: str) -> HttpResponse:
-    """One version mounted by the shell runtime, with an in-page stand-in for its storage."""
-    found = _previewable_version(request, name, version)
-    manifest = selectors.production_manifest(found)
-    manifest["shellGlobals"] = shell_globals_of(found)
-    return render(
-        request,
-        "shell/preview.html",
-        {
-            "version": found,
-            "package": found.package,
-            "manifest": manifest,
-            "shell_config": {**runtime_config(request), "storage": "memory"},
-        },
-    )
-
-
 @require_safe
 def shell_globals(request: HttpRequest) -> JsonResponse:
     """?plugin=name@version (repeatable): which shell globals each published version uses."""
@@ -183,4 +127,6 @@ def shell_globals(request: HttpRequest) -> JsonResponse:
     response = JsonResponse({"success": True, "data": answer})
     # Published files never change, so neither does the answer for a version.
     response["Cache-Control"] = "public, max-age=86400"
+    # Public facts, asked by the sandboxed shell frame, whose origin is opaque.
+    response["Access-Control-Allow-Origin"] = "*"
     return response

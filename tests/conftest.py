@@ -15,11 +15,36 @@ def pytest_configure(config) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # WhiteNoise serves STATIC_ROOT when DEBUG is off and warns if the folder is missing.
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+    # A live server (LiveServerThread) serves MEDIA_URL straight from MEDIA_ROOT, in front of
+    # every view: keep it off /cdn/, so plugin files go through publishing.cdn_views there too
+    # (its headers, and its refusal of files in review without a signature).
+    settings.MEDIA_URL = "/test-media-not-served/"
     # Static files are served from source in tests; the hashed manifest is a deployment concern.
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    allow_any_origin_on_live_server_static_files()
+
+
+def allow_any_origin_on_live_server_static_files() -> None:
+    """pytest-django's live server answers /static/ with Django's StaticFilesHandler, in front
+    of WhiteNoise; give its answers the header WhiteNoise sends on every static file
+    (Access-Control-Allow-Origin: *, tested in tests/shell/test_pages.py), which the sandboxed
+    shell frame needs to import shell.js."""
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+
+    if getattr(StaticFilesHandler.serve, "allows_any_origin", False):
+        return
+    original = StaticFilesHandler.serve
+
+    def serve(self, request):
+        response = original(self, request)
+        response["Access-Control-Allow-Origin"] = "*"
+        return response
+
+    serve.allows_any_origin = True
+    StaticFilesHandler.serve = serve
 
 
 @pytest.fixture(autouse=True)

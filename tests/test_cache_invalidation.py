@@ -134,6 +134,13 @@ def migrate_unreachable_legacy_bundle(world: World) -> Callable[[], object]:
     return lambda: legacy.migrate_legacy_version(version, dry_run=False)
 
 
+def hide_files_stored_public_in_review(world: World) -> Callable[[], object]:
+    """A version waiting for review whose files were stored under the public prefix."""
+    version = publish("stored-public", "1.0.0", deploy=False).version
+    PluginVersion.objects.filter(pk=version.pk).update(status=PluginVersion.Status.PENDING_REVIEW)
+    return lambda: publishing_services.move_files_to_review(version=version)
+
+
 # Each scenario: the generations it must move, and a set-up (on a World) that returns the call
 # that must move them.
 Scenario = tuple[list[Callable[[World], str]], Callable[[World], Callable[[], object]]]
@@ -161,6 +168,10 @@ SHOWN: dict[str, Scenario] = {
                 actor=w.staff, version=w.version("1.0.0", "under-review"), reason="broken"
             )
         ),
+    ),
+    "publishing.services.moderation.move_files_to_review": (
+        [package_key("stored-public")],
+        hide_files_stored_public_in_review,
     ),
     "publishing.services.lifecycle.deprecate_version": (
         [package_key()],

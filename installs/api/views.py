@@ -6,16 +6,14 @@ from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from installs import selectors, services
 from installs.api import serializers as shapes
-from installs.cache import (
-    BuiltBootstrap,
-    bootstrap_envelope,
-    cached_bootstrap,
-    remember_person,
-)
+from installs.authentication import PluginGrantAuthentication, SessionOrOwnPluginGrant
+from installs.bootstrap import person_bootstrap
+from installs.cache import bootstrap_envelope, remember_person
 from installs.storage_rules import MAX_STORAGE_KEYS, check_storage_key
 from naap.api import JSONParser, success
 from naap.errors import BadRequest
@@ -155,21 +153,7 @@ class InstalledPluginsView(PersonView):
         query = parse(shapes.BootstrapQuerySerializer, request.query_params)
         team_id, shell_version = query.get("teamId"), query.get("shellVersion", "")
 
-        def build() -> BuiltBootstrap:
-            bootstrap = selectors.effective_plugins(
-                user=request.user, team_id=team_id, shell_version=shell_version
-            )
-            data: dict = {
-                "plugins": shapes.InstalledPluginSerializer(bootstrap.plugins, many=True).data
-            }
-            if shell_version:
-                data["shellVersion"] = shell_version
-                data["incompatible"] = bootstrap.incompatible
-            return BuiltBootstrap(data, bootstrap.team_ids, bootstrap.package_names)
-
-        cached = cached_bootstrap(
-            user_id=request.user.pk, team_id=team_id, shell_version=shell_version, build=build
-        )
+        cached = person_bootstrap(user=request.user, team_id=team_id, shell_version=shell_version)
         remember_person(request.user)  # for the hot path in front of Django
         headers = {
             "ETag": cached.etag,
@@ -183,7 +167,18 @@ class InstalledPluginsView(PersonView):
         )
 
 
-class StorageListView(PersonView):
+class PluginStorageView(PersonView):
+    """A plugin's storage: for the signed-in person, or for the plugin itself in the shell,
+    with the grant the shell gave it (installs/plugin_grants.py)."""
+
+    authentication_classes = [
+        PluginGrantAuthentication,
+        *api_settings.DEFAULT_AUTHENTICATION_CLASSES,
+    ]
+    permission_classes = [IsAuthenticated, SessionOrOwnPluginGrant]
+
+
+class StorageListView(PluginStorageView):
     @extend_schema(
         operation_id="plugins_storage_list",
         summary="The keys a plugin stores for you",
@@ -199,7 +194,7 @@ class StorageListView(PersonView):
         )
 
 
-class StorageEntryView(PersonView):
+class StorageEntryView(PluginStorageView):
     def _package(self, request, name: str, key: str):
         package = selectors.installed_package_for(user=request.user, name=name)
         check_storage_key(key)

@@ -18,6 +18,7 @@ from publishing.admin.actions import (
 )
 from publishing.admin.moderation import ModerationQueueAdmin
 from publishing.admin.packages import RollbackMixin
+from publishing.review_assets import bundle_link
 from registry.models import DeploymentEvent, PluginDeployment, PluginPackage, PluginVersion
 
 
@@ -81,7 +82,7 @@ class PluginVersionAdmin(RetiresCachedPackage, StaffActs, admin.ModelAdmin):
     def bundle_link(self, version: PluginVersion):
         if not version.bundle_url:
             return "—"
-        return format_html('<a href="{}">{}</a>', version.bundle_url, version.bundle_url)
+        return format_html('<a href="{}">{}</a>', bundle_link(version), version.bundle_url)
 
     @admin.display(description="Automated checks")
     def findings_list(self, version: PluginVersion):

@@ -14,7 +14,7 @@ from publishing.services.lifecycle import (
     set_package_listing,
     yank_version,
 )
-from publishing.services.moderation import approve_version, reject_version
+from publishing.services.moderation import approve_version, move_files_to_review, reject_version
 from publishing.services.publish import PublishResult, parse_manifest, publish_version
 from publishing.services.publishers import (
     create_api_token,
@@ -31,6 +31,7 @@ __all__ = [
     "create_publisher",
     "deprecate_package",
     "deprecate_version",
+    "move_files_to_review",
     "parse_manifest",
     "publish_version",
     "reject_version",

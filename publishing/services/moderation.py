@@ -1,6 +1,14 @@
-"""Moderation: staff approve or reject versions of unverified publishers."""
+"""Moderation: staff approve or reject versions of unverified publishers.
+
+A version in review keeps its files under storage.REVIEW_PREFIX, which the public CDN never
+serves; approval moves them to their public keys (docs/decisions.md, "Files in review").
+"""
 
 from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterator
 
 from django.db import transaction
 from django.utils import timezone
@@ -8,6 +16,7 @@ from django.utils import timezone
 from naap.errors import Conflict, ValidationFailed
 from publishing import storage
 from publishing.services.authorization import require_staff
+from publishing.services.publish import _write_version_manifest
 from registry.audit import AuditAction
 from registry.cache import invalidate_package
 from registry.deployments import deploy_published_version
@@ -15,28 +24,112 @@ from registry.membership import REVIEW_VERSIONS
 from registry.models import PluginDeployment, PluginPackage, PluginVersion
 from registry.services import record_audit_event
 
+logger = logging.getLogger(__name__)
 
-@transaction.atomic
+# Each storage key field of a version, and the URL field that shows the same file.
+_URL_OF_KEY = {
+    "bundle_key": "bundle_url",
+    "styles_key": "styles_url",
+    "sourcemap_key": "sourcemap_url",
+    "manifest_key": None,
+}
+
+
+@contextlib.contextmanager
+def _moving_files(moves: dict[str, str]) -> Iterator[None]:
+    """Around a transaction that copies files (moves: source key → target key, filled in by
+    the block) and points a row at the copies: when the block fails, the copies go and the
+    sources stay; once it commits, the sources go. Nothing is ever half-moved."""
+    try:
+        yield
+    except BaseException:
+        try:
+            storage.delete_keys(moves.values())
+        except Exception:  # the store failing is likely why we are here; gc_assets finishes
+            logger.exception("Could not remove the copies of %s", sorted(moves))
+        raise
+    sources = list(moves)
+    # robust: the rows are committed already; leftovers are orphans gc_assets removes.
+    transaction.on_commit(lambda: storage.delete_keys(sources), robust=True)
+
+
+def _move_files(
+    version: PluginVersion, moves: dict[str, str], key_for: Callable[[str], str]
+) -> None:
+    """Copy the version's files whose keys key_for maps elsewhere, and point the row (keys and
+    URLs, saved by the caller) at the copies; moves records what was copied."""
+    wanted = {}
+    for key in version.asset_keys:
+        with contextlib.suppress(ValueError):  # a key already where key_for leads
+            wanted[key] = key_for(key)
+    moves.update(wanted)
+    storage.copy_assets(wanted)
+    for key_field, url_field in _URL_OF_KEY.items():
+        target = wanted.get(getattr(version, key_field))
+        if target is None:
+            continue
+        setattr(version, key_field, target)
+        if url_field:
+            # Same bytes, so bundle_integrity, sizes and hashes stay as they are.
+            setattr(version, url_field, storage.public_url(target))
+
+
 def approve_version(*, actor, version: PluginVersion, ip: str | None = None) -> PluginVersion:
-    """Staff approve a pending version: it is published and deploys as it would have."""
+    """Staff approve a pending version: its files become public, it is published and deploys
+    as it would have. If its files cannot be copied, it stays pending with its files in review.
+    """
     require_staff(actor, "approve versions", permission=REVIEW_VERSIONS)
-    version = PluginVersion.objects.select_for_update().select_related("package").get(pk=version.pk)
-    if version.status != PluginVersion.Status.PENDING_REVIEW:
-        raise Conflict(f"{version} is {version.get_status_display().lower()}, not pending review.")
-    now = timezone.now()
-    version.status = PluginVersion.Status.PUBLISHED
-    version.published_at = now
-    version.reviewed_at = now
-    version.reviewed_by = actor
-    version.save()
-    package = version.package
-    if package.status in {PluginPackage.Status.DRAFT, PluginPackage.Status.PENDING_REVIEW}:
-        package.status = PluginPackage.Status.PUBLISHED
-        package.save(update_fields=["status", "updated_at"])
-    deployment, _ = PluginDeployment.objects.get_or_create(package=package)
-    deploy_published_version(deployment=deployment, version=version, actor=actor, reason="approved")
-    record_audit_event(actor, AuditAction.VERSION_APPROVE, version, ip=ip)
-    invalidate_package(package.name)
+    moves: dict[str, str] = {}
+    with _moving_files(moves), transaction.atomic():
+        version = (
+            PluginVersion.objects.select_for_update().select_related("package").get(pk=version.pk)
+        )
+        if version.status != PluginVersion.Status.PENDING_REVIEW:
+            raise Conflict(
+                f"{version} is {version.get_status_display().lower()}, not pending review."
+            )
+        _move_files(version, moves, storage.published_key)
+        # A manifest.json that could not be stored at publish time is written after commit.
+        manifest_missing = not version.manifest_key
+        if manifest_missing:
+            version.manifest_key = storage.asset_key(
+                package_name=version.package.name, version=version.version, kind="manifest"
+            )
+        now = timezone.now()
+        version.status = PluginVersion.Status.PUBLISHED
+        version.published_at = now
+        version.reviewed_at = now
+        version.reviewed_by = actor
+        version.save()
+        package = version.package
+        if package.status in {PluginPackage.Status.DRAFT, PluginPackage.Status.PENDING_REVIEW}:
+            package.status = PluginPackage.Status.PUBLISHED
+            package.save(update_fields=["status", "updated_at"])
+        deployment, _ = PluginDeployment.objects.get_or_create(package=package)
+        deploy_published_version(
+            deployment=deployment, version=version, actor=actor, reason="approved"
+        )
+        record_audit_event(actor, AuditAction.VERSION_APPROVE, version, ip=ip)
+        invalidate_package(package.name)
+    if manifest_missing:
+        transaction.on_commit(lambda: _write_version_manifest(version), robust=True)
+    return version
+
+
+def move_files_to_review(*, version: PluginVersion) -> PluginVersion:
+    """Move the public files of a version that waits for review (stored before files in review
+    had their own prefix) under storage.REVIEW_PREFIX; anything else is left as it is."""
+    moves: dict[str, str] = {}
+    with _moving_files(moves), transaction.atomic():
+        version = (
+            PluginVersion.objects.select_for_update().select_related("package").get(pk=version.pk)
+        )
+        if version.status != PluginVersion.Status.PENDING_REVIEW:
+            return version
+        _move_files(version, moves, storage.review_key)
+        if moves:
+            version.save()
+            invalidate_package(version.package.name)
     return version
 
 

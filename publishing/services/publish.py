@@ -196,6 +196,8 @@ def publish_version(
             raise _conflict(existing, data=data)
 
     findings = scan_bundle(bundle.decode("utf-8-sig"), package_name=name, manifest=data)
+    # A version that waits for review keeps its files out of the public CDN until approved.
+    in_review = not owner.verified
     uploaded: list[str] = []
     try:
         assets = {}
@@ -207,7 +209,12 @@ def publish_version(
             if content is None:
                 continue
             assets[kind] = storage.store_asset(
-                package_name=name, version=version_text, kind=kind, content=content, sha256=sha
+                package_name=name,
+                version=version_text,
+                kind=kind,
+                content=content,
+                sha256=sha,
+                in_review=in_review,
             )
             if assets[kind].created:
                 uploaded.append(assets[kind].key)
@@ -230,9 +237,10 @@ def publish_version(
             .filter(package__name=name, sort_key=semver.parse(version_text).sort_key())
             .first()
         )
+        # Ours may also lie under the other prefix, when the publisher was verified meanwhile.
+        _delete_unreferenced(uploaded)
         if winner is not None and _same_content(winner, **identity):
             return PublishResult(winner.package, winner, deployment_of(winner.package), False)
-        _delete_unreferenced(uploaded)
         if winner is not None:
             raise _conflict(winner, data=data) from None
         raise
@@ -303,7 +311,10 @@ def _write_rows(
         # Written once the row is committed (_write_version_manifest), which clears this
         # again if it cannot be stored.
         manifest_key=storage.asset_key(
-            package_name=package.name, version=data["version"], kind="manifest"
+            package_name=package.name,
+            version=data["version"],
+            kind="manifest",
+            in_review=not verified,
         ),
         release_notes=release_notes,
         findings=findings,
@@ -418,6 +429,7 @@ def _write_version_manifest(version: PluginVersion) -> None:
             kind="manifest",
             content=json.dumps(version.manifest, indent=2, sort_keys=True).encode(),
             overwrite=True,
+            in_review=version.status == PluginVersion.Status.PENDING_REVIEW,
         )
     except Exception:
         # The API serves the manifest from the row; the stored copy is a convenience.

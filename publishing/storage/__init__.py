@@ -25,9 +25,14 @@ from publishing.storage.keys import (
     ASSET_KINDS,
     CONTENT_TYPES,
     KEY_PREFIX,
+    KEY_PREFIXES,
+    REVIEW_PREFIX,
     asset_key,
     cache_control_for_key,
     content_type_for_key,
+    is_review_key,
+    published_key,
+    review_key,
     sha256_hex,
     sri_sha384,
 )
@@ -38,6 +43,8 @@ __all__ = [
     "ASSET_KEY_PATTERN",
     "ASSET_KINDS",
     "KEY_PREFIX",
+    "KEY_PREFIXES",
+    "REVIEW_PREFIX",
     "AssetBackend",
     "AssetConflict",
     "StoredAsset",
@@ -46,13 +53,18 @@ __all__ = [
     "asset_key",
     "cache_control_for_key",
     "content_type_for_key",
+    "copy_assets",
     "delete_keys",
+    "is_review_key",
     "list_objects",
     "public_url",
+    "published_key",
     "reset_asset_backend",
+    "review_key",
     "sha256_hex",
     "sri_sha384",
     "store_asset",
+    "temporary_url",
 ]
 
 
@@ -115,6 +127,7 @@ def store_asset(
     content: bytes,
     sha256: str | None = None,
     overwrite: bool = False,
+    in_review: bool = False,
 ) -> StoredAsset:
     """Write one file of a version under its final key, with its Content-Type and caching.
 
@@ -123,6 +136,7 @@ def store_asset(
     version's files never change. For the content-hashed kinds that can only be a hash8
     collision; for manifest.json it is another publish of the same version. overwrite=True
     replaces the object anyway, for a caller that knows no version row references it.
+    in_review stores it under REVIEW_PREFIX, out of the public CDN's reach.
     """
     digest = sha256_hex(content)
     if kind == "sourcemap":
@@ -133,7 +147,9 @@ def store_asset(
         if sha256 is not None and sha256 != digest:
             raise ValueError(f"the {kind} content does not have the sha256 {sha256}")
         key_hash = digest
-    key = asset_key(package_name=package_name, version=version, kind=kind, sha256=key_hash)
+    key = asset_key(
+        package_name=package_name, version=version, kind=kind, sha256=key_hash, in_review=in_review
+    )
     backend = asset_backend()
 
     existing = backend.read(key)
@@ -161,6 +177,19 @@ def store_asset(
         content_type=CONTENT_TYPES[kind],
         created=created,
     )
+
+
+def copy_assets(moves: dict[str, str]) -> None:
+    """Copy the object under each source key of moves to its target key, in order; the first
+    failure raises (the caller removes the copies made so far, see moderation.py)."""
+    backend = asset_backend()
+    for source, target in moves.items():
+        backend.copy(source, target)
+
+
+def temporary_url(key: str) -> str:
+    """A URL that fetches key from any origin for about an hour (signing.py says how long)."""
+    return asset_backend().temporary_url(key)
 
 
 def delete_keys(keys: Iterable[str]) -> list[str]:

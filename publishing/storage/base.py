@@ -46,6 +46,16 @@ class AssetBackend(ABC):
     def list_objects(self, prefix: str) -> list[StoredObject]:
         """Every stored object under prefix, sorted by key, with its size and date."""
 
+    @abstractmethod
+    def copy(self, source_key: str, target_key: str) -> None:
+        """Store the object under source_key under target_key too, replacing what is there, with
+        the headers of target_key; an error (and nothing new under target_key) if it fails."""
+
+    @abstractmethod
+    def temporary_url(self, key: str) -> str:
+        """A URL that fetches key from any origin, without other credentials, for the next
+        TEMPORARY_URL_MAX_AGE seconds (signing.py): how people preview files in review."""
+
     def local_file(self, key: str) -> Path:
         """The file holding key on this host's disk; only a local backend has one."""
         raise NotImplementedError(f"{type(self).__name__} keeps no files on this host")

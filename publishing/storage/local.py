@@ -13,6 +13,7 @@ from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import FileSystemStorage
 
 from publishing.storage.base import AssetBackend, AssetConflict, StoredObject
+from publishing.storage.signing import signed_query
 
 
 class LocalAssetBackend(AssetBackend):
@@ -55,6 +56,20 @@ class LocalAssetBackend(AssetBackend):
     def renew(self, key: str, content: bytes) -> None:
         """Set the file's modification time to now."""
         os.utime(self.storage.path(key))
+
+    def copy(self, source_key: str, target_key: str) -> None:
+        """Write the source file's bytes under target_key as write() does (a temporary file
+        linked in one step), so the copy is whole or absent, and young for gc_assets."""
+        content = self.read(source_key)
+        if content is None:
+            raise FileNotFoundError(f"{source_key} is not stored")
+        if self.exists(target_key) and self.read(target_key) != content:
+            self.delete(target_key)  # the remains of a crashed copy: nothing refers to them
+        self.write(target_key, content)
+
+    def temporary_url(self, key: str) -> str:
+        """The key's /cdn/ URL with a signature the embedded CDN accepts for a limited time."""
+        return f"{self.url(key)}?{signed_query(key)}"
 
     def list_objects(self, prefix: str) -> list[StoredObject]:
         """Every file under prefix, sorted by key, with its size and modification time."""

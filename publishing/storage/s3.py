@@ -9,6 +9,7 @@ from storages.utils import clean_name, safe_join
 
 from publishing.storage.base import AssetBackend, StoredObject
 from publishing.storage.keys import cache_control_for_key, content_type_for_key
+from publishing.storage.signing import TEMPORARY_URL_MAX_AGE
 
 
 class S3AssetBackend(AssetBackend):
@@ -25,6 +26,27 @@ class S3AssetBackend(AssetBackend):
     def renew(self, key: str, content: bytes) -> None:
         """Put the same bytes again: S3 has no touch, but a PUT renews LastModified atomically."""
         self._put(key, content)
+
+    def copy(self, source_key: str, target_key: str) -> None:
+        """Copy inside the bucket (no bytes through this host); the copy appears whole or not
+        at all, with target_key's Content-Type and Cache-Control and a new LastModified."""
+        self.storage.bucket.Object(self._name(target_key)).copy_from(
+            CopySource={"Bucket": self.storage.bucket_name, "Key": self._name(source_key)},
+            MetadataDirective="REPLACE",
+            **self._object_parameters(target_key),
+        )
+
+    def temporary_url(self, key: str) -> str:
+        """A presigned GET of the object, valid for TEMPORARY_URL_MAX_AGE seconds.
+
+        It names the bucket's own endpoint, never PLUGIN_CDN_URL: the CDN serves only the
+        public prefix, and a signature is checked by S3 itself.
+        """
+        return self.storage.connection.meta.client.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": self.storage.bucket_name, "Key": self._name(key)},
+            ExpiresIn=TEMPORARY_URL_MAX_AGE,
+        )
 
     def list_objects(self, prefix: str) -> list[StoredObject]:
         """Every object under prefix, sorted by key, with its size and LastModified."""
@@ -47,11 +69,19 @@ class S3AssetBackend(AssetBackend):
         # Written through boto3 rather than storage.save() so each object gets its own
         # Content-Type (with charset) and Cache-Control, and is never gzipped: the stored bytes
         # are exactly those the SRI hash and size describe.
+        self.storage.bucket.Object(self._name(key)).put(
+            Body=content, **self._object_parameters(key)
+        )
+
+    def _object_parameters(self, key: str) -> dict:
         parameters = self.storage.get_object_parameters(key)  # operator extras, e.g. encryption
         parameters["ContentType"] = content_type_for_key(key)
         parameters["CacheControl"] = cache_control_for_key(key)
         parameters.pop("ContentEncoding", None)
         if self.storage.default_acl and "ACL" not in parameters:
             parameters["ACL"] = self.storage.default_acl
-        name = safe_join(self.storage.location, clean_name(key))
-        self.storage.bucket.Object(name).put(Body=content, **parameters)
+        return parameters
+
+    def _name(self, key: str) -> str:
+        # The object's name in the bucket: the key under the storage's location, if any.
+        return safe_join(self.storage.location, clean_name(key))

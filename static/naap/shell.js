@@ -47,7 +47,15 @@ const runtime = {
   retries: DEFAULT_RETRIES,
   backoffMs: DEFAULT_BACKOFF_MS,
   onNavigate: null,
+  bridge: false,
 };
+
+// name -> the grant that plugin's storage calls carry (configureShell's `grants`). Kept here,
+// never in `runtime` or a context: a plugin holds only its own, inside its api functions.
+const pluginGrants = new Map();
+// Captured before any plugin runs, so a plugin that replaces window.fetch never sees the
+// requests (and grants) of the shell or of other plugins.
+const shellFetch = window.fetch.bind(window);
 
 const loadedPlugins = new Map(); // name@version -> the plugin's exports, captured once
 const pluginLoads = new Map(); // name@version -> the promise of a load under way
@@ -100,10 +108,17 @@ export class PluginLoadError extends Error {
  * @param {number} [options.backoffMs] first retry delay, doubled each time (default 250)
  * @param {?function(string): void} [options.onNavigate] the shell's router
  * @param {"light"|"dark"} [options.theme] the initial theme mode
+ * @param {Object<string, string>} [options.grants] per plugin name, the credential its storage
+ *   and API calls carry instead of the page's cookies (the sandboxed shell, docs/shell-runtime.md)
+ * @param {boolean} [options.bridge] the shell runs in a frame of the marketplace's shell page:
+ *   tell that page where it navigated, and ask it for fresh manifests
  */
 export function configureShell(options = {}) {
   for (const key of Object.keys(runtime)) {
     if (options[key] !== undefined) runtime[key] = options[key];
+  }
+  for (const [name, grant] of Object.entries(options.grants || {})) {
+    pluginGrants.set(name, String(grant));
   }
   if (options.theme) setTheme(options.theme);
 }
@@ -272,7 +287,7 @@ function base64(buffer) {
 async function diagnose(url, integrity, label) {
   let response;
   try {
-    response = await fetch(url, { mode: "cors", credentials: "omit", cache: "no-store" });
+    response = await shellFetch(url, { mode: "cors", credentials: "omit", cache: "no-store" });
   } catch (error) {
     return new PluginLoadError(`${label}: could not download ${url} (network error).`, {
       kind: "network",
@@ -418,7 +433,7 @@ async function resolveShellGlobals(manifests) {
     const url = new URL(runtime.globalsUrl, document.baseURI);
     for (const key of wanted) url.searchParams.append("plugin", key);
     try {
-      const response = await fetch(url, { credentials: "same-origin" });
+      const response = await shellFetch(url, { credentials: "same-origin" });
       if (response.ok) {
         const body = await response.json();
         for (const [key, globals] of Object.entries(body.data || {})) {
@@ -782,7 +797,9 @@ function csrfHeaders(method, headers) {
 
 function apiFor(name) {
   const base = `${runtime.apiBase}/plugins/${encodeURIComponent(name)}/`;
-  const origin = window.location.origin;
+  // The URL's origin, not the document's: in a sandboxed frame the document's is opaque.
+  const origin = new URL(window.location.href).origin;
+  const grant = pluginGrants.get(name);
   const scopedFetch = (input, init = {}) => {
     if (typeof input !== "string" && !(input instanceof URL)) {
       return Promise.reject(new TypeError("api.fetch takes a path or URL, not a Request."));
@@ -801,8 +818,12 @@ function apiFor(name) {
     const method = String(init.method || "GET").toUpperCase();
     const headers = new Headers(init.headers);
     if (!headers.has("Accept")) headers.set("Accept", "application/json");
+    if (grant) {
+      headers.set("Authorization", `NaapPlugin ${grant}`);
+      return shellFetch(target.href, { ...init, method, headers, credentials: "omit" });
+    }
     csrfHeaders(method, headers);
-    return fetch(target.href, { ...init, method, headers, credentials: "same-origin" });
+    return shellFetch(target.href, { ...init, method, headers, credentials: "same-origin" });
   };
   const json = (method) => async (path, body) => {
     const init = { method };
@@ -1247,7 +1268,7 @@ export async function fetchManifest(name, version, options = {}) {
   if (cached && cached.etag) headers["If-None-Match"] = cached.etag;
   let response;
   try {
-    response = await fetch(url, { headers, credentials: "same-origin", cache: "no-store" });
+    response = await shellFetch(url, { headers, credentials: "same-origin", cache: "no-store" });
   } catch (error) {
     if (cached) return cached.document;
     throw new Error(`Could not fetch the manifest of ${name}@${version}: ${messageOf(error)}`);
@@ -1279,7 +1300,7 @@ async function fetchInstalledPlugins() {
   if (cached && cached.etag) headers["If-None-Match"] = cached.etag;
   let response;
   try {
-    response = await fetch(url, { headers, credentials: "same-origin", cache: "no-store" });
+    response = await shellFetch(url, { headers, credentials: "same-origin", cache: "no-store" });
   } catch (error) {
     if (cached) return { plugins: cached.plugins, source: "cache" };
     throw new Error(`Could not reach the registry for your plugins: ${messageOf(error)}`);
@@ -1310,6 +1331,32 @@ async function fetchInstalledPlugins() {
 
 // ---------------------------------------------------------------------------------------------
 // The demo shell: sidebar, content, routing by the plugins' routes
+
+let hostRequests = 0;
+
+/**
+ * Ask the marketplace page that frames this shell (static/naap/shell-host.js) for something
+ * only it can fetch with the person's session, e.g. "naap:plugins": the installed plugins'
+ * manifests (never their config). Rejects after the load timeout.
+ */
+function askHostPage(type) {
+  const id = `${type}#${++hostRequests}`;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      window.removeEventListener("message", answer);
+      reject(new Error("The shell page did not answer; reload it."));
+    }, runtime.timeoutMs);
+    function answer(event) {
+      if (event.source !== window.parent || !event.data || event.data.id !== id) return;
+      clearTimeout(timer);
+      window.removeEventListener("message", answer);
+      if (event.data.error) reject(new Error(event.data.error));
+      else resolve(event.data.answer);
+    }
+    window.addEventListener("message", answer);
+    window.parent.postMessage({ type, id }, "*");
+  });
+}
 
 function shellPath() {
   const path = window.location.pathname;
@@ -1351,7 +1398,9 @@ export async function bootShell(options = {}) {
   };
   let bootstrap;
   try {
-    bootstrap = await fetchInstalledPlugins();
+    bootstrap = options.bootstrap
+      ? { plugins: options.bootstrap.plugins, source: "inline" }
+      : await fetchInstalledPlugins();
   } catch (error) {
     say(messageOf(error));
     throw error;
@@ -1364,7 +1413,7 @@ export async function bootShell(options = {}) {
   else if (!plugins.length) say("You have no plugins enabled yet: install some from the marketplace.");
 
   const refreshed = (name) => async () => {
-    const fresh = await fetchInstalledPlugins();
+    const fresh = runtime.bridge ? await askHostPage("naap:plugins") : await fetchInstalledPlugins();
     const found = fresh.plugins.find((plugin) => plugin.name === name);
     if (!found) throw new Error(`${name} is no longer installed.`);
     await resolveShellGlobals([found.manifest]);
@@ -1414,8 +1463,12 @@ export async function bootShell(options = {}) {
     }
     await mountPlugin(content, plugin.manifest, mountOptions(plugin));
   };
+  const tellHostPage = () => {
+    if (runtime.bridge) window.parent.postMessage({ type: "naap:navigated", path: shellPath() }, "*");
+  };
   const go = (path) => {
     window.history.pushState(null, "", runtime.basePath + path);
+    tellHostPage();
     route();
   };
   runtime.onNavigate = go;
@@ -1428,7 +1481,10 @@ export async function bootShell(options = {}) {
       go(new URL(link.href).pathname.slice(runtime.basePath.length) || "/");
     });
   }
-  window.addEventListener("popstate", route);
+  window.addEventListener("popstate", () => {
+    tellHostPage();
+    route();
+  });
   await route();
   return { plugins, source: bootstrap.source, go };
 }

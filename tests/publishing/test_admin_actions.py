@@ -1,5 +1,8 @@
 """Staff work in the admin: moderation, package and version actions, rollback, dashboard."""
 
+import html
+import re
+
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
@@ -55,6 +58,20 @@ def test_the_queue_lists_pending_versions_oldest_first_with_what_reviewers_need(
     assert "notifications" in detail  # the permissions it asks for
 
 
+def test_a_pending_versions_bundle_link_in_the_admin_is_a_temporary_url_that_serves_it(
+    client, staff, pending
+):
+    version = pending[0]
+    page = client.get(f"/admin/registry/pluginversion/{version.pk}/change/").content.decode()
+
+    link = re.search(r'<a href="(/cdn/review/first-plugin/1\.0\.0/[^"]+)">', page)
+    assert link is not None
+    url = html.unescape(link.group(1))
+    assert "signature=" in url
+    assert client.get(url).status_code == 200
+    assert client.get(version.bundle_url).status_code == 404
+
+
 def test_bulk_approve_publishes_and_deploys(client, staff, pending):
     response = act(client, QUEUE, "approve", pending)
     assert "Approved: 2." in response.content.decode()
@@ -76,10 +93,10 @@ def test_reject_asks_for_a_reason_then_deletes_the_files(
     assert version.status == "rejected"
     assert version.rejection_reason == "Loads a cryptominer"
     assert not any(
-        key.startswith("plugins/first-plugin/") for key in stored_files(plugin_storage_in_tmp)
+        key.startswith("review/first-plugin/") for key in stored_files(plugin_storage_in_tmp)
     )
     assert any(
-        key.startswith("plugins/second-plugin/") for key in stored_files(plugin_storage_in_tmp)
+        key.startswith("review/second-plugin/") for key in stored_files(plugin_storage_in_tmp)
     )
 
 

@@ -65,6 +65,28 @@ def test_keys_follow_the_spec_layout():
     assert asset_key(**common, kind="manifest") == "plugins/my-wallet/1.2.0/manifest.json"
 
 
+def test_keys_of_a_version_in_review_have_the_same_names_under_review():
+    common = {"package_name": "my-wallet", "version": "1.2.0", "in_review": True}
+    bundle = asset_key(**common, kind="bundle", sha256=BUNDLE_SHA)
+    assert bundle == f"review/my-wallet/1.2.0/bundle.{BUNDLE_SHA[:8]}.js"
+    assert asset_key(**common, kind="manifest") == "review/my-wallet/1.2.0/manifest.json"
+    assert storage.is_review_key(bundle)
+    assert storage.published_key(bundle) == f"plugins/my-wallet/1.2.0/bundle.{BUNDLE_SHA[:8]}.js"
+    assert storage.review_key(storage.published_key(bundle)) == bundle
+    with pytest.raises(ValueError):
+        storage.published_key(storage.published_key(bundle))
+    with pytest.raises(ValueError):
+        storage.review_key(bundle)
+
+
+def test_a_file_in_review_is_stored_with_private_caching(plugin_storage_in_tmp):
+    stored = store("bundle", BUNDLE, in_review=True)
+    assert stored.key.startswith("review/my-wallet/1.2.0/")
+    assert (plugin_storage_in_tmp / stored.key).read_bytes() == BUNDLE
+    assert storage.cache_control_for_key(stored.key) == "private, no-store"
+    assert stored_keys("plugins/") == []
+
+
 @pytest.mark.parametrize(
     ("package_name", "version", "kind", "sha256"),
     [

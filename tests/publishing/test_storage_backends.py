@@ -6,6 +6,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from botocore.exceptions import ClientError
 from django.core.exceptions import ImproperlyConfigured
 
 from publishing.storage import AssetBackend, asset_backend, reset_asset_backend
@@ -135,6 +136,50 @@ def test_renew_makes_the_object_younger_and_keeps_its_bytes(backend):
 def test_url_ends_with_the_key_quoting_semver_build_metadata(backend):
     url = backend.url("plugins/my-wallet/1.2.0+build.5/manifest.json")
     assert url.endswith("/plugins/my-wallet/1.2.0%2Bbuild.5/manifest.json")
+
+
+def test_copy_stores_the_bytes_under_the_target_and_keeps_the_source(backend):
+    review = "review/my-wallet/1.2.0/manifest.json"
+    backend.write(review, MANIFEST)
+
+    backend.copy(review, MANIFEST_KEY)
+
+    assert backend.read(MANIFEST_KEY) == MANIFEST
+    assert backend.read(review) == MANIFEST
+
+
+def test_copy_replaces_what_is_under_the_target(backend):
+    review = "review/my-wallet/1.2.0/manifest.json"
+    backend.write(review, MANIFEST)
+    backend.write(MANIFEST_KEY, MANIFEST[:5])  # the remains of a crashed copy
+
+    backend.copy(review, MANIFEST_KEY)
+
+    assert backend.read(MANIFEST_KEY) == MANIFEST
+
+
+def test_copy_of_a_missing_object_fails_and_stores_nothing(backend):
+    with pytest.raises((FileNotFoundError, ClientError)):
+        backend.copy("review/my-wallet/1.2.0/manifest.json", MANIFEST_KEY)
+    assert not backend.exists(MANIFEST_KEY)
+
+
+@pytest.mark.s3
+def test_an_s3_copy_gets_the_targets_headers(s3_storage):
+    review = "review/my-wallet/1.2.0/bundle.0123abcd.js"
+    backend = asset_backend()
+    backend.write(review, b"window.x = 1;")
+    assert s3_storage.client.head_object(Bucket=s3_storage.name, Key=review)["CacheControl"] == (
+        "private, no-store"
+    )
+
+    backend.copy(review, "plugins/my-wallet/1.2.0/bundle.0123abcd.js")
+
+    head = s3_storage.client.head_object(
+        Bucket=s3_storage.name, Key="plugins/my-wallet/1.2.0/bundle.0123abcd.js"
+    )
+    assert head["CacheControl"] == "public, max-age=31536000, immutable"
+    assert head["ContentType"] == "text/javascript; charset=utf-8"
 
 
 # Files on this host -----------------------------------------------------------------------

@@ -104,6 +104,26 @@ def preview_url(version) -> str:
     return f"/plugins/{version.package.name}/{version.version}/preview/"
 
 
+def open_shell(page, path: str = "/shell/"):
+    """Open the demo shell at `path` and return its sandboxed frame (a Playwright Frame)."""
+    page.goto(path)
+    frame = page.wait_for_selector("iframe#naap-shell-frame").content_frame()
+    frame.wait_for_load_state()
+    return frame
+
+
+def preview_frame_url(version) -> str:
+    return f"/sandbox/preview/{version.package.name}/{version.version}/"
+
+
+def open_preview(page, version):
+    """Open a version's preview page and return its sandboxed frame (a Playwright Frame)."""
+    page.goto(preview_url(version))
+    frame = page.wait_for_selector("iframe#naap-preview-frame").content_frame()
+    frame.wait_for_load_state()
+    return frame
+
+
 def wait_for_state(page, selector: str, state: str) -> None:
     page.wait_for_selector(f'{selector}[data-naap-state="{state}"]')
 

@@ -4,44 +4,44 @@ from __future__ import annotations
 
 import pytest
 
-from tests.shell.helpers import preview_url, publish_probe, shell, wait_for_state
+from tests.shell.helpers import open_preview, publish_probe, shell, wait_for_state
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 HOST = "#naap-preview-host"
 
 
-def mounted_probe(page, name: str = "probe-ctx", **manifest_overrides) -> str:
-    version = publish_probe(name, **manifest_overrides)
-    page.goto(preview_url(version))
-    wait_for_state(page, HOST, "mounted")
-    return f"window.__probes['{name}@1.0.0']"
+def mounted_probe(page, name: str = "probe-ctx", **manifest_overrides):
+    """The preview's sandboxed frame with the probe mounted, and its context's JS expression."""
+    frame = open_preview(page, publish_probe(name, **manifest_overrides))
+    wait_for_state(frame, HOST, "mounted")
+    return frame, f"window.__probes['{name}@1.0.0']"
 
 
 def test_navigate_outside_the_plugins_routes_is_refused_with_a_warning(page):
-    context = mounted_probe(page)
+    frame, context = mounted_probe(page)
     warnings: list[str] = []
     page.on(
         "console",
         lambda message: warnings.append(message.text) if message.type == "warning" else None,
     )
 
-    refused = page.evaluate(
+    refused = frame.evaluate(
         f"['/admin/', '/plugins/other', '//evil.example/x', 'relative']"
         f".map((path) => {context}.navigate(path))"
     )
-    allowed = page.evaluate(f"{context}.navigate('/plugins/probe-ctx/settings?tab=2')")
+    allowed = frame.evaluate(f"{context}.navigate('/plugins/probe-ctx/settings?tab=2')")
 
     assert refused == [False, False, False, False]
     assert any("outside the plugin's routes" in text and "/admin/" in text for text in warnings)
     assert allowed is True
-    assert page.locator("#naap-preview-route").inner_text() == "/plugins/probe-ctx/settings?tab=2"
+    assert frame.locator("#naap-preview-route").inner_text() == "/plugins/probe-ctx/settings?tab=2"
 
 
 def test_the_context_is_frozen_and_carries_no_token(page):
-    context = mounted_probe(page)
+    frame, context = mounted_probe(page)
 
-    facts = page.evaluate(
+    facts = frame.evaluate(
         f"""() => {{
           'use strict';
           const context = {context};
@@ -76,7 +76,7 @@ def test_the_context_is_frozen_and_carries_no_token(page):
 
 
 def test_the_event_bus_is_namespaced_and_the_shell_channel_is_read_only(page):
-    sender = mounted_probe(page, "probe-sender")
+    frame, sender = mounted_probe(page, "probe-sender")
     publish_probe("probe-listener")
     from registry.models import PluginVersion
     from registry.selectors import production_manifest
@@ -85,14 +85,14 @@ def test_the_event_bus_is_namespaced_and_the_shell_channel_is_read_only(page):
         PluginVersion.objects.get(package__name="probe-listener")
     )
     shell(
-        page,
+        frame,
         "const host = document.createElement('div'); document.body.append(host);"
         "await shell.mountPlugin(host, arg);",
         listener_manifest,
     )
     listener = "window.__probes['probe-listener@1.0.0']"
 
-    result = page.evaluate(
+    result = frame.evaluate(
         f"""async () => {{
           const shell = await import('/static/naap/shell.js');
           const heard = [];
@@ -118,9 +118,9 @@ def test_the_event_bus_is_namespaced_and_the_shell_channel_is_read_only(page):
 
 
 def test_api_calls_are_limited_to_the_plugins_own_api(page):
-    context = mounted_probe(page, "probe-api")
+    frame, context = mounted_probe(page, "probe-api")
 
-    outcomes = page.evaluate(
+    outcomes = frame.evaluate(
         f"""async () => {{
           const tries = ['/api/v1/plugins/other/storage/x', '/api/v1/tokens',
             'https://example.com/api/v1/plugins/probe-api/x',
@@ -141,12 +141,12 @@ def test_api_calls_are_limited_to_the_plugins_own_api(page):
 
 
 def test_notifications_are_rendered_by_the_shell(page):
-    context = mounted_probe(page, "probe-notify")
+    frame, context = mounted_probe(page, "probe-notify")
 
-    page.evaluate(f"{context}.notifications.success('Saved <b>everything</b>')")
-    page.evaluate(f"{context}.notifications.error('Could not save')")
+    frame.evaluate(f"{context}.notifications.success('Saved <b>everything</b>')")
+    frame.evaluate(f"{context}.notifications.error('Could not save')")
 
-    toasts = page.locator("#naap-notifications .naap-toast")
+    toasts = frame.locator("#naap-notifications .naap-toast")
     assert toasts.count() == 2
     assert toasts.nth(0).get_attribute("class") == "naap-toast naap-toast--success"
     assert "Saved <b>everything</b>" in toasts.nth(0).inner_text()  # text, never HTML
@@ -154,9 +154,9 @@ def test_notifications_are_rendered_by_the_shell(page):
 
 
 def test_the_theme_is_readable_and_reports_changes(page):
-    context = mounted_probe(page, "probe-theme")
+    frame, context = mounted_probe(page, "probe-theme")
 
-    result = page.evaluate(
+    result = frame.evaluate(
         f"""async () => {{
           const shell = await import('/static/naap/shell.js');
           const seen = [];

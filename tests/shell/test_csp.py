@@ -7,7 +7,7 @@ import pytest
 
 from tests.factories import make_user
 from tests.shell.helpers import (
-    preview_url,
+    open_preview,
     probe_bundle,
     publish_probe,
     sign_in,
@@ -30,11 +30,11 @@ def violations(page) -> list[dict]:
 
 def test_an_injected_inline_script_is_blocked(page):
     page.add_init_script(f"({LISTEN})()")
-    page.goto(preview_url(publish_probe("probe-csp")))
-    wait_for_state(page, "#naap-preview-host", "mounted")
-    assert violations(page) == []  # the page's own nonce'd module ran
+    frame = open_preview(page, publish_probe("probe-csp"))
+    wait_for_state(frame, "#naap-preview-host", "mounted")
+    assert violations(frame) == []  # the page's own nonce'd module ran
 
-    page.evaluate(
+    frame.evaluate(
         """() => {
           const script = document.createElement('script');
           script.textContent = 'window.__injected = true;';
@@ -44,14 +44,14 @@ def test_an_injected_inline_script_is_blocked(page):
           document.body.append(holder);
         }"""
     )
-    page.wait_for_function("() => window.__violations.length >= 2")
+    frame.wait_for_function("() => window.__violations.length >= 2")
 
-    assert page.evaluate("window.__injected") is None
-    assert {item["directive"] for item in violations(page)} == {
+    assert frame.evaluate("window.__injected") is None
+    assert {item["directive"] for item in violations(frame)} == {
         "script-src-elem",
         "script-src-attr",
     }
-    assert {item["blocked"] for item in violations(page)} == {"inline"}
+    assert {item["blocked"] for item in violations(frame)} == {"inline"}
 
 
 def test_a_plugin_cannot_eval(page):
@@ -60,14 +60,14 @@ def test_a_plugin_cannot_eval(page):
         " catch (error) { window.__evalResult = error.name; }"
     )
     page.add_init_script(f"({LISTEN})()")
-    page.goto(
-        preview_url(publish_probe("probe-eval", bundle=probe_bundle("probe-eval", body=body)))
+    frame = open_preview(
+        page, publish_probe("probe-eval", bundle=probe_bundle("probe-eval", body=body))
     )
-    wait_for_state(page, "#naap-preview-host", "mounted")
+    wait_for_state(frame, "#naap-preview-host", "mounted")
 
-    assert page.evaluate("window.__evalResult") == "EvalError"
-    assert [item["directive"] for item in violations(page)] == ["script-src"]
-    assert violations(page)[0]["blocked"] == "eval"
+    assert frame.evaluate("window.__evalResult") == "EvalError"
+    assert [item["directive"] for item in violations(frame)] == ["script-src"]
+    assert violations(frame)[0]["blocked"] == "eval"
 
 
 def test_the_admin_works_under_the_policy(page, browser_context, live_server):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from tests.factories import make_publisher, make_user
 from tests.shell.helpers import (
-    preview_url,
+    open_preview,
     publish_example,
     publish_probe,
     shell,
+    sign_in,
     wait_for_state,
 )
 
@@ -20,11 +22,11 @@ HOST = "#naap-preview-host"
 def test_a_published_plugin_mounts_and_renders_on_its_preview_page(page, tmp_path):
     version = publish_example("hello-world", tmp_path)
 
-    page.goto(preview_url(version))
+    frame = open_preview(page, version)
 
-    wait_for_state(page, HOST, "mounted")
-    assert page.locator(f"{HOST} h2").inner_text() == "Hello, Guest!"
-    script = page.locator('script[data-naap-plugin="hello-world@1.0.0"]')
+    wait_for_state(frame, HOST, "mounted")
+    assert frame.locator(f"{HOST} h2").inner_text() == "Hello, Guest!"
+    script = frame.locator('script[data-naap-plugin="hello-world@1.0.0"]')
     assert script.get_attribute("integrity") == version.bundle_integrity
     assert script.get_attribute("crossorigin") == "anonymous"
     assert page.page_errors == []
@@ -47,10 +49,31 @@ def requests_to(page, url_part: str) -> list[str]:
 def add_host(page, host_id: str) -> str:
     page.evaluate(
         "(id) => { const host = document.createElement('div'); host.id = id;"
-        " document.querySelector('main').append(host); }",
+        " document.body.append(host); }",
         host_id,
     )
     return f"#{host_id}"
+
+
+def test_a_version_in_review_mounts_on_its_preview_page_from_a_temporary_url(
+    page, browser_context, live_server
+):
+    maker = make_user("maker")
+    version = publish_probe(
+        "probe-review", actor=maker, publisher=make_publisher(owner=maker, verified=False)
+    )
+    assert version.bundle_key.startswith("review/")
+    sign_in(browser_context, live_server, make_user("moderator", staff=True))
+    bundle_requests = requests_to(page, f"/cdn/{version.bundle_key}")
+
+    frame = open_preview(page, version)
+
+    wait_for_state(frame, HOST, "mounted")
+    assert frame.locator(f"{HOST} .probe").inner_text() == "Probe probe-review@1.0.0"
+    assert len(bundle_requests) == 1 and "signature=" in bundle_requests[0]
+    # The same file at its plain URL is refused: only the signed one serves it.
+    assert page.request.get(version.bundle_url).status == 404
+    assert page.page_errors == []
 
 
 def test_loading_the_same_version_again_makes_no_second_request(page):
@@ -58,11 +81,11 @@ def test_loading_the_same_version_again_makes_no_second_request(page):
     second = publish_probe("probe-cache", "1.1.0")
     first_requests = requests_to(page, first.bundle_url)
     second_requests = requests_to(page, second.bundle_url)
-    page.goto(preview_url(first))
-    wait_for_state(page, HOST, "mounted")
+    frame = open_preview(page, first)
+    wait_for_state(frame, HOST, "mounted")
 
     same = shell(
-        page,
+        frame,
         "const again = await shell.loadPlugin(arg[0]);"
         "const [a, b] = await Promise.all([shell.loadPlugin(arg[1]), shell.loadPlugin(arg[1])]);"
         "const c = await shell.loadPlugin(arg[1]);"
@@ -78,24 +101,24 @@ def test_loading_the_same_version_again_makes_no_second_request(page):
 def test_two_versions_of_one_plugin_keep_their_own_exports(page):
     old = publish_probe("probe-twin", "1.0.0")
     new = publish_probe("probe-twin", "2.0.0")
-    page.goto(preview_url(old))
-    wait_for_state(page, HOST, "mounted")
-    other = add_host(page, "second-host")
+    frame = open_preview(page, old)
+    wait_for_state(frame, HOST, "mounted")
+    other = add_host(frame, "second-host")
 
     shell(
-        page,
+        frame,
         "await shell.mountPlugin(document.querySelector('#second-host'), arg)",
         manifest_of(new),
     )
 
-    assert page.locator(f"{HOST} .probe").inner_text() == "Probe probe-twin@1.0.0"
-    assert page.locator(f"{other} .probe").inner_text() == "Probe probe-twin@2.0.0"
+    assert frame.locator(f"{HOST} .probe").inner_text() == "Probe probe-twin@1.0.0"
+    assert frame.locator(f"{other} .probe").inner_text() == "Probe probe-twin@2.0.0"
     # Remounting the old version uses its own captured exports, not the global 2.0.0 left.
-    page.click("#naap-preview-unmount")
-    page.click("#naap-preview-mount")
-    wait_for_state(page, HOST, "mounted")
-    assert page.locator(f"{HOST} .probe").inner_text() == "Probe probe-twin@1.0.0"
-    assert page.evaluate("window.NaapPluginProbeTwin") is None
+    frame.click("#naap-preview-unmount")
+    frame.click("#naap-preview-mount")
+    wait_for_state(frame, HOST, "mounted")
+    assert frame.locator(f"{HOST} .probe").inner_text() == "Probe probe-twin@1.0.0"
+    assert frame.evaluate("window.NaapPluginProbeTwin") is None
 
 
 def test_a_bundle_changed_after_publishing_is_refused_by_sri(page, plugin_storage_in_tmp):
@@ -103,14 +126,14 @@ def test_a_bundle_changed_after_publishing_is_refused_by_sri(page, plugin_storag
     bundle_file = plugin_storage_in_tmp / version.bundle_key
     bundle_file.write_bytes(bundle_file.read_bytes().replace(b"Probe ", b"Pwned "))
 
-    page.goto(preview_url(version))
+    frame = open_preview(page, version)
 
-    wait_for_state(page, HOST, "error")
-    message = page.locator(f"{HOST} .naap-host__error-message").inner_text()
+    wait_for_state(frame, HOST, "error")
+    message = frame.locator(f"{HOST} .naap-host__error-message").inner_text()
     assert "integrity check failed" in message
     assert version.bundle_integrity in message
-    assert page.locator(f"{HOST} button", has_text="Retry").is_visible()
-    assert page.evaluate("window.__probes") is None  # the tampered code never ran
+    assert frame.locator(f"{HOST} button", has_text="Retry").is_visible()
+    assert frame.evaluate("window.__probes") is None  # the tampered code never ran
 
 
 def test_styles_apply_before_mount_and_leave_with_the_last_user(page):
@@ -126,31 +149,33 @@ def test_styles_apply_before_mount_and_leave_with_the_last_user(page):
         bundle=probe_bundle("probe-styled", body=probe),
         styles=b".probe { color: rgb(1, 2, 3); }\n",
     )
-    page.goto(preview_url(version))
-    wait_for_state(page, HOST, "mounted")
-    assert page.evaluate("window.__colorAtMount") == "rgb(1, 2, 3)"
-    links = page.locator('link[rel="stylesheet"][data-naap-styles="probe-styled@1.0.0"]')
+    frame = open_preview(page, version)
+    wait_for_state(frame, HOST, "mounted")
+    assert frame.evaluate("window.__colorAtMount") == "rgb(1, 2, 3)"
+    links = frame.locator('link[rel="stylesheet"][data-naap-styles="probe-styled@1.0.0"]')
     assert links.count() == 1
     assert links.get_attribute("integrity") == version.styles_integrity
     assert links.get_attribute("crossorigin") == "anonymous"
 
-    other = add_host(page, "second-host")
+    other = add_host(frame, "second-host")
     shell(
-        page,
+        frame,
         "await shell.mountPlugin(document.querySelector('#second-host'), arg)",
         manifest_of(version),
     )
     assert links.count() == 1  # shared, counted twice
 
-    shell(page, "await shell.unmountPlugin(document.querySelector('#second-host'))")
+    shell(frame, "await shell.unmountPlugin(document.querySelector('#second-host'))")
     assert links.count() == 1
-    assert page.evaluate("window.__cleanups") == ["probe-styled@1.0.0"]
-    assert page.locator(other).inner_html() == ""
+    assert frame.evaluate("window.__cleanups") == ["probe-styled@1.0.0"]
+    assert frame.locator(other).inner_html() == ""
 
-    page.click("#naap-preview-unmount")
-    page.wait_for_function("() => document.querySelectorAll('link[data-naap-styles]').length === 0")
-    assert page.evaluate("window.__cleanups") == ["probe-styled@1.0.0", "probe-styled@1.0.0"]
-    assert page.locator(f"{HOST} .probe").count() == 0
+    frame.click("#naap-preview-unmount")
+    frame.wait_for_function(
+        "() => document.querySelectorAll('link[data-naap-styles]').length === 0"
+    )
+    assert frame.evaluate("window.__cleanups") == ["probe-styled@1.0.0", "probe-styled@1.0.0"]
+    assert frame.locator(f"{HOST} .probe").count() == 0
 
 
 def test_a_plugin_throwing_in_mount_is_contained_in_its_host(page):
@@ -160,20 +185,20 @@ def test_a_plugin_throwing_in_mount_is_contained_in_its_host(page):
     bad = publish_probe(
         "probe-bad", bundle=probe_bundle("probe-bad", body="throw new Error('boom in mount');")
     )
-    page.goto(preview_url(good))
-    wait_for_state(page, HOST, "mounted")
-    other = add_host(page, "second-host")
+    frame = open_preview(page, good)
+    wait_for_state(frame, HOST, "mounted")
+    other = add_host(frame, "second-host")
 
     result = shell(
-        page,
+        frame,
         "return (await shell.mountPlugin(document.querySelector('#second-host'), arg)).state",
         manifest_of(bad),
     )
 
     assert result == "error"
-    wait_for_state(page, other, "error")
-    assert "boom in mount" in page.locator(f"{other} .naap-host__error-message").inner_text()
-    assert page.locator(f"{HOST}[data-naap-state='mounted'] .probe").is_visible()
+    wait_for_state(frame, other, "error")
+    assert "boom in mount" in frame.locator(f"{other} .naap-host__error-message").inner_text()
+    assert frame.locator(f"{HOST}[data-naap-state='mounted'] .probe").is_visible()
 
 
 def test_network_failures_are_retried_with_backoff(page):
@@ -188,42 +213,42 @@ def test_network_failures_are_retried_with_backoff(page):
             route.continue_()
 
     page.route(f"**{version.bundle_url}", flaky)
-    page.goto(preview_url(version))
+    frame = open_preview(page, version)
 
-    wait_for_state(page, HOST, "mounted")
+    wait_for_state(frame, HOST, "mounted")
     assert len(attempts) >= 3
 
 
 def test_a_bundle_that_never_arrives_times_out_into_the_error_state(page):
     version = publish_probe("probe-slow")
-    page.goto(preview_url(publish_probe("probe-fast")))
-    wait_for_state(page, HOST, "mounted")
+    frame = open_preview(page, publish_probe("probe-fast"))
+    wait_for_state(frame, HOST, "mounted")
     page.route(f"**{version.bundle_url}", lambda route: None)  # never answered
-    other = add_host(page, "second-host")
+    other = add_host(frame, "second-host")
 
     shell(
-        page,
+        frame,
         "await shell.mountPlugin(document.querySelector('#second-host'), arg,"
         " {timeoutMs: 300, retries: 1, backoffMs: 10})",
         manifest_of(version),
     )
 
-    wait_for_state(page, other, "error")
+    wait_for_state(frame, other, "error")
     assert (
         "did not load within 0.3 s"
-        in page.locator(f"{other} .naap-host__error-message").inner_text()
+        in frame.locator(f"{other} .naap-host__error-message").inner_text()
     )
 
 
 def test_a_manifest_without_integrity_is_refused(page):
     version = publish_probe("probe-unsigned")
-    page.goto(preview_url(publish_probe("probe-signed")))
-    wait_for_state(page, HOST, "mounted")
+    frame = open_preview(page, publish_probe("probe-signed"))
+    wait_for_state(frame, HOST, "mounted")
     manifest = manifest_of(version)
     manifest["integrity"] = {"bundle": None, "styles": None}
 
     error = shell(
-        page, "return shell.loadPlugin(arg).then(() => 'loaded', (e) => e.message)", manifest
+        frame, "return shell.loadPlugin(arg).then(() => 'loaded', (e) => e.message)", manifest
     )
 
     assert error == (

@@ -1,4 +1,5 @@
-"""The demo shell at /shell/: boots from the installed plugins, routes, caches, recovers."""
+"""The demo shell at /shell/: its sandboxed frame boots from the installed plugins, routes
+and recovers; the runtime's own bootstrap caches and starts offline."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from installs.models import PluginStorageEntry
 from installs.services import install_plugin
 from tests.factories import make_user
 from tests.shell.helpers import (
+    open_shell,
     probe_bundle,
     publish_example,
     publish_probe,
@@ -40,38 +42,38 @@ def test_the_shell_boots_from_the_installed_plugins_and_routes_between_them(page
     notes = publish_example("theme-notes", tmp_path)
     install(person, "hello-world", "theme-notes")
 
-    page.goto("/shell/plugins/hello-world")
+    frame = open_shell(page, "/shell/plugins/hello-world")
 
-    wait_for_state(page, CONTENT, "mounted")
-    assert page.locator(f"{CONTENT} h2").inner_text() == "Hello, Ada Lovelace!"
-    links = page.locator(".naap-shell__nav-link")
+    wait_for_state(frame, CONTENT, "mounted")
+    assert frame.locator(f"{CONTENT} h2").inner_text() == "Hello, Ada Lovelace!"
+    links = frame.locator(".naap-shell__nav-link")
     assert links.all_inner_texts() == ["Hello", "Notes"]
     assert links.nth(0).get_attribute("aria-current") == "page"
-    preloads = page.locator('link[rel="preload"][as="script"]')
+    preloads = frame.locator('link[rel="preload"][as="script"]')
     assert sorted(preloads.evaluate_all("links => links.map(l => l.integrity)")) == sorted(
         [hello.bundle_integrity, notes.bundle_integrity]
     )
     assert set(preloads.evaluate_all("links => links.map(l => l.crossOrigin)")) == {"anonymous"}
 
-    page.click("text=Notes")
-    page.wait_for_url("**/shell/plugins/theme-notes")
-    wait_for_state(page, CONTENT, "mounted")
-    page.fill(".theme-notes__input", "Buy milk")
-    page.click(".theme-notes__add")
-    page.wait_for_function("() => document.querySelector('.theme-notes__note') !== null")
+    frame.click("text=Notes")
+    page.wait_for_url("**/shell/plugins/theme-notes")  # the address bar follows the frame
+    wait_for_state(frame, CONTENT, "mounted")
+    frame.fill(".theme-notes__input", "Buy milk")
+    frame.click(".theme-notes__add")
+    frame.wait_for_function("() => document.querySelector('.theme-notes__note') !== null")
     page.wait_for_timeout(300)  # the save is fire-and-forget in the plugin
     entry = PluginStorageEntry.objects.get(package__name="theme-notes", user=person)
     assert entry.value == ["Buy milk"]
 
     page.go_back()
     page.wait_for_url("**/shell/plugins/hello-world")
-    wait_for_state(page, CONTENT, "mounted")
-    assert page.locator('link[data-naap-styles^="theme-notes"]').count() == 0
+    wait_for_state(frame, CONTENT, "mounted")
+    assert frame.locator('link[data-naap-styles^="theme-notes"]').count() == 0
 
-    page.goto("/shell/plugins/theme-notes")
-    wait_for_state(page, CONTENT, "mounted")
-    page.wait_for_selector(".theme-notes__note")
-    assert page.locator(".theme-notes__note").first.inner_text().startswith("Buy milk")
+    frame = open_shell(page, "/shell/plugins/theme-notes")
+    wait_for_state(frame, CONTENT, "mounted")
+    frame.wait_for_selector(".theme-notes__note")
+    assert frame.locator(".theme-notes__note").first.inner_text().startswith("Buy milk")
     assert page.page_errors == []
 
 
@@ -80,30 +82,30 @@ def test_a_missing_global_shows_the_error_and_retry_recovers_once_it_is_fixed(pa
     publish_probe("ghost", "1.0.0", bundle=broken)
     install(person, "ghost")
 
-    page.goto("/shell/plugins/ghost")
+    frame = open_shell(page, "/shell/plugins/ghost")
 
-    wait_for_state(page, CONTENT, "error")
-    message = page.locator(f"{CONTENT} .naap-host__error-message").inner_text()
+    wait_for_state(frame, CONTENT, "error")
+    message = frame.locator(f"{CONTENT} .naap-host__error-message").inner_text()
     assert message == "ghost@1.0.0: the bundle ran but did not define window.NaapPluginGhost."
 
     publish_probe("ghost", "1.0.1", bundle=probe_bundle("ghost", "1.0.1"))  # the fix
-    page.click(f"{CONTENT} button:has-text('Retry')")
+    frame.click(f"{CONTENT} button:has-text('Retry')")
 
-    wait_for_state(page, CONTENT, "mounted")
-    assert page.locator(f"{CONTENT} .probe").inner_text() == "Probe ghost@1.0.1"
+    wait_for_state(frame, CONTENT, "mounted")
+    assert frame.locator(f"{CONTENT} .probe").inner_text() == "Probe ghost@1.0.1"
 
 
 def test_a_plugin_cannot_read_another_plugins_storage(page, person):
     publish_probe("plugin-a")
     publish_probe("plugin-b")
     install(person, "plugin-a", "plugin-b")
-    page.goto("/shell/plugins/plugin-b")
-    wait_for_state(page, CONTENT, "mounted")
-    page.evaluate("window.__probes['plugin-b@1.0.0'].storage.set('secret', {pin: 1234})")
-    page.click("text=plugin-a")
-    wait_for_state(page, CONTENT, "mounted")
+    frame = open_shell(page, "/shell/plugins/plugin-b")
+    wait_for_state(frame, CONTENT, "mounted")
+    frame.evaluate("window.__probes['plugin-b@1.0.0'].storage.set('secret', {pin: 1234})")
+    frame.click("text=plugin-a")
+    wait_for_state(frame, CONTENT, "mounted")
 
-    seen = page.evaluate(
+    seen = frame.evaluate(
         """async () => {
           const a = window.__probes['plugin-a@1.0.0'];
           return {
@@ -123,24 +125,36 @@ def test_a_plugin_cannot_read_another_plugins_storage(page, person):
     assert not PluginStorageEntry.objects.filter(package__name="plugin-a").exists()
 
 
-def test_the_shell_starts_from_cached_plugins_when_the_registry_is_unreachable(page, person):
+BOOT_RUNTIME = """
+    const add = (id) => document.body.appendChild(Object.assign(document.createElement("div"),
+      {id}));
+    await shell.bootShell({
+      bootstrapUrl: "/api/v1/plugins/installed",
+      nav: add("boot-nav"), content: add("boot-content"), status: add("boot-status"),
+    });
+    """
+
+
+def test_the_runtime_starts_from_cached_plugins_when_the_registry_is_unreachable(page, person):
+    # The runtime as another NaaP shell uses it, on its own origin with the person's session
+    # (the demo shell's frame gets its plugins inline instead).
     publish_probe("probe-offline")
     install(person, "probe-offline")
-    page.goto("/shell/plugins/probe-offline")
-    wait_for_state(page, CONTENT, "mounted")
-
+    page.goto("/me/plugins/")
+    shell(page, BOOT_RUNTIME)
+    assert page.locator("#boot-status").inner_text() == ""
     page.route("**/api/v1/plugins/installed*", lambda route: route.abort("internetdisconnected"))
     page.reload()
 
-    wait_for_state(page, CONTENT, "mounted")
+    shell(page, BOOT_RUNTIME)
+
     assert page.locator(".naap-shell__nav-link").all_inner_texts() == ["probe-offline"]
-    assert page.locator("#naap-shell-status").inner_text().startswith("Offline")
+    assert page.locator("#boot-status").inner_text().startswith("Offline")
 
 
 def test_manifests_are_cached_in_indexeddb_and_revalidated_with_their_etag(page, person):
     publish_probe("probe-manifest")
-    page.goto("/shell/")
-    page.wait_for_selector(".naap-shell__empty, #naap-shell-status:not(:empty)")
+    page.goto("/me/plugins/")
     responses: list[tuple[int, str | None]] = []
     page.on(
         "response",
@@ -184,18 +198,18 @@ def test_the_react_example_mounts_with_the_shells_react(page, person, tmp_path, 
         lambda request: react_requests.append(request.url) if "react" in request.url else None,
     )
 
-    page.goto("/shell/plugins/hello-world")
-    wait_for_state(page, CONTENT, "mounted")
-    assert page.evaluate("typeof window.React") == "undefined"  # not needed yet
+    frame = open_shell(page, "/shell/plugins/hello-world")
+    wait_for_state(frame, CONTENT, "mounted")
+    assert frame.evaluate("typeof window.React") == "undefined"  # not needed yet
 
-    page.click("text=Counter")
-    wait_for_state(page, CONTENT, "mounted")
-    page.click(f"{CONTENT} button:has-text('+1')")
-    page.click(f"{CONTENT} button:has-text('+1')")
+    frame.click("text=Counter")
+    wait_for_state(frame, CONTENT, "mounted")
+    frame.click(f"{CONTENT} button:has-text('+1')")
+    frame.click(f"{CONTENT} button:has-text('+1')")
 
-    assert page.locator(f"{CONTENT} output").inner_text() == "2"
-    assert page.locator(f"{CONTENT} h2").inner_text() == "Clicks by Ada Lovelace"
-    assert page.evaluate("window.React.version").startswith("18.")
+    assert frame.locator(f"{CONTENT} output").inner_text() == "2"
+    assert frame.locator(f"{CONTENT} h2").inner_text() == "Clicks by Ada Lovelace"
+    assert frame.evaluate("window.React.version").startswith("18.")
     vendor = [url for url in react_requests if "/static/vendor/react/" in url]
     assert {url.rsplit("/", 1)[1] for url in vendor} == {
         "react.production.min.js",

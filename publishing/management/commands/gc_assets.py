@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from publishing.storage import KEY_PREFIX, StoredObject, delete_keys, list_objects
+from publishing.storage import KEY_PREFIXES, StoredObject, delete_keys, list_objects
 from registry.models import ASSET_KEY_FIELDS, PluginVersion
 
 
@@ -21,7 +21,8 @@ def referenced_keys() -> set[str]:
 
 class Command(BaseCommand):
     help = (
-        "List stored plugin files that no version references (left by a crashed publish); "
+        "List stored plugin files, public or in review, that no version references (left by a "
+        "crashed publish, approval or rejection); "
         "--delete removes them. Files younger than --min-age-minutes are kept, because a "
         "publish in flight uploads its files before it writes its rows."
     )
@@ -44,7 +45,7 @@ class Command(BaseCommand):
 
         # List before reading the references: a publish that commits after the listing is
         # then seen as referencing its files, and one still uploading is young.
-        stored = list_objects(KEY_PREFIX)
+        stored = [item for prefix in KEY_PREFIXES for item in list_objects(prefix)]
         referenced = referenced_keys()
         orphans = [item for item in stored if item.key not in referenced]
         old = [item for item in orphans if item.modified_at <= cutoff]

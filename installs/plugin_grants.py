@@ -1,0 +1,109 @@
+"""Plugin grants: the credential a plugin's own storage calls carry in the shell.
+
+Plugin code runs in a sandboxed frame with an opaque origin (docs/shell-runtime.md,
+"Isolation"), where the marketplace's session cookie is never sent. What a plugin may do for
+the person it runs for is carried by a grant instead: one per plugin and person, naming the
+plugin, valid only on that plugin's storage routes, and only while the person's session
+lives. The grant is encrypted (Fernet, a key derived from SECRET_KEY and its fallbacks), so
+the session key it carries is never readable by the plugin that holds it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass
+from importlib import import_module
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.contrib import auth
+from django.http import HttpRequest
+from django.utils.crypto import constant_time_compare
+
+from naap.errors import Unauthorized
+
+KEYWORD = "NaapPlugin"
+MAX_GRANT_LENGTH = 1000
+_KEY_PURPOSE = b"naap.plugin-grant:"
+
+
+@dataclass(frozen=True)
+class PluginGrant:
+    """What a valid grant allows: the storage of `plugin`, for the grant's person."""
+
+    plugin: str
+
+
+def _fernet() -> MultiFernet:
+    # The first key encrypts; the fallbacks still decrypt, so rotating SECRET_KEY the usual
+    # way (old key into SECRET_KEY_FALLBACKS) keeps open shells working until their grants end.
+    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return MultiFernet(
+        [
+            Fernet(
+                base64.urlsafe_b64encode(hashlib.sha256(_KEY_PURPOSE + str(s).encode()).digest())
+            )
+            for s in secrets
+        ]
+    )
+
+
+def issue_grant(request: HttpRequest, plugin: str) -> str:
+    """A grant for `plugin` acting for the request's signed-in person, in this session."""
+    user = request.user
+    if not user.is_authenticated or not request.session.session_key:
+        raise Unauthorized("Sign in to run plugins with your storage.")
+    payload = {"u": user.pk, "p": plugin, "s": request.session.session_key}
+    return _fernet().encrypt(json.dumps(payload, separators=(",", ":")).encode()).decode()
+
+
+def grants_for(request: HttpRequest, plugins: list[str]) -> dict[str, str]:
+    """One grant per plugin name, for the request's person."""
+    return {name: issue_grant(request, name) for name in plugins}
+
+
+def redeem_grant(secret: str):
+    """The person and PluginGrant a grant stands for; Unauthorized when it is malformed,
+    expired, or its session has ended (signed out, password changed, person deactivated)."""
+    expired = Unauthorized(
+        "This plugin's credential has expired or its session ended: reload the shell."
+    )
+    if not secret or len(secret) > MAX_GRANT_LENGTH:
+        raise expired
+    try:
+        payload = json.loads(
+            _fernet().decrypt(secret.encode("ascii"), ttl=settings.NAAP_PLUGIN_GRANT_MAX_AGE)
+        )
+        user_id, plugin, session_key = payload["u"], payload["p"], payload["s"]
+    except (InvalidToken, UnicodeEncodeError, ValueError, KeyError, TypeError) as error:
+        raise expired from error
+    user = _session_user(session_key)
+    if user is None or user.pk != user_id:
+        raise expired
+    return user, PluginGrant(plugin=plugin)
+
+
+def _session_user(session_key: str):
+    """The active person signed in with this session, or None: the checks Django makes of a
+    session cookie (the auth hash included, so a password change ends the grant), without
+    changing the session."""
+    engine = import_module(settings.SESSION_ENGINE)
+    session = engine.SessionStore(session_key=session_key)
+    try:
+        user_id = session[auth.SESSION_KEY]
+        backend_path = session[auth.BACKEND_SESSION_KEY]
+        session_hash = session.get(auth.HASH_SESSION_KEY, "")
+    except KeyError:
+        return None
+    if backend_path not in settings.AUTHENTICATION_BACKENDS:
+        return None
+    user = auth.load_backend(backend_path).get_user(user_id)
+    if user is None or not user.is_active:
+        return None
+    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    hashes = [user._get_session_auth_hash(secret=secret) for secret in secrets]
+    if not any(constant_time_compare(session_hash, known) for known in hashes):
+        return None
+    return user

@@ -1,0 +1,75 @@
+"""The demo shell: /shell/… on the marketplace, and the sandboxed frame its plugins run in.
+
+The page at /shell/… belongs to the marketplace (header, the person's session). Plugin code
+never runs there: it runs in /sandbox/shell/…, framed by that page with `sandbox` (attribute
+and Content-Security-Policy), so its origin is opaque and it holds no cookie, no storage and
+no reach into the marketplace. The frame receives what it needs inline: the person's
+bootstrap and one grant per plugin for that plugin's own storage (docs/shell-runtime.md,
+"Isolation").
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.csp import csp_override
+from django.views.decorators.http import require_safe
+
+from installs.bootstrap import bootstrap_data, person_bootstrap
+from installs.cache import remember_person
+from installs.plugin_grants import grants_for
+from registry.shell_views import runtime_config
+
+
+def _route_suffix(route: str) -> str:
+    return f"/{route}" if route else "/"
+
+
+@require_safe
+@login_required
+def shell_page(request: HttpRequest, route: str = "") -> HttpResponse:
+    """The marketplace's page around the shell frame, at the URL people bookmark."""
+    frame_url = reverse("shell-frame").rstrip("/") + _route_suffix(route)
+    if request.META.get("QUERY_STRING"):
+        frame_url += "?" + request.META["QUERY_STRING"]
+    return render(
+        request,
+        "shell/shell.html",
+        {
+            "frame_url": frame_url,
+            "frame_sandbox": " ".join(settings.PLUGIN_FRAME_SANDBOX),
+            "host_config": {
+                "hostBasePath": reverse("shell").rstrip("/"),
+                "bootstrapUrl": reverse("plugins-installed"),
+            },
+        },
+    )
+
+
+@require_safe
+@never_cache
+@xframe_options_sameorigin
+@csp_override(settings.PLUGIN_FRAME_CSP)
+def shell_frame(request: HttpRequest, route: str = "") -> HttpResponse:
+    """The shell itself, run inside the sandboxed frame of shell_page."""
+    if not request.user.is_authenticated:
+        # Only the marketplace's own page sends the session here (plugin code cannot).
+        return render(request, "shell/frame_signed_out.html", status=403)
+    entry = person_bootstrap(user=request.user)
+    remember_person(request.user)
+    bootstrap = bootstrap_data(entry)
+    names = [plugin["name"] for plugin in bootstrap["plugins"] if plugin.get("enabled")]
+    config = {
+        **runtime_config(request),
+        "bootstrap": bootstrap,
+        "grants": grants_for(request, names),
+        "globalsUrl": reverse("shell-globals"),
+        "basePath": reverse("shell-frame").rstrip("/"),
+        "bridge": True,
+    }
+    return render(request, "shell/frame.html", {"shell_config": config})
