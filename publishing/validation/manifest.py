@@ -118,8 +118,6 @@ class _ManifestChecker(FrontendChecks, SizeChecks):
     def check(self) -> ValidationReport:
         if not self._check_size():
             return self.report
-        self._check_nul()
-        self._check_string_lengths()
         self._check_name()
         self._check_display_name()
         self._check_version()
@@ -136,6 +134,9 @@ class _ManifestChecker(FrontendChecks, SizeChecks):
         self._check_config()
         self._check_rbac()
         self._check_unknown_fields()
+        # Last, so a field's own check (with its own words) names a problem first.
+        self._check_nul()
+        self._check_string_lengths()
         return self.report
 
     def _check_name(self) -> None:
