@@ -22,10 +22,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-from publish_time import SETUP, free_port, gunicorn_command
+from publish_time import free_port, gunicorn_command, migrate_with_publisher, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -139,27 +138,14 @@ def main() -> None:
     }
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
-    subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=root, env=env, check=True)
-    secret = subprocess.run(
-        [PYTHON, "manage.py", "shell", "-c", SETUP],
-        cwd=root,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.split()[-1]
+    secret = migrate_with_publisher(env, root=root)
 
     port = free_port()
     server = subprocess.Popen(
         [*gunicorn_command(port, workers=1), "--timeout", "120"], cwd=root, env=env
     )
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_for(f"http://127.0.0.1:{port}/healthz", seconds=30)
         worker = worker_of(server.pid)
         print(f"serving {root}; a {args.mib} MiB publish upload, one sync worker (pid {worker})")
         for label, token in (("with a publish token", secret), ("without a token", None)):
