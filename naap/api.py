@@ -75,7 +75,11 @@ def exception_handler(exc: Exception, context: dict) -> Response:
     """DRF exception handler: every error becomes the failure envelope with the right status."""
     headers: dict[str, str] = {}
     if isinstance(exc, NaapError):
-        return Response(error_body(exc.code, exc.message, exc.details), status=exc.status)
+        if exc.retry_after is not None:
+            headers["Retry-After"] = str(exc.retry_after)
+        return Response(
+            error_body(exc.code, exc.message, exc.details), status=exc.status, headers=headers
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
