@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
+from django.db import connections
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 
 from naap.api import error_body
+
+logger = logging.getLogger(__name__)
 
 NUL = "\x00"
 NUL_MESSAGE = "The address contains a NUL character (%00), which no name, version or search holds."
@@ -77,4 +81,49 @@ class ApiCorsMiddleware:
             response = self.get_response(request)
             response["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
         response["Access-Control-Allow-Origin"] = "*"
+        return response
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def discard_lost_connections() -> bool:
+    """Close each database connection that failed and no longer answers; whether any did."""
+    lost = False
+    for connection in connections.all(initialized_only=True):
+        if (
+            connection.connection is not None
+            and connection.errors_occurred
+            and not connection.in_atomic_block
+            and not connection.is_usable()
+        ):
+            connection.close()
+            lost = True
+    return lost
+
+
+class RetryLostConnectionMiddleware:
+    """A read that failed because its database connection was lost is answered again, once,
+    on a new connection, instead of being a 500.
+
+    Persistent connections are checked before a request reuses them (CONN_HEALTH_CHECKS);
+    this covers the connection that dies during a request (a database restart or failover, a
+    proxy closing it). Only safe methods are retried: they change nothing, so running one
+    twice is harmless; a write that failed is never run again behind the client's back.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code >= 500
+            and request.method in SAFE_METHODS
+            and discard_lost_connections()
+        ):
+            logger.warning(
+                "%s %s lost its database connection; answered again", request.method, request.path
+            )
+            response = self.get_response(request)
         return response

@@ -102,6 +102,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "naap.middleware.RetryLostConnectionMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "naap.middleware.ApiCorsMiddleware",
     "naap.middleware.RefuseNulMiddleware",
@@ -138,7 +139,11 @@ TEMPLATES = [
 # Database: SQLite in the data directory unless DATABASE_URL names another (PostgreSQL).
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Connections live a minute and are checked before each request reuses one, so a
+    # connection the server or a proxy has dropped is replaced instead of failing a request.
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    }
 else:
     # The embedded default keeps its SQLite file in the data directory, made on first use.
     DATA_DIR.mkdir(parents=True, exist_ok=True)
