@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -103,7 +104,7 @@ def exception_handler(exc: Exception, context: dict) -> Response:
             code = "INTERNAL_ERROR" if exc.status_code >= 500 else "BAD_REQUEST"
         message = str(exc.detail) if not isinstance(exc.detail, (list, dict)) else str(exc)
         if isinstance(exc, exceptions.Throttled):
-            wait = int(exc.wait or 1)
+            wait = max(1, math.ceil(exc.wait or 1))
             headers["Retry-After"] = str(wait)
             message = f"Too many requests: try again in {wait} seconds."
         if getattr(exc, "auth_header", None):

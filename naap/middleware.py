@@ -84,6 +84,22 @@ class ApiCorsMiddleware:
         return response
 
 
+class RateLimitHeadersMiddleware:
+    """Sends the rate limit a throttle applied to this request (naap.throttles) as the
+    RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset headers, 429s included."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        rate_limit = getattr(request, "rate_limit", None)
+        if rate_limit is not None:
+            for name, value in rate_limit.headers():
+                response.headers.setdefault(name, value)
+        return response
+
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 

@@ -106,6 +106,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "naap.middleware.ApiCorsMiddleware",
     "naap.middleware.RefuseNulMiddleware",
+    "naap.middleware.RateLimitHeadersMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -169,6 +170,14 @@ if REDIS_URL:
             "BACKEND": "naap.redis_cache.NaapRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "naap"),
+            # A down or hung Redis costs a request at most the timeout, once: then this process
+            # skips the cache and retries it in the background (docs/decisions.md, "Redis
+            # outages").
+            "OPTIONS": {
+                "socket_connect_timeout": env_int("NAAP_REDIS_TIMEOUT_MS", 500) / 1000,
+                "socket_timeout": env_int("NAAP_REDIS_TIMEOUT_MS", 500) / 1000,
+                "retry_after": env_int("NAAP_REDIS_RETRY_MS", 5000) / 1000,
+            },
         }
     }
 else:

@@ -6,13 +6,13 @@ from drf_spectacular.utils import extend_schema, extend_schema_view, inline_seri
 from rest_framework import status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from naap.api import JSONParser, success
 from naap.errors import Forbidden, NotFound
 from naap.http import client_ip
 from naap.permissions import SessionOnly
+from naap.throttles import ScopedThrottle
 from publishing import services
 from publishing.api import serializers as shapes
 from publishing.models import ApiToken
@@ -47,7 +47,7 @@ class WriteView(APIView):
 
 class PublishView(WriteView):
     parser_classes = [MultiPartParser, FormParser]
-    throttle_classes = [*APIView.throttle_classes, ScopedRateThrottle]
+    throttle_classes = [*APIView.throttle_classes, ScopedThrottle]
     throttle_scope = "publish"
 
     @extend_schema(
