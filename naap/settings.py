@@ -198,11 +198,17 @@ if AWS_STORAGE_BUCKET_NAME:
             "access_key": env_str("AWS_ACCESS_KEY_ID") or None,
             "secret_key": env_str("AWS_SECRET_ACCESS_KEY") or None,
             "region_name": env_str("AWS_S3_REGION_NAME") or None,
-            # A hung store must fail a publish in seconds, not hold a worker for minutes.
+            # A hung store must fail a publish in seconds, not hold a worker for minutes: with
+            # these defaults a store that accepts connections and never answers fails a call
+            # (and so the publish, with a 503) after two tries of three seconds.
             "client_config": Config(
-                connect_timeout=env_int("NAAP_S3_CONNECT_TIMEOUT", 3),
-                read_timeout=env_int("NAAP_S3_READ_TIMEOUT", 10),
-                retries={"max_attempts": env_int("NAAP_S3_ATTEMPTS", 3), "mode": "standard"},
+                connect_timeout=env_int("NAAP_S3_CONNECT_TIMEOUT", 2),
+                read_timeout=env_int("NAAP_S3_READ_TIMEOUT", 3),
+                # Tries in all, the first included (botocore's max_attempts counts retries).
+                retries={
+                    "total_max_attempts": env_int("NAAP_S3_ATTEMPTS", 2),
+                    "mode": "standard",
+                },
             ),
             # Content-hashed keys never change, so every object may be cached forever.
             "object_parameters": {"CacheControl": ASSET_CACHE_CONTROL},

@@ -157,4 +157,4 @@ def test_a_hung_s3_store_fails_a_write_in_seconds(tmp_path):
     assert result.returncode == 0, result.stderr
     error, cause, seconds = result.stdout.split()
     assert (error, cause) == ("StorageUnavailable", "ReadTimeoutError")
-    assert float(seconds) < 10
+    assert float(seconds) < 2.8  # two tries of one second: NAAP_S3_ATTEMPTS counts them all

@@ -56,12 +56,12 @@ def bucket(moto_server_url, store_link):
 
 @pytest.fixture
 def s3_through_link(settings, plugin_storage_in_tmp, bucket):
-    """STORAGES["plugins"] on the bucket through the proxy, with 1 s timeouts, 2 attempts."""
+    """STORAGES["plugins"] on the bucket through the proxy, with 1 s timeouts, 2 tries."""
     storage = plugin_storage_settings(bucket.endpoint_url, bucket.name)
     storage["OPTIONS"]["client_config"] = Config(
         connect_timeout=1,
         read_timeout=1,
-        retries={"max_attempts": 2, "mode": "standard"},
+        retries={"total_max_attempts": 2, "mode": "standard"},
         proxies={},
     )
     settings.STORAGES = {**settings.STORAGES, "plugins": storage}
