@@ -22,7 +22,7 @@ from pathlib import Path
 import requests
 from django.db import connection
 
-from tests.s3 import free_port, wait_until_answering
+from tests.s3 import free_port, stop_process, wait_until_answering
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -87,8 +87,7 @@ class RedisServer:
         """Down: the port refuses connections."""
         if self.process is not None:
             self.resume()
-            self.process.terminate()
-            self.process.wait(timeout=10)
+            stop_process(self.process)
             self.process = None
 
     def pause(self) -> None:
@@ -157,12 +156,7 @@ def running_gunicorn(data_dir: Path, *, workers: int = 1, **environment: str) ->
             raise RuntimeError(f"gunicorn did not start:\n{log_path.read_text()}") from None
         yield Gunicorn(f"http://127.0.0.1:{port}", log_path)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout=20)
         log_path.unlink(missing_ok=True)
 
 
