@@ -67,11 +67,12 @@ class S3AssetBackend(AssetBackend):
     def copy(self, source_key: str, target_key: str) -> None:
         """Copy inside the bucket (no bytes through this host); the copy appears whole or not
         at all, with target_key's Content-Type and Cache-Control and a new LastModified."""
-        self.storage.bucket.Object(self._name(target_key)).copy_from(
-            CopySource={"Bucket": self.storage.bucket_name, "Key": self._name(source_key)},
-            MetadataDirective="REPLACE",
-            **self._object_parameters(target_key),
-        )
+        with store_answering(f"copying {source_key}"):
+            self.storage.bucket.Object(self._name(target_key)).copy_from(
+                CopySource={"Bucket": self.storage.bucket_name, "Key": self._name(source_key)},
+                MetadataDirective="REPLACE",
+                **self._object_parameters(target_key),
+            )
 
     def temporary_url(self, key: str) -> str:
         """A presigned GET of the object, valid for TEMPORARY_URL_MAX_AGE seconds.
