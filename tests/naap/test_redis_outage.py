@@ -129,6 +129,26 @@ def test_a_publish_while_redis_is_cut_off_is_not_hidden_by_entries_cached_before
     assert cached_manifest(name="my-wallet", reference="latest").document["version"] == "1.1.0"
 
 
+def test_writes_that_need_no_cache_go_on_while_redis_is_down(client, redis_cache, redis_server):
+    publish("my-wallet", "1.0.0")
+    client.force_login(make_user())
+    redis_server.stop()
+    installed = client.post("/api/v1/plugins/my-wallet/install", {}, "application/json")
+    assert installed.status_code == 201, installed.content
+    stored = client.put(
+        "/api/v1/plugins/my-wallet/storage/theme", {"value": "dark"}, "application/json"
+    )
+    assert stored.status_code == 201, stored.content
+    bootstrap = client.get(BOOTSTRAP)
+    assert [plugin["name"] for plugin in bootstrap.json()["data"]["plugins"]] == ["my-wallet"]
+    redis_server.start()
+    wait_for(answering)
+    bootstrap = client.get(BOOTSTRAP)
+    assert [plugin["name"] for plugin in bootstrap.json()["data"]["plugins"]] == ["my-wallet"]
+    stored = client.get("/api/v1/plugins/my-wallet/storage/theme")
+    assert stored.json()["data"]["value"] == "dark"
+
+
 def test_downloads_counted_while_redis_is_down_are_added_when_it_is_back(redis_cache, redis_server):
     version = publish("my-wallet", "1.0.0").version
     key = download_counter_key(time.strftime("%Y-%m-%d", time.gmtime()), version.pk)
