@@ -9,6 +9,7 @@ from django.db import connections
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 
 from naap.api import error_body
+from naap.throttles import RATE_LIMIT_HEADERS
 
 logger = logging.getLogger(__name__)
 
@@ -41,17 +42,7 @@ class RefuseNulMiddleware:
 
 
 # Read by browsers from API answers on other origins (ETags for revalidation, the rate limits).
-EXPOSED_HEADERS = ", ".join(
-    [
-        "ETag",
-        "Retry-After",
-        "RateLimit",
-        "RateLimit-Policy",
-        "RateLimit-Limit",
-        "RateLimit-Remaining",
-        "RateLimit-Reset",
-    ]
-)
+EXPOSED_HEADERS = ", ".join(["ETag", *RATE_LIMIT_HEADERS])
 ALLOWED_HEADERS = "Authorization, Content-Type, Accept, If-None-Match"
 ALLOWED_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE"
 

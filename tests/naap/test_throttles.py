@@ -149,3 +149,11 @@ def test_writes_carry_the_write_limit(client, rates):
     created = client.post("/api/v1/publishers", payload, content_type="application/json")
     assert created.status_code == 201
     assert rate_limit_of(created)[:2] == (5, 4)
+
+
+def test_browsers_on_other_origins_may_read_the_rate_limit(client, rates):
+    rates(anon_read="3/min")
+    response = client.get("/api/v1/plugins/registry", HTTP_ORIGIN="https://shell.example")
+    exposed = {name.strip() for name in response["Access-Control-Expose-Headers"].split(",")}
+    assert {"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "Retry-After"} <= exposed
+    assert "RateLimit-Limit" in response
