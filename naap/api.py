@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -76,7 +77,11 @@ def exception_handler(exc: Exception, context: dict) -> Response:
     """DRF exception handler: every error becomes the failure envelope with the right status."""
     headers: dict[str, str] = {}
     if isinstance(exc, NaapError):
-        return Response(error_body(exc.code, exc.message, exc.details), status=exc.status)
+        if exc.retry_after is not None:
+            headers["Retry-After"] = str(exc.retry_after)
+        return Response(
+            error_body(exc.code, exc.message, exc.details), status=exc.status, headers=headers
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -100,7 +105,7 @@ def exception_handler(exc: Exception, context: dict) -> Response:
             code = "INTERNAL_ERROR" if exc.status_code >= 500 else "BAD_REQUEST"
         message = str(exc.detail) if not isinstance(exc.detail, (list, dict)) else str(exc)
         if isinstance(exc, exceptions.Throttled):
-            wait = int(exc.wait or 1)
+            wait = max(1, math.ceil(exc.wait or 1))
             headers["Retry-After"] = str(wait)
             message = f"Too many requests: try again in {wait} seconds."
         if getattr(exc, "auth_header", None):

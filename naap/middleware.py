@@ -1,16 +1,22 @@
 """Requests refused before any view (what no route, name, version or search can hold, and
-bodies larger than a route accepts), and the API's CORS."""
+bodies larger than a route accepts), the API's CORS and rate-limit headers, and reads answered
+again when their database connection was lost."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from django.conf import settings
+from django.db import connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from naap.api import error_body
 from naap.errors import NaapError
 from naap.http import refuse_large_body
+from naap.throttles import RATE_LIMIT_HEADERS
+
+logger = logging.getLogger(__name__)
 
 NUL = "\x00"
 NUL_MESSAGE = "The address contains a NUL character (%00), which no name, version or search holds."
@@ -46,17 +52,7 @@ class RefuseNulMiddleware:
 
 
 # Read by browsers from API answers on other origins (ETags for revalidation, the rate limits).
-EXPOSED_HEADERS = ", ".join(
-    [
-        "ETag",
-        "Retry-After",
-        "RateLimit",
-        "RateLimit-Policy",
-        "RateLimit-Limit",
-        "RateLimit-Remaining",
-        "RateLimit-Reset",
-    ]
-)
+EXPOSED_HEADERS = ", ".join(["ETag", *RATE_LIMIT_HEADERS])
 ALLOWED_HEADERS = "Authorization, Content-Type, Accept, If-None-Match"
 ALLOWED_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE"
 
@@ -113,3 +109,64 @@ class RequestBodyLimitMiddleware:
         except NaapError as error:
             return _refusal(request, error.status, error.code, error.message, error.details)
         return None
+
+
+class RateLimitHeadersMiddleware:
+    """Sends the rate limit a throttle applied to this request (naap.throttles) as the
+    RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset headers, 429s included."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        rate_limit = getattr(request, "rate_limit", None)
+        if rate_limit is not None:
+            for name, value in rate_limit.headers():
+                response.headers.setdefault(name, value)
+        return response
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def discard_lost_connections() -> bool:
+    """Close each database connection that failed and no longer answers; whether any did."""
+    lost = False
+    for connection in connections.all(initialized_only=True):
+        if (
+            connection.connection is not None
+            and connection.errors_occurred
+            and not connection.in_atomic_block
+            and not connection.is_usable()
+        ):
+            connection.close()
+            lost = True
+    return lost
+
+
+class RetryLostConnectionMiddleware:
+    """A read that failed because its database connection was lost is answered again, once,
+    on a new connection, instead of being a 500.
+
+    Persistent connections are checked before a request reuses them (CONN_HEALTH_CHECKS);
+    this covers the connection that dies during a request (a database restart or failover, a
+    proxy closing it). Only safe methods are retried: they change nothing, so running one
+    twice is harmless; a write that failed is never run again behind the client's back.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code >= 500
+            and request.method in SAFE_METHODS
+            and discard_lost_connections()
+        ):
+            logger.warning(
+                "%s %s lost its database connection; answered again", request.method, request.path
+            )
+            response = self.get_response(request)
+        return response

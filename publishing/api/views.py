@@ -8,13 +8,13 @@ from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from naap.api import JSONParser, success
 from naap.errors import Forbidden, NotFound
 from naap.http import client_ip, refuse_large_body
 from naap.permissions import SessionOnly
+from naap.throttles import ScopedThrottle
 from publishing import services
 from publishing.api import serializers as shapes
 from publishing.authentication import BearerTokenAuthentication, SessionAuthenticationCsrfLater
@@ -66,7 +66,7 @@ class PublishView(WriteView):
     parser_classes = [MultiPartParser, FormParser]
     authentication_classes = [BearerTokenAuthentication, SessionAuthenticationCsrfLater]
     permission_classes = [IsAuthenticated, MayPublish]
-    throttle_classes = [*APIView.throttle_classes, ScopedRateThrottle]
+    throttle_classes = [*APIView.throttle_classes, ScopedThrottle]
     throttle_scope = "publish"
     # Publishes take larger bodies than other routes (naap.middleware): checked here, after
     # the sender is known, so a stranger's upload is a 401 and is never read.

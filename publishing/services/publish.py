@@ -244,6 +244,13 @@ def publish_version(
         if winner is not None:
             raise _conflict(winner, data=data) from None
         raise
+    except storage.StorageUnavailable as error:
+        _delete_unreferenced(uploaded)
+        raise storage.StorageUnavailable(
+            "The asset storage is unavailable (it did not answer in time), so nothing was "
+            "published; try again in a minute.",
+            details={"reason": error.message},
+        ) from error
     except BaseException:
         _delete_unreferenced(uploaded)
         raise
@@ -264,7 +271,11 @@ def _delete_unreferenced(keys: list[str]) -> None:
                 field_name, flat=True
             )
         )
-    storage.delete_keys([key for key in keys if key not in referenced])
+    try:
+        storage.delete_keys([key for key in keys if key not in referenced])
+    except storage.StorageUnavailable:
+        # The publish's own error is the one to report; gc_assets removes these later.
+        logger.warning("Could not remove %s after a failed publish; gc_assets will", keys)
 
 
 @transaction.atomic
