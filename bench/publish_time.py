@@ -110,6 +110,21 @@ def make_plugin(directory: Path, version: str) -> None:
     (directory / "plugin.json").write_text(json.dumps(manifest))
 
 
+def migrate_with_publisher(env: dict[str, str], *, root: Path = ROOT) -> str:
+    """Migrate the database `env` names and make a verified publisher with a publish token
+    through the services; returns the token's secret."""
+    subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=root, env=env, check=True)
+    result = subprocess.run(
+        [PYTHON, "manage.py", "shell", "-c", SETUP],
+        cwd=root,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return result.stdout.strip().splitlines()[-1]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
@@ -124,19 +139,7 @@ def main() -> None:
         "NAAP_THROTTLE_PUBLISH": "10000/min",
         "NAAP_THROTTLE_USER_WRITE": "10000/min",
     }
-    subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    secret = (
-        subprocess.run(
-            [PYTHON, "manage.py", "shell", "-c", SETUP],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
+    secret = migrate_with_publisher(env)
 
     port = free_port()
     server = subprocess.Popen(

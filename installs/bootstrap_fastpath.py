@@ -16,10 +16,15 @@ every generation is current, and a query of at most `teamId` (digits) and a vali
 `shellVersion`. Anything else (no session, a token, a stale entry, an unusual query, a header
 template not seen yet) goes through Django, which answers as it always has; a 200 from it is
 then kept. `If-None-Match` gets a 304 like the view's. `generatedAt` is set per answer.
+
+When the cache does not answer (naap.redis_cache) the session and generations read as
+missing, so Django answers from the database; anything this layer fails at sends the request
+to Django rather than a 500.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Callable, Iterable
@@ -43,6 +48,8 @@ from naap.etags import etag_matches
 from naap.hotpath import is_secure, keep_bounded, through_django, without
 from naap.redis_cache import read_many
 from registry import semver
+
+logger = logging.getLogger(__name__)
 
 BOOTSTRAP_PATH = "/api/v1/plugins/installed"
 # Matched with fullmatch: "$" would accept a trailing newline.
@@ -73,18 +80,15 @@ class BootstrapFastPath:
         request = self._parse(environ)
         if request is None:
             return self.app(environ, start_response)
-        session_key, team_id, shell_version = request
         template_key = (environ.get("HTTP_HOST", ""), is_secure(environ))
-        template = self._templates.get(template_key)
-        session = self._session(session_key)
-        user_id = self._user_id(session)
-        entry = self._entries.get((user_id, team_id, shell_version))
-        if (
-            template is None
-            or user_id is None
-            or entry is None
-            or not self._still_true(entry, user_id, session)
-        ):
+        try:
+            user_id, entry = self._current(request)
+            template = self._templates.get(template_key)
+        except Exception:
+            # Never a bare 500 from this layer: Django answers (from the database if need be).
+            logger.exception("The bootstrap hot path failed; Django answers instead")
+            return self.app(environ, start_response)
+        if template is None or entry is None:
             return self._through_django(environ, start_response, template_key, request, user_id)
         headers = [*template, ("ETag", entry.etag)]
         if etag_matches(environ.get("HTTP_IF_NONE_MATCH"), entry.etag):
@@ -100,6 +104,18 @@ class BootstrapFastPath:
             ],
         )
         return [body]
+
+    def _current(
+        self, request: tuple[str, int | None, str]
+    ) -> tuple[int | None, BootstrapEntry | None]:
+        """The session's person, and their kept entry if it may be sent."""
+        session_key, team_id, shell_version = request
+        session = self._session(session_key)
+        user_id = self._user_id(session)
+        entry = self._entries.get((user_id, team_id, shell_version))
+        if user_id is None or entry is None or not self._still_true(entry, user_id, session):
+            return user_id, None
+        return user_id, entry
 
     def _parse(self, environ: dict) -> tuple[str, int | None, str] | None:
         """(session key, team id, shell version) of a plain bootstrap request, else None."""
@@ -166,17 +182,31 @@ class BootstrapFastPath:
         user_id: int | None,
     ) -> Iterable[bytes]:
         response, answer = through_django(self.app, environ, start_response)
-        etag = answer.header("ETag") if answer else None
-        if answer is None or etag is None:
-            return response
+        if answer is not None:
+            try:
+                self._keep(answer, template_key, request, user_id)
+            except Exception:  # the answer is sent all the same
+                logger.exception("The bootstrap hot path could not keep an answer")
+        return response
+
+    def _keep(
+        self,
+        answer,
+        template_key: tuple,
+        request: tuple[str, int | None, str],
+        user_id: int | None,
+    ) -> None:
+        etag = answer.header("ETag")
+        if etag is None:
+            return
         session_key, team_id, shell_version = request
         if user_id is None:  # Django may have just copied the session into the cache
             user_id = self._user_id(self._session(session_key))
             if user_id is None:
-                return response
+                return
         entry = self.cache.get(bootstrap_key(user_id, team_id, shell_version))
         if not isinstance(entry, BootstrapEntry) or entry.etag != etag or not entry.trusted:
-            return response
+            return
         with self._lock:
             self._templates[template_key] = without(
                 answer.headers, "ETag", "Content-Type", "Content-Length"
@@ -184,4 +214,3 @@ class BootstrapFastPath:
             keep_bounded(
                 self._entries, (user_id, team_id, shell_version), entry, limit=self.max_entries
             )
-        return response

@@ -8,13 +8,15 @@ A bootstrap depends on three kinds of state, each with a generation number in th
 - each installed package's (versions, deployment, status, manifests): the manifest cache's
   package generation (registry.cache), bumped by every publishing service.
 
-An entry records the generations it was built under. A request reads the entry and the
-person's generation in one round trip, then the teams' and packages' generations in a second;
-when all match, the stored JSON is sent without touching the database. The generations are
-read *before* the database when an entry is built, so a change that commits while it is being
-built leaves it under a retired stamp (the same rule as the manifest cache). Packages or teams
-that an entry did not know in advance get a stamp that never matches, so that entry is built
-again once, this time with their generations read first.
+An entry records the generations it was built under, and the cache epoch (naap.redis_cache),
+renewed when Redis comes back after an outage so that nothing cached before it is trusted. A
+request reads the entry and the person's generation in one round trip, then the epoch and the
+teams' and packages' generations in a second; when all match, the stored JSON is sent without
+touching the database. The generations are read *before* the database when an entry is built,
+so a change that commits while it is being built leaves it under a retired stamp (the same
+rule as the manifest cache). Packages or teams that an entry did not know in advance get a
+stamp that never matches, so that entry is built again once, this time with their generations
+read first.
 
 Tenant generations are bumped by the services that write installations and preferences, and
 by the admin's saves and deletes of teams, memberships, installations and preferences
@@ -33,7 +35,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from naap.redis_cache import read_many
+from naap.redis_cache import EPOCH_KEY, cache_epoch, read_many
 from registry.cache import bump_generations
 from registry.cache import generation_key as package_generation_key
 from registry.selectors import iso
@@ -43,7 +45,7 @@ BOOTSTRAP_TIMEOUT = 24 * 60 * 60
 TENANT_GENERATION_TIMEOUT = 30 * 24 * 60 * 60
 UNKNOWN = -1
 PERSON_AUTH_TIMEOUT = 60
-ENTRY_FORMAT = 1
+ENTRY_FORMAT = 2
 
 
 def user_generation_key(user_id: int) -> str:
@@ -79,7 +81,7 @@ class BootstrapEntry:
     user_generation: int
     team_ids: tuple[int, ...]
     package_names: tuple[str, ...]
-    stamps: tuple[int, ...]  # generations of team_ids then package_names
+    stamps: tuple[int, ...]  # the cache epoch, then generations of team_ids, package_names
     body: bytes
     etag: str
 
@@ -134,15 +136,18 @@ def bootstrap_etag(body: bytes) -> str:
 
 
 def _stamp_keys(team_ids: Iterable[int], package_names: Iterable[str]) -> list[str]:
-    return [team_generation_key(pk) for pk in team_ids] + [
-        package_generation_key(name) for name in package_names
+    return [
+        EPOCH_KEY,
+        *(team_generation_key(pk) for pk in team_ids),
+        *(package_generation_key(name) for name in package_names),
     ]
 
 
 def _read_stamps(keys: list[str]) -> tuple[int, ...]:
-    if not keys:
-        return ()
-    return tuple(value or 0 for value in read_many(cache, keys))
+    """The generations of keys (the epoch first), 0 for missing ones; an epoch of 0 means the
+    cache does not answer."""
+    epoch, *generations = read_many(cache, keys)
+    return (cache_epoch(cache, epoch), *(value or 0 for value in generations))
 
 
 def cached_bootstrap(
@@ -174,7 +179,8 @@ def cached_bootstrap(
         body=body,
         etag=bootstrap_etag(body),
     )
-    cache.set(entry_key, fresh, BOOTSTRAP_TIMEOUT)
+    if before[0]:  # kept only under a known epoch
+        cache.set(entry_key, fresh, BOOTSTRAP_TIMEOUT)
     return fresh
 
 

@@ -6,34 +6,32 @@ from typing import Any
 
 from django import forms
 
+from registry.config_schema import (
+    ConfigSchemaError,
+    compile_config_schema,
+    declared_types,
+    json_text,
+)
+
 FIELD_PREFIX = "config__"
 
 
 def config_form_fields(schema: dict | None) -> dict[str, forms.Field]:
-    """Django form fields for the properties of a manifest's `config.schema`."""
-    if not isinstance(schema, dict):
-        return {}
-    properties = schema.get("properties") or {}
-    required = set(schema.get("required") or [])
+    """Django form fields for the settings of a manifest's `config.schema`; ConfigSchemaError
+    when the schema checker refuses the schema (every schema it accepts renders)."""
+    compiled = compile_config_schema(schema)
+    required = set(compiled.get("required", []))
     fields: dict[str, forms.Field] = {}
-    for name, spec in properties.items():
-        if not isinstance(spec, dict):
-            continue
+    for name, spec in compiled["properties"].items():
+        kind = _field_kind(spec)
         options: dict[str, Any] = {
             "label": spec.get("title") or name,
-            "required": name in required and spec.get("type") != "boolean",
+            "required": name in required and kind != "boolean",
             "help_text": spec.get("description", ""),
             "initial": spec.get("default"),
         }
-        kind = spec.get("type")
         if "enum" in spec:
-            choices = [(value, str(value)) for value in spec["enum"]]
-            field: forms.Field = forms.TypedChoiceField(
-                choices=([] if options["required"] else [("", "—")]) + choices,
-                coerce=_coerce_for(kind),
-                empty_value=None,
-                **options,
-            )
+            field: forms.Field = _choice_field(spec["enum"], options)
         elif kind == "integer":
             field = forms.IntegerField(
                 min_value=spec.get("minimum"), max_value=spec.get("maximum"), **options
@@ -49,14 +47,34 @@ def config_form_fields(schema: dict | None) -> dict[str, forms.Field]:
                 min_length=spec.get("minLength"), max_length=spec.get("maxLength"), **options
             )
         else:
-            # Arrays and objects are edited as JSON text.
+            # Arrays, objects and settings of several types are edited as JSON text.
             field = forms.JSONField(**options)
         fields[FIELD_PREFIX + name] = field
     return fields
 
 
-def _coerce_for(kind: str | None):
-    return {"integer": int, "number": float}.get(kind or "", str)
+def _field_kind(spec: dict) -> str | None:
+    """The one type a setting's field edits (null aside), or None for JSON text."""
+    types = [type_name for type_name in declared_types(spec) if type_name != "null"]
+    return types[0] if len(types) == 1 else None
+
+
+def _choice_field(values: list, options: dict[str, Any]) -> forms.Field:
+    """A select of a setting's enum. Strings are sent as they are, other values as their JSON
+    text (all of them as JSON text when that would confuse "1" with 1), and read back as the
+    JSON value they stand for."""
+    by_text = {value if isinstance(value, str) else json_text(value): value for value in values}
+    if len(by_text) < len(values):
+        by_text = {json_text(value): value for value in values}
+    text_of = {json_text(value): text for text, value in by_text.items()}
+    if options["initial"] is not None:
+        options["initial"] = text_of.get(json_text(options["initial"]))
+    return forms.TypedChoiceField(
+        choices=([] if options["required"] else [("", "—")]) + [(text, text) for text in by_text],
+        coerce=by_text.__getitem__,
+        empty_value=None,
+        **options,
+    )
 
 
 def config_from_cleaned(cleaned: dict) -> dict:
@@ -90,7 +108,13 @@ class InstallForm(forms.Form):
             (f"team:{team.pk}", f"Team {team.display_name}") for team in teams
         ]
         self.fields["target"].initial = "me"
-        self.fields.update(config_form_fields(schema))
+        # A stored schema the checker refuses: the plugin installs without settings, and the
+        # page says why instead of failing.
+        self.schema_problems: dict[str, str] = {}
+        try:
+            self.fields.update(config_form_fields(schema))
+        except ConfigSchemaError as error:
+            self.schema_problems = error.problems
 
     def team_id(self) -> int | None:
         target = self.cleaned_data.get("target", "me")

@@ -36,6 +36,8 @@ from registry.services import record_audit_event
 
 MIN_PREFERENCE_ORDER = -1000
 MAX_PREFERENCE_ORDER = 1000
+# Inserts an install tries while concurrent uninstalls remove the row it collided with.
+INSTALL_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -124,20 +126,30 @@ def install_plugin(
     user, team = _tenant(actor=actor, team_id=team_id)
     package = selectors.available_package(name=name)
     version = _installable_version(package)
-    clean_config = validate_config(config, config_schema_of(version.manifest))
-    try:
-        # Insert first: a new installation is the common case. An existing one (a retry, or
-        # a concurrent install that won) fails the unique constraint inside a savepoint,
-        # which leaves the transaction usable, and is returned unchanged.
-        with transaction.atomic():
-            install = TenantPluginInstall.objects.create(
-                package=package, user=user, team=team, config=clean_config, installed_by=actor
-            )
-    except IntegrityError:
-        existing = selectors.tenant_install(package=package, user=user, team=team)
-        if existing is None:
-            raise
-        return InstallResult(existing, created=False)
+    clean_config = validate_config(
+        config, config_schema_of(version.manifest), plugin=f"{name} {version.version}"
+    )
+    # Insert first: a new installation is the common case. An existing one (a retry, or a
+    # concurrent install that won) fails the unique constraint inside a savepoint, which
+    # leaves the transaction usable, and is returned unchanged. Between that failure and the
+    # read, a concurrent uninstall may delete the row it collided with (each statement sees
+    # the latest commits); the insert is then tried again instead of failing with the error.
+    for _attempt in range(INSTALL_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                install = TenantPluginInstall.objects.create(
+                    package=package, user=user, team=team, config=clean_config, installed_by=actor
+                )
+            break
+        except IntegrityError:
+            existing = selectors.tenant_install(package=package, user=user, team=team)
+            if existing is not None:
+                return InstallResult(existing, created=False)
+    else:
+        raise Conflict(
+            f"Plugin '{name}' was installed and uninstalled for {_tenant_label(team)} by other "
+            "requests at the same time; try again."
+        )
     _count_installs(package, +1)
     _installation_changed(
         install, actor=actor, action=AuditAction.PLUGIN_INSTALL, ip=ip, version=version.version
@@ -192,7 +204,9 @@ def configure_plugin(
         version = pinned
     else:
         version = _installable_version(package)
-    clean_config = validate_config(config, config_schema_of(version.manifest))
+    clean_config = validate_config(
+        config, config_schema_of(version.manifest), plugin=f"{name} {version.version}"
+    )
     if clean_config == install.config:
         return install
     previous_keys = sorted(install.config or {})

@@ -18,6 +18,7 @@ from naap.errors import NaapError
 from naap.forms import attach_errors
 from naap.http import client_ip
 from registry import selectors as registry_selectors
+from registry.config_schema import ConfigSchemaError
 
 
 def _config_field(path: str) -> str:
@@ -172,7 +173,11 @@ def config_page(request, name: str):
         raise Http404(f"Plugin '{name}' is not installed there.")
     version = selectors.version_for_user(install, user_id=request.user.pk)
     schema = config_schema_of(version.manifest) if version else None
-    fields = config_form_fields(schema)
+    try:
+        fields, schema_problems = config_form_fields(schema), {}
+    except ConfigSchemaError as error:
+        # A stored schema the checker refuses: no settings to edit, and the page says why.
+        fields, schema_problems = {}, error.problems
     initial = {FIELD_PREFIX + key: value for key, value in (install.config or {}).items()}
     form = ConfigForm(request.POST or None, fields=fields, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -192,6 +197,12 @@ def config_page(request, name: str):
     return render(
         request,
         "installs/config.html",
-        {"install": install, "form": form, "team_id": team_id, "has_fields": bool(fields)},
+        {
+            "install": install,
+            "form": form,
+            "team_id": team_id,
+            "has_fields": bool(fields),
+            "schema_problems": schema_problems,
+        },
         status=400 if request.method == "POST" else 200,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -12,6 +13,7 @@ from rest_framework import exceptions, parsers, status
 from rest_framework.response import Response
 
 from naap.errors import NaapError
+from naap.jsonlimits import nul_path
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +77,11 @@ def exception_handler(exc: Exception, context: dict) -> Response:
     """DRF exception handler: every error becomes the failure envelope with the right status."""
     headers: dict[str, str] = {}
     if isinstance(exc, NaapError):
-        return Response(error_body(exc.code, exc.message, exc.details), status=exc.status)
+        if exc.retry_after is not None:
+            headers["Retry-After"] = str(exc.retry_after)
+        return Response(
+            error_body(exc.code, exc.message, exc.details), status=exc.status, headers=headers
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -99,7 +105,7 @@ def exception_handler(exc: Exception, context: dict) -> Response:
             code = "INTERNAL_ERROR" if exc.status_code >= 500 else "BAD_REQUEST"
         message = str(exc.detail) if not isinstance(exc.detail, (list, dict)) else str(exc)
         if isinstance(exc, exceptions.Throttled):
-            wait = int(exc.wait or 1)
+            wait = max(1, math.ceil(exc.wait or 1))
             headers["Retry-After"] = str(wait)
             message = f"Too many requests: try again in {wait} seconds."
         if getattr(exc, "auth_header", None):
@@ -130,12 +136,19 @@ def json_server_error(request) -> JsonResponse:
 
 class JSONParser(parsers.JSONParser):
     """DRF's JSON parser, with JSON nested deeper than Python can parse refused as a 400
-    (the standard library raises RecursionError, which would be a 500)."""
+    (the standard library raises RecursionError, which would be a 500), and so is a NUL
+    character (\\u0000) in any string or key, which PostgreSQL cannot store."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
-            return super().parse(stream, media_type, parser_context)
+            data = super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise exceptions.ParseError(
                 "JSON parse error - the JSON is nested too deeply."
             ) from None
+        where = nul_path(data)
+        if where is not None:
+            raise exceptions.ParseError(
+                f"JSON strings may not contain a NUL character (\\u0000); {where} does."
+            )
+        return data

@@ -10,6 +10,8 @@ class NaapError(Exception):
 
     code = "BAD_REQUEST"
     status = 400
+    # Seconds a client should wait before trying again (the Retry-After header), if any.
+    retry_after: int | None = None
 
     def __init__(
         self,
@@ -65,3 +67,18 @@ class Conflict(NaapError):
 class PayloadTooLarge(NaapError):
     code = "PAYLOAD_TOO_LARGE"
     status = 413
+
+
+class LengthRequired(NaapError):
+    code = "BAD_REQUEST"
+    status = 411
+
+
+class ServiceUnavailable(NaapError):
+    """Something we depend on (the asset storage) is not answering; nothing was changed, and
+    the same request may succeed later. The spec's codes have none for this: like a 405 is a
+    BAD_REQUEST, a 503 is an INTERNAL_ERROR (docs/decisions.md, "API errors")."""
+
+    code = "INTERNAL_ERROR"
+    status = 503
+    retry_after = 30

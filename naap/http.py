@@ -15,6 +15,8 @@ from functools import lru_cache
 from django.conf import settings
 from django.http import HttpRequest
 
+from naap.errors import BadRequest, LengthRequired, PayloadTooLarge
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -58,3 +60,29 @@ def client_ip_from_environ(environ: dict) -> str | None:
 def client_ip(request: HttpRequest) -> str | None:
     """The client's address of a Django or DRF request (see client_ip_from_environ)."""
     return client_ip_from_environ(request.META)
+
+
+def refuse_large_body(request: HttpRequest, *, limit: int) -> None:
+    """Refuse a request body before anything reads it: larger than `limit` by its declared
+    Content-Length (PayloadTooLarge), a Content-Length that is not a number (BadRequest), or a
+    body of unknown length (LengthRequired).
+
+    Django reads at most Content-Length bytes of a body and nothing of a body without one, so
+    the declared length bounds what any later read can take.
+    """
+    declared = request.META.get("CONTENT_LENGTH") or ""
+    if not declared:
+        if request.META.get("HTTP_TRANSFER_ENCODING"):
+            raise LengthRequired(
+                "Send the request body with a Content-Length; bodies of unknown length "
+                "(Transfer-Encoding: chunked) are not accepted."
+            )
+        return
+    if not declared.isdigit() or len(declared) > 20:
+        raise BadRequest("The Content-Length header is not a number of bytes.")
+    size = int(declared)
+    if size > limit:
+        raise PayloadTooLarge(
+            f"The request body is {size} bytes; this address accepts at most {limit}.",
+            details={"limit": limit, "size": size},
+        )

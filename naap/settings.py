@@ -102,9 +102,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "naap.middleware.RetryLostConnectionMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "naap.middleware.ApiCorsMiddleware",
     "naap.middleware.RefuseNulMiddleware",
+    # Before the CSRF check, which reads a form's whole body.
+    "naap.middleware.RequestBodyLimitMiddleware",
+    "naap.middleware.RateLimitHeadersMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -138,7 +142,11 @@ TEMPLATES = [
 # Database: SQLite in the data directory unless DATABASE_URL names another (PostgreSQL).
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Connections live a minute and are checked before each request reuses one, so a
+    # connection the server or a proxy has dropped is replaced instead of failing a request.
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    }
 else:
     # The embedded default keeps its SQLite file in the data directory, made on first use.
     DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -164,6 +172,14 @@ if REDIS_URL:
             "BACKEND": "naap.redis_cache.NaapRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "naap"),
+            # A down or hung Redis costs a request at most the timeout, once: then this process
+            # skips the cache and retries it in the background (docs/decisions.md, "Redis
+            # outages").
+            "OPTIONS": {
+                "socket_connect_timeout": env_int("NAAP_REDIS_TIMEOUT_MS", 500) / 1000,
+                "socket_timeout": env_int("NAAP_REDIS_TIMEOUT_MS", 500) / 1000,
+                "retry_after": env_int("NAAP_REDIS_RETRY_MS", 5000) / 1000,
+            },
         }
     }
 else:
@@ -184,11 +200,17 @@ if AWS_STORAGE_BUCKET_NAME:
             "access_key": env_str("AWS_ACCESS_KEY_ID") or None,
             "secret_key": env_str("AWS_SECRET_ACCESS_KEY") or None,
             "region_name": env_str("AWS_S3_REGION_NAME") or None,
-            # A hung store must fail a publish in seconds, not hold a worker for minutes.
+            # A hung store must fail a publish in seconds, not hold a worker for minutes: with
+            # these defaults a store that accepts connections and never answers fails a call
+            # (and so the publish, with a 503) after two tries of three seconds.
             "client_config": Config(
-                connect_timeout=env_int("NAAP_S3_CONNECT_TIMEOUT", 3),
-                read_timeout=env_int("NAAP_S3_READ_TIMEOUT", 10),
-                retries={"max_attempts": env_int("NAAP_S3_ATTEMPTS", 3), "mode": "standard"},
+                connect_timeout=env_int("NAAP_S3_CONNECT_TIMEOUT", 2),
+                read_timeout=env_int("NAAP_S3_READ_TIMEOUT", 3),
+                # Tries in all, the first included (botocore's max_attempts counts retries).
+                retries={
+                    "total_max_attempts": env_int("NAAP_S3_ATTEMPTS", 2),
+                    "mode": "standard",
+                },
             ),
             # Content-hashed keys never change, so every object may be cached forever.
             "object_parameters": {"CacheControl": ASSET_CACHE_CONTROL},
@@ -222,8 +244,13 @@ STORAGES = {
 SEARCH_CONFIG = env_str("NAAP_SEARCH_CONFIG", "english")
 PLUGIN_MAX_BUNDLE_BYTES = env_int("PLUGIN_MAX_BUNDLE_BYTES", 5 * 1024 * 1024)
 PLUGIN_MAX_STYLES_BYTES = 1024 * 1024
-# Room for the largest bundle plus styles, sourcemap and form fields in one request.
-DATA_UPLOAD_MAX_MEMORY_SIZE = PLUGIN_MAX_BUNDLE_BYTES * 3 + 1024 * 1024
+# Request bodies, checked by their Content-Length before anything reads them (docs/limits.md):
+# every route but publish takes at most NAAP_MAX_REQUEST_BYTES; a publish the largest bundle,
+# styles and sourcemap (4 bundles) plus 1 MiB for the manifest, release notes and multipart.
+NAAP_MAX_REQUEST_BYTES = env_int("NAAP_MAX_REQUEST_BYTES", 1024 * 1024)
+PUBLISH_MAX_REQUEST_BYTES = PLUGIN_MAX_BUNDLE_BYTES * 5 + PLUGIN_MAX_STYLES_BYTES + 1024 * 1024
+# Form fields (not files) held in memory; files above FILE_UPLOAD_MAX_MEMORY_SIZE go to disk.
+DATA_UPLOAD_MAX_MEMORY_SIZE = NAAP_MAX_REQUEST_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = PLUGIN_MAX_BUNDLE_BYTES + 1024 * 1024
 # Version of the shell runtime this server ships (static/naap/shell.js).
 NAAP_SHELL_VERSION = "1.0.0"

@@ -1,7 +1,8 @@
-"""DRF authentication by `Authorization: Bearer naap_…`."""
+"""DRF authentication: by `Authorization: Bearer naap_…`, and the publish's session variant."""
 
 from __future__ import annotations
 
+from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
@@ -48,3 +49,26 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "description": "A publisher API token: `Authorization: Bearer naap_…`.",
         }
+
+
+class SessionAuthenticationCsrfLater(authentication.SessionAuthentication):
+    """Session authentication whose CSRF check the view runs itself (the publish's `initial`):
+    Django's check reads a form's whole body, which must wait until the view knows the sender
+    may publish and the body is not too large."""
+
+    def enforce_csrf(self, request) -> None:
+        """Left to the view."""
+
+
+class SessionCsrfLaterScheme(OpenApiAuthenticationExtension):
+    """In the OpenAPI schema the publish's session variant is the session cookie itself: it
+    refers to the scheme every other session route registers instead of declaring a twin."""
+
+    target_class = SessionAuthenticationCsrfLater
+    name: list[str] = []
+
+    def get_security_requirement(self, auto_schema):
+        return {SessionScheme.name: []}
+
+    def get_security_definition(self, auto_schema):
+        return []

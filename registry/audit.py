@@ -19,6 +19,7 @@ class AuditAction(StrEnum):
     VERSION_DEPRECATE = "version.deprecate"
     VERSION_YANK = "version.yank"
     DEPLOYMENT_ROLLBACK = "deployment.rollback"
+    DEPLOYMENT_DEPLOY = "deployment.deploy"
     PACKAGE_LIST = "package.list"
     PACKAGE_UNLIST = "package.unlist"
     PACKAGE_DEPRECATE = "package.deprecate"

@@ -5,19 +5,37 @@ ready-to-send JSON with their ETag, so the hot path is one cache read. Every cha
 version or its package's deployment bumps the package's generation number
 (`invalidate_package`), which retires all of its cached entries at once, across every app
 server.
+
+Every generation is read together with the cache epoch (naap.redis_cache), and entries are
+stamped with both: when Redis comes back after an outage, the epoch is renewed, which
+retires every entry cached before it, including those whose generation bumps were missed
+while Redis was away. While the cache does not answer, generations are unknown (epoch 0):
+manifests come from the database and nothing is kept.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import threading
+from collections import Counter
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from naap.redis_cache import add_to_counters
+from naap.redis_cache import (
+    EPOCH_KEY,
+    CacheUnavailable,
+    add_to_counters,
+    cache_epoch,
+    read_many,
+)
+
+logger = logging.getLogger(__name__)
 
 MANIFEST_TIMEOUT = 24 * 60 * 60
 DOWNLOAD_KEY_PREFIX = "downloads"
@@ -51,20 +69,38 @@ def generation_key(package_name: str) -> str:
     return f"manifest-gen:{package_name}"
 
 
-def package_generation(package_name: str) -> int:
-    """The package's current cache generation (0 until first bumped)."""
-    return cache.get(generation_key(package_name), 0)
+class PackageGeneration(NamedTuple):
+    """What a package's cached manifests are stamped with: the cache epoch and the package's
+    generation number (0 until first bumped)."""
+
+    epoch: int
+    number: int
+
+    @property
+    def known(self) -> bool:
+        """False while the cache does not answer: nothing may be read from or kept in it."""
+        return self.epoch != 0
 
 
-def package_generations(package_names: list[str]) -> dict[str, int]:
+def package_generation(package_name: str) -> PackageGeneration:
+    """The package's current cache generation."""
+    return package_generations([package_name])[package_name]
+
+
+def package_generations(package_names: list[str]) -> dict[str, PackageGeneration]:
     """Generations of many packages in one cache round trip."""
-    found = cache.get_many([generation_key(name) for name in package_names])
-    return {name: found.get(generation_key(name), 0) for name in package_names}
+    epoch, *numbers = read_many(cache, [EPOCH_KEY, *map(generation_key, package_names)])
+    epoch = cache_epoch(cache, epoch)
+    return {
+        name: PackageGeneration(epoch, number or 0)
+        for name, number in zip(package_names, numbers, strict=True)
+    }
 
 
-def manifest_cache_key(package_name: str, reference: str, generation: int) -> str:
+def manifest_cache_key(package_name: str, reference: str, generation: PackageGeneration) -> str:
     """Key of one cached manifest; reference is a version or 'latest'."""
-    return f"manifest:{MANIFEST_ENTRY_FORMAT}:{package_name}:{generation}:{reference}"
+    stamp = f"{generation.epoch}.{generation.number}"
+    return f"manifest:{MANIFEST_ENTRY_FORMAT}:{package_name}:{stamp}:{reference}"
 
 
 def bump_generations(keys: list[str], *, timeout: int | None) -> None:
@@ -78,8 +114,17 @@ def bump_generations(keys: list[str], *, timeout: int | None) -> None:
     if not keys:
         return
     deltas = dict.fromkeys(keys, 1)
-    add_to_counters(cache, deltas, timeout=timeout)
-    transaction.on_commit(lambda: add_to_counters(cache, deltas, timeout=timeout))
+    _bump(deltas, timeout=timeout)
+    transaction.on_commit(lambda: _bump(deltas, timeout=timeout))
+
+
+def _bump(deltas: dict[str, int], *, timeout: int | None) -> None:
+    try:
+        add_to_counters(cache, deltas, timeout=timeout)
+    except CacheUnavailable:
+        # The write goes on: when Redis is back the epoch is renewed, which retires what this
+        # bump would have (naap.redis_cache).
+        logger.warning("Cache generations not bumped (the cache is not answering): %s", deltas)
 
 
 def invalidate_package(*package_names: str) -> None:
@@ -97,11 +142,26 @@ def record_download(*, version_id: int) -> None:
     record_downloads({(timezone.now().date().isoformat(), version_id): 1})
 
 
+# Download counts the cache did not take (Redis down), added again with the next ones.
+_unrecorded: Counter[tuple[str, int]] = Counter()
+_unrecorded_lock = threading.Lock()
+MAX_UNRECORDED = 100_000
+
+
 def record_downloads(counts: dict[tuple[str, int], int]) -> None:
     """Add download counts, keyed by (ISO day, version id), to the cache counters.
 
     The keys are derived from (day, version), so the flush finds them without an index.
-    With Redis this is one pipelined round trip however many versions are counted.
+    With Redis this is one pipelined round trip however many versions are counted. While the
+    cache does not answer, the counts wait in this process and go with the next ones.
     """
-    deltas = {download_counter_key(day, version_id): n for (day, version_id), n in counts.items()}
-    add_to_counters(cache, deltas, timeout=DOWNLOAD_COUNTER_TIMEOUT)
+    with _unrecorded_lock:
+        pending = _unrecorded + Counter(counts)
+        _unrecorded.clear()
+    deltas = {download_counter_key(day, version_id): n for (day, version_id), n in pending.items()}
+    try:
+        add_to_counters(cache, deltas, timeout=DOWNLOAD_COUNTER_TIMEOUT)
+    except CacheUnavailable:
+        with _unrecorded_lock:
+            if len(_unrecorded) + len(pending) <= MAX_UNRECORDED:
+                _unrecorded.update(pending)

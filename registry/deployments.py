@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from naap.errors import BadRequest, Conflict, NotFound
+from naap.errors import Conflict, NotFound
 from registry.cache import invalidate_package
 from registry.models import DeploymentEvent, PluginDeployment, PluginPackage, PluginVersion
 
@@ -21,6 +21,7 @@ __all__ = [
     "deploy_published_version",
     "deploys_on_publish",
     "move_deployment",
+    "move_kind",
     "roll_back",
     "withdraw_version",
 ]
@@ -86,11 +87,21 @@ def move_deployment(
     return deployment
 
 
+def move_kind(current: PluginVersion | None, target: PluginVersion) -> DeploymentEvent.Kind:
+    """What an explicit move from the deployed version to another is: a rollback when it goes
+    to an earlier version, a deploy otherwise (forward again after a rollback, or onto a
+    version published without deploying)."""
+    if current is not None and target.parsed < current.parsed:
+        return DeploymentEvent.Kind.ROLLBACK
+    return DeploymentEvent.Kind.DEPLOY
+
+
 @transaction.atomic
 def roll_back(
     *, actor, package: PluginPackage, to_version: str, reason: str
 ) -> tuple[PluginDeployment, PluginVersion | None]:
-    """Re-point the deployment at an earlier published, non-yanked version, at once.
+    """Re-point the deployment at another published, non-yanked version, at once: back to an
+    earlier one, or forward again to a newer one (see move_kind).
 
     Returns the deployment and the version it ran before.
     """
@@ -107,17 +118,11 @@ def roll_back(
     current = deployment.version
     if current is not None and current.pk == target.pk:
         raise Conflict(f"{target} is already the deployed version.", field="version")
-    if current is not None and target.parsed > current.parsed:
-        raise BadRequest(
-            f"{target.version} is newer than the deployed {current.version}; "
-            "rollback goes to an earlier version.",
-            field="version",
-        )
     deployment = move_deployment(
         deployment=deployment,
         version=target,
         actor=actor,
-        kind=DeploymentEvent.Kind.ROLLBACK,
+        kind=move_kind(current, target),
         reason=reason,
     )
     return deployment, current

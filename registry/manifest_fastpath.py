@@ -18,7 +18,10 @@ answers a request it has seen before from the worker's memory:
   them to DownloadStat as before.
 - The anonymous read rate (`anon_read`) is applied per client address in fixed windows of
   the rate's period (RateWindows), answered with the 429 envelope and `Retry-After` as the
-  API's throttle.
+  API's throttle; every answer carries the RateLimit headers (naap.throttles).
+- When the cache does not answer (naap.redis_cache), the generation is unknown: the request
+  goes to Django, which answers from the database, and nothing is kept; the rate is not
+  applied. Anything this layer fails at sends the request to Django rather than a 500.
 
 Requests that carry a session cookie or an Authorization header, other methods, query
 strings, and every answer that is not a plain 200 take the Django path unchanged.
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import logging
 import math
 import re
 import threading
@@ -44,9 +48,22 @@ from naap.api import error_body
 from naap.etags import etag_matches
 from naap.hotpath import is_secure, keep_bounded, through_django, without
 from naap.http import client_ip_from_environ
-from naap.redis_cache import add_to_counters
-from naap.throttles import AnonReadThrottle
-from registry.cache import ManifestEntry, manifest_cache_key, package_generation, record_downloads
+from naap.redis_cache import CacheUnavailable, add_to_counters
+from naap.throttles import (
+    RATE_LIMIT_HEADERS,
+    AnonReadThrottle,
+    RateLimit,
+    warn_limits_not_applied,
+)
+from registry.cache import (
+    ManifestEntry,
+    PackageGeneration,
+    manifest_cache_key,
+    package_generation,
+    record_downloads,
+)
+
+logger = logging.getLogger(__name__)
 
 MANIFEST_PATH = re.compile(
     r"/api/v1/plugins/registry/(?P<name>[a-z0-9][a-z0-9._-]*)/(?P<reference>[A-Za-z0-9.+-]+)/manifest"
@@ -55,7 +72,7 @@ MANIFEST_PATH = re.compile(
 
 @dataclass
 class KeptAnswer:
-    generation: int
+    generation: PackageGeneration
     status: str
     headers: list[tuple[str, str]]
     headers_304: list[tuple[str, str]]
@@ -109,6 +126,12 @@ class RateWindows:
 
     def wait(self, ip: str) -> int:
         """Count one request of `ip`: 0 when allowed, else the seconds until its window ends."""
+        allowed, rate_limit = self.count(ip)
+        return 0 if allowed or rate_limit is None else rate_limit.reset
+
+    def count(self, ip: str) -> tuple[bool, RateLimit | None]:
+        """Count one request of `ip`: whether it is allowed, and where `ip` stands (None when
+        the shared counter does not answer: then the limit is not applied)."""
         now = time.time()
         window = int(now // self.period)
         key = f"manifest-rate:{ip}:{window}"
@@ -125,12 +148,16 @@ class RateWindows:
             if state[0] >= self.SYNC_EVERY or now - state[2] >= self.sync_interval:
                 delta, state[0], state[2] = state[0], 0, now
         if delta:
-            total = add_to_counters(cache, {key: delta}, timeout=self.period + 1)[key]
+            try:
+                total = add_to_counters(cache, {key: delta}, timeout=self.period + 1)[key]
+            except CacheUnavailable:
+                warn_limits_not_applied("anon_read (manifests)")
+                return True, None
             with self._lock:
                 state[1] = max(state[1], total)
-        if state[1] + state[0] > self.limit:
-            return max(1, math.ceil((window + 1) * self.period - now))
-        return 0
+        used = state[1] + state[0]
+        reset = max(1, math.ceil((window + 1) * self.period - now))
+        return used <= self.limit, RateLimit(self.limit, max(0, self.limit - used), reset)
 
 
 class ManifestFastPath:
@@ -168,24 +195,58 @@ class ManifestFastPath:
             return self.app(environ, start_response)
         name, reference = match
         key = (environ.get("HTTP_HOST", ""), is_secure(environ), name, reference)
-        if self.windows is not None:
-            retry_after = self.windows.wait(client_ip_from_environ(environ) or "")
-            if retry_after:
-                return self._rate_limited(start_response, retry_after)
+        try:
+            allowed, rate_limit = self._count(environ)
+            kept, generation = self._current(key, name) if allowed else (None, None)
+        except Exception:
+            # Never a bare 500 from this layer: Django answers (from the database if need be).
+            logger.exception("The manifest hot path failed; Django answers instead")
+            return self.app(environ, start_response)
+        if not allowed:
+            return self._rate_limited(start_response, rate_limit)
+        rate_headers = rate_limit.headers() if rate_limit else []
+        if kept is None:
+            with_rate = self._adding(start_response, rate_headers)
+            return self._through_django(environ, with_rate, key, generation)
+        if etag_matches(environ.get("HTTP_IF_NONE_MATCH"), kept.etag):
+            start_response("304 Not Modified", [*kept.headers_304, *rate_headers])
+            return []
+        self.downloads.add(kept.version_id)
+        start_response(kept.status, [*kept.headers, *rate_headers])
+        return [kept.body]
+
+    def _count(self, environ: dict) -> tuple[bool, RateLimit | None]:
+        """Count the request against its client's rate: allowed, and where the client stands."""
+        if self.windows is None:
+            return True, None
+        return self.windows.count(client_ip_from_environ(environ) or "")
+
+    def _current(self, key: tuple, name: str) -> tuple[KeptAnswer | None, PackageGeneration | None]:
+        """The kept answer if it may be sent, and the generation read (if it was read)."""
         kept = self._kept.get(key)
         now = self.clock()
         # Within the recheck time the kept answer stands; after it, the generation is read.
-        if kept is None or not (self.recheck and now - kept.checked_at < self.recheck):
-            generation = package_generation(name)
-            if kept is None or kept.generation != generation:
-                return self._through_django(environ, start_response, key, generation)
-            kept.checked_at = now
-        if etag_matches(environ.get("HTTP_IF_NONE_MATCH"), kept.etag):
-            start_response("304 Not Modified", kept.headers_304)
-            return []
-        self.downloads.add(kept.version_id)
-        start_response(kept.status, kept.headers)
-        return [kept.body]
+        if kept is not None and self.recheck and now - kept.checked_at < self.recheck:
+            return kept, kept.generation
+        generation = package_generation(name)
+        if kept is None or not generation.known or kept.generation != generation:
+            return None, generation
+        kept.checked_at = now
+        return kept, generation
+
+    @staticmethod
+    def _adding(start_response: Callable, headers: list[tuple[str, str]]) -> Callable:
+        """start_response with this layer's rate headers in place of Django's."""
+        if not headers:
+            return start_response
+
+        def with_headers(status, response_headers, exc_info=None):
+            if status.startswith("429 "):  # Django's own throttle refused it: its numbers
+                return start_response(status, response_headers, exc_info)
+            kept = without(response_headers, *RATE_LIMIT_HEADERS[:3])
+            return start_response(status, [*kept, *headers], exc_info)
+
+        return with_headers
 
     def _match(self, environ: dict) -> tuple[str, str] | None:
         if environ.get("REQUEST_METHOD") != "GET" or environ.get("QUERY_STRING"):
@@ -197,38 +258,49 @@ class ManifestFastPath:
         match = MANIFEST_PATH.fullmatch(environ.get("PATH_INFO", ""))
         return (match["name"], match["reference"]) if match else None
 
-    def _rate_limited(self, start_response: Callable, wait: int) -> list[bytes]:
-        message = f"Too many requests: try again in {wait} seconds."
+    def _rate_limited(self, start_response: Callable, rate_limit: RateLimit) -> list[bytes]:
+        message = f"Too many requests: try again in {rate_limit.reset} seconds."
         body = json.dumps(error_body("RATE_LIMITED", message)).encode()
         start_response(
             "429 Too Many Requests",
             [
                 ("Content-Type", "application/json"),
                 ("Content-Length", str(len(body))),
-                ("Retry-After", str(wait)),
+                ("Retry-After", str(rate_limit.reset)),
+                *rate_limit.headers(),
                 ("X-Content-Type-Options", "nosniff"),
             ],
         )
         return [body]
 
     def _through_django(
-        self, environ: dict, start_response: Callable, key: tuple, generation: int
+        self, environ: dict, start_response: Callable, key: tuple, generation: PackageGeneration
     ) -> Iterable[bytes]:
         response, answer = through_django(self.app, environ, start_response)
-        etag = answer.header("ETag") if answer else None
-        if answer is None or etag is None:
-            return response
+        if answer is not None and generation.known:
+            try:
+                self._keep(key, generation, answer)
+            except Exception:  # the answer is sent all the same
+                logger.exception("The manifest hot path could not keep an answer")
+        return response
+
+    def _keep(self, key: tuple, generation: PackageGeneration, answer) -> None:
+        etag = answer.header("ETag")
+        if etag is None:
+            return
         _, _, name, reference = key
         # The entry the view just served from or wrote; a generation bump in between means
         # the answer may be stale, and it is not kept.
         entry: ManifestEntry | None = cache.get(manifest_cache_key(name, reference, generation))
         if entry is None or entry.etag != etag:
-            return response
+            return
+        # The rate headers are this layer's, per request.
+        headers = without(answer.headers, *RATE_LIMIT_HEADERS[:3])
         kept = KeptAnswer(
             generation=generation,
             status=answer.status,
-            headers=answer.headers,
-            headers_304=without(answer.headers, "Content-Type", "Content-Length"),
+            headers=headers,
+            headers_304=without(headers, "Content-Type", "Content-Length"),
             body=answer.body,
             etag=etag,
             version_id=entry.version_id,
@@ -236,4 +308,3 @@ class ManifestFastPath:
         )
         with self._lock:
             keep_bounded(self._kept, key, kept, limit=self.max_entries)
-        return response

@@ -216,12 +216,13 @@ def cached_manifest(*, name: str, reference: str) -> ManifestEntry:
     """
     generation = package_generation(name)
     key = manifest_cache_key(name, reference, generation)
-    entry: ManifestEntry | None = cache.get(key)
+    entry: ManifestEntry | None = cache.get(key) if generation.known else None
     if entry is not None:
         return entry
     version = resolve_version(name=name, version=reference)
     entry = render_manifest(production_manifest(version), version_id=version.pk)
-    cache.set(key, entry, MANIFEST_TIMEOUT)
+    if generation.known:
+        cache.set(key, entry, MANIFEST_TIMEOUT)
     return entry
 
 
@@ -234,7 +235,8 @@ def manifests_for_versions(versions: list[PluginVersion]) -> dict[int, ManifestE
         )
         for version in versions
     }
-    found = cache.get_many(list(keys.values()))
+    known = all(generation.known for generation in generations.values())
+    found = cache.get_many(list(keys.values())) if known else {}
     rendered: dict[int, ManifestEntry] = {}
     missing: dict[str, ManifestEntry] = {}
     for version in versions:
@@ -243,7 +245,7 @@ def manifests_for_versions(versions: list[PluginVersion]) -> dict[int, ManifestE
             entry = render_manifest(production_manifest(version), version_id=version.pk)
             missing[keys[version.pk]] = entry
         rendered[version.pk] = entry
-    if missing:
+    if missing and known:
         cache.set_many(missing, MANIFEST_TIMEOUT)
     return rendered
 

@@ -52,6 +52,16 @@ def wait_until_answering(url: str, *, timeout: float = 30.0) -> None:
             time.sleep(0.1)
 
 
+def stop_process(process: subprocess.Popen, *, timeout: float = 10) -> None:
+    """Terminate a process we started, killing it if it has not exited after timeout seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @contextmanager
 def running_moto_server() -> Iterator[str]:
     """Start moto_server on a free local port, yield its URL, stop it (by PID) afterwards."""
@@ -76,12 +86,7 @@ def running_moto_server() -> Iterator[str]:
                 ) from None
             yield url
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process)
 
 
 def s3_client(endpoint_url: str):

@@ -302,6 +302,7 @@ NOT_SHOWN: dict[str, str] = {
     "publishing.services.publishers.create_publisher": "a new publisher has no plugin yet",
     "publishing.services.publishers.verify_publisher": "changes how later versions publish",
     "registry.deployments.deploys_on_publish": "a rule; writes nothing",
+    "registry.deployments.move_kind": "a rule; writes nothing",
     "registry.services.record_audit_event": "the audit log is shown to staff only",
     "registry.services.refresh_search_data": "search data, read by the browse page",
     "registry.services.set_search_vector": "search data, read by the browse page",

@@ -49,11 +49,16 @@ class StrictRequestSerializer(serializers.Serializer):
         return value
 
 
+# The largest row id the database holds (a 64-bit integer); larger ones overflow the query.
+MAX_ROW_ID = 2**63 - 1
+
+
 class TeamIdField(StrictIntegerField):
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
         kwargs.setdefault("allow_null", True)
         kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ROW_ID)
         kwargs.setdefault("help_text", "Act for this team (you must be one of its admins).")
         super().__init__(**kwargs)
 
@@ -80,7 +85,7 @@ class UninstallRequestSerializer(StrictRequestSerializer):
 class TeamQuerySerializer(serializers.Serializer):
     """`?teamId=` in a query string (a string there, so an ordinary integer field)."""
 
-    teamId = serializers.IntegerField(required=False, min_value=1)
+    teamId = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ROW_ID)
 
 
 class BootstrapQuerySerializer(TeamQuerySerializer):

@@ -2,6 +2,7 @@
 
 from django import template
 
+from installs.config_schema import config_schema_of
 from installs.forms import InstallForm
 from installs.models import Team, TeamMembership
 
@@ -20,7 +21,7 @@ def install_panel(context, package, version, form=None):
     request = context["request"]
     installable = version is not None and version.status == "published"
     if form is None and request.user.is_authenticated and installable:
-        schema = (version.manifest.get("config") or {}).get("schema")
+        schema = config_schema_of(version.manifest)
         form = InstallForm(teams=admin_teams(request.user), schema=schema)
     return {
         "request": request,

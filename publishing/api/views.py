@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import IsAuthenticated
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.views import APIView
 
 from naap.api import JSONParser, success
 from naap.errors import Forbidden, NotFound
-from naap.http import client_ip
+from naap.http import client_ip, refuse_large_body
 from naap.permissions import SessionOnly
+from naap.throttles import ScopedThrottle
 from publishing import services
 from publishing.api import serializers as shapes
+from publishing.authentication import BearerTokenAuthentication, SessionAuthenticationCsrfLater
 from publishing.models import ApiToken
+from publishing.tokens import require_scope
 from registry import selectors
 from registry.api.serializers import DeploymentSerializer, PackageSerializer, VersionSerializer
 from registry.models import Publisher
@@ -45,10 +49,36 @@ class WriteView(APIView):
         return {"actor": request.user, "token": token, "ip": client_ip(request)}
 
 
+class MayPublish(BasePermission):
+    """A token with the publish scope, or a staff session: who may publish at all, known
+    before the upload is read (which publisher and package are checked once it is)."""
+
+    def has_permission(self, request, view) -> bool:
+        token = request.auth if isinstance(request.auth, ApiToken) else None
+        if token is not None:
+            require_scope(token, "publish")
+        elif not request.user.is_staff:
+            raise Forbidden("Publish with an API token (Authorization: Bearer naap_…).")
+        return True
+
+
 class PublishView(WriteView):
     parser_classes = [MultiPartParser, FormParser]
-    throttle_classes = [*APIView.throttle_classes, ScopedRateThrottle]
+    authentication_classes = [BearerTokenAuthentication, SessionAuthenticationCsrfLater]
+    permission_classes = [IsAuthenticated, MayPublish]
+    throttle_classes = [*APIView.throttle_classes, ScopedThrottle]
     throttle_scope = "publish"
+    # Publishes take larger bodies than other routes (naap.middleware): checked here, after
+    # the sender is known, so a stranger's upload is a 401 and is never read.
+    checks_body_size = True
+
+    def initial(self, request, *args, **kwargs) -> None:
+        """Who sends, whether they may publish and how often (DRF), then the body's declared
+        size and, for a session, the CSRF check: all before any byte of the body is read."""
+        super().initial(request, *args, **kwargs)
+        refuse_large_body(request, limit=settings.PUBLISH_MAX_REQUEST_BYTES)
+        if isinstance(request.successful_authenticator, SessionAuthenticationCsrfLater):
+            SessionAuthentication().enforce_csrf(request)
 
     @extend_schema(
         summary="Publish a plugin version",
@@ -68,8 +98,6 @@ class PublishView(WriteView):
     def post(self, request):
         data = self.parsed(request, shapes.PublishRequestSerializer)
         acting = self.acting(request)
-        if acting["token"] is None and not request.user.is_staff:
-            raise Forbidden("Publish with an API token (Authorization: Bearer naap_…).")
         publisher = publisher_named(data["publisher"]) if data.get("publisher") else None
         result = services.publish_version(
             **acting,
@@ -141,7 +169,7 @@ class YankView(VersionChangeView):
 
 class RollbackView(WriteView):
     @extend_schema(
-        summary="Roll the deployment back to an earlier version",
+        summary="Serve another published version: roll back, or forward again after a rollback",
         request=shapes.RollbackRequestSerializer,
         responses=DeploymentSerializer,
     )

@@ -11,11 +11,13 @@ esbuild missing, registry unreachable or failing).
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from publishing.cli import commands
 from publishing.cli.output import EXIT_UNAVAILABLE, CliError, Ui
+from publishing.cli.upstream import refuse_upstream_options, upstream_command_advice
 
 __all__ = ["__version__", "build_parser", "main"]
 __version__ = "0.1.0"
@@ -26,6 +28,7 @@ Handler = Callable[[argparse.Namespace, Ui], int]
 def _registry_options() -> argparse.ArgumentParser:
     options = argparse.ArgumentParser(add_help=False)
     options.add_argument(
+        "-r",
         "--registry",
         metavar="URL",
         help="the registry's base URL (default: $NAAP_REGISTRY_URL or http://127.0.0.1:8000)",
@@ -79,7 +82,21 @@ def _add_command(
         name, help=summary, description=handler.__doc__, parents=list(parents)
     )
     parser.set_defaults(handler=handler)
+    refuse_upstream_options(parser, name)
     return parser
+
+
+def _package_argument(
+    parser: argparse.ArgumentParser, dest: str, *, metavar: str, what: str
+) -> None:
+    """The package (or version) a command acts on; left out, plugin.json in the current
+    directory names it, as with NaaP's own naap-plugin."""
+    parser.add_argument(
+        dest,
+        nargs="?",
+        metavar=metavar,
+        help=f"{what} (default: from plugin.json in the current directory)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Validate, build and publish NaaP shell plugins.",
         epilog="Exit codes: 0 success, 1 refused, 2 usage, 3 registry or build tool unavailable.",
     )
-    parser.add_argument("--version", action="version", version=f"naap-plugin {__version__}")
+    parser.add_argument("-V", "--version", action="version", version=f"naap-plugin {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     registry_options = _registry_options()
 
@@ -123,29 +140,41 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     deprecate = registry_command("deprecate", commands.command_deprecate, "deprecate a version")
-    deprecate.add_argument("package_version", metavar="NAME@VERSION")
+    _package_argument(
+        deprecate, "package_version", metavar="NAME@VERSION", what="the version to deprecate"
+    )
     deprecate.add_argument("--message", "-m", required=True, help="what people should do instead")
 
+    # A yank cannot be undone, so it always names its version.
     yank = registry_command("yank", commands.command_yank, "yank a version")
     yank.add_argument("package_version", metavar="NAME@VERSION")
-    yank.add_argument("--reason", "-r", required=True, help="why the version was withdrawn")
+    yank.add_argument("--reason", required=True, help="why the version was withdrawn")
 
     rollback = registry_command(
-        "rollback", commands.command_rollback, "deploy an earlier version again"
+        "rollback",
+        commands.command_rollback,
+        "serve another published version (back, or forward again)",
     )
-    rollback.add_argument("name", metavar="NAME")
+    _package_argument(rollback, "name", metavar="NAME", what="the package")
     rollback.add_argument("--to", required=True, metavar="VERSION", help="the version to serve")
-    rollback.add_argument("--reason", "-r", help="why (recorded in the deployment history)")
+    rollback.add_argument("--reason", help="why (recorded in the deployment history)")
 
     status = registry_command("status", commands.command_status, "show deployment and versions")
-    status.add_argument("name", metavar="NAME")
+    _package_argument(status, "name", metavar="NAME", what="the package")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the process exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    upstream = upstream_command_advice(arguments)
+    if upstream:
+        command, advice = upstream
+        parser.error(
+            f"{command} is not supported (it is a command of NaaP's own naap-plugin): {advice}"
+        )
+    args = parser.parse_args(arguments)
     ui = Ui(json_mode=getattr(args, "json", False))
     try:
         return args.handler(args, ui)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 from typing import Any
 
 from publishing.cli.build import BuildResult, build_project, describe_build
@@ -74,6 +75,34 @@ def parse_package_version(text: str) -> tuple[str, str]:
     if not is_valid(version):
         raise CliError(f"'{version}' is not a Semantic Version such as 1.2.0", exit_code=EXIT_USAGE)
     return name, version
+
+
+def package_from_plugin_json(usage: str) -> tuple[str, str]:
+    """The name and version in plugin.json of the current directory, for a command given no
+    package (NaaP's own naap-plugin reads them there); a usage error when there is none."""
+    directory = Path.cwd()
+    if not (directory / MANIFEST_FILE).is_file():
+        raise CliError(
+            f"no package named, and no {MANIFEST_FILE} in {directory} to read it from: name it "
+            f"(naap-plugin {usage}) or run the command in the plugin's directory",
+            exit_code=EXIT_USAGE,
+        )
+    manifest = load_project(directory).manifest
+    name, version = manifest.get("name"), manifest.get("version")
+    if not isinstance(name, str) or not isinstance(version, str):
+        raise CliError(
+            f"{MANIFEST_FILE} in {directory} has no name and version to act on: name the "
+            f"package (naap-plugin {usage})",
+            exit_code=EXIT_USAGE,
+        )
+    return name, version
+
+
+def package_argument(args: argparse.Namespace, usage: str) -> str:
+    """The NAME the command was given, else the name in ./plugin.json; checked either way."""
+    name = args.name or package_from_plugin_json(usage)[0]
+    check_package_name(name)
+    return name
 
 
 def check_package_name(name: str) -> None:
@@ -271,21 +300,42 @@ def _describe_publish(data: dict[str, Any], *, subject: str, created: bool, ui: 
 
 def command_deprecate(args: argparse.Namespace, ui: Ui) -> int:
     """Mark a version deprecated: it still loads, but people are told to move on."""
+    package_version = args.package_version or "@".join(
+        package_from_plugin_json("deprecate NAME@VERSION -m TEXT")
+    )
     return _change_version(
-        args, ui, action="deprecate", done="deprecated", payload={"message": args.message}
+        args,
+        ui,
+        package_version=package_version,
+        action="deprecate",
+        done="deprecated",
+        payload={"message": args.message},
     )
 
 
 def command_yank(args: argparse.Namespace, ui: Ui) -> int:
     """Withdraw a broken version: it is no longer resolved, and never deployed again."""
-    return _change_version(args, ui, action="yank", done="yanked", payload={"reason": args.reason})
+    return _change_version(
+        args,
+        ui,
+        package_version=args.package_version,
+        action="yank",
+        done="yanked",
+        payload={"reason": args.reason},
+    )
 
 
 def _change_version(
-    args: argparse.Namespace, ui: Ui, *, action: str, done: str, payload: dict[str, str]
+    args: argparse.Namespace,
+    ui: Ui,
+    *,
+    package_version: str,
+    action: str,
+    done: str,
+    payload: dict[str, str],
 ) -> int:
-    """POST one of a version's state changes and report it."""
-    name, version = parse_package_version(args.package_version)
+    """POST one of a version's state changes (of NAME@VERSION) and report it."""
+    name, version = parse_package_version(package_version)
     client = make_client(args, ui, token_required=True)
     path = api_path("plugins", name, "versions", version, action)
     data = _post_change(client, path, payload, subject=f"{name}@{version}")
@@ -298,19 +348,19 @@ def _change_version(
 
 
 def command_rollback(args: argparse.Namespace, ui: Ui) -> int:
-    """Point the package's deployment back at an earlier published version."""
-    check_package_name(args.name)
+    """Point the package's deployment at another published version: an earlier one, or
+    forward again to a newer one after a rollback."""
+    name = package_argument(args, "rollback NAME --to VERSION")
     if not is_valid(args.to):
         raise CliError(f"'{args.to}' is not a Semantic Version such as 1.2.0", exit_code=EXIT_USAGE)
     client = make_client(args, ui, token_required=True)
     payload = {"version": args.to, "reason": args.reason or ""}
-    path = api_path("plugins", args.name, "rollback")
-    data = _post_change(client, path, payload, subject=args.name)
+    data = _post_change(client, api_path("plugins", name, "rollback"), payload, subject=name)
     if args.json:
         ui.emit_json(data)
         return EXIT_OK
     active = data.get("version") if isinstance(data, dict) else None
-    ui.say(f"rolled back {args.name}: it now serves {active or args.to}", style="green")
+    ui.say(f"{name} now serves {active or args.to}", style="green")
     return EXIT_OK
 
 
@@ -326,24 +376,24 @@ def _post_change(
 
 def command_status(args: argparse.Namespace, ui: Ui) -> int:
     """Show a package's deployment (active version, canary, recent events) and its versions."""
-    check_package_name(args.name)
+    name = package_argument(args, "status NAME")
     client = make_client(args, ui, token_required=False)
     try:
         with ui.spinner(f"asking {client.base_url}"):
-            listing = client.get(api_path("plugins", "registry", args.name)).data
+            listing = client.get(api_path("plugins", "registry", name)).data
             try:
-                deployment = client.get(api_path("plugins", args.name, "deployment")).data
+                deployment = client.get(api_path("plugins", name, "deployment")).data
             except ApiError as error:
                 # A package whose first version still waits for review has no deployment yet.
                 if error.status != 404:
                     raise
                 deployment = {"deployment": None, "events": []}
     except ApiError as error:
-        raise refusal(error, subject=args.name) from None
+        raise refusal(error, subject=name) from None
     if args.json:
         ui.emit_json({"deployment": deployment, "package": listing})
         return EXIT_OK
-    _describe_status(args.name, deployment, listing, ui)
+    _describe_status(name, deployment, listing, ui)
     return EXIT_OK
 
 

@@ -10,13 +10,18 @@ from publishing.models import ApiToken
 from publishing.services.authorization import authorize_package_change, require_staff
 from registry.audit import AuditAction
 from registry.cache import invalidate_package
-from registry.deployments import roll_back, withdraw_version
+from registry.deployments import move_kind, roll_back, withdraw_version
 from registry.membership import LIST_PACKAGES, ROLL_BACK, WITHDRAW_VERSIONS
-from registry.models import PluginDeployment, PluginPackage, PluginVersion
+from registry.models import DeploymentEvent, PluginDeployment, PluginPackage, PluginVersion
 from registry.services import record_audit_event
 
 # The package flags staff may set, and the audit action each records.
 FLAG_ACTIONS = {"featured": AuditAction.PACKAGE_FEATURED, "is_core": AuditAction.PACKAGE_IS_CORE}
+# The audit action of an explicit move of the deployment, by the kind of move it was.
+MOVE_ACTIONS = {
+    DeploymentEvent.Kind.ROLLBACK: AuditAction.DEPLOYMENT_ROLLBACK,
+    DeploymentEvent.Kind.DEPLOY: AuditAction.DEPLOYMENT_DEPLOY,
+}
 
 
 @transaction.atomic
@@ -82,7 +87,8 @@ def rollback_deployment(
     token: ApiToken | None = None,
     ip: str | None = None,
 ) -> PluginDeployment:
-    """Re-point the deployment at an earlier published, non-yanked version, at once."""
+    """Re-point the deployment at another published, non-yanked version, at once: back to an
+    earlier one, or forward again after a rollback."""
     authorize_package_change(actor=actor, token=token, package=package, staff_permission=ROLL_BACK)
     deployment, current = roll_back(
         actor=actor, package=package, to_version=to_version, reason=reason.strip()
@@ -93,7 +99,8 @@ def rollback_deployment(
         "to": target.version,
         "reason": reason.strip(),
     }
-    record_audit_event(actor, AuditAction.DEPLOYMENT_ROLLBACK, deployment, ip=ip, details=details)
+    action = MOVE_ACTIONS[move_kind(current, target)]
+    record_audit_event(actor, action, deployment, ip=ip, details=details)
     return deployment
 
 

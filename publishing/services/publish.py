@@ -15,6 +15,8 @@ from publishing import storage
 from publishing.models import ApiToken
 from publishing.services.authorization import publisher_for_publish
 from publishing.validation import (
+    MAX_MANIFEST_BYTES,
+    MAX_MANIFEST_TEXT_BYTES,
     check_bundle,
     check_styles,
     facet_category,
@@ -53,12 +55,25 @@ class PublishResult:
     warnings: list[str] = field(default_factory=list)
 
 
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON value")
+
+
 def parse_manifest(raw: str | bytes | dict) -> dict:
     """The manifest as a dict, from JSON text or an already parsed object."""
     if isinstance(raw, dict):
         return raw
+    size = len(raw.encode("utf-8") if isinstance(raw, str) else raw)
+    if size > MAX_MANIFEST_TEXT_BYTES:
+        raise PayloadTooLarge(
+            f"The manifest is {size} bytes; its text may be at most {MAX_MANIFEST_TEXT_BYTES} "
+            f"(and {MAX_MANIFEST_BYTES} as compact JSON).",
+            field="manifest",
+            details={"limit": MAX_MANIFEST_TEXT_BYTES, "size": size},
+        )
     try:
-        parsed = json.loads(raw)
+        # Python reads NaN and Infinity, which are not JSON and which no database stores.
+        parsed = json.loads(raw, parse_constant=_refuse_constant)
     except (ValueError, UnicodeDecodeError) as error:
         raise ValidationFailed(
             f"The manifest is not valid JSON: {error}.", field="manifest"
@@ -154,7 +169,8 @@ def publish_version(
     report = validate_manifest(data, is_core=bool(package and package.is_core))
     if report.errors:
         message = "; ".join(f"{key}: {text}" for key, text in list(report.errors.items())[:5])
-        raise ValidationFailed(f"The manifest is invalid: {message}", fields=report.errors)
+        error_class = PayloadTooLarge if report.too_large else ValidationFailed
+        raise error_class(f"The manifest is invalid: {message}", fields=report.errors)
     if len(release_notes) > MAX_RELEASE_NOTES:
         raise ValidationFailed(
             f"Release notes may be at most {MAX_RELEASE_NOTES} characters.", field="releaseNotes"
@@ -238,6 +254,13 @@ def publish_version(
         if winner is not None:
             raise _conflict(winner, data=data) from None
         raise
+    except storage.StorageUnavailable as error:
+        _delete_unreferenced(uploaded)
+        raise storage.StorageUnavailable(
+            "The asset storage is unavailable (it did not answer in time), so nothing was "
+            "published; try again in a minute.",
+            details={"reason": error.message},
+        ) from error
     except BaseException:
         _delete_unreferenced(uploaded)
         raise
@@ -258,7 +281,11 @@ def _delete_unreferenced(keys: list[str]) -> None:
                 field_name, flat=True
             )
         )
-    storage.delete_keys([key for key in keys if key not in referenced])
+    try:
+        storage.delete_keys([key for key in keys if key not in referenced])
+    except storage.StorageUnavailable:
+        # The publish's own error is the one to report; gc_assets removes these later.
+        logger.warning("Could not remove %s after a failed publish; gc_assets will", keys)
 
 
 @transaction.atomic

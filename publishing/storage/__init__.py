@@ -19,7 +19,7 @@ from django.core.signals import setting_changed
 from django.utils.encoding import filepath_to_uri
 from storages.backends.s3 import S3Storage
 
-from publishing.storage.base import AssetBackend, AssetConflict, StoredObject
+from publishing.storage.base import AssetBackend, AssetConflict, StorageUnavailable, StoredObject
 from publishing.storage.keys import (
     ASSET_KEY_PATTERN,
     ASSET_KINDS,
@@ -47,6 +47,7 @@ __all__ = [
     "REVIEW_PREFIX",
     "AssetBackend",
     "AssetConflict",
+    "StorageUnavailable",
     "StoredAsset",
     "StoredObject",
     "asset_backend",

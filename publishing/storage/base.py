@@ -10,11 +10,15 @@ from typing import ClassVar
 
 from django.core.files.storage import Storage
 
-from naap.errors import Conflict
+from naap.errors import Conflict, ServiceUnavailable
 
 
 class AssetConflict(Conflict):
     """Another file is already stored under a key that must never change."""
+
+
+class StorageUnavailable(ServiceUnavailable):
+    """The asset storage did not answer in time, or answered that it cannot serve now."""
 
 
 @dataclass(frozen=True)

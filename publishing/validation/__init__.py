@@ -17,6 +17,7 @@ from publishing.validation.bundle import (
 )
 from publishing.validation.findings import scan_bundle
 from publishing.validation.frontend import RESERVED_ROUTES
+from publishing.validation.limits import MAX_MANIFEST_BYTES, MAX_MANIFEST_TEXT_BYTES
 from publishing.validation.manifest import (
     KNOWN_CATEGORIES,
     facet_category,
@@ -34,6 +35,8 @@ from registry.names import (
 __all__ = [
     "DEFAULT_MAX_BUNDLE_BYTES",
     "KNOWN_CATEGORIES",
+    "MAX_MANIFEST_BYTES",
+    "MAX_MANIFEST_TEXT_BYTES",
     "MAX_PACKAGE_NAME_LENGTH",
     "MAX_STYLES_BYTES",
     "PACKAGE_NAME_PATTERN",

@@ -11,7 +11,9 @@ from typing import Any
 
 from publishing.validation.fields import json_type
 from publishing.validation.frontend import FrontendChecks
+from publishing.validation.limits import MAX_UNKNOWN_FIELDS, SizeChecks
 from publishing.validation.report import ValidationReport
+from registry.config_schema import config_schema_problems, is_field_map
 from registry.names import hidden_characters_problem, package_name_problem
 from registry.semver import InvalidVersion, is_valid, parse, satisfies_range
 
@@ -108,12 +110,14 @@ def _version_problem(value: Any) -> str | None:
     return None  # pragma: no cover - is_valid and parse agree
 
 
-class _ManifestChecker(FrontendChecks):
+class _ManifestChecker(FrontendChecks, SizeChecks):
     """Walks one manifest, collecting every problem into a report; never raises."""
 
     # The manifest, field by field.
 
     def check(self) -> ValidationReport:
+        if not self._check_size():
+            return self.report
         self._check_name()
         self._check_display_name()
         self._check_version()
@@ -130,6 +134,9 @@ class _ManifestChecker(FrontendChecks):
         self._check_config()
         self._check_rbac()
         self._check_unknown_fields()
+        # Last, so a field's own check (with its own words) names a problem first.
+        self._check_nul()
+        self._check_string_lengths()
         return self.report
 
     def _check_name(self) -> None:
@@ -339,19 +346,16 @@ class _ManifestChecker(FrontendChecks):
         schema = config["schema"]
         if not self._expect_object("config.schema", schema):
             return
-        # Install-time config is one JSON object per tenant, so its schema must describe one.
-        if "type" in schema and schema["type"] != "object":
-            self._error(
-                "config.schema.type",
-                f'config.schema.type must be "object", not {schema["type"]!r}',
+        # The checker the install forms and the config API use, so whatever publishes renders.
+        for path, problem in config_schema_problems(schema).items():
+            self._error(path, f"{path} {problem}")
+        if schema and is_field_map(schema):
+            self.report.warnings.append(
+                "config.schema has neither properties nor a type, so the marketplace reads it "
+                "as NaaP's field map, which it does not show yet: installs take no settings. "
+                'Use the JSON Schema form ({"type": "object", "properties": {…}}) '
+                "for settings people can edit here."
             )
-        if "properties" in schema:
-            properties = schema["properties"]
-            if self._expect_object("config.schema.properties", properties):
-                for key, definition in properties.items():
-                    self._expect_object(f"config.schema.properties.{key}", definition)
-        if "required" in schema:
-            self._expect_string_list("config.schema.required", schema["required"])
 
     def _check_rbac(self) -> None:
         if "rbac" not in self.manifest:
@@ -365,9 +369,10 @@ class _ManifestChecker(FrontendChecks):
                 self._expect_strings_or_objects(f"rbac.{key}", rbac[key])
 
     def _check_unknown_fields(self) -> None:
-        for key in self.manifest:
-            if key not in KNOWN_TOP_LEVEL_FIELDS:
-                self.report.warnings.append(f"unknown field '{key}' is kept but ignored.")
+        unknown = [key for key in self.manifest if key not in KNOWN_TOP_LEVEL_FIELDS]
+        for key in unknown[:MAX_UNKNOWN_FIELDS]:
+            self.report.warnings.append(f"unknown field '{key}' is kept but ignored.")
+        self._check_unknown_field_sizes(unknown)
 
 
 def validate_manifest(manifest: Any, *, is_core: bool) -> ValidationReport:

@@ -1,9 +1,16 @@
 """installs.config_schema: the JSON-Schema-like subset that install configs are checked against."""
 
+import json
+
 import pytest
 
-from installs.config_schema import config_schema_of, schema_defaults, validate_config
-from naap.errors import ValidationFailed
+from installs.config_schema import (
+    MAX_CONFIG_BYTES,
+    config_schema_of,
+    schema_defaults,
+    validate_config,
+)
+from naap.errors import Conflict, PayloadTooLarge, ValidationFailed
 
 
 def problems(config, schema) -> dict[str, str]:
@@ -62,9 +69,33 @@ def test_a_list_of_types_accepts_any_of_them():
     assert problems({"limit": "5"}, schema) == {"config.limit": "must be an integer or null"}
 
 
-def test_a_type_outside_the_subset_constrains_nothing():
-    schema = {"properties": {"when": {"type": "date"}}}
-    assert validate_config({"when": "2026-01-01"}, schema) == {"when": "2026-01-01"}
+def test_a_schema_the_checker_refuses_takes_no_settings_and_says_why():
+    schema = {"properties": {"when": {"type": "date", "default": "2026-01-01"}}}
+    assert validate_config(None, schema) == {}
+    assert validate_config({}, schema) == {}
+    assert schema_defaults(schema) == {}
+    with pytest.raises(Conflict) as caught:
+        validate_config({"when": "2026-01-01"}, schema, plugin="my-wallet 1.0.0")
+    assert caught.value.status == 409
+    assert caught.value.message.startswith("my-wallet 1.0.0 declares a config.schema")
+    assert "config.schema.properties.when.type" in caught.value.message
+    assert list(caught.value.details["schema"]) == ["config.schema.properties.when.type"]
+
+
+def test_a_config_over_16_kb_is_refused_as_too_large():
+    schema = {"properties": {"notes": {"type": "string"}}}
+    assert validate_config({"notes": "x" * 16_000}, schema) == {"notes": "x" * 16_000}
+    with pytest.raises(PayloadTooLarge) as caught:
+        validate_config({"notes": "x" * MAX_CONFIG_BYTES}, schema)
+    assert caught.value.details["fields"] == {"config": caught.value.message}
+    assert caught.value.details["limit"] == MAX_CONFIG_BYTES == 16 * 1024
+
+
+def test_a_config_nested_past_the_limit_is_refused_before_it_is_walked():
+    schema = {"properties": {"tree": {"type": "array"}}}
+    with pytest.raises(ValidationFailed) as caught:
+        validate_config({"tree": json.loads("[" * 40 + "]" * 40)}, schema)
+    assert "more than 32 deep" in caught.value.message
 
 
 def test_min_items_is_checked():

@@ -86,3 +86,74 @@ def test_publishes_have_their_own_limit(client, rates):
     )
     second = client.post("/api/v1/plugins/publish", publish_form(version="1.0.1"), **bearer(secret))
     assert_rate_limited(second)
+
+
+def rate_limit_of(response) -> tuple[int, int, int]:
+    return (
+        int(response["RateLimit-Limit"]),
+        int(response["RateLimit-Remaining"]),
+        int(response["RateLimit-Reset"]),
+    )
+
+
+def test_answers_of_throttled_routes_say_the_limit_and_what_is_left(client, rates):
+    rates(anon_read="3/min")
+    answers = [client.get("/api/v1/plugins/registry") for _ in range(3)]
+    assert [rate_limit_of(answer)[:2] for answer in answers] == [(3, 2), (3, 1), (3, 0)]
+    assert all(55 <= rate_limit_of(answer)[2] <= 60 for answer in answers)
+    limited = client.get("/api/v1/plugins/registry")
+    assert_rate_limited(limited)
+    limit, remaining, reset = rate_limit_of(limited)
+    assert (limit, remaining) == (3, 0)
+    assert int(limited["Retry-After"]) == reset
+    assert limited.json() == {
+        "success": False,
+        "error": {
+            "code": "RATE_LIMITED",
+            "message": f"Too many requests: try again in {reset} seconds.",
+        },
+    }
+
+
+def test_retry_after_is_when_a_request_fits_again_after_the_rate_was_lowered(client, rates):
+    rates(anon_read="5/min")
+    for _ in range(4):
+        assert client.get("/api/v1/plugins/registry").status_code == 200
+    rates(anon_read="2/min")
+    limited = client.get("/api/v1/plugins/registry")
+    assert_rate_limited(limited)
+    # Three of the four counted requests must leave the window: about a minute, not 1 s.
+    assert 55 <= int(limited["Retry-After"]) <= 60
+
+
+def test_signed_in_reads_carry_no_rate_limit(client, rates):
+    rates(anon_read="1/min")
+    client.force_login(make_user())
+    assert "RateLimit-Limit" not in client.get("/api/v1/plugins/registry")
+
+
+def test_a_publish_reports_the_tighter_of_its_two_limits(client, rates):
+    rates(publish="2/hour", user_write="100/min")
+    _, _, _, secret = token_for()
+    published = client.post("/api/v1/plugins/publish", publish_form(), **bearer(secret))
+    assert published.status_code == 201
+    limit, remaining, reset = rate_limit_of(published)
+    assert (limit, remaining) == (2, 1)
+    assert 3590 <= reset <= 3600
+
+
+def test_writes_carry_the_write_limit(client, rates):
+    rates(user_write="5/min")
+    client.force_login(make_user())
+    payload = {"name": "acme-one", "displayName": "A"}
+    created = client.post("/api/v1/publishers", payload, content_type="application/json")
+    assert created.status_code == 201
+    assert rate_limit_of(created)[:2] == (5, 4)
+
+
+def test_browsers_on_other_origins_may_read_the_rate_limit(client, rates):
+    rates(anon_read="3/min")
+    response = client.get("/api/v1/plugins/registry", HTTP_ORIGIN="https://shell.example")
+    exposed = {name.strip() for name in response["Access-Control-Expose-Headers"].split(",")}
+    assert {"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "Retry-After"} <= exposed
+    assert "RateLimit-Limit" in response

@@ -491,7 +491,7 @@ def test_rollback_posts_the_version_and_reason(registry, sleeps, capsys):
     assert code == 0
     assert registry.requests[0].path == "/api/v1/plugins/hello-world/rollback"
     assert registry.requests[0].json() == {"version": "1.0.0", "reason": "1.1.0 crashes"}
-    assert "rolled back hello-world: it now serves 1.0.0" in capsys.readouterr().out
+    assert "hello-world now serves 1.0.0" in capsys.readouterr().out
 
 
 def test_rollback_to_a_missing_version_is_one_line(registry, sleeps, capsys):
@@ -562,13 +562,82 @@ def test_status_of_an_unknown_package_is_one_line(registry, sleeps, capsys):
     ("argv", "message"),
     [
         (["deprecate", "hello-world", "-m", "x"], "expected NAME@VERSION"),
-        (["yank", "hello-world@v1", "-r", "x"], "'v1' is not a Semantic Version"),
+        (["yank", "hello-world@v1", "--reason", "x"], "'v1' is not a Semantic Version"),
         (["rollback", "Hello", "--to", "1.0.0"], "'Hello' is not a package name"),
     ],
 )
 def test_malformed_arguments_are_usage_errors_before_any_request(registry, argv, message, capsys):
     assert main([*argv, "--registry", registry.url, "--token", "t"]) == 2
     assert message in capsys.readouterr().err
+    assert registry.requests == []
+
+
+def test_r_is_the_registry_on_yank_rollback_and_status(registry, sleeps, capsys):
+    registry.reply(200, envelope({"version": "1.0.0", "status": "yanked"}))
+    registry.reply(200, envelope({"package": "hello-world", "version": "1.0.0"}))
+    registry.reply(200, envelope({"plugin": {"name": "hello-world"}, "versions": []}))
+    registry.reply(200, envelope({"deployment": {"version": "1.0.0"}, "events": []}))
+    token = ["--token", "naap_t"]
+    assert main(["yank", "hello-world@1.1.0", "--reason", "x", "-r", registry.url, *token]) == 0
+    assert main(["rollback", "hello-world", "--to", "1.0.0", "-r", registry.url, *token]) == 0
+    assert main(["status", "hello-world", "-r", registry.url]) == 0
+    assert [request.path for request in registry.requests] == [
+        "/api/v1/plugins/hello-world/versions/1.1.0/yank",
+        "/api/v1/plugins/hello-world/rollback",
+        "/api/v1/plugins/registry/hello-world",
+        "/api/v1/plugins/hello-world/deployment",
+    ]
+
+
+def test_without_a_name_status_rollback_and_deprecate_read_plugin_json_here(
+    registry, sleeps, hello_world, monkeypatch, capsys
+):
+    monkeypatch.chdir(hello_world)
+    registry.reply(200, envelope({"plugin": {"name": "hello-world"}, "versions": []}))
+    registry.reply(200, envelope({"deployment": {"version": "1.0.0"}, "events": []}))
+    registry.reply(200, envelope({"package": "hello-world", "version": "0.9.0"}))
+    registry.reply(200, envelope({"version": "1.0.0", "deprecated": True}))
+    token = ["--token", "naap_t"]
+    assert main(["status", "-r", registry.url]) == 0
+    assert main(["rollback", "--to", "0.9.0", "-r", registry.url, *token]) == 0
+    assert main(["deprecate", "-m", "Use 1.1.0", "-r", registry.url, *token]) == 0
+    assert [request.path for request in registry.requests] == [
+        "/api/v1/plugins/registry/hello-world",
+        "/api/v1/plugins/hello-world/deployment",
+        "/api/v1/plugins/hello-world/rollback",
+        "/api/v1/plugins/hello-world/versions/1.0.0/deprecate",
+    ]
+    out = capsys.readouterr().out
+    assert "active version: 1.0.0" in out
+    assert "hello-world now serves 0.9.0" in out
+    assert "deprecated hello-world@1.0.0: Use 1.1.0" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "usage"),
+    [
+        (["status"], "naap-plugin status NAME"),
+        (["rollback", "--to", "1.0.0"], "naap-plugin rollback NAME --to VERSION"),
+        (["deprecate", "-m", "x"], "naap-plugin deprecate NAME@VERSION -m TEXT"),
+    ],
+)
+def test_without_a_name_or_a_plugin_json_here_it_is_a_usage_error(
+    registry, argv, usage, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    assert main([*argv, "--registry", registry.url, "--token", "t"]) == 2
+    assert error_lines(capsys.readouterr().err) == [
+        f"error: no package named, and no plugin.json in {tmp_path} to read it from: name it "
+        f"({usage}) or run the command in the plugin's directory"
+    ]
+    assert registry.requests == []
+
+
+def test_a_plugin_json_without_a_name_is_a_usage_error(registry, tmp_path, monkeypatch, capsys):
+    (tmp_path / "plugin.json").write_text('{"version": "1.0.0"}')
+    monkeypatch.chdir(tmp_path)
+    assert main(["status", "--registry", registry.url]) == 2
+    assert "has no name and version to act on" in capsys.readouterr().err
     assert registry.requests == []
 
 
@@ -704,6 +773,25 @@ def run_cli(*args: str, token: str | None = None) -> subprocess.CompletedProcess
     return run_cli_process(*args, env={"NAAP_REGISTRY_URL": "", "NAAP_REGISTRY_TOKEN": token or ""})
 
 
+def run_cli_in(directory: Path, *args: str, token: str) -> subprocess.CompletedProcess:
+    """The real CLI in a subprocess run in `directory`, as a publisher runs it in a plugin's."""
+    environment = {
+        **os.environ,
+        "PYTHONPATH": str(REPOSITORY),
+        "NAAP_REGISTRY_URL": "",
+        "NAAP_REGISTRY_TOKEN": token,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "publishing.cli", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=directory,
+        timeout=300,
+        check=False,
+    )
+
+
 def make_publisher_token(*, verified: bool) -> str:
     """A publish token of a new publisher, made through the real services."""
     from django.contrib.auth import get_user_model
@@ -816,7 +904,7 @@ def test_json_publish_then_status_deprecate_and_rollback_on_a_live_registry(
         token=publisher_token,
     )
     assert rolled.returncode == 0, rolled.stderr
-    assert "it now serves 1.0.0" in rolled.stdout
+    assert "hello-world now serves 1.0.0" in rolled.stdout
 
     status = run_cli("status", "hello-world", *registry, "--json")
     assert status.returncode == 0, status.stderr
@@ -825,8 +913,44 @@ def test_json_publish_then_status_deprecate_and_rollback_on_a_live_registry(
     assert [version["version"] for version in answer["package"]["versions"]] == ["1.1.0", "1.0.0"]
     assert any(event["kind"] == "rollback" for event in answer["deployment"]["events"])
 
-    yanked = run_cli("yank", "hello-world@1.1.0", "-r", "broken", *registry, token=publisher_token)
+    yanked = run_cli(
+        "yank", "hello-world@1.1.0", "--reason", "broken", *registry, token=publisher_token
+    )
     assert yanked.returncode == 0, yanked.stderr
+
+
+def test_after_a_rollback_rollback_moves_forward_again_from_the_plugin_directory(
+    live_server, publisher_token, hello_world
+):
+    registry = ["-r", live_server.url]
+
+    def in_plugin_directory(*args: str) -> subprocess.CompletedProcess:
+        return run_cli_in(hello_world, *args, *registry, token=publisher_token)
+
+    assert in_plugin_directory("publish").returncode == 0
+    manifest = json.loads((hello_world / "plugin.json").read_text())
+    manifest["version"] = "1.1.0"
+    (hello_world / "plugin.json").write_text(json.dumps(manifest, indent=2))
+    entry = hello_world / "index.js"
+    entry.write_text(entry.read_text().replace("Say hello back", "Wave back"))
+    assert in_plugin_directory("publish").returncode == 0
+
+    back = in_plugin_directory("rollback", "--to", "1.0.0", "--reason", "1.1.0 breaks")
+    assert back.returncode == 0, back.stderr
+    assert "hello-world now serves 1.0.0" in back.stdout
+    forward = in_plugin_directory("rollback", "--to", "1.1.0", "--reason", "fixed")
+    assert forward.returncode == 0, forward.stderr
+    assert "hello-world now serves 1.1.0" in forward.stdout
+
+    status = in_plugin_directory("status")
+    assert status.returncode == 0, status.stderr
+    assert "active version: 1.1.0" in status.stdout
+    assert "deploy   1.0.0 -> 1.1.0 by ada (fixed)" in status.stdout
+    assert "rollback 1.1.0 -> 1.0.0 by ada (1.1.0 breaks)" in status.stdout
+    served = requests.get(
+        f"{live_server.url}/api/v1/plugins/registry/hello-world/latest/manifest", timeout=30
+    ).json()
+    assert served["version"] == "1.1.0"
 
 
 def test_an_unverified_publishers_version_is_reported_pending_with_its_findings(

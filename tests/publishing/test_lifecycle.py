@@ -150,12 +150,52 @@ def test_rollback_to_a_yanked_version_is_refused(owner_token):
         )
 
 
-def test_rollback_to_a_newer_version_is_refused(owner_token):
+def test_after_a_rollback_the_api_moves_the_deployment_forward_again_as_a_deploy(
+    client, owner_token
+):
+    _, _, secret = owner_token
+    for target, reason in (("1.0.0", "1.2 is slow"), ("1.2.0", "the slow backend is fixed")):
+        response = client.post(
+            "/api/v1/plugins/my-wallet/rollback",
+            {"version": target, "reason": reason},
+            content_type="application/json",
+            **bearer(secret),
+        )
+        assert response.status_code == 200, response.json()
+        assert response.json()["data"]["version"] == target
+    assert PluginDeployment.objects.get().version.version == "1.2.0"
+    forward = DeploymentEvent.objects.first()
+    assert forward.kind == "deploy"
+    assert (forward.from_version.version, forward.to_version.version) == ("1.0.0", "1.2.0")
+    assert forward.reason == "the slow backend is fixed"
+    audit = AuditEvent.objects.get(action="deployment.deploy")
+    assert audit.details == {"from": "1.0.0", "to": "1.2.0", "reason": "the slow backend is fixed"}
+    detail = client.get("/api/v1/plugins/my-wallet/deployment").json()["data"]
+    assert [event["kind"] for event in detail["events"][:2]] == ["deploy", "rollback"]
+    manifest = client.get("/api/v1/plugins/registry/my-wallet/latest/manifest").json()
+    assert manifest["version"] == "1.2.0"
+
+
+def test_a_version_published_without_deploying_can_be_deployed_later(owner_token):
+    user, publisher, _ = owner_token
+    publish("my-wallet", "1.3.0", actor=user, publisher=publisher, marker="1.3.0", deploy=False)
+    package = PluginVersion.objects.get(version="1.3.0").package
+    assert PluginDeployment.objects.get().version.version == "1.2.0"
+    deployment = services.rollback_deployment(actor=user, package=package, to_version="1.3.0")
+    assert deployment.version.version == "1.3.0"
+    assert DeploymentEvent.objects.first().kind == "deploy"
+
+
+def test_moving_forward_to_a_yanked_version_is_refused(owner_token):
     user, _, _ = owner_token
     package = PluginVersion.objects.get(version="1.0.0").package
     services.rollback_deployment(actor=user, package=package, to_version="1.0.0")
-    with pytest.raises(Exception, match="newer than the deployed"):
-        services.rollback_deployment(actor=user, package=package, to_version="1.1.0")
+    services.yank_version(
+        actor=user, version=PluginVersion.objects.get(version="1.2.0"), reason="broken"
+    )
+    with pytest.raises(Conflict, match="roll back only to a published"):
+        services.rollback_deployment(actor=user, package=package, to_version="1.2.0")
+    assert PluginDeployment.objects.get().version.version == "1.0.0"
 
 
 def test_anonymous_rollback_is_401(client, owner_token):

@@ -247,6 +247,18 @@ def test_staff_may_publish_from_a_session_for_a_named_publisher(client):
         ),
         (plugin_manifest(frontend={"routes": ["/settings"]}), "frontend.routes[0]", "reserved"),
         (plugin_manifest(frontend={"routes": "/plugins/my-wallet"}), "frontend.routes", "list"),
+        # config.schema shapes the install forms could not render (issue 12: a 500 on the
+        # plugin's page for every signed-in visitor).
+        (
+            plugin_manifest(config={"schema": {"properties": {"x": {"maxLength": "x"}}}}),
+            "config.schema.properties.x.maxLength",
+            "whole number",
+        ),
+        (
+            plugin_manifest(config={"schema": {"properties": {"x": {"enum": 5}}}}),
+            "config.schema.properties.x.enum",
+            "list",
+        ),
     ],
 )
 def test_an_invalid_manifest_is_400_naming_the_field(
@@ -297,6 +309,52 @@ def test_a_bundle_that_is_not_utf8_is_400(client, plugin_storage_in_tmp):
     )
     assert response.status_code == 400
     assert "UTF-8" in error_of(response)["details"]["fields"]["bundle"]
+    assert_nothing_written(plugin_storage_in_tmp)
+
+
+def test_a_manifest_over_its_size_is_413_naming_the_manifest(client, plugin_storage_in_tmp):
+    _, _, _, secret = token_for()
+    padded = plugin_manifest(rbac={"permissions": ["p" * 1000] * 70})
+    text = publish_form()
+    text["manifest"] = json.dumps({"pad": "x" * 256 * 1024})
+    for form in (publish_form(manifest=padded), text):
+        response = client.post(URL, form, **bearer(secret))
+        assert response.status_code == 413
+        error = error_of(response)
+        assert error["code"] == "PAYLOAD_TOO_LARGE"
+        assert list(error["details"]["fields"]) == ["manifest"]
+    assert_nothing_written(plugin_storage_in_tmp)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"icon": "i" * 201}, "icon"),
+        ({"license": "l" * 101}, "license"),
+        ({"repository": {"url": "https://example.com/" + "r" * 500}}, "repository.url"),
+        ({"description": "d" * 2001}, "description"),
+    ],
+)
+def test_a_text_field_over_its_column_is_400_naming_it(
+    client, plugin_storage_in_tmp, overrides, field
+):
+    # Before the limits PostgreSQL refused the longer values when the package row was saved.
+    _, _, _, secret = token_for()
+    form = publish_form(manifest=plugin_manifest(**overrides))
+    response = client.post(URL, form, **bearer(secret))
+    assert response.status_code == 400
+    assert "may be at most" in error_of(response)["details"]["fields"][field]
+    assert_nothing_written(plugin_storage_in_tmp)
+
+
+def test_nan_in_a_manifest_is_not_json(client, plugin_storage_in_tmp):
+    _, _, _, secret = token_for()
+    form = publish_form()
+    form["manifest"] = form["manifest"].replace('"isCore"', '"x": NaN, "isCore"', 1)
+    form["manifest"] = form["manifest"][:-1] + ', "extra": NaN}'
+    response = client.post(URL, form, **bearer(secret))
+    assert response.status_code == 400
+    assert "NaN is not a JSON value" in error_of(response)["details"]["fields"]["manifest"]
     assert_nothing_written(plugin_storage_in_tmp)
 
 

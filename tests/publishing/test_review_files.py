@@ -13,14 +13,14 @@ from email.message import Message
 from io import StringIO
 
 import pytest
-from botocore.exceptions import ClientError, EndpointConnectionError
+from botocore.exceptions import ClientError
 from django.core import signing
 from django.core.management import call_command
 
 from installs.services import install_plugin
 from publishing import services
 from publishing.review_assets import review_manifest
-from publishing.storage import asset_backend
+from publishing.storage import StorageUnavailable, asset_backend
 from publishing.storage.signing import TEMPORARY_URL_MAX_AGE, TEMPORARY_URL_SALT
 from registry.models import PluginVersion
 from registry.selectors import production_manifest
@@ -467,7 +467,7 @@ def test_on_s3_an_approval_while_the_store_is_down_leaves_the_version_pending(se
         version = publish_pending()
     # The server is stopped now.
 
-    with pytest.raises(EndpointConnectionError):
+    with pytest.raises(StorageUnavailable, match="did not answer"):
         approve(version)
 
     after = PluginVersion.objects.get(pk=version.pk)

@@ -32,6 +32,10 @@ def wallet():
     return owner
 
 
+def without_rate_limit(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(name, value) for name, value in headers if not name.startswith("RateLimit-")]
+
+
 def manifest_path(name="my-wallet", version="latest"):
     return f"/api/v1/plugins/registry/{name}/{version}/manifest"
 
@@ -43,8 +47,11 @@ def test_a_repeated_manifest_request_is_answered_without_django(layer, django_ap
     assert django_app.calls == [manifest_path()]  # the second never reached Django
     assert second.body == first.body
     assert second.json()["version"] == "1.1.0"
-    # Every header the middleware added is kept: caching, ETag, the security headers.
-    assert second.header_list == first.header_list
+    # Every header the middleware added is kept: caching, ETag, the security headers; only
+    # the rate limit's headers are the layer's own, per request.
+    assert without_rate_limit(second.header_list) == without_rate_limit(first.header_list)
+    assert first.headers["ratelimit-remaining"] == "599"
+    assert second.headers["ratelimit-remaining"] == "598"
     assert second.headers["cache-control"] == "public, max-age=300"
     assert second.headers["etag"] == first.headers["etag"]
     assert second.headers["x-content-type-options"] == "nosniff"
@@ -261,3 +268,28 @@ def test_rate_windows_overshoot_by_at_most_a_batch_per_worker(cache_backend):
     workers = [RateWindows(50, 60, sync_interval=3600) for _ in range(3)]
     allowed = sum(1 for _ in range(60) for worker in workers if worker.wait("10.0.0.7") == 0)
     assert 50 <= allowed <= 50 + RateWindows.SYNC_EVERY * len(workers)
+
+
+def test_the_hot_path_sends_the_rate_limit_and_retry_after(layer, django_app, wallet):
+    layer.windows = RateWindows(2, 60, sync_interval=0)
+    through_django = call(layer, manifest_path())
+    from_memory = call(layer, manifest_path())
+    assert django_app.calls == [manifest_path()]
+    assert (
+        through_django.headers["ratelimit-limit"] == from_memory.headers["ratelimit-limit"] == "2"
+    )
+    assert through_django.headers["ratelimit-remaining"] == "1"
+    assert from_memory.headers["ratelimit-remaining"] == "0"
+    limited = call(layer, manifest_path())
+    assert limited.status_code == 429
+    assert limited.headers["ratelimit-remaining"] == "0"
+    assert limited.headers["retry-after"] == limited.headers["ratelimit-reset"]
+    assert 1 <= int(limited.headers["retry-after"]) <= 60
+    assert limited.json()["error"]["code"] == "RATE_LIMITED"
+
+
+def test_a_304_from_the_hot_path_carries_the_rate_limit(layer, wallet):
+    etag = call(layer, manifest_path()).headers["etag"]
+    not_modified = call(layer, manifest_path(), HTTP_IF_NONE_MATCH=etag)
+    assert not_modified.status_code == 304
+    assert not_modified.headers["ratelimit-remaining"] == "598"

@@ -7,6 +7,7 @@ import copy
 import pytest
 
 from publishing.validation import ValidationReport, validate_manifest
+from tests.config_schemas import ACCEPTED_SCHEMAS, REFUSED_SCHEMAS
 from tests.publishing.validation.samples import GATEWAY_MANAGER, MINIMAL
 
 
@@ -380,6 +381,33 @@ def test_headless_plugin_is_warned_that_it_gets_no_navigation() -> None:
     assert any("headless" in warning and "navigation" in warning for warning in report.warnings)
 
 
+@pytest.mark.parametrize(
+    ("schema", "path"), [pytest.param(s, p, id=i) for i, s, p in REFUSED_SCHEMAS]
+)
+def test_a_config_schema_the_install_forms_cannot_use_is_refused_at_its_path(
+    schema: dict, path: str
+) -> None:
+    report = validate_manifest(manifest_with(config={"schema": schema}), is_core=False)
+
+    assert path in report.errors, report.errors
+    assert report.errors[path].startswith(path)
+
+
+@pytest.mark.parametrize("schema", [pytest.param(s, id=i) for i, s in ACCEPTED_SCHEMAS if s])
+def test_a_config_schema_the_checker_accepts_publishes(schema: dict) -> None:
+    report = validate_manifest(manifest_with(config={"schema": schema}), is_core=False)
+
+    assert report.errors == {}
+
+
+def test_naaps_field_map_schema_validates_as_shipped_with_a_warning() -> None:
+    field_map = {"network": {"type": "string", "enum": ["mainnet"], "default": "mainnet"}}
+    report = validate_manifest(manifest_with(config={"schema": field_map}), is_core=False)
+
+    assert report.ok
+    assert any("field map" in warning for warning in report.warnings)
+
+
 def test_unknown_top_level_field_is_a_warning_and_the_manifest_stays_valid() -> None:
     manifest = manifest_with(homepage="https://example.com")
 
@@ -409,3 +437,65 @@ def test_validation_does_not_change_the_manifest() -> None:
     validate_manifest(manifest, is_core=False)
 
     assert manifest == GATEWAY_MANAGER
+
+
+@pytest.mark.parametrize(
+    ("manifest", "field", "limit"),
+    [
+        pytest.param(manifest_with(description="d" * 2001), "description", 2000, id="description"),
+        pytest.param(manifest_with(icon="i" * 201), "icon", 200, id="icon"),
+        pytest.param(manifest_with(license="l" * 101), "license", 100, id="license"),
+        pytest.param(manifest_with(repository="r" * 501), "repository", 500, id="repository"),
+        pytest.param(manifest_with(author={"name": "a" * 201}), "author.name", 200, id="author"),
+        pytest.param(
+            with_frontend(navigation={"label": "n" * 2001}),
+            "frontend.navigation.label",
+            2000,
+            id="any-string",
+        ),
+        pytest.param(
+            manifest_with(permissions={"apis": ["/api/v1/x", "p" * 2001]}),
+            "permissions.apis[1]",
+            2000,
+            id="a-string-in-a-list",
+        ),
+    ],
+)
+def test_a_string_over_its_limit_is_refused_at_its_path(manifest: dict, field: str, limit: int):
+    report = validate_manifest(manifest, is_core=False)
+
+    assert report.errors[field].endswith(f"may be at most {limit}")
+    assert not report.too_large
+
+
+def test_a_manifest_over_64_kib_is_too_large_and_checked_no_further() -> None:
+    manifest = manifest_with(rbac={"permissions": ["p" * 1000] * 70}, name="Bad Name")
+
+    report = validate_manifest(manifest, is_core=False)
+
+    assert list(report.errors) == ["manifest"]
+    assert "over the limit of 65536 bytes (64.0 KiB)" in report.errors["manifest"]
+    assert report.too_large
+
+
+def test_a_manifest_nested_past_40_levels_is_refused_before_it_is_walked() -> None:
+    deep: list = []
+    for _ in range(45):
+        deep = [deep]
+
+    report = validate_manifest(manifest_with(backend={"x": deep}), is_core=False)
+
+    assert report.errors == {"manifest": "the manifest nests lists and objects more than 40 deep"}
+
+
+def test_unknown_fields_are_kept_within_their_count_and_size() -> None:
+    many = manifest_with(**{f"extra{index}": index for index in range(21)})
+    big = manifest_with(homepage="h" * 1000, notes=["n" * 1000] * 9)
+
+    many_report = validate_manifest(many, is_core=False)
+    big_report = validate_manifest(big, is_core=False)
+
+    assert "at most 20 are kept" in many_report.errors["extra20"]
+    assert len(many_report.warnings) == 20
+    assert list(big_report.errors) == ["notes"]
+    assert "may hold at most 8192 bytes" in big_report.errors["notes"]
