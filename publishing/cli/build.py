@@ -1,9 +1,11 @@
 """`naap-plugin build`: turn a plugin directory into the files the registry stores.
 
-A source entry (JSX, TypeScript, ES modules) is bundled by esbuild into an IIFE that assigns
-the plugin's global, with React taken from the shell (see esbuild.py). A `.js` entry that is
-already a built classic script is packaged byte for byte. Either way the output is checked
-with the registry's own bundle checks.
+A source entry (JSX, TypeScript, ES modules) is bundled by esbuild into a UMD bundle that
+assigns the plugin's global, with React taken from the shell (see esbuild.py); a plugin of
+the NaaP monorepo whose frontend.entry names the output of upstream's vite build is built
+from its source entry (project.find_source_entry). A `.js` entry that is already a built
+classic script is packaged byte for byte. Either way remote `@import`s are removed from the
+stylesheet, and the output is checked with the registry's own bundle checks.
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from publishing.cli.esbuild import relocate_sourcemap, run_esbuild
+from publishing.cli.esbuild import bundle_source, relocate_sourcemap
 from publishing.cli.output import CliError, Ui, format_size
 from publishing.cli.prebuilt import styles_beside
 from publishing.cli.preview import REACT_UMD_FILES, preview_html
-from publishing.cli.project import PluginProject
+from publishing.cli.project import PluginProject, find_source_entry
 from publishing.validation import (
     DEFAULT_MAX_BUNDLE_BYTES,
     MAX_STYLES_BYTES,
@@ -32,6 +34,7 @@ from publishing.validation import (
     scan_bundle,
 )
 from publishing.validation.javascript import has_module_statement
+from publishing.validation.stylesheet import remove_remote_imports
 from registry.umd import BundleGlobals, read_bundle_globals
 
 
@@ -72,7 +75,8 @@ class BuildResult:
     bundled_by_esbuild: bool
     production_manifest: dict[str, Any]
     findings: list[dict[str, Any]]
-    # What the shell loads before the bundle (React, ReactDOM), as the registry will record.
+    # What the shell loads before the bundle (React, ReactDOM): the UMD wrapper's globals,
+    # as the registry will record them.
     shell_globals: list[str] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
 
@@ -200,7 +204,7 @@ def _write_outputs(result: BuildResult) -> None:
     files["manifest"].write_text(
         json.dumps(result.production_manifest, indent=2) + "\n", encoding="utf-8"
     )
-    needs_react = bool(result.shell_globals)
+    needs_react = "React" in result.shell_globals
     if needs_react:
         _copy_react_for_preview(result.project.directory, out_dir, files)
     files["preview"] = out_dir / "index.html"
@@ -242,43 +246,66 @@ def _styles_beside_prebuilt(entry: Path, ui: Ui) -> bytes | None:
     return found.path.read_bytes()
 
 
+def _loadable_styles(styles: bytes | None, ui: Ui) -> Asset | None:
+    """The stylesheet without remote @imports (the shell's CSP refuses them), each named."""
+    if styles is None:
+        return None
+    try:
+        text = styles.decode("utf-8")
+    except UnicodeDecodeError:
+        return Asset(styles)  # the registry's check says what is wrong with it
+    kept, removed = remove_remote_imports(text)
+    for remote in removed:
+        ui.warn(
+            f"removed the remote {remote.describe()} from the stylesheet: the shell's "
+            "Content-Security-Policy loads styles only from the registry's CDN and would "
+            "refuse it (put the font's @font-face rules in your CSS to keep it)"
+        )
+    if not removed:
+        return Asset(styles)
+    return Asset(kept.encode("utf-8")) if kept.strip() else None
+
+
 def build_project(
     project: PluginProject, ui: Ui, *, out_dir: Path | None = None, sourcemap: bool = False
 ) -> BuildResult:
     """Build (or package) the plugin, check the result and write the dist directory."""
     entry = project.path_of("entry")
-    if entry is None or not entry.is_file():
-        raise CliError("frontend.entry must name the plugin's entry file")
-    entry_bytes = entry.read_bytes()
+    # Upstream's plugin.json names what its vite build writes, which need not exist yet.
+    entry_bytes = entry.read_bytes() if entry is not None and entry.is_file() else b""
     entry_text = entry_bytes.decode("utf-8", errors="replace")
     styles_file = _read_styles_file(project)
     sourcemap_data = None
-    if is_prebuilt_bundle(entry, entry_text, project.global_name):
+    if entry_bytes and is_prebuilt_bundle(entry, entry_text, project.global_name):
         bundled = False
         bundle = Asset(entry_bytes)
         if styles_file is None:
             styles_file = _styles_beside_prebuilt(entry, ui)
-        styles = Asset(styles_file) if styles_file is not None else None
+        styles = _loadable_styles(styles_file, ui)
         if sourcemap:
             ui.warn("--sourcemap is ignored: the entry is already built and is packaged as is")
     else:
+        source = find_source_entry(project)
+        if source is None:
+            raise CliError(
+                "frontend.entry must name the plugin's entry file (or the frontend must have "
+                "src/mount.tsx, the entry of a NaaP plugin)"
+            )
         bundled = True
         with tempfile.TemporaryDirectory(prefix="naap-plugin-build-") as temporary:
             work_dir = Path(temporary)
-            bundle_data, emitted_css, map_data = run_esbuild(
-                project, entry, work_dir, ui, sourcemap=sourcemap
-            )
-            bundle = Asset(bundle_data)
-            if map_data is not None:
+            output = bundle_source(project, source, work_dir, ui, sourcemap=sourcemap)
+            bundle = Asset(output.bundle)
+            if output.sourcemap is not None:
                 sourcemap_data = relocate_sourcemap(
-                    map_data,
+                    output.sourcemap,
                     map_dir=work_dir / "out",
                     project=project,
                     bundle_name=f"bundle.{bundle.hash8}.js",
                 )
         # CSS imported by the source comes first; frontend.styles, when also set, follows it.
-        css_parts = [part for part in (emitted_css, styles_file) if part]
-        styles = Asset(b"\n".join(css_parts)) if css_parts else None
+        css_parts = [part for part in (output.css, styles_file) if part]
+        styles = _loadable_styles(b"\n".join(css_parts) if css_parts else None, ui)
     bundle_globals = read_bundle_globals(bundle.data)
     findings = _check_outputs(project, bundle, styles, ui, bundle_globals=bundle_globals)
     result = BuildResult(
@@ -313,6 +340,10 @@ def describe_build(result: BuildResult, ui: Ui) -> None:
             else path
         )
         ui.say(f"  {key:<9} {shown}  {format_size(path.stat().st_size)}")
+    if result.shell_globals:
+        ui.say(
+            f"  globals   {', '.join(result.shell_globals)} (the shell's, passed in by the wrapper)"
+        )
     for finding in result.findings:
         if finding.get("severity") in {"warning", "error"}:
             ui.warn(f"review ({finding.get('check')}): {finding.get('message')}")

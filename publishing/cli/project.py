@@ -3,14 +3,43 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from publishing.cli.output import CliError, Ui
 from publishing.validation import ValidationReport, global_name_for, validate_manifest
+from publishing.validation.javascript import without_comments
 
 MANIFEST_FILE = "plugin.json"
+# What upstream's vite build (@naap/plugin-build's createPluginConfig) bundles when its
+# options name no entry, relative to the frontend folder; then the other usual spellings.
+DEFAULT_SOURCE_ENTRIES = (
+    "src/mount.tsx",
+    "src/mount.ts",
+    "src/mount.jsx",
+    "src/mount.js",
+    "src/index.tsx",
+    "src/index.ts",
+    "src/index.jsx",
+    "src/index.js",
+)
+VITE_CONFIG_FILES = (
+    "vite.config.ts",
+    "vite.config.mts",
+    "vite.config.js",
+    "vite.config.mjs",
+    "vite.config.cjs",
+    "vite.config.umd.ts",
+)
+# `entry: './src/x.tsx'`, or `entry: resolve(__dirname, 'src', 'x.tsx')`: the first string
+# after `entry:`, and the ones after it inside the same path.resolve/join call.
+_VITE_ENTRY = re.compile(
+    r"(?<![\w$.])entry\s*:\s*(?P<call>(?:path\.)?(?:resolve|join)\s*\(\s*(?:__dirname|process\.cwd\(\))"
+    r"\s*,)?\s*(?P<rest>['\"`][\s\S]{0,400})"
+)
+_STRING_LITERAL = re.compile(r"\s*(['\"`])([^'\"`$\\\n]+)\1\s*(,|\))?")
 
 
 @dataclass(frozen=True)
@@ -53,6 +82,80 @@ class PluginProject:
         if not isinstance(value, str) or not value.strip():
             return None
         return (self.directory / value).resolve()
+
+
+@dataclass(frozen=True)
+class SourceEntry:
+    """The source file a build bundles, the frontend folder it belongs to, and why."""
+
+    path: Path
+    frontend_directory: Path
+    reason: str
+
+
+def frontend_directory(project: PluginProject) -> Path:
+    """The folder of the plugin's frontend package: the nearest package.json above
+    frontend.entry (./frontend/dist/production/x.js -> ./frontend), else ./frontend, else
+    the plugin folder itself."""
+    root = project.directory
+    entry = project.path_of("entry")
+    if entry is not None and entry.is_relative_to(root):
+        for directory in entry.parents:
+            if (directory / "package.json").is_file():
+                return directory
+            if directory == root:
+                break
+    if (root / "frontend" / "package.json").is_file():
+        return root / "frontend"
+    return root
+
+
+def vite_config_entry(config_text: str) -> str | None:
+    """The entry a vite config names (createPluginConfig's `entry`, or build.lib.entry)."""
+    match = _VITE_ENTRY.search(without_comments(config_text))
+    if match is None:
+        return None
+    parts = []
+    position = 0
+    rest = match["rest"]
+    while literal := _STRING_LITERAL.match(rest, position):
+        parts.append(literal[2])
+        position = literal.end()
+        if not match["call"] or literal[3] != ",":
+            break
+    return "/".join(parts) if parts else None
+
+
+def find_source_entry(project: PluginProject) -> SourceEntry | None:
+    """What a build of this plugin bundles, or None when there is nothing to build.
+
+    frontend.entry itself when it names an existing source file; otherwise (it names the
+    output of upstream's vite build, ./frontend/dist/production/<name>.js) the entry the
+    frontend's vite config names, else upstream's default src/mount.tsx.
+    """
+    entry = project.path_of("entry")
+    if entry is not None and entry.is_file():
+        return SourceEntry(entry, frontend_directory(project), "frontend.entry")
+    frontend = frontend_directory(project)
+    for config_name in VITE_CONFIG_FILES:
+        config = frontend / config_name
+        if not config.is_file():
+            continue
+        named = vite_config_entry(config.read_text(encoding="utf-8", errors="replace"))
+        if named is None:
+            break
+        path = (frontend / named).resolve()
+        if not path.is_file():
+            raise CliError(
+                f"{config.relative_to(project.directory)} names the entry {named}, which "
+                f"does not exist in {frontend}"
+            )
+        return SourceEntry(path, frontend, f"the entry {config_name} names")
+    for candidate in DEFAULT_SOURCE_ENTRIES:
+        path = frontend / candidate
+        if path.is_file():
+            return SourceEntry(path.resolve(), frontend, "the default entry of a NaaP plugin")
+    return None
 
 
 def load_project(directory: str | Path) -> PluginProject:
@@ -134,12 +237,16 @@ def check_project(project: PluginProject, *, for_build: bool) -> ValidationRepor
     for field in ("entry", "styles"):
         value = project.frontend.get(field)
         path = project.path_of(field)
-        if path is not None and not path.is_file():
+        missing = path is not None and not path.is_file()
+        # Upstream's plugin.json names what its vite build writes; the build starts from source.
+        if missing and field == "entry" and find_source_entry(project) is not None:
+            continue
+        if missing:
             report.add_error(
                 f"frontend.{field}",
                 f"frontend.{field} names {value}, which does not exist in {project.directory}",
             )
-    if project.path_of("entry") is None:
+    if project.path_of("entry") is None and find_source_entry(project) is None:
         message = "frontend.entry is required to build: the plugin's source or built .js file"
         if for_build:
             report.add_error("frontend.entry", message)

@@ -1,7 +1,7 @@
 """`naap-plugin validate` and `build`, run as a real subprocess on copies of the examples.
 
-Building the React example runs esbuild through npx (or a local node_modules/.bin/esbuild);
-those tests are skipped on a machine without Node.js.
+Building the React example runs the pinned esbuild, which the CLI installs into its cache
+(tests/conftest.py puts that under var/); those tests are skipped on a machine without Node.js.
 """
 
 from __future__ import annotations
@@ -215,9 +215,11 @@ def test_the_react_example_is_bundled_against_the_shells_react(tmp_path):
     assert result.returncode == 0, result.stderr
     manifest = assert_dist_is_consistent(plugin, "react-counter")
     bundle = (plugin / "dist" / manifest["bundleUrl"]).read_text()
-    assert bundle.startswith("var NaapPluginReactCounter=")
-    assert "window.React" in bundle and "window.ReactDOM" in bundle
-    assert manifest["shellGlobals"] == ["React", "ReactDOM"]  # read from the shims' code
+    # A UMD bundle, like upstream's vite build: the shell's globals are the factory's arguments.
+    assert bundle.startswith("/** NaaP plugin NaapPluginReactCounter: built by naap-plugin */\n")
+    assert "factory(root.NaapPluginReactCounter={},root.React,root.ReactDOM,root.React)" in bundle
+    assert "  globals   React, ReactDOM (the shell's" in result.stdout
+    assert manifest["shellGlobals"] == ["React", "ReactDOM"]  # read from the UMD wrapper
     for copy_of_react in (
         "react.production",
         "react-dom.production",
@@ -295,8 +297,8 @@ def test_building_a_source_entry_without_nodejs_is_one_clear_line(tmp_path):
     result = run_cli("build", str(plugin), env={"PATH": str(tmp_path / "empty-bin")})
     assert result.returncode == 3
     assert error_lines(result.stderr) == [
-        "error: building a source entry needs Node.js: npx was not found on PATH (install "
-        "Node.js 18+, add esbuild to the plugin's devDependencies, or set NAAP_ESBUILD)"
+        "error: building a source entry needs Node.js 18+ and npm: node and npm are not on "
+        "PATH (install Node.js, or name an already built bundle as frontend.entry)"
     ]
 
 

@@ -379,6 +379,20 @@ def test_oversize_styles_are_413(client, settings, plugin_storage_in_tmp):
     assert_nothing_written(plugin_storage_in_tmp)
 
 
+def test_styles_with_a_remote_import_are_400_naming_the_url(client, plugin_storage_in_tmp):
+    _, _, _, secret = token_for()
+    styles = b"@import url('https://fonts.googleapis.com/css2?family=Outfit');\n.a{color:red}"
+    response = client.post(URL, publish_form(styles=styles), **bearer(secret))
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["code"] == "VALIDATION_ERROR"
+    message = error["details"]["fields"]["styles"]
+    assert "@import of https://fonts.googleapis.com/css2?family=Outfit (line 1)" in message
+    assert "Content-Security-Policy" in message
+    assert not PluginVersion.objects.exists()
+    assert_nothing_written(plugin_storage_in_tmp)
+
+
 def test_a_sourcemap_that_is_not_json_is_400(client, plugin_storage_in_tmp):
     _, _, _, secret = token_for()
     response = client.post(URL, publish_form(sourcemap=b"not json"), **bearer(secret))
