@@ -150,6 +150,14 @@ def test_each_operation_lists_only_the_security_schemes_it_accepts(schema):
             assert operation["security"] == [token, session], key
 
 
+def test_publisher_names_in_requests_show_the_name_rule(schema):
+    for path in ["/api/v1/publishers", "/api/v1/tokens"]:
+        body = schema["paths"][path]["post"]["requestBody"]["content"]["application/json"]
+        fields = resolve(schema, body["schema"])["properties"]
+        name = fields["name" if path.endswith("publishers") else "publisher"]
+        assert name["pattern"] == "^[a-z][a-z0-9-]{1,62}[a-z0-9]$", path
+
+
 def test_the_api_docs_page_loads(client):
     response = client.get("/api/v1/docs/")
     assert response.status_code == 200
