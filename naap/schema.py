@@ -11,7 +11,8 @@ corrects that for every operation at once:
   error codes that status carries: the ones every operation of its kind can give are added
   here (400 bad input, 401 a bad token or no sign-in, 403 a refused person or CSRF, 404 an
   unknown name in the path, 413 a body over the cap, 429 a throttle), and a view adds those
-  only its services give with `errors(...)` in its `extend_schema(responses=...)`;
+  only its services give with `errors(...)` in its `extend_schema(responses=...)`; and the
+  414 that the HTTP server in front answers itself to an address past its limit;
 - security lists the schemes the operation accepts: session-only routes (`SessionOnly`) the
   session cookie alone, routes that need someone either scheme, open routes either or none.
 """
@@ -29,8 +30,6 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from naap.permissions import SessionOnly
 from naap.throttles import AnonReadThrottle, UserWriteThrottle
-
-ERROR_SCHEMA_NAME = "Error"
 
 # Each error status with the codes of the failure envelope it carries (naap/api.py,
 # naap/errors.py) and what a client should make of it.
@@ -82,6 +81,22 @@ ERROR_SCHEMA: dict[str, Any] = {
     },
     "required": ["success", "error"],
 }
+ERROR_COMPONENT = ResolvedComponent(
+    name="Error", type=ResolvedComponent.SCHEMA, schema=ERROR_SCHEMA, object="Error"
+)
+
+
+# Answered by the HTTP server in front of the app (gunicorn's default limit is 4094 bytes of
+# request line), before any of our code runs: its own HTML page, not the envelope.
+URI_TOO_LONG = ResolvedComponent(
+    name="UriTooLong",
+    type=ResolvedComponent.RESPONSE,
+    schema={
+        "description": "The address is longer than the HTTP server accepts (its own HTML page).",
+        "content": {"text/html": {"schema": {"type": "string"}}},
+    },
+    object="UriTooLong",
+)
 
 
 def errors(*statuses: int) -> dict[int, OpenApiResponse]:
@@ -123,6 +138,7 @@ class NaapAutoSchema(AutoSchema):
                     media["schema"] = success_envelope(media.get("schema", {}))
         for status in sorted(self.error_statuses(operation) | self._declared_errors(responses)):
             responses[str(status)] = self._error_response(status)
+        responses["414"] = self._registered(URI_TOO_LONG)
         operation["responses"] = dict(sorted(responses.items()))
         return operation
 
@@ -176,14 +192,8 @@ class NaapAutoSchema(AutoSchema):
     def _error_response(self, status: int) -> dict:
         """A reference to the shared response of an error status (registered once)."""
         name, codes, description = ERROR_STATUSES[status]
-        error = ResolvedComponent(
-            name=ERROR_SCHEMA_NAME,
-            type=ResolvedComponent.SCHEMA,
-            schema=ERROR_SCHEMA,
-            object=ERROR_SCHEMA_NAME,
-        )
-        self.registry.register_on_missing(error)
-        # Kept out of the Error component, where drf-spectacular would name each enum.
+        # The codes of this status are kept out of the Error component, where
+        # drf-spectacular's enum post-processing would name each enum.
         of_this_status = {
             "type": "object",
             "properties": {
@@ -194,17 +204,19 @@ class NaapAutoSchema(AutoSchema):
                 },
             },
         }
+        body = {"allOf": [self._registered(ERROR_COMPONENT), of_this_status]}
         response = ResolvedComponent(
             name=name,
             type=ResolvedComponent.RESPONSE,
-            schema={
-                "description": description,
-                "content": {"application/json": {"schema": {"allOf": [error.ref, of_this_status]}}},
-            },
+            schema={"description": description, "content": {"application/json": {"schema": body}}},
             object=name,
         )
-        self.registry.register_on_missing(response)
-        return response.ref
+        return self._registered(response)
+
+    def _registered(self, component: ResolvedComponent) -> dict:
+        """A reference to a shared component, registered on first use."""
+        self.registry.register_on_missing(component)
+        return component.ref
 
 
 class DocumentSchema(NaapAutoSchema):
