@@ -58,6 +58,12 @@ ERROR_STATUSES: dict[int, tuple[str, list[str], str]] = {
         ["RATE_LIMITED"],
         "Too many requests: try again after the `Retry-After` header's seconds.",
     ),
+    503: (
+        "ServiceUnavailable",
+        ["INTERNAL_ERROR"],
+        "A service we depend on (the asset storage) did not answer; nothing was changed: "
+        "try again after the `Retry-After` header's seconds.",
+    ),
 }
 
 ERROR_SCHEMA: dict[str, Any] = {

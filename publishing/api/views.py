@@ -98,7 +98,8 @@ class PublishView(WriteView):
         responses={
             201: PUBLISH_RESULT,
             200: PUBLISH_RESULT,
-            **errors(404, 409),
+            # 503: the asset storage did not answer (nothing was published).
+            **errors(404, 409, 503),
         },
     )
     def post(self, request):

@@ -115,7 +115,11 @@ def test_every_operation_lists_its_errors_with_the_failure_envelope(schema):
     [
         ("/api/v1/plugins/registry", "get", {"200", "400", "401", "429"}),
         ("/api/v1/plugins/registry/{name}/{version}/manifest", "get", {"304", "404", "429"}),
-        ("/api/v1/plugins/publish", "post", {"200", "201", "403", "404", "409", "413", "429"}),
+        (
+            "/api/v1/plugins/publish",
+            "post",
+            {"200", "201", "403", "404", "409", "413", "429", "503"},
+        ),
         ("/api/v1/plugins/{name}/install", "post", {"200", "201", "403", "404", "409"}),
         ("/api/v1/plugins/{name}/storage/{key}", "put", {"200", "201", "409", "413"}),
         ("/api/v1/publishers", "post", {"201", "403", "409"}),
