@@ -10,9 +10,10 @@ corrects that for every operation at once:
 - every error status the operation can answer is listed with the failure envelope and the
   error codes that status carries: the ones every operation of its kind can give are added
   here (400 bad input, 401 a bad token or no sign-in, 403 a refused person or CSRF, 404 an
-  unknown name in the path, 413 a body over the cap, 429 a throttle), and a view adds those
-  only its services give with `errors(...)` in its `extend_schema(responses=...)`; and the
-  414 that the HTTP server in front answers itself to an address past its limit;
+  unknown name in the path, 411/413/415 a body of unknown length, over the cap or of a type
+  the route does not parse, 429 a throttle), and a view adds those only its services give
+  with `errors(...)` in its `extend_schema(responses=...)`; and the 414 that the HTTP server
+  in front answers itself to an address past its limit;
 - security lists the schemes the operation accepts: session-only routes (`SessionOnly`) the
   session cookie alone, routes that need someone either scheme, open routes either or none.
 """
@@ -51,6 +52,11 @@ ERROR_STATUSES: dict[int, tuple[str, list[str], str]] = {
     ),
     404: ("NotFound", ["NOT_FOUND"], "Nothing by that name, or not visible to you."),
     409: ("Conflict", ["CONFLICT"], "The request conflicts with what is stored."),
+    411: (
+        "LengthRequired",
+        ["BAD_REQUEST"],
+        "The body came without a Content-Length (chunked): send it with its length.",
+    ),
     413: ("PayloadTooLarge", ["PAYLOAD_TOO_LARGE"], "The request or a value in it is too large."),
     415: ("UnsupportedMediaType", ["BAD_REQUEST"], "The body's content type is not accepted."),
     429: (
@@ -172,7 +178,8 @@ class NaapAutoSchema(AutoSchema):
         if any(parameter["in"] == "path" for parameter in operation.get("parameters", [])):
             statuses.add(404)
         if "requestBody" in operation:
-            statuses.update({413, 415})  # the body cap; a content type the route does not parse
+            # A body of unknown length, past the cap, or of a type the route does not parse.
+            statuses.update({411, 413, 415})
         if self._throttled(open_route):
             statuses.add(429)
         return statuses

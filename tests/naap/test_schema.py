@@ -121,7 +121,7 @@ def test_every_operation_lists_its_errors_with_the_failure_envelope(schema):
             {"200", "201", "403", "404", "409", "413", "429", "503"},
         ),
         ("/api/v1/plugins/{name}/install", "post", {"200", "201", "403", "404", "409"}),
-        ("/api/v1/plugins/{name}/storage/{key}", "put", {"200", "201", "409", "413"}),
+        ("/api/v1/plugins/{name}/storage/{key}", "put", {"200", "201", "409", "411", "413"}),
         ("/api/v1/publishers", "post", {"201", "403", "409"}),
         ("/api/v1/tokens", "post", {"201", "403", "404"}),
     ],
