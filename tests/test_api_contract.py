@@ -39,7 +39,7 @@ from tests.factories import (
     plugin_manifest,
     publish,
 )
-from tests.gunicorn_server import ROOT, current_database_url, gunicorn_server
+from tests.live import ROOT, Gunicorn, running_gunicorn
 
 CHECKS = [
     "not_a_server_error",
@@ -103,6 +103,7 @@ class ContractApi:
     token: str
     session_id: str
     csrf_token: str
+    server: Gunicorn
 
 
 def seed() -> tuple[dict, str]:
@@ -162,18 +163,11 @@ def contract_api(transactional_db, tmp_path):
     session_id, csrf_token = sign_in()
     redis_url = os.environ.get("NAAP_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     redis.Redis.from_url(redis_url).flushdb()
-    env = {
-        "DATABASE_URL": current_database_url(),
-        "NAAP_DATA_DIR": str(tmp_path),  # its cdn/ is the seeded plugins' asset store
-        "REDIS_URL": redis_url,
-        "DEBUG": "0",
-        **UNTHROTTLED,
-    }
     (tmp_path / "static").mkdir()  # STATIC_ROOT: the API serves no static file
-    log = tmp_path / "gunicorn.log"
     try:
-        with gunicorn_server(env, log=log) as url:
-            yield ContractApi(url, known, secret, session_id, csrf_token)
+        # Its data directory's cdn/ is the seeded plugins' asset store.
+        with running_gunicorn(tmp_path, workers=2, REDIS_URL=redis_url, **UNTHROTTLED) as server:
+            yield ContractApi(server.url, known, secret, session_id, csrf_token, server)
     finally:
         redis.Redis.from_url(redis_url).flushdb()
 
@@ -234,9 +228,9 @@ def statuses_answered(events: Path) -> dict[str, Counter]:
     return answered
 
 
-def server_errors(log: Path) -> str:
+def server_errors(server: Gunicorn) -> str:
     """The server's logged errors with their tracebacks (not its 4xx warnings)."""
-    lines = [line for line in log.read_text().splitlines() if " WARNING " not in line]
+    lines = [line for line in server.log().splitlines() if " WARNING " not in line]
     return "--- server errors ---\n" + "\n".join(lines)[-8000:]
 
 
@@ -257,7 +251,7 @@ def test_every_operation_answers_as_the_schema_says(contract_api, tmp_path, auth
     output = result.stdout + result.stderr
     counts = summary(output)
     print(f"schemathesis ({auth}): {counts}")
-    assert result.returncode == 0, f"{output[-20000:]}\n{server_errors(tmp_path / 'gunicorn.log')}"
+    assert result.returncode == 0, f"{output[-20000:]}\n{server_errors(contract_api.server)}"
     assert counts["selected"] == counts["tested"] == counts["operations"] >= 20, counts
     assert counts["cases"] >= counts["operations"] * 5, counts
     # The seeded rows were reached: each operation these credentials may use succeeded.
