@@ -121,6 +121,9 @@ def test_approval_in_the_queue_grants_the_routes_and_records_it(client, lightnin
         "version": "1.0.0",
     }
     assert not AuditEvent.objects.filter(action="package.is_core").exists()
+    page = client.get(f"/admin/registry/pluginpackage/{package.pk}/change/").content.decode()
+    assert "Granted routes" in page
+    assert "/lightning/*" in html.unescape(page)
 
 
 def test_later_versions_within_the_grant_publish_directly(client, lightning):
