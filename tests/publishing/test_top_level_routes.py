@@ -298,3 +298,11 @@ def test_route_request_names_only_what_the_package_lacks():
     request = route_request(manifest, name="x", granted=["/a"], is_core=True)
     assert (request.routes, request.core) == (("/b",), False)
     assert not route_request(manifest, name="x", granted=["/a", "/b"], is_core=True)
+
+
+def test_a_rejected_version_grants_nothing_and_the_next_one_waits_again(client, lightning):
+    version = PluginVersion.objects.get(package__name="lightning-client")
+    services.reject_version(actor=make_user(staff=True), version=version, reason="Use /plugins")
+    assert PluginPackage.objects.get(name="lightning-client").granted_routes == []
+    response = post(client, lightning["secret"], {**lightning["manifest"], "version": "1.0.1"})
+    assert response.json()["data"]["version"]["status"] == "pending_review"
