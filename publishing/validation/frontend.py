@@ -142,7 +142,7 @@ class FrontendChecks(FieldChecker):
             # Even core plugins may not squat another package's namespace.
             return f"is under /plugins/ but not this package's prefix: use {own_prefix} or below"
         # A top-level route is not an error: the registry holds the version for staff review
-        # until the package is granted it (publishing.validation.routes).
+        # until the package is granted it (registry.routes).
         return None
 
     def _check_navigation(self, frontend: dict, routes: list[str]) -> None:
