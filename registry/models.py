@@ -98,7 +98,7 @@ class PluginPackage(TimestampedModel):
     deprecation_message = models.TextField(blank=True)
     is_core = models.BooleanField(default=False)
     # Routes outside /plugins/<name> that staff granted by approving a version asking for them
-    # (publishing.validation.routes); later versions within them publish without review.
+    # (registry.routes); later versions within them publish without review.
     granted_routes = models.JSONField(default=list, blank=True)
     featured = models.BooleanField(default=False)
     downloads = models.BigIntegerField(default=0)
