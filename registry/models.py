@@ -97,6 +97,9 @@ class PluginPackage(TimestampedModel):
     deprecated = models.BooleanField(default=False)
     deprecation_message = models.TextField(blank=True)
     is_core = models.BooleanField(default=False)
+    # Routes outside /plugins/<name> that staff granted by approving a version asking for them
+    # (registry.routes); later versions within them publish without review.
+    granted_routes = models.JSONField(default=list, blank=True)
     featured = models.BooleanField(default=False)
     downloads = models.BigIntegerField(default=0)
     install_count = models.IntegerField(default=0)

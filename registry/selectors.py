@@ -10,7 +10,7 @@ from django.core.files.storage import storages
 from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
 from django.utils import timezone
 
-from naap.errors import NotFound
+from naap.errors import Conflict, NotFound
 from registry.audit import AuditAction
 from registry.cache import (
     MANIFEST_TIMEOUT,
@@ -30,6 +30,7 @@ from registry.models import (
     PluginPackage,
     PluginVersion,
 )
+from registry.routes import own_prefix, routes_overlap
 
 
 def iso(moment) -> str | None:
@@ -323,3 +324,29 @@ def staff_dashboard(*, days: int = 7) -> dict[str, Any]:
         ),
         "days": days,
     }
+
+
+def route_collision(routes: list[str], *, package_name: str) -> Conflict | None:
+    """A Conflict naming the other package when one of these routes overlaps a route another
+    package holds (its grant, which includes every top-level route it has published), else
+    None. Routes under /plugins/<name> never collide: only their package may use them."""
+    if not routes:
+        return None
+    holders = (
+        PluginPackage.objects.exclude(name=package_name)
+        .exclude(granted_routes=[])
+        .only("name", "granted_routes")
+        .order_by("name")
+    )
+    for other in holders:
+        for theirs in other.granted_routes:
+            for ours in routes:
+                if routes_overlap(ours, theirs):
+                    return Conflict(
+                        f"The route {ours} collides with {theirs}, which the package "
+                        f"'{other.name}' holds; use a route under {own_prefix(package_name)} "
+                        "or another top-level path.",
+                        field="frontend.routes",
+                        details={"route": ours, "package": other.name, "heldRoute": theirs},
+                    )
+    return None

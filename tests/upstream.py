@@ -36,8 +36,11 @@ def copy_upstream(relative: str, target: Path) -> Path:
 
 
 # What upstream's tooling built (prebuilt/<name>/: bundle, CSS, build manifest.json), and
-# whether the plugin asks for top-level routes (/lightning), which need a core package.
-PREBUILT = {"lightning-client": {"core": True}, "my-dashboard": {"core": False}}
+# whether the plugin asks for top-level routes (/lightning), which staff grant by approval.
+PREBUILT = {
+    "lightning-client": {"top_level_routes": True},
+    "my-dashboard": {"top_level_routes": False},
+}
 
 
 def built_from_prebuilt(name: str, tmp_path: Path):
@@ -55,18 +58,21 @@ def built_from_prebuilt(name: str, tmp_path: Path):
 def publish_prebuilt(name: str, tmp_path: Path, *, actor, publisher):
     """Publish a copy of prebuilt/<name> through the publish service with what the CLI sends.
 
-    A plugin with top-level routes gets its package marked core first, as staff would.
+    A plugin asking for top-level routes waits for review; a staff member approves it, which
+    grants the routes, as the moderation queue would.
     """
-    from publishing.services import publish_version
-    from tests.factories import make_package
+    from publishing.services import approve_version, publish_version
+    from registry.models import PluginVersion
+    from tests.factories import make_user
 
-    if PREBUILT[name]["core"]:
-        make_package(name, publisher=publisher, is_core=True)
     project, result = built_from_prebuilt(name, tmp_path)
-    return publish_version(
+    version = publish_version(
         actor=actor,
         publisher=publisher,
         manifest=project.manifest_text,
         bundle=result.bundle.data,
         styles=result.styles.data if result.styles else None,
     ).version
+    if version.status == PluginVersion.Status.PENDING_REVIEW and PREBUILT[name]["top_level_routes"]:
+        version = approve_version(actor=make_user(staff=True), version=version)
+    return version

@@ -233,7 +233,9 @@ def _build_output_project(root: Path) -> PluginProject | None:
 
 def check_project(project: PluginProject, *, for_build: bool) -> ValidationReport:
     """Run the registry's manifest validator, plus the checks only a local copy allows."""
-    report = validate_manifest(project.manifest, is_core=project.claims_core)
+    # Only the registry knows what its staff granted the package, so routes outside
+    # /plugins/<name> and isCore: true are warned about here (they wait for review there).
+    report = validate_manifest(project.manifest, is_core=False)
     for field in ("entry", "styles"):
         value = project.frontend.get(field)
         path = project.path_of(field)
@@ -265,11 +267,6 @@ def require_valid_project(
             ui.warn(project.origin_note)
         else:
             ui.note(project.origin_note)
-    if project.claims_core:
-        ui.warn(
-            "isCore is true, so this check allowed top-level routes; the registry allows them "
-            "only if its staff have marked the package core, and refuses them otherwise"
-        )
     for warning in report.warnings:
         ui.warn(warning)
     if not report.ok:

@@ -20,6 +20,7 @@ from publishing.validation import (
     check_bundle,
     check_styles,
     facet_category,
+    route_finding,
     scan_bundle,
     validate_manifest,
 )
@@ -34,7 +35,8 @@ from registry.models import (
     PluginVersion,
     Publisher,
 )
-from registry.selectors import deployment_of
+from registry.routes import route_request, top_level_routes
+from registry.selectors import deployment_of, route_collision
 from registry.services import record_audit_event, set_search_vector
 from registry.umd import read_bundle_globals
 
@@ -196,6 +198,9 @@ def publish_version(
                 return PublishResult(package, existing, deployment_of(package), False)
             raise _conflict(existing, data=data)
 
+    collision = route_collision(top_level_routes(data, name=name), package_name=name)
+    if collision is not None:
+        raise collision
     # Parsed once: the review reports what the wrapper reads, the row records what the shell
     # must load before the bundle runs.
     bundle_globals = read_bundle_globals(bundle)
@@ -205,8 +210,18 @@ def publish_version(
         manifest=data,
         bundle_globals=bundle_globals,
     )
+    # Routes outside /plugins/<name> or core status not granted yet: staff decide, even for a
+    # verified publisher; approving grants them (publishing.services.moderation).
+    request = route_request(
+        data,
+        name=name,
+        granted=package.granted_routes if package else [],
+        is_core=bool(package and package.is_core),
+    )
+    if request:
+        findings.append(route_finding(request, name=name))
     # A version that waits for review keeps its files out of the public CDN until approved.
-    in_review = not owner.verified
+    in_review = not owner.verified or bool(request)
     uploaded: list[str] = []
     try:
         assets = {}
@@ -238,6 +253,7 @@ def publish_version(
             deploy=deploy,
             ip=ip,
             new_name=package is None,
+            in_review=in_review,
         )
     except IntegrityError:
         # A concurrent publish of the same version won the race. Identical content shares our
@@ -301,9 +317,11 @@ def _write_rows(
     deploy: bool,
     ip: str | None,
     new_name: bool,
+    in_review: bool,
 ) -> PublishResult:
     now = timezone.now()
-    verified = owner.verified
+    # Published at once: a verified publisher's version that asks for nothing staff must grant.
+    verified = not in_review
     package, package_created, written_whole = _lock_package(
         owner=owner, data=data, verified=verified, new_name=new_name
     )

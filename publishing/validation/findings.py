@@ -10,6 +10,7 @@ from publishing.validation.javascript import find_global, has_mount, without_com
 from publishing.validation.manifest import PERMISSION_GROUPS
 from publishing.validation.report import describe_size
 from registry.names import global_name_for
+from registry.routes import RouteRequest, own_prefix
 from registry.umd import BundleGlobals, read_bundle_globals
 
 # Above this a bundle still publishes, but staff are told it will slow the shell down.
@@ -228,3 +229,14 @@ def scan_bundle(
             )
         )
     return findings
+
+
+def route_finding(request: RouteRequest, *, name: str) -> dict:
+    """The review finding of a version that asks for routes or core status."""
+    message = (
+        f"The manifest asks for {request.describe()}, which '{name}' has not been granted: "
+        f"routes outside {own_prefix(name)} need a staff approval, which grants them to the "
+        "package for its later versions too."
+    )
+    detail = {"routes": list(request.routes), "isCore": request.core}
+    return _finding("routes", "warning", message, detail)

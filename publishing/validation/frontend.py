@@ -88,7 +88,22 @@ class FrontendChecks(FieldChecker):
                 self.report.warnings.append(f"route '{route}' is listed more than once.")
             seen.add(route)
             accepted.append(route)
+        self._warn_top_level(accepted)
         return accepted
+
+    def _warn_top_level(self, routes: list[str]) -> None:
+        own_prefix = self._plugin_prefix()
+        outside = [
+            route
+            for route in routes
+            if route != own_prefix and not route.startswith(own_prefix + "/")
+        ]
+        if outside and not self.is_core:
+            self.report.warnings.append(
+                f"route(s) {', '.join(outside)} lie outside {own_prefix}: the first version "
+                "asking for them waits in the moderation queue until staff grant them to the "
+                "package; later versions within the grant publish directly."
+            )
 
     def _route_problem(self, route: str) -> str | None:
         """Why one route is refused, or None."""
@@ -126,11 +141,8 @@ class FrontendChecks(FieldChecker):
         if lowered.startswith("/plugins/"):
             # Even core plugins may not squat another package's namespace.
             return f"is under /plugins/ but not this package's prefix: use {own_prefix} or below"
-        if not self.is_core:
-            return (
-                f"is outside this package's prefix: routes must be {own_prefix} or start with "
-                f"{own_prefix}/ (top-level routes are for core plugins only)"
-            )
+        # A top-level route is not an error: the registry holds the version for staff review
+        # until the package is granted it (registry.routes).
         return None
 
     def _check_navigation(self, frontend: dict, routes: list[str]) -> None:

@@ -83,7 +83,7 @@ def test_validate_lists_every_error_as_field_and_message_and_exits_1(tmp_path):
                 "name": "Bad_Name",
                 "version": "v1.0",
                 "category": "Not A Slug",
-                "frontend": {"entry": "missing.js", "routes": ["/settings", "/elsewhere"]},
+                "frontend": {"entry": "missing.js", "routes": ["/settings", "/plugins/elsewhere"]},
                 "mystery": True,
             }
         )
@@ -109,7 +109,7 @@ def test_validate_lists_every_error_as_field_and_message_and_exits_1(tmp_path):
     assert result.stdout == ""
 
 
-def test_validate_of_a_core_manifest_allows_top_level_routes_but_warns(tmp_path):
+def test_validate_of_a_core_manifest_allows_top_level_routes_but_warns_of_review(tmp_path):
     plugin = copy_example("hello-world", tmp_path)
     manifest = json.loads((plugin / "plugin.json").read_text())
     manifest["isCore"] = True
@@ -118,8 +118,11 @@ def test_validate_of_a_core_manifest_allows_top_level_routes_but_warns(tmp_path)
     (plugin / "plugin.json").write_text(json.dumps(manifest))
     result = run_cli("validate", str(plugin))
     assert result.returncode == 0, result.stderr
-    assert "warning: isCore is true" in result.stderr
-    assert "staff have marked the package core" in result.stderr
+    assert "warning: The manifest says isCore: true" in result.stderr
+    assert "warning: route(s) /gateway, /gateway/* lie outside /plugins/hello-world" in (
+        result.stderr
+    )
+    assert "moderation queue" in result.stderr
 
 
 def test_validate_of_invalid_json_names_the_line(tmp_path):
