@@ -62,6 +62,47 @@ const pluginGrants = new Map();
 // requests (and grants) of the shell or of other plugins.
 const shellFetch = window.fetch.bind(window);
 
+/**
+ * In-page stand-ins for `localStorage` and `sessionStorage` where the document's origin is
+ * opaque (the sandboxed frame of the demo shell and of previews), where the browser's own
+ * throw a SecurityError on first touch. Plugins written for a normal page (NaaP's my-wallet
+ * keeps its settings there) then run unchanged; what they store lasts as long as the frame
+ * (docs/shell-runtime.md, "Isolation").
+ */
+class PageStorage {
+  #values = new Map();
+  get length() {
+    return this.#values.size;
+  }
+  key(index) {
+    return [...this.#values.keys()][index] ?? null;
+  }
+  getItem(key) {
+    const value = this.#values.get(String(key));
+    return value === undefined ? null : value;
+  }
+  setItem(key, value) {
+    this.#values.set(String(key), String(value));
+  }
+  removeItem(key) {
+    this.#values.delete(String(key));
+  }
+  clear() {
+    this.#values.clear();
+  }
+}
+
+function standInForBlockedStorage() {
+  for (const name of ["localStorage", "sessionStorage"]) {
+    try {
+      void window[name];
+    } catch {
+      Object.defineProperty(window, name, { value: new PageStorage(), configurable: true });
+    }
+  }
+}
+standInForBlockedStorage();
+
 const loadedPlugins = new Map(); // name@version -> the plugin's exports, captured once
 const pluginLoads = new Map(); // name@version -> the promise of a load under way
 const stylesheets = new Map(); // absolute URL -> {users, ready, link}
