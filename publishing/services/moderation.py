@@ -10,7 +10,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterator
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from naap.errors import Conflict, ValidationFailed
@@ -124,6 +124,19 @@ def approve_version(*, actor, version: PluginVersion, ip: str | None = None) -> 
     return version
 
 
+# Two approvals granting overlapping routes to two packages would each lock only their own
+# package: grants are made one at a time, under one transaction-scoped lock.
+ROUTE_GRANT_LOCK = 0x6E616170_726F7574  # "naap" "rout"
+
+
+def _serialize_route_grants() -> None:
+    """Wait for any other grant in progress to commit, so its routes are seen. PostgreSQL: an
+    advisory lock held to the end of the transaction; SQLite allows one writer at a time."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROUTE_GRANT_LOCK])
+
+
 def _grant_routes(*, actor, version: PluginVersion, ip: str | None) -> None:
     """Grant the package (locked by the caller) what the version asks beyond its grant:
     top-level routes and core status, recorded in the audit log."""
@@ -136,6 +149,7 @@ def _grant_routes(*, actor, version: PluginVersion, ip: str | None) -> None:
     )
     if not request:
         return
+    _serialize_route_grants()
     # Another package may have been granted one of these routes since this one was published.
     collision = route_collision(
         top_level_routes(version.manifest, name=package.name), package_name=package.name

@@ -306,3 +306,33 @@ def test_a_rejected_version_grants_nothing_and_the_next_one_waits_again(client, 
     assert PluginPackage.objects.get(name="lightning-client").granted_routes == []
     response = post(client, lightning["secret"], {**lightning["manifest"], "version": "1.0.1"})
     assert response.json()["data"]["version"]["status"] == "pending_review"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_approvals_racing_for_the_same_routes_grant_them_once(
+    client, tmp_path, plugin_storage_in_tmp
+):
+    from tests.installs.test_install_concurrency import run_together
+
+    wallet = upstream_manifest(tmp_path, "examples/my-wallet")
+    rivals = [
+        {**wallet, "name": f"rival-{index}", "displayName": f"Rival {index}"} for index in range(4)
+    ]
+    for manifest in rivals:
+        _, _, _, secret = token_for()
+        assert post(client, secret, manifest).status_code == 201
+    reviewers = [make_user(f"reviewer-{index}", staff=True) for index in range(4)]
+    pending = [PluginVersion.objects.get(package__name=rival["name"]) for rival in rivals]
+
+    outcomes = run_together(
+        [
+            lambda reviewer=reviewer, row=row: services.approve_version(actor=reviewer, version=row)
+            for reviewer, row in zip(reviewers, pending, strict=True)
+        ]
+    )
+
+    approved = [outcome for outcome in outcomes if isinstance(outcome, PluginVersion)]
+    refused = [outcome for outcome in outcomes if isinstance(outcome, Conflict)]
+    assert len(approved) == 1 and len(refused) == 3, outcomes
+    holders = [package for package in PluginPackage.objects.all() if package.granted_routes]
+    assert [holder.granted_routes for holder in holders] == [["/wallet", "/wallet/*"]]
