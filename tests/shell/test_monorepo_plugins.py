@@ -23,9 +23,7 @@ CONTENT = "#naap-shell-content"
 
 @pytest.fixture(scope="module")
 def checkout_root(tmp_path_factory):
-    return checkout(
-        tmp_path_factory.mktemp("naap-monorepo"), "lightning-client", "my-dashboard", "my-wallet"
-    )
+    return checkout(tmp_path_factory.mktemp("naap-monorepo"), *SAMPLE_PLUGINS)
 
 
 def publish_from_source(root, name: str, *, actor, publisher) -> PluginVersion:
@@ -55,11 +53,18 @@ def test_the_monorepos_plugins_built_from_source_render_in_the_shell(
     sign_in(browser_context, live_server, person)
     owner = make_user("naap-team")
     publisher = make_publisher("naap", owner=owner)
-    for name in ("lightning-client", "my-dashboard", "my-wallet"):
+    for name in SAMPLE_PLUGINS:
         version = publish_from_source(checkout_root, name, actor=owner, publisher=publisher)
         assert version.status == PluginVersion.Status.PUBLISHED
         assert version.shell_globals[0] == "React"
+    for name in ("lightning-client", "my-dashboard", "my-wallet"):
         install_plugin(actor=person, name=name, team_id=None, config=None)
+    # dashboard-data-provider is headless: it answers other plugins through the SDK's event
+    # bus (eventBus.handleRequest), part of the SDK's shell context that the runtime does not
+    # provide yet, so it is installed for somebody else here.
+    install_plugin(
+        actor=make_user("lin"), name="dashboard-data-provider", team_id=None, config=None
+    )
 
     frame = open_shell(page, "/shell/lightning")
     wait_for_state(frame, CONTENT, "mounted")
