@@ -168,6 +168,7 @@ class HangingProxy:
     def __init__(self, target_port: int) -> None:
         self.target_port = target_port
         self.hanging = False
+        self.requests_while_hanging = 0  # connections that sent something to the hung store
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
@@ -194,16 +195,19 @@ class HangingProxy:
             for source, sink in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
 
-    def _swallow(self, client: socket.socket) -> None:
+    def _swallow(self, client: socket.socket, *, counted: bool = False) -> None:
         with suppress(OSError):
             while client.recv(65536):
-                pass
+                if not counted:
+                    self.requests_while_hanging += 1
+                    counted = True
 
     def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while data := source.recv(65536):
                 if self.hanging:  # a connection opened before the hang hangs too
-                    self._swallow(source)
+                    self.requests_while_hanging += 1
+                    self._swallow(source, counted=True)
                     return
                 sink.sendall(data)
         except OSError:

@@ -93,6 +93,7 @@ def test_a_publish_while_the_store_hangs_is_a_503_and_writes_nothing(
     response = client.post("/api/v1/plugins/publish", publish_form(), **bearer(secret))
     assert time.monotonic() - started < 8
     assert_storage_unavailable(response)
+    assert store_link.requests_while_hanging > 0  # it did ask the store, which never answered
     assert not PluginPackage.objects.exists()
     assert not PluginVersion.objects.exists()
     assert not AuditEvent.objects.filter(action="version.publish").exists()
@@ -107,14 +108,14 @@ def test_a_publish_while_the_store_hangs_is_a_503_and_writes_nothing(
 def test_manifests_are_served_without_the_store(client, s3_through_link, store_link):
     publish("my-wallet", "1.0.0")
     store_link.hanging = True
-    started = time.monotonic()
     for _ in range(5):
         response = client.get(MANIFEST)
         assert response.status_code == 200
         assert response.json()["version"] == "1.0.0"
         assert client.get("/plugins/my-wallet/").status_code == 200
         assert client.get("/api/v1/plugins/registry").status_code == 200
-    assert time.monotonic() - started < 1
+    # None of them asked the store anything, so none could wait for it.
+    assert store_link.requests_while_hanging == 0
 
 
 @pytest.mark.django_db(transaction=True)
@@ -128,9 +129,11 @@ def test_over_http_a_hung_store_fails_the_publish_in_seconds_and_reads_never_wai
         "AWS_ACCESS_KEY_ID": ACCESS_KEY,
         "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
         "AWS_S3_REGION_NAME": REGION,
+        # One try of 5 s: a read that waited for the store would take 5 s, far from the
+        # bound below, so a busy machine cannot make a read that did not wait look as if it did.
         "NAAP_S3_CONNECT_TIMEOUT": "1",
-        "NAAP_S3_READ_TIMEOUT": "1",
-        "NAAP_S3_ATTEMPTS": "2",
+        "NAAP_S3_READ_TIMEOUT": "5",
+        "NAAP_S3_ATTEMPTS": "1",
         "REDIS_URL": os.environ.get("NAAP_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
         "CACHE_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
     }
@@ -165,7 +168,7 @@ def test_over_http_a_hung_store_fails_the_publish_in_seconds_and_reads_never_wai
                 started = time.monotonic()
                 response = http().get(server.url + path, timeout=30)
                 assert response.status_code == 200, (path, response.status_code)
-                assert time.monotonic() - started < 1, path
+                assert time.monotonic() - started < 2.5, path  # the store's wait is 5 s
                 reads += 1
             time.sleep(0.05)
         publishing.join()
