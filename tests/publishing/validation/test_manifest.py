@@ -237,15 +237,36 @@ BAD_MANIFESTS = [
         manifest_with(shell={"minVersion": "latest"}),
         False,
         "shell.minVersion",
-        "not a Semantic Version",
+        "not a version range",
         id="shell-min-not-semver",
     ),
     pytest.param(
         manifest_with(shell={"minVersion": "0.2.0", "maxVersion": "0.1.9"}),
         False,
         "shell.maxVersion",
-        "lower than shell.minVersion",
+        "ends below where shell.minVersion 0.2.0 starts",
         id="shell-min-above-max",
+    ),
+    pytest.param(
+        manifest_with(shell={"minVersion": "3.x", "maxVersion": "^2.1.0"}),
+        False,
+        "shell.maxVersion",
+        "no shell version fits both",
+        id="shell-ranges-apart",
+    ),
+    pytest.param(
+        manifest_with(shell={"maxVersion": ">3 <2"}),
+        False,
+        "shell.maxVersion",
+        "admits no version",
+        id="shell-range-empty",
+    ),
+    pytest.param(
+        manifest_with(shell={"maxVersion": 2}),
+        False,
+        "shell.maxVersion",
+        "not a number",
+        id="shell-range-not-string",
     ),
     pytest.param(
         with_frontend(devPort=70000), False, "frontend.devPort", "1 to 65535", id="port-too-high"
