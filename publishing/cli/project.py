@@ -9,6 +9,12 @@ from typing import Any
 
 from publishing.cli.output import CliError, Ui
 from publishing.validation import ValidationReport, global_name_for, validate_manifest
+from publishing.validation.frontend import (
+    NAAP_SOURCE_ENTRIES,
+    NAAP_VITE_CONFIGS,
+    names_build_output,
+    vite_entry_option,
+)
 
 MANIFEST_FILE = "plugin.json"
 
@@ -50,6 +56,37 @@ class PluginProject:
             return None
         return (self.directory / value).resolve()
 
+    def source_entry(self) -> Path | None:
+        """The source NaaP's build bundles: the entry the frontend's vite.config names, else
+        frontend/src/mount.tsx (or .ts, .jsx, .js); None when there is none."""
+        for name in NAAP_VITE_CONFIGS:
+            config = self.directory / name
+            if config.is_file():
+                entry = vite_entry_option(config.read_text(encoding="utf-8", errors="replace"))
+                if entry and (config.parent / entry).is_file():
+                    return (config.parent / entry).resolve()
+        for name in NAAP_SOURCE_ENTRIES:
+            if (self.directory / name).is_file():
+                return (self.directory / name).resolve()
+        return None
+
+    def pending_build(self) -> tuple[str, Path] | None:
+        """(the built file frontend.entry names, the source it is built from) when that file
+        is not built yet; None when the entry exists or is not a build's output."""
+        value = self.frontend.get("entry")
+        path = self.path_of("entry")
+        if path is None or path.is_file() or not names_build_output(value):
+            return None
+        source = self.source_entry()
+        return (value, source) if source is not None else None
+
+    def relative(self, path: Path) -> str:
+        return (
+            str(path.relative_to(self.directory))
+            if path.is_relative_to(self.directory)
+            else str(path)
+        )
+
 
 def load_project(directory: str | Path) -> PluginProject:
     """Read DIR/plugin.json, refusing a missing file, bad JSON or a non-object."""
@@ -80,14 +117,20 @@ def load_project(directory: str | Path) -> PluginProject:
 def check_project(project: PluginProject, *, for_build: bool) -> ValidationReport:
     """Run the registry's manifest validator, plus the checks only a local copy allows."""
     report = validate_manifest(project.manifest, is_core=project.claims_core)
+    pending = None if for_build else project.pending_build()
     for field in ("entry", "styles"):
         value = project.frontend.get(field)
         path = project.path_of(field)
+        if field == "entry" and pending is not None:
+            continue  # the build writes it: validate says so (command_validate)
         if path is not None and not path.is_file():
-            report.add_error(
-                f"frontend.{field}",
-                f"frontend.{field} names {value}, which does not exist in {project.directory}",
-            )
+            message = f"frontend.{field} names {value}, which does not exist in {project.directory}"
+            if field == "entry" and names_build_output(value) and not project.source_entry():
+                message += (
+                    ", and there is no source to build it from (frontend/src/mount.tsx, or the "
+                    "entry frontend/vite.config.ts names)"
+                )
+            report.add_error(f"frontend.{field}", message)
     if project.path_of("entry") is None:
         message = "frontend.entry is required to build: the plugin's source or built .js file"
         if for_build:

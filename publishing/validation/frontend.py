@@ -174,3 +174,34 @@ def _route_covers(route: str, path: str) -> bool:
         base = route[:-2]
         return path == base or path.startswith(base + "/")
     return False
+
+
+# What NaaP's own build (vite with @naap/plugin-build's createPluginConfig) reads and writes,
+# relative to the plugin directory: a plugin.json's frontend.entry names the file it writes.
+NAAP_BUILD_OUTPUT_DIR = "frontend/dist/production"
+NAAP_SOURCE_ENTRIES = (
+    "frontend/src/mount.tsx",
+    "frontend/src/mount.ts",
+    "frontend/src/mount.jsx",
+    "frontend/src/mount.js",
+)
+NAAP_VITE_CONFIGS = (
+    "frontend/vite.config.ts",
+    "frontend/vite.config.js",
+    "frontend/vite.config.mts",
+)
+# createPluginConfig({ entry: './src/other.tsx' }): relative to the frontend directory.
+_VITE_ENTRY_OPTION = re.compile(r"""\bentry\s*:\s*(['"])(?P<entry>[^'"\n]+)\1""")
+
+
+def names_build_output(entry: str) -> bool:
+    """Whether frontend.entry names a file a build writes (under a `dist` directory) rather than
+    a source file: NaaP's plugin.json names `./frontend/dist/production/<name>.js`."""
+    parts = [part for part in entry.replace("\\", "/").split("/") if part not in ("", ".")]
+    return entry.endswith(".js") and "dist" in parts[:-1]
+
+
+def vite_entry_option(config_text: str) -> str | None:
+    """The `entry` a plugin's vite.config passes to createPluginConfig, if it names one."""
+    match = _VITE_ENTRY_OPTION.search(config_text)
+    return match["entry"] if match else None
