@@ -13,7 +13,7 @@ from publishing.validation.fields import json_type
 from publishing.validation.frontend import FrontendChecks
 from publishing.validation.limits import MAX_UNKNOWN_FIELDS, SizeChecks
 from publishing.validation.report import ValidationReport
-from registry.config_schema import config_schema_problems, is_field_map
+from registry.config_schema import config_schema_problems
 from registry.names import hidden_characters_problem, package_name_problem
 from registry.semver import InvalidVersion, is_valid, parse, parse_range, shell_bounds
 
@@ -364,13 +364,6 @@ class _ManifestChecker(FrontendChecks, SizeChecks):
         # The checker the install forms and the config API use, so whatever publishes renders.
         for path, problem in config_schema_problems(schema).items():
             self._error(path, f"{path} {problem}")
-        if schema and is_field_map(schema):
-            self.report.warnings.append(
-                "config.schema has neither properties nor a type, so the marketplace reads it "
-                "as NaaP's field map, which it does not show yet: installs take no settings. "
-                'Use the JSON Schema form ({"type": "object", "properties": {…}}) '
-                "for settings people can edit here."
-            )
 
     def _check_rbac(self) -> None:
         if "rbac" not in self.manifest:

@@ -421,12 +421,21 @@ def test_a_config_schema_the_checker_accepts_publishes(schema: dict) -> None:
     assert report.errors == {}
 
 
-def test_naaps_field_map_schema_validates_as_shipped_with_a_warning() -> None:
+def test_naaps_field_map_schema_validates_as_shipped_without_a_warning() -> None:
     field_map = {"network": {"type": "string", "enum": ["mainnet"], "default": "mainnet"}}
     report = validate_manifest(manifest_with(config={"schema": field_map}), is_core=False)
 
     assert report.ok
-    assert any("field map" in warning for warning in report.warnings)
+    assert not [warning for warning in report.warnings if "config" in warning]
+
+
+def test_a_field_map_problem_is_named_in_the_field_maps_words() -> None:
+    field_map = {"apiKey": {"type": "string", "min": 8, "max": 4}}
+    report = validate_manifest(manifest_with(config={"schema": field_map}), is_core=False)
+
+    assert report.errors == {
+        "config.schema.apiKey.max": "config.schema.apiKey.max is 4, below min (8)"
+    }
 
 
 def test_unknown_top_level_field_is_a_warning_and_the_manifest_stays_valid() -> None:
