@@ -625,6 +625,14 @@ def check_config(config: Any, schema: dict[str, Any]) -> tuple[dict[str, Any], d
     if not isinstance(config, dict):
         return {}, {CONFIG_ROOT: "must be an object"}
     result = checker.object(config, schema, CONFIG_ROOT, root=True)
+    if not checker.errors:
+        # The walk above words the problems; the jsonschema library has the last word on
+        # whether the config (defaults applied) holds to the compiled JSON Schema.
+        for error in _MetaValidator(schema).iter_errors(result):
+            path = "".join(
+                f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.absolute_path
+            )
+            checker.fail(CONFIG_ROOT + path, f"is refused by the schema: {error.message}")
     return result, checker.errors
 
 
