@@ -378,7 +378,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "EXCEPTION_HANDLER": "naap.api.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "naap.schema.NaapAutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "naap.throttles.AnonReadThrottle",
         "naap.throttles.UserWriteThrottle",

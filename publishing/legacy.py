@@ -12,6 +12,7 @@ from django.db import transaction
 from publishing import storage
 from registry.cache import invalidate_package
 from registry.models import PluginVersion
+from registry.umd import shell_globals_of_bundle
 
 DOWNLOAD_TIMEOUT_SECONDS = 15
 
@@ -88,6 +89,7 @@ def migrate_legacy_version(version: PluginVersion, *, dry_run: bool) -> LegacyOu
                 bundle_sha256=asset.sha256,
                 bundle_integrity=asset.integrity,
                 bundle_size=asset.size,
+                shell_globals=shell_globals_of_bundle(content),
             )
             if updated:
                 invalidate_package(version.package.name)

@@ -25,6 +25,7 @@ class AuditAction(StrEnum):
     PACKAGE_DEPRECATE = "package.deprecate"
     PACKAGE_FEATURED = "package.featured"
     PACKAGE_IS_CORE = "package.is_core"
+    PACKAGE_ROUTES_GRANT = "package.routes_grant"
     PLUGIN_INSTALL = "plugin.install"
     PLUGIN_UNINSTALL = "plugin.uninstall"
     PLUGIN_CONFIGURE = "plugin.configure"

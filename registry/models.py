@@ -97,6 +97,9 @@ class PluginPackage(TimestampedModel):
     deprecated = models.BooleanField(default=False)
     deprecation_message = models.TextField(blank=True)
     is_core = models.BooleanField(default=False)
+    # Routes outside /plugins/<name> that staff granted by approving a version asking for them
+    # (registry.routes); later versions within them publish without review.
+    granted_routes = models.JSONField(default=list, blank=True)
     featured = models.BooleanField(default=False)
     downloads = models.BigIntegerField(default=0)
     install_count = models.IntegerField(default=0)
@@ -180,6 +183,10 @@ class PluginVersion(TimestampedModel):
     rejection_reason = models.TextField(blank=True)
     # Automated checks run at publish time (SPEC §7), shown to publisher and staff.
     findings = models.JSONField(default=list, blank=True)
+    # The shell globals the shell loads before the bundle runs (["React", "ReactDOM"] or []),
+    # read from the bundle's UMD wrapper when it is published (registry/umd.py). None for a
+    # version published before this was recorded, until `manage.py record_shell_globals`.
+    shell_globals = models.JSONField(null=True, blank=True, default=None)
     # Whether the publisher asked this version to become active once it is published.
     deploy_requested = models.BooleanField(default=True)
     downloads = models.BigIntegerField(default=0)

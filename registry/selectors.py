@@ -6,10 +6,11 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.cache import cache
+from django.core.files.storage import storages
 from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
 from django.utils import timezone
 
-from naap.errors import NotFound
+from naap.errors import Conflict, NotFound
 from registry.audit import AuditAction
 from registry.cache import (
     MANIFEST_TIMEOUT,
@@ -29,6 +30,7 @@ from registry.models import (
     PluginPackage,
     PluginVersion,
 )
+from registry.routes import own_prefix, routes_overlap
 
 
 def iso(moment) -> str | None:
@@ -72,10 +74,29 @@ def production_manifest(version: PluginVersion) -> dict[str, Any]:
         document["deprecationMessage"] = version.deprecation_message or package.deprecation_message
     if version.sourcemap_url:
         document["sourcemapUrl"] = version.sourcemap_url
+    if version.shell_globals is not None:
+        # What the shell loads before the bundle (React, ReactDOM); without it the shell asks
+        # /shell-globals (versions published before it was recorded).
+        document["shellGlobals"] = list(version.shell_globals)
     if version.status == PluginVersion.Status.YANKED:
         document["yanked"] = True
         document["yankReason"] = version.yank_reason
     return document
+
+
+def stored_bundle(version: PluginVersion) -> bytes | None:
+    """The bytes of a version's stored bundle, or None when it has none or it cannot be read.
+
+    Opens the plugin storage directly: registry may not import publishing's AssetBackend, and
+    reading one file needs nothing backend-specific.
+    """
+    if not version.bundle_key:
+        return None
+    try:
+        with storages["plugins"].open(version.bundle_key, "rb") as bundle:
+            return bundle.read()
+    except OSError:  # FileNotFoundError included
+        return None
 
 
 def visible_package(*, name: str, user=None) -> PluginPackage:
@@ -303,3 +324,29 @@ def staff_dashboard(*, days: int = 7) -> dict[str, Any]:
         ),
         "days": days,
     }
+
+
+def route_collision(routes: list[str], *, package_name: str) -> Conflict | None:
+    """A Conflict naming the other package when one of these routes overlaps a route another
+    package holds (its grant, which includes every top-level route it has published), else
+    None. Routes under /plugins/<name> never collide: only their package may use them."""
+    if not routes:
+        return None
+    holders = (
+        PluginPackage.objects.exclude(name=package_name)
+        .exclude(granted_routes=[])
+        .only("name", "granted_routes")
+        .order_by("name")
+    )
+    for other in holders:
+        for theirs in other.granted_routes:
+            for ours in routes:
+                if routes_overlap(ours, theirs):
+                    return Conflict(
+                        f"The route {ours} collides with {theirs}, which the package "
+                        f"'{other.name}' holds; use a route under {own_prefix(package_name)} "
+                        "or another top-level path.",
+                        field="frontend.routes",
+                        details={"route": ours, "package": other.name, "heldRoute": theirs},
+                    )
+    return None

@@ -14,8 +14,10 @@ from django.db.models import F, JSONField, Value
 from django.utils import timezone
 
 from registry.audit import AuditAction
-from registry.cache import download_counter_key
+from registry.cache import download_counter_key, invalidate_package
 from registry.models import AuditEvent, DownloadStat, PluginPackage, PluginVersion
+from registry.selectors import stored_bundle
+from registry.umd import shell_globals_of_bundle
 
 
 def record_audit_event(
@@ -121,3 +123,26 @@ def _flush_batch(rows: list[tuple[int, int]], day_list: list[str]) -> int:
         with contextlib.suppress(ValueError):
             cache.decr(key, count)
     return sum(counts.values())
+
+
+def record_shell_globals(*, version: PluginVersion) -> list[str] | None:
+    """Record the shell globals of a version published before they were recorded at publish
+    time, read from its stored bundle; None when the bundle cannot be read.
+
+    A published bundle never changes, so a recorded value stays: calling again changes nothing.
+    """
+    if version.shell_globals is not None:
+        return version.shell_globals
+    data = stored_bundle(version)
+    if data is None:
+        return None
+    shell_globals = shell_globals_of_bundle(data)
+    with transaction.atomic():
+        updated = PluginVersion.objects.filter(pk=version.pk, shell_globals__isnull=True).update(
+            shell_globals=shell_globals
+        )
+        if updated:
+            # The production manifest gains shellGlobals: cached copies without it must go.
+            invalidate_package(version.package.name)
+    version.shell_globals = shell_globals
+    return shell_globals

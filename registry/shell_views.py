@@ -13,7 +13,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.cache import cache
-from django.core.files.storage import storages
 from django.http import HttpRequest, JsonResponse
 from django.templatetags.static import static
 from django.views.decorators.http import require_safe
@@ -21,16 +20,13 @@ from django.views.decorators.http import require_safe
 from naap.errors import NotFound
 from registry import selectors
 from registry.models import PluginVersion
+from registry.umd import shell_globals_of_bundle
 
 # React 18's UMD builds, put into static/vendor/react/ by `make vendor` (never committed).
 REACT_FILES = {
     "react": "vendor/react/react.production.min.js",
     "reactDom": "vendor/react/react-dom.production.min.js",
 }
-# What a bundle reads when it was built against the shell's React: the CLI's shims say
-# `window.React` / `window.ReactDOM` (publishing/cli/esbuild.py).
-SHELL_REACT_MARKER = b"window.React"
-SHELL_REACT_GLOBALS = ["React", "ReactDOM"]
 MAX_GLOBALS_LOOKUP = 50
 _integrity_cache: dict[tuple[str, int], str] = {}
 
@@ -61,23 +57,25 @@ def react_assets() -> dict[str, dict[str, str]] | None:
 
 
 def shell_globals_of(version: PluginVersion) -> list[str]:
-    """The shell globals a version's bundle reads (React and ReactDOM, or none).
+    """The shell globals the shell loads before a version's bundle (React, ReactDOM, or none).
 
-    Read once from the stored bundle: a published bundle never changes, so the answer is
-    cached for good under its sha256.
+    Recorded on the version when it was published (registry/umd.py reads the bundle's UMD
+    wrapper). A version published before that is read from its stored bundle the same way
+    until `manage.py record_shell_globals` records it; the answer is cached for good under
+    the bundle's sha256, since a published bundle never changes.
     """
+    if version.shell_globals is not None:
+        return list(version.shell_globals)
     if not version.bundle_key:
         return []
-    cache_key = f"naap:shell-globals:{version.bundle_sha256 or version.bundle_key}"
+    cache_key = f"naap:shell-globals:2:{version.bundle_sha256 or version.bundle_key}"
     known = cache.get(cache_key)
     if known is not None:
         return known
-    try:
-        with storages["plugins"].open(version.bundle_key, "rb") as bundle:
-            data = bundle.read()
-    except (FileNotFoundError, OSError):
+    data = selectors.stored_bundle(version)
+    if data is None:
         return []
-    globals_used = SHELL_REACT_GLOBALS if SHELL_REACT_MARKER in data else []
+    globals_used = shell_globals_of_bundle(data)
     cache.set(cache_key, globals_used, timeout=None)
     return globals_used
 

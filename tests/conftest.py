@@ -11,6 +11,11 @@ from django.core.cache import cache
 
 
 def pytest_configure(config) -> None:
+    # `naap-plugin build` keeps the npm packages it installs in the project's var/, so later
+    # runs (and later tests) reuse them (publishing/cli/npm.py).
+    os.environ.setdefault(
+        "NAAP_PLUGIN_CACHE_DIR", str(Path(__file__).resolve().parents[1] / "var" / "naap-plugin")
+    )
     # Users are made in most tests; the production password hasher would dominate the run.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # WhiteNoise serves STATIC_ROOT when DEBUG is off and warns if the folder is missing.

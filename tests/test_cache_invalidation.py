@@ -26,6 +26,7 @@ from installs.cache import team_generation_key, user_generation_key
 from publishing import legacy
 from publishing import services as publishing_services
 from registry import deployments
+from registry import services as registry_services
 from registry.cache import generation_key
 from registry.models import DeploymentEvent, PluginDeployment, PluginVersion
 from tests.factories import make_package, make_team, make_user, make_version, publish
@@ -139,6 +140,15 @@ def hide_files_stored_public_in_review(world: World) -> Callable[[], object]:
     version = publish("stored-public", "1.0.0", deploy=False).version
     PluginVersion.objects.filter(pk=version.pk).update(status=PluginVersion.Status.PENDING_REVIEW)
     return lambda: publishing_services.move_files_to_review(version=version)
+
+
+def forget_shell_globals(world: World) -> Callable[[], object]:
+    """A version published before shell globals were recorded at publish time."""
+    PluginVersion.objects.filter(package__name="my-wallet", version="1.1.0").update(
+        shell_globals=None
+    )
+    version = world.version("1.1.0")
+    return lambda: registry_services.record_shell_globals(version=version)
 
 
 # Each scenario: the generations it must move, and a set-up (on a World) that returns the call
@@ -277,6 +287,7 @@ SHOWN: dict[str, Scenario] = {
             )
         ),
     ),
+    "registry.services.record_shell_globals": ([package_key()], forget_shell_globals),
     "publishing.legacy.migrate_legacy_version": (
         [package_key("old-plugin")],
         migrate_unreachable_legacy_bundle,

@@ -120,7 +120,9 @@ class InstallationSerializer(serializers.ModelSerializer):
     source = serializers.SerializerMethodField()
     teamId = serializers.IntegerField(source="team_id", allow_null=True)
     config = ConfigField()
-    pinnedVersion = serializers.CharField(source="pinned_version.version", default=None)
+    pinnedVersion = serializers.CharField(
+        source="pinned_version.version", default=None, allow_null=True
+    )
     installedAt = serializers.DateTimeField(source="created_at")
     updatedAt = serializers.DateTimeField(source="updated_at")
 

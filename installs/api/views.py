@@ -20,6 +20,7 @@ from naap.errors import BadRequest
 from naap.etags import etag_matches
 from naap.http import client_ip
 from naap.permissions import SessionOnly
+from naap.schema import errors
 
 TEAM_ID_QUERY = OpenApiParameter(
     "teamId", int, description="a team you belong to (admins only for changes)"
@@ -48,7 +49,11 @@ class InstallView(PersonView):
     @extend_schema(
         summary="Install a plugin for yourself or, as its admin, for a team",
         request=shapes.InstallRequestSerializer,
-        responses={201: shapes.InstallResultSerializer, 200: shapes.InstallResultSerializer},
+        responses={
+            201: shapes.InstallResultSerializer,
+            200: shapes.InstallResultSerializer,
+            **errors(409),
+        },
     )
     def post(self, request, name: str):
         data = parse(shapes.InstallRequestSerializer, request.data)
@@ -76,7 +81,7 @@ class UninstallView(PersonView):
         summary="Uninstall a plugin (preferences and stored values are kept)",
         parameters=[TEAM_ID_QUERY],
         request=shapes.UninstallRequestSerializer,
-        responses=shapes.UninstallResultSerializer,
+        responses={200: shapes.UninstallResultSerializer},
     )
     def delete(self, request, name: str):
         body = parse(shapes.UninstallRequestSerializer, request.data)
@@ -107,7 +112,7 @@ class ConfigView(PersonView):
     @extend_schema(
         summary="Replace an installation's config (validated against the plugin's schema)",
         request=shapes.ConfigRequestSerializer,
-        responses=shapes.InstallationSerializer,
+        responses={200: shapes.InstallationSerializer, **errors(409)},
     )
     def put(self, request, name: str):
         data = parse(shapes.ConfigRequestSerializer, request.data)
@@ -147,7 +152,7 @@ class InstalledPluginsView(PersonView):
             TEAM_ID_QUERY,
             OpenApiParameter("shellVersion", str, description="leave out plugins it cannot run"),
         ],
-        responses={200: shapes.BootstrapSerializer, 304: NOT_MODIFIED},
+        responses={200: shapes.BootstrapSerializer, 304: NOT_MODIFIED, **errors(404)},
     )
     def get(self, request):
         query = parse(shapes.BootstrapQuerySerializer, request.query_params)
@@ -209,7 +214,11 @@ class StorageEntryView(PluginStorageView):
     @extend_schema(
         summary="Store a JSON value under a key (at most 64 KB, 1,000 keys per plugin)",
         request=shapes.StorageValueRequestSerializer,
-        responses={200: shapes.StorageEntrySerializer, 201: shapes.StorageEntrySerializer},
+        responses={
+            200: shapes.StorageEntrySerializer,
+            201: shapes.StorageEntrySerializer,
+            **errors(409),
+        },
     )
     def put(self, request, name: str, key: str):
         data = parse(shapes.StorageValueRequestSerializer, request.data)
@@ -221,7 +230,9 @@ class StorageEntryView(PluginStorageView):
             status_code=status.HTTP_201_CREATED if written.created else status.HTTP_200_OK,
         )
 
-    @extend_schema(summary="Delete one stored value", responses=shapes.StorageDeletedSerializer)
+    @extend_schema(
+        summary="Delete one stored value", responses={200: shapes.StorageDeletedSerializer}
+    )
     def delete(self, request, name: str, key: str):
         services.delete_storage_value(actor=request.user, name=name, key=key, ip=client_ip(request))
         return success(shapes.StorageDeletedSerializer({"key": key, "deleted": True}).data)

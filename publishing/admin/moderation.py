@@ -15,6 +15,7 @@ from publishing.admin.actions import (
 )
 from publishing.models import PendingVersion
 from registry.models import PluginVersion
+from registry.routes import route_request
 
 
 @admin.register(PendingVersion)
@@ -27,6 +28,7 @@ class ModerationQueueAdmin(StaffActs, admin.ModelAdmin):
         "created_at",
         "bundle_size",
         "permissions",
+        "asks_for",
         "warning_count",
         "preview_link",
     ]
@@ -41,6 +43,7 @@ class ModerationQueueAdmin(StaffActs, admin.ModelAdmin):
         "bundle_size",
         "styles_size",
         "permissions",
+        "asks_for",
         "findings_list",
         "manifest",
         "release_notes",
@@ -71,6 +74,19 @@ class ModerationQueueAdmin(StaffActs, admin.ModelAdmin):
     @admin.display(description="Permissions")
     def permissions(self, version) -> str:
         return permissions_summary(version.manifest)
+
+    @admin.display(description="Asks to be granted")
+    def asks_for(self, version) -> str:
+        """Top-level routes and core status the version asks beyond its package's grant:
+        approving grants them."""
+        package = version.package
+        request = route_request(
+            version.manifest,
+            name=package.name,
+            granted=package.granted_routes,
+            is_core=package.is_core,
+        )
+        return request.describe() if request else "—"
 
     @admin.display(description="Warnings")
     def warning_count(self, version) -> int:

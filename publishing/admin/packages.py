@@ -128,6 +128,7 @@ class PluginPackageAdmin(RetiresCachedPackage, RollbackMixin, StaffActs, admin.M
         "deprecated",
         "deprecation_message",
         "is_core",
+        "granted_routes",
         "featured",
         "downloads",
         "install_count",
@@ -186,7 +187,5 @@ class PluginPackageAdmin(RetiresCachedPackage, RollbackMixin, StaffActs, admin.M
     unfeature = flag_action(
         "featured", False, "Stop featuring selected packages", "No longer featured"
     )
-    mark_core = flag_action(
-        "is_core", True, "Mark selected packages core (top-level routes allowed)", "Marked core"
-    )
+    mark_core = flag_action("is_core", True, "Mark selected packages core", "Marked core")
     unmark_core = flag_action("is_core", False, "Unmark core", "No longer core")

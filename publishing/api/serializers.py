@@ -10,6 +10,24 @@ from naap.errors import PayloadTooLarge
 from publishing.models import TOKEN_SCOPES, ApiToken
 from publishing.validation import MAX_MANIFEST_BYTES, MAX_MANIFEST_TEXT_BYTES
 from registry.models import Publisher
+from registry.names import MAX_PACKAGE_NAME_LENGTH, PACKAGE_NAME_PATTERN
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": f"^{PACKAGE_NAME_PATTERN.pattern}$",
+        "maxLength": MAX_PACKAGE_NAME_LENGTH,
+        "description": "a publisher name: lowercase letters, digits and hyphens",
+    }
+)
+class PublisherNameField(serializers.CharField):
+    """A publisher's name; its rules (the package name rules) are checked by the service,
+    and shown in the schema."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", MAX_PACKAGE_NAME_LENGTH)
+        super().__init__(**kwargs)
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -72,7 +90,7 @@ class RollbackRequestSerializer(serializers.Serializer):
 
 
 class PublisherRequestSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=64)
+    name = PublisherNameField()
     displayName = serializers.CharField(max_length=100)
     email = serializers.EmailField(required=False, allow_blank=True)
     website = serializers.URLField(required=False, allow_blank=True)
@@ -89,7 +107,7 @@ class PublisherSerializer(serializers.ModelSerializer):
 
 class TokenRequestSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
-    publisher = serializers.CharField(max_length=64)
+    publisher = PublisherNameField()
     scopes = serializers.ListField(
         child=serializers.ChoiceField(choices=TOKEN_SCOPES), allow_empty=False
     )

@@ -14,6 +14,7 @@ from naap.api import JSONParser, success
 from naap.errors import Forbidden, NotFound
 from naap.http import client_ip, refuse_large_body
 from naap.permissions import SessionOnly
+from naap.schema import errors
 from naap.throttles import ScopedThrottle
 from publishing import services
 from publishing.api import serializers as shapes
@@ -62,6 +63,17 @@ class MayPublish(BasePermission):
         return True
 
 
+PUBLISH_RESULT = inline_serializer(
+    "PublishResult",
+    {
+        "package": PackageSerializer(),
+        "version": VersionSerializer(),
+        "deployment": DeploymentSerializer(allow_null=True),
+        "warnings": shapes.serializers.ListField(child=shapes.serializers.CharField()),
+    },
+)
+
+
 class PublishView(WriteView):
     parser_classes = [MultiPartParser, FormParser]
     authentication_classes = [BearerTokenAuthentication, SessionAuthenticationCsrfLater]
@@ -81,18 +93,13 @@ class PublishView(WriteView):
             SessionAuthentication().enforce_csrf(request)
 
     @extend_schema(
-        summary="Publish a plugin version",
+        summary="Publish a plugin version (201; 200 when the same files were published before)",
         request=shapes.PublishRequestSerializer,
         responses={
-            201: inline_serializer(
-                "PublishResult",
-                {
-                    "package": PackageSerializer(),
-                    "version": VersionSerializer(),
-                    "deployment": DeploymentSerializer(allow_null=True),
-                    "warnings": shapes.serializers.ListField(child=shapes.serializers.CharField()),
-                },
-            )
+            201: PUBLISH_RESULT,
+            200: PUBLISH_RESULT,
+            # 503: the asset storage did not answer (nothing was published).
+            **errors(404, 409, 503),
         },
     )
     def post(self, request):
@@ -141,7 +148,7 @@ class VersionChangeView(WriteView):
     post=extend_schema(
         summary="Deprecate a version",
         request=shapes.MessageRequestSerializer,
-        responses=VersionSerializer,
+        responses={200: VersionSerializer},
     )
 )
 class DeprecateView(VersionChangeView):
@@ -156,7 +163,7 @@ class DeprecateView(VersionChangeView):
     post=extend_schema(
         summary="Yank a version",
         request=shapes.ReasonRequestSerializer,
-        responses=VersionSerializer,
+        responses={200: VersionSerializer, **errors(409)},
     )
 )
 class YankView(VersionChangeView):
@@ -171,7 +178,7 @@ class RollbackView(WriteView):
     @extend_schema(
         summary="Serve another published version: roll back, or forward again after a rollback",
         request=shapes.RollbackRequestSerializer,
-        responses=DeploymentSerializer,
+        responses={200: DeploymentSerializer, **errors(409)},
     )
     def post(self, request, name: str):
         data = self.parsed(request, shapes.RollbackRequestSerializer)
@@ -197,7 +204,7 @@ class PublisherCreateView(SessionWriteView):
     @extend_schema(
         summary="Create a publisher (you become its owner)",
         request=shapes.PublisherRequestSerializer,
-        responses={201: shapes.PublisherSerializer},
+        responses={201: shapes.PublisherSerializer, **errors(409)},
     )
     def post(self, request):
         data = self.parsed(request, shapes.PublisherRequestSerializer)
@@ -228,7 +235,7 @@ class TokenListView(SessionWriteView):
     @extend_schema(
         summary="Create a token (the secret is returned once, as `token`)",
         request=shapes.TokenRequestSerializer,
-        responses={201: shapes.CreatedTokenSerializer},
+        responses={201: shapes.CreatedTokenSerializer, **errors(404)},
     )
     def post(self, request):
         data = self.parsed(request, shapes.TokenRequestSerializer)
@@ -247,7 +254,7 @@ class TokenListView(SessionWriteView):
 
 
 class TokenRevokeView(SessionWriteView):
-    @extend_schema(summary="Revoke a token", responses=shapes.TokenSerializer)
+    @extend_schema(summary="Revoke a token", responses={200: shapes.TokenSerializer})
     def delete(self, request, token_id: int):
         token = services.revoke_api_token(
             actor=request.user, token_id=token_id, ip=client_ip(request)

@@ -1,9 +1,11 @@
 """`naap-plugin build`: turn a plugin directory into the files the registry stores.
 
-A source entry (JSX, TypeScript, ES modules) is bundled by esbuild into an IIFE that assigns
-the plugin's global, with React taken from the shell (see esbuild.py). A `.js` entry that is
-already a built classic script is packaged byte for byte. Either way the output is checked
-with the registry's own bundle checks.
+A source entry (JSX, TypeScript, ES modules) is bundled by esbuild into a UMD bundle that
+assigns the plugin's global, with React taken from the shell (see esbuild.py); a plugin of
+the NaaP monorepo whose frontend.entry names the output of upstream's vite build is built
+from its source entry (project.find_source_entry). A `.js` entry that is already a built
+classic script is packaged byte for byte. Either way remote `@import`s are removed from the
+stylesheet, and the output is checked with the registry's own bundle checks.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from publishing.cli.esbuild import SHELL_REACT_MARKER, relocate_sourcemap, run_esbuild
+from publishing.cli.esbuild import bundle_source, relocate_sourcemap
 from publishing.cli.output import CliError, Ui, format_size
+from publishing.cli.prebuilt import styles_beside
 from publishing.cli.preview import REACT_UMD_FILES, preview_html
-from publishing.cli.project import PluginProject
+from publishing.cli.project import PluginProject, find_source_entry
 from publishing.validation import (
     DEFAULT_MAX_BUNDLE_BYTES,
     MAX_STYLES_BYTES,
@@ -31,6 +34,8 @@ from publishing.validation import (
     scan_bundle,
 )
 from publishing.validation.javascript import has_module_statement
+from publishing.validation.stylesheet import remove_remote_imports
+from registry.umd import BundleGlobals, read_bundle_globals
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,9 @@ class BuildResult:
     bundled_by_esbuild: bool
     production_manifest: dict[str, Any]
     findings: list[dict[str, Any]]
+    # What the shell loads before the bundle (React, ReactDOM): the UMD wrapper's globals,
+    # as the registry will record them.
+    shell_globals: list[str] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
 
     @property
@@ -103,7 +111,7 @@ def is_prebuilt_bundle(entry: Path, text: str, global_name: str) -> bool:
 
 
 def production_manifest(
-    project: PluginProject, bundle: Asset, styles: Asset | None
+    project: PluginProject, bundle: Asset, styles: Asset | None, *, shell_globals: list[str]
 ) -> dict[str, Any]:
     """The document the shell loads (SPEC §4), with URLs relative to dist/manifest.json."""
     manifest = project.manifest
@@ -131,13 +139,19 @@ def production_manifest(
         "icon": manifest.get("icon") or None,
         "shell": manifest.get("shell") or {},
         "config": manifest.get("config") or None,
+        "shellGlobals": shell_globals,
         "deprecated": False,
         "publishedAt": None,
     }
 
 
 def _check_outputs(
-    project: PluginProject, bundle: Asset, styles: Asset | None, ui: Ui
+    project: PluginProject,
+    bundle: Asset,
+    styles: Asset | None,
+    ui: Ui,
+    *,
+    bundle_globals: BundleGlobals,
 ) -> list[dict[str, Any]]:
     """The registry's checks on the built files; stops on errors, returns review findings."""
     errors: dict[str, str] = {}
@@ -156,7 +170,10 @@ def _check_outputs(
             details=[f"{key}: {message}" for key, message in errors.items()],
         )
     return scan_bundle(
-        bundle.data.decode("utf-8"), package_name=project.name, manifest=project.manifest
+        bundle.data.decode("utf-8"),
+        package_name=project.name,
+        manifest=project.manifest,
+        bundle_globals=bundle_globals,
     )
 
 
@@ -187,7 +204,7 @@ def _write_outputs(result: BuildResult) -> None:
     files["manifest"].write_text(
         json.dumps(result.production_manifest, indent=2) + "\n", encoding="utf-8"
     )
-    needs_react = result.bundled_by_esbuild and SHELL_REACT_MARKER.encode() in result.bundle.data
+    needs_react = "React" in result.shell_globals
     if needs_react:
         _copy_react_for_preview(result.project.directory, out_dir, files)
     files["preview"] = out_dir / "index.html"
@@ -217,42 +234,80 @@ def _read_styles_file(project: PluginProject) -> bytes | None:
     return path.read_bytes() if path is not None else None
 
 
+def _styles_beside_prebuilt(entry: Path, ui: Ui) -> bytes | None:
+    """The stylesheet NaaP's vite build wrote beside a prebuilt bundle (frontend.styles, when
+    set, wins); every other CSS file there is named with the reason it was left out."""
+    found = styles_beside(entry)
+    for name in found.ignored:
+        ui.warn(f"ignored {name} beside {entry.name}: {found.why_ignored}")
+    if found.path is None:
+        return None
+    ui.note(f"styles: {found.path.name}, {found.reason}")
+    return found.path.read_bytes()
+
+
+def _loadable_styles(styles: bytes | None, ui: Ui) -> Asset | None:
+    """The stylesheet without remote @imports (the shell's CSP refuses them), each named."""
+    if styles is None:
+        return None
+    try:
+        text = styles.decode("utf-8")
+    except UnicodeDecodeError:
+        return Asset(styles)  # the registry's check says what is wrong with it
+    kept, removed = remove_remote_imports(text)
+    for remote in removed:
+        ui.warn(
+            f"removed the remote {remote.describe()} from the stylesheet: the shell's "
+            "Content-Security-Policy loads styles only from the registry's CDN and would "
+            "refuse it (put the font's @font-face rules in your CSS to keep it)"
+        )
+    if not removed:
+        return Asset(styles)
+    return Asset(kept.encode("utf-8")) if kept.strip() else None
+
+
 def build_project(
     project: PluginProject, ui: Ui, *, out_dir: Path | None = None, sourcemap: bool = False
 ) -> BuildResult:
     """Build (or package) the plugin, check the result and write the dist directory."""
     entry = project.path_of("entry")
-    if entry is None or not entry.is_file():
-        raise CliError("frontend.entry must name the plugin's entry file")
-    entry_bytes = entry.read_bytes()
+    # Upstream's plugin.json names what its vite build writes, which need not exist yet.
+    entry_bytes = entry.read_bytes() if entry is not None and entry.is_file() else b""
     entry_text = entry_bytes.decode("utf-8", errors="replace")
     styles_file = _read_styles_file(project)
     sourcemap_data = None
-    if is_prebuilt_bundle(entry, entry_text, project.global_name):
+    if entry_bytes and is_prebuilt_bundle(entry, entry_text, project.global_name):
         bundled = False
         bundle = Asset(entry_bytes)
-        styles = Asset(styles_file) if styles_file is not None else None
+        if styles_file is None:
+            styles_file = _styles_beside_prebuilt(entry, ui)
+        styles = _loadable_styles(styles_file, ui)
         if sourcemap:
             ui.warn("--sourcemap is ignored: the entry is already built and is packaged as is")
     else:
+        source = find_source_entry(project)
+        if source is None:
+            raise CliError(
+                "frontend.entry must name the plugin's entry file (or the frontend must have "
+                "src/mount.tsx, the entry of a NaaP plugin)"
+            )
         bundled = True
         with tempfile.TemporaryDirectory(prefix="naap-plugin-build-") as temporary:
             work_dir = Path(temporary)
-            bundle_data, emitted_css, map_data = run_esbuild(
-                project, entry, work_dir, ui, sourcemap=sourcemap
-            )
-            bundle = Asset(bundle_data)
-            if map_data is not None:
+            output = bundle_source(project, source, work_dir, ui, sourcemap=sourcemap)
+            bundle = Asset(output.bundle)
+            if output.sourcemap is not None:
                 sourcemap_data = relocate_sourcemap(
-                    map_data,
+                    output.sourcemap,
                     map_dir=work_dir / "out",
                     project=project,
                     bundle_name=f"bundle.{bundle.hash8}.js",
                 )
         # CSS imported by the source comes first; frontend.styles, when also set, follows it.
-        css_parts = [part for part in (emitted_css, styles_file) if part]
-        styles = Asset(b"\n".join(css_parts)) if css_parts else None
-    findings = _check_outputs(project, bundle, styles, ui)
+        css_parts = [part for part in (output.css, styles_file) if part]
+        styles = _loadable_styles(b"\n".join(css_parts) if css_parts else None, ui)
+    bundle_globals = read_bundle_globals(bundle.data)
+    findings = _check_outputs(project, bundle, styles, ui, bundle_globals=bundle_globals)
     result = BuildResult(
         project=project,
         out_dir=(out_dir or project.directory / "dist").resolve(),
@@ -260,8 +315,11 @@ def build_project(
         styles=styles,
         sourcemap=Asset(sourcemap_data) if sourcemap_data is not None else None,
         bundled_by_esbuild=bundled,
-        production_manifest=production_manifest(project, bundle, styles),
+        production_manifest=production_manifest(
+            project, bundle, styles, shell_globals=bundle_globals.shell_globals
+        ),
         findings=findings,
+        shell_globals=bundle_globals.shell_globals,
     )
     _write_outputs(result)
     return result
@@ -282,6 +340,10 @@ def describe_build(result: BuildResult, ui: Ui) -> None:
             else path
         )
         ui.say(f"  {key:<9} {shown}  {format_size(path.stat().st_size)}")
+    if result.shell_globals:
+        ui.say(
+            f"  globals   {', '.join(result.shell_globals)} (the shell's, passed in by the wrapper)"
+        )
     for finding in result.findings:
         if finding.get("severity") in {"warning", "error"}:
             ui.warn(f"review ({finding.get('check')}): {finding.get('message')}")

@@ -140,6 +140,24 @@ __REACT__<script src="__BUNDLE__"></script>
 """
 
 
+# The shell gives React the automatic JSX runtime, as NaaP's shell does (bundles built by
+# NaaP's vite tooling map react/jsx-runtime to the global React); React 18's UMD build has
+# none. The same rule as addJsxRuntime in static/naap/shell.js.
+_JSX_RUNTIME = """<script>
+(function (React) {
+  if (!React || typeof React.jsx === "function") return;
+  function jsx(type, props, key) {
+    var keep = key === undefined || (props != null && props.key !== undefined);
+    return React.createElement(type, keep ? props : Object.assign({}, props, { key: key }));
+  }
+  React.jsx = jsx;
+  React.jsxs = jsx;
+  React.jsxDEV = jsx;
+})(window.React);
+</script>
+"""
+
+
 def _script_json(value: Any) -> str:
     """JSON safe to embed in a <script> element."""
     return (
@@ -162,6 +180,7 @@ def preview_html(manifest: dict[str, Any], *, needs_react: bool) -> str:
         react += "".join(
             f'<script src="{source}"></script>\n' for source in REACT_UMD_FILES.values()
         )
+        react += _JSX_RUNTIME
     replacements = {
         "__TITLE__": html.escape(title),
         "__GLOBAL__": html.escape(manifest["globalName"]),

@@ -150,7 +150,8 @@ def deprecate_package(
 def set_package_flag(
     *, actor, package: PluginPackage, flag: str, value: bool, ip: str | None = None
 ) -> PluginPackage:
-    """Staff set `featured` or `is_core` (core packages may use top-level routes)."""
+    """Staff set `featured` or `is_core` (top-level routes are granted by approving a version
+    asking for them, publishing.services.moderation)."""
     if flag not in FLAG_ACTIONS:
         raise BadRequest(f"Unknown package flag {flag!r}.")
     require_staff(actor, "feature packages or mark them core", permission=LIST_PACKAGES)

@@ -10,7 +10,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterator
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from naap.errors import Conflict, ValidationFailed
@@ -22,6 +22,8 @@ from registry.cache import invalidate_package
 from registry.deployments import deploy_published_version
 from registry.membership import REVIEW_VERSIONS
 from registry.models import PluginDeployment, PluginPackage, PluginVersion
+from registry.routes import route_request, top_level_routes
+from registry.selectors import route_collision
 from registry.services import record_audit_event
 
 logger = logging.getLogger(__name__)
@@ -77,6 +79,10 @@ def _move_files(
 def approve_version(*, actor, version: PluginVersion, ip: str | None = None) -> PluginVersion:
     """Staff approve a pending version: its files become public, it is published and deploys
     as it would have. If its files cannot be copied, it stays pending with its files in review.
+
+    A version asking for top-level routes or core status is granted them (for the package's
+    later versions too), unless another package holds one of its routes by now: a Conflict
+    naming that package, and the version stays pending.
     """
     require_staff(actor, "approve versions", permission=REVIEW_VERSIONS)
     moves: dict[str, str] = {}
@@ -88,6 +94,9 @@ def approve_version(*, actor, version: PluginVersion, ip: str | None = None) -> 
             raise Conflict(
                 f"{version} is {version.get_status_display().lower()}, not pending review."
             )
+        package = PluginPackage.objects.select_for_update().get(pk=version.package_id)
+        version.package = package
+        _grant_routes(actor=actor, version=version, ip=ip)
         _move_files(version, moves, storage.published_key)
         # A manifest.json that could not be stored at publish time is written after commit.
         manifest_missing = not version.manifest_key
@@ -101,7 +110,6 @@ def approve_version(*, actor, version: PluginVersion, ip: str | None = None) -> 
         version.reviewed_at = now
         version.reviewed_by = actor
         version.save()
-        package = version.package
         if package.status in {PluginPackage.Status.DRAFT, PluginPackage.Status.PENDING_REVIEW}:
             package.status = PluginPackage.Status.PUBLISHED
             package.save(update_fields=["status", "updated_at"])
@@ -114,6 +122,53 @@ def approve_version(*, actor, version: PluginVersion, ip: str | None = None) -> 
     if manifest_missing:
         transaction.on_commit(lambda: _write_version_manifest(version), robust=True)
     return version
+
+
+# Two approvals granting overlapping routes to two packages would each lock only their own
+# package: grants are made one at a time, under one transaction-scoped lock.
+ROUTE_GRANT_LOCK = 0x6E616170_726F7574  # "naap" "rout"
+
+
+def _serialize_route_grants() -> None:
+    """Wait for any other grant in progress to commit, so its routes are seen. PostgreSQL: an
+    advisory lock held to the end of the transaction; SQLite allows one writer at a time."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROUTE_GRANT_LOCK])
+
+
+def _grant_routes(*, actor, version: PluginVersion, ip: str | None) -> None:
+    """Grant the package (locked by the caller) what the version asks beyond its grant:
+    top-level routes and core status, recorded in the audit log."""
+    package = version.package
+    request = route_request(
+        version.manifest,
+        name=package.name,
+        granted=package.granted_routes,
+        is_core=package.is_core,
+    )
+    if not request:
+        return
+    _serialize_route_grants()
+    # Another package may have been granted one of these routes since this one was published.
+    collision = route_collision(
+        top_level_routes(version.manifest, name=package.name), package_name=package.name
+    )
+    if collision is not None:
+        raise Conflict(
+            f"{version} cannot be approved: {collision.message} Reject it, or ask its publisher "
+            "for a version with other routes.",
+            details=collision.details,
+        )
+    package.granted_routes = [*package.granted_routes, *request.routes]
+    if request.core:
+        package.is_core = True
+    package.save(update_fields=["granted_routes", "is_core", "updated_at"])
+    details = {"routes": list(request.routes), "isCore": request.core, "version": version.version}
+    record_audit_event(actor, AuditAction.PACKAGE_ROUTES_GRANT, package, ip=ip, details=details)
+    if request.core:
+        core_details = {"value": True, "version": version.version}
+        record_audit_event(actor, AuditAction.PACKAGE_IS_CORE, package, ip=ip, details=core_details)
 
 
 def move_files_to_review(*, version: PluginVersion) -> PluginVersion:

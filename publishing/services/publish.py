@@ -20,6 +20,7 @@ from publishing.validation import (
     check_bundle,
     check_styles,
     facet_category,
+    route_finding,
     scan_bundle,
     validate_manifest,
 )
@@ -34,8 +35,10 @@ from registry.models import (
     PluginVersion,
     Publisher,
 )
-from registry.selectors import deployment_of
+from registry.routes import route_request, top_level_routes
+from registry.selectors import deployment_of, route_collision
 from registry.services import record_audit_event, set_search_vector
+from registry.umd import read_bundle_globals
 
 logger = logging.getLogger(__name__)
 
@@ -195,9 +198,30 @@ def publish_version(
                 return PublishResult(package, existing, deployment_of(package), False)
             raise _conflict(existing, data=data)
 
-    findings = scan_bundle(bundle.decode("utf-8-sig"), package_name=name, manifest=data)
+    collision = route_collision(top_level_routes(data, name=name), package_name=name)
+    if collision is not None:
+        raise collision
+    # Parsed once: the review reports what the wrapper reads, the row records what the shell
+    # must load before the bundle runs.
+    bundle_globals = read_bundle_globals(bundle)
+    findings = scan_bundle(
+        bundle.decode("utf-8-sig"),
+        package_name=name,
+        manifest=data,
+        bundle_globals=bundle_globals,
+    )
+    # Routes outside /plugins/<name> or core status not granted yet: staff decide, even for a
+    # verified publisher; approving grants them (publishing.services.moderation).
+    request = route_request(
+        data,
+        name=name,
+        granted=package.granted_routes if package else [],
+        is_core=bool(package and package.is_core),
+    )
+    if request:
+        findings.append(route_finding(request, name=name))
     # A version that waits for review keeps its files out of the public CDN until approved.
-    in_review = not owner.verified
+    in_review = not owner.verified or bool(request)
     uploaded: list[str] = []
     try:
         assets = {}
@@ -224,10 +248,12 @@ def publish_version(
             data=data,
             assets=assets,
             findings=findings,
+            shell_globals=bundle_globals.shell_globals,
             release_notes=release_notes,
             deploy=deploy,
             ip=ip,
             new_name=package is None,
+            in_review=in_review,
         )
     except IntegrityError:
         # A concurrent publish of the same version won the race. Identical content shares our
@@ -286,13 +312,16 @@ def _write_rows(
     data: dict,
     assets: dict[str, storage.StoredAsset],
     findings: list[dict],
+    shell_globals: list[str],
     release_notes: str,
     deploy: bool,
     ip: str | None,
     new_name: bool,
+    in_review: bool,
 ) -> PublishResult:
     now = timezone.now()
-    verified = owner.verified
+    # Published at once: a verified publisher's version that asks for nothing staff must grant.
+    verified = not in_review
     package, package_created, written_whole = _lock_package(
         owner=owner, data=data, verified=verified, new_name=new_name
     )
@@ -329,6 +358,7 @@ def _write_rows(
         ),
         release_notes=release_notes,
         findings=findings,
+        shell_globals=shell_globals,
         deploy_requested=deploy,
         status=PluginVersion.Status.PUBLISHED if verified else PluginVersion.Status.PENDING_REVIEW,
         published_at=now if verified else None,

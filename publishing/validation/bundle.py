@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from publishing.validation.javascript import (
     GlobalSearch,
     find_global,
@@ -12,6 +10,7 @@ from publishing.validation.javascript import (
     without_comments,
 )
 from publishing.validation.report import ValidationReport, describe_size
+from publishing.validation.stylesheet import RemoteImport, find_remote_imports
 from registry.names import global_name_for
 
 DEFAULT_MAX_BUNDLE_BYTES = 5 * 1024 * 1024
@@ -96,23 +95,27 @@ def check_bundle(bundle: bytes, *, package_name: str, max_bytes: int) -> Validat
     return report
 
 
-_EXTERNAL_IMPORT = re.compile(
-    r"@import\s+(?:url\(\s*)?[\"']?\s*(?:https?:)?//([^\s\"')/;]+)", re.IGNORECASE
-)
-
-
 def check_styles(styles: bytes, *, max_bytes: int = MAX_STYLES_BYTES) -> ValidationReport:
-    """Check a stylesheet's size and encoding (an empty file is refused)."""
+    """Check a stylesheet's size and encoding (an empty file is refused), and refuse remote
+    `@import`s, which the shell's Content-Security-Policy would block."""
     report = ValidationReport()
     text = _check_file_basics(
         styles, key="styles", label="stylesheet", max_bytes=max_bytes, report=report
     )
     if text is None:
         return report
-    hosts = sorted({match.group(1).lower() for match in _EXTERNAL_IMPORT.finditer(text)})
-    if hosts:
-        report.warnings.append(
-            f"The stylesheet @imports from {', '.join(hosts)}; the shell's Content-Security-"
-            "Policy allows styles only from the registry's CDN, so bundle them into the file."
-        )
+    remote = find_remote_imports(text)
+    if remote:
+        report.add_error("styles", _remote_imports_problem(remote))
     return report
+
+
+def _remote_imports_problem(remote: list[RemoteImport]) -> str:
+    listed = "; ".join(item.describe() for item in remote)
+    return (
+        f"the stylesheet imports another origin's stylesheet: {listed}. The shell's "
+        "Content-Security-Policy loads styles only from the registry's CDN, so the browser "
+        "would refuse it and the plugin's styles would not load. Remove the @import "
+        "(naap-plugin build removes remote @imports) and put what it loads, such as a "
+        "font's @font-face rules, in the stylesheet itself"
+    )

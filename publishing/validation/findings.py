@@ -10,6 +10,8 @@ from publishing.validation.javascript import find_global, has_mount, without_com
 from publishing.validation.manifest import PERMISSION_GROUPS
 from publishing.validation.report import describe_size
 from registry.names import global_name_for
+from registry.routes import RouteRequest, own_prefix
+from registry.umd import BundleGlobals, read_bundle_globals
 
 # Above this a bundle still publishes, but staff are told it will slow the shell down.
 LARGE_BUNDLE_BYTES = 1024 * 1024
@@ -103,8 +105,42 @@ def _permission_finding(manifest: dict) -> dict:
     )
 
 
-def scan_bundle(bundle_text: str, *, package_name: str, manifest: dict) -> list[dict]:
-    """The automated review findings stored on a version and shown to publishers and staff."""
+def _globals_finding(bundle_globals: BundleGlobals) -> dict:
+    needed = bundle_globals.shell_globals
+    detail = {"shellGlobals": needed, "unprovided": list(bundle_globals.unprovided)}
+    if bundle_globals.unprovided:
+        missing = ", ".join(bundle_globals.unprovided)
+        return _finding(
+            "shell-globals",
+            "warning",
+            f"The bundle's UMD wrapper reads the page globals {missing}, which the shell does "
+            "not provide (only React and ReactDOM): bundle those libraries instead of marking "
+            "them external, or the plugin will find them undefined.",
+            detail,
+        )
+    if needed:
+        return _finding(
+            "shell-globals",
+            "info",
+            f"The bundle uses the shell's {' and '.join(needed)}, loaded before it runs.",
+            detail,
+        )
+    return _finding(
+        "shell-globals", "info", "The bundle reads none of the shell's globals.", detail
+    )
+
+
+def scan_bundle(
+    bundle_text: str,
+    *,
+    package_name: str,
+    manifest: dict,
+    bundle_globals: BundleGlobals | None = None,
+) -> list[dict]:
+    """The automated review findings stored on a version and shown to publishers and staff.
+
+    `bundle_globals` is what registry.umd read from the same bundle, when the caller has it.
+    """
     manifest = manifest if isinstance(manifest, dict) else {}
     code = without_comments(bundle_text)
     global_name = global_name_for(package_name)
@@ -165,6 +201,9 @@ def scan_bundle(bundle_text: str, *, package_name: str, manifest: dict) -> list[
         )
 
     findings.append(_permission_finding(manifest))
+    if bundle_globals is None:
+        bundle_globals = read_bundle_globals(bundle_text)
+    findings.append(_globals_finding(bundle_globals))
 
     search = find_global(code, global_name)
     if search.found:
@@ -190,3 +229,14 @@ def scan_bundle(bundle_text: str, *, package_name: str, manifest: dict) -> list[
             )
         )
     return findings
+
+
+def route_finding(request: RouteRequest, *, name: str) -> dict:
+    """The review finding of a version that asks for routes or core status."""
+    message = (
+        f"The manifest asks for {request.describe()}, which '{name}' has not been granted: "
+        f"routes outside {own_prefix(name)} need a staff approval, which grants them to the "
+        "package for its later versions too."
+    )
+    detail = {"routes": list(request.routes), "isCore": request.core}
+    return _finding("routes", "warning", message, detail)

@@ -88,7 +88,22 @@ class FrontendChecks(FieldChecker):
                 self.report.warnings.append(f"route '{route}' is listed more than once.")
             seen.add(route)
             accepted.append(route)
+        self._warn_top_level(accepted)
         return accepted
+
+    def _warn_top_level(self, routes: list[str]) -> None:
+        own_prefix = self._plugin_prefix()
+        outside = [
+            route
+            for route in routes
+            if route != own_prefix and not route.startswith(own_prefix + "/")
+        ]
+        if outside and not self.is_core:
+            self.report.warnings.append(
+                f"route(s) {', '.join(outside)} lie outside {own_prefix}: the first version "
+                "asking for them waits in the moderation queue until staff grant them to the "
+                "package; later versions within the grant publish directly."
+            )
 
     def _route_problem(self, route: str) -> str | None:
         """Why one route is refused, or None."""
@@ -126,11 +141,8 @@ class FrontendChecks(FieldChecker):
         if lowered.startswith("/plugins/"):
             # Even core plugins may not squat another package's namespace.
             return f"is under /plugins/ but not this package's prefix: use {own_prefix} or below"
-        if not self.is_core:
-            return (
-                f"is outside this package's prefix: routes must be {own_prefix} or start with "
-                f"{own_prefix}/ (top-level routes are for core plugins only)"
-            )
+        # A top-level route is not an error: the registry holds the version for staff review
+        # until the package is granted it (registry.routes).
         return None
 
     def _check_navigation(self, frontend: dict, routes: list[str]) -> None:
@@ -176,22 +188,7 @@ def _route_covers(route: str, path: str) -> bool:
     return False
 
 
-# What NaaP's own build (vite with @naap/plugin-build's createPluginConfig) reads and writes,
-# relative to the plugin directory: a plugin.json's frontend.entry names the file it writes.
-NAAP_BUILD_OUTPUT_DIR = "frontend/dist/production"
-NAAP_SOURCE_ENTRIES = (
-    "frontend/src/mount.tsx",
-    "frontend/src/mount.ts",
-    "frontend/src/mount.jsx",
-    "frontend/src/mount.js",
-)
-NAAP_VITE_CONFIGS = (
-    "frontend/vite.config.ts",
-    "frontend/vite.config.js",
-    "frontend/vite.config.mts",
-)
-# createPluginConfig({ entry: './src/other.tsx' }): relative to the frontend directory.
-_VITE_ENTRY_OPTION = re.compile(r"""\bentry\s*:\s*(['"])(?P<entry>[^'"\n]+)\1""")
+# NaaP's plugin.json names what its vite build writes (./frontend/dist/production/<name>.js).
 
 
 def names_build_output(entry: str) -> bool:
@@ -199,9 +196,3 @@ def names_build_output(entry: str) -> bool:
     a source file: NaaP's plugin.json names `./frontend/dist/production/<name>.js`."""
     parts = [part for part in entry.replace("\\", "/").split("/") if part not in ("", ".")]
     return entry.endswith(".js") and "dist" in parts[:-1]
-
-
-def vite_entry_option(config_text: str) -> str | None:
-    """The `entry` a plugin's vite.config passes to createPluginConfig, if it names one."""
-    match = _VITE_ENTRY_OPTION.search(config_text)
-    return match["entry"] if match else None

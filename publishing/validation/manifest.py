@@ -283,9 +283,9 @@ class _ManifestChecker(FrontendChecks, SizeChecks):
             return
         if value and not self.is_core:
             self.report.warnings.append(
-                "The manifest says isCore: true, but the registry honours top-level routes only "
-                "when staff have marked the package core; until then its routes must sit under "
-                f"{self._plugin_prefix()}."
+                "The manifest says isCore: true: unless staff have already made the package "
+                "core, the version waits in the moderation queue, and its approval makes the "
+                "package core."
             )
 
     def _check_shell(self) -> None:

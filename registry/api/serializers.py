@@ -29,6 +29,9 @@ class VersionSerializer(serializers.ModelSerializer):
     yankReason = serializers.CharField(source="yank_reason")
     rejectionReason = serializers.CharField(source="rejection_reason")
     findings = serializers.ListField(child=serializers.DictField())
+    shellGlobals = serializers.ListField(
+        source="shell_globals", child=serializers.CharField(), allow_null=True
+    )
     publishedAt = serializers.DateTimeField(source="published_at", allow_null=True)
     createdAt = serializers.DateTimeField(source="created_at")
 
@@ -52,6 +55,7 @@ class VersionSerializer(serializers.ModelSerializer):
             "sourcemapUrl",
             "releaseNotes",
             "findings",
+            "shellGlobals",
             "downloads",
             "publishedAt",
             "createdAt",
@@ -117,9 +121,11 @@ class PackageSerializer(PackageSummarySerializer):
 
 
 class DeploymentEventSerializer(serializers.ModelSerializer):
-    fromVersion = serializers.CharField(source="from_version.version", default=None)
-    toVersion = serializers.CharField(source="to_version.version", default=None)
-    actor = serializers.CharField(source="actor.username", default=None)
+    fromVersion = serializers.CharField(
+        source="from_version.version", default=None, allow_null=True
+    )
+    toVersion = serializers.CharField(source="to_version.version", default=None, allow_null=True)
+    actor = serializers.CharField(source="actor.username", default=None, allow_null=True)
     createdAt = serializers.DateTimeField(source="created_at")
 
     class Meta:
@@ -129,8 +135,10 @@ class DeploymentEventSerializer(serializers.ModelSerializer):
 
 class DeploymentSerializer(serializers.ModelSerializer):
     package = serializers.CharField(source="package.name")
-    version = serializers.CharField(source="version.version", default=None)
-    canaryVersion = serializers.CharField(source="canary_version.version", default=None)
+    version = serializers.CharField(source="version.version", default=None, allow_null=True)
+    canaryVersion = serializers.CharField(
+        source="canary_version.version", default=None, allow_null=True
+    )
     canaryPercent = serializers.IntegerField(source="canary_percent")
     deployedAt = serializers.DateTimeField(source="deployed_at", allow_null=True)
     healthStatus = serializers.CharField(source="health_status")

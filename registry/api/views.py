@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from naap.api import success
 from naap.etags import etag_matches
+from naap.schema import DocumentSchema
 from registry import selectors
 from registry.api.serializers import (
     DeploymentEventSerializer,
@@ -103,6 +104,8 @@ class PackageDetailView(APIView):
 
 class ManifestView(APIView):
     """The production manifest (bare document, cacheable, conditional)."""
+
+    schema = DocumentSchema()
 
     @extend_schema(
         summary="Production manifest of a version (`latest` = the deployed version)",

@@ -18,7 +18,12 @@ const DEFAULT_MANIFEST_MAX_AGE = 300;
 const NOTIFICATION_MS = { success: 5000, info: 5000, warning: 8000, error: 8000 };
 const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 const DIGESTS = { sha256: "SHA-256", sha384: "SHA-384", sha512: "SHA-512" };
-const REACT_GLOBALS = ["React", "ReactDOM"];
+// The shell globals the runtime provides, in the order it loads them (react-dom's UMD build
+// reads window.React), each with the key of its file in the `react` option.
+const SHELL_GLOBAL_FILES = [
+  ["React", "react"],
+  ["ReactDOM", "reactDom"],
+];
 
 const THEMES = Object.freeze({
   light: Object.freeze({
@@ -57,6 +62,47 @@ const pluginGrants = new Map();
 // requests (and grants) of the shell or of other plugins.
 const shellFetch = window.fetch.bind(window);
 
+/**
+ * In-page stand-ins for `localStorage` and `sessionStorage` where the document's origin is
+ * opaque (the sandboxed frame of the demo shell and of previews), where the browser's own
+ * throw a SecurityError on first touch. Plugins written for a normal page (NaaP's my-wallet
+ * keeps its settings there) then run unchanged; what they store lasts as long as the frame
+ * (docs/shell-runtime.md, "Isolation").
+ */
+class PageStorage {
+  #values = new Map();
+  get length() {
+    return this.#values.size;
+  }
+  key(index) {
+    return [...this.#values.keys()][index] ?? null;
+  }
+  getItem(key) {
+    const value = this.#values.get(String(key));
+    return value === undefined ? null : value;
+  }
+  setItem(key, value) {
+    this.#values.set(String(key), String(value));
+  }
+  removeItem(key) {
+    this.#values.delete(String(key));
+  }
+  clear() {
+    this.#values.clear();
+  }
+}
+
+function standInForBlockedStorage() {
+  for (const name of ["localStorage", "sessionStorage"]) {
+    try {
+      void window[name];
+    } catch {
+      Object.defineProperty(window, name, { value: new PageStorage(), configurable: true });
+    }
+  }
+}
+standInForBlockedStorage();
+
 const loadedPlugins = new Map(); // name@version -> the plugin's exports, captured once
 const pluginLoads = new Map(); // name@version -> the promise of a load under way
 const stylesheets = new Map(); // absolute URL -> {users, ready, link}
@@ -67,7 +113,7 @@ const listeners = new Map(); // event name -> Set of handlers
 const themeListeners = new Set();
 const shellGlobalsKnown = new Map(); // name@version -> ["React", "ReactDOM"] or []
 let theme = Object.freeze({ mode: "light", colors: THEMES.light });
-let reactLoad = null;
+const globalLoads = new Map(); // "React" | "ReactDOM" -> the promise of its file's load
 
 /**
  * An error of the loader or the host, with what went wrong in `kind` (network, timeout, http,
@@ -368,42 +414,80 @@ function insertAsset(kind, url, integrity, { timeoutMs, label, dataset = {} }) {
 // ---------------------------------------------------------------------------------------------
 // React for plugins built against the shell's globals
 
-function usesShellReact(globals) {
-  return globals.some((name) => REACT_GLOBALS.includes(name));
+/** The shell globals to load for a bundle that reads `globals`, in load order: ReactDOM
+ * brings React before it, since react-dom's UMD build reads window.React. */
+function shellGlobalsToLoad(globals) {
+  const wanted = new Set(globals);
+  if (wanted.has("ReactDOM")) wanted.add("React");
+  return SHELL_GLOBAL_FILES.filter(([name]) => wanted.has(name));
 }
 
-function ensureReact(options) {
-  if (window.React && window.ReactDOM) return Promise.resolve();
+/**
+ * Give React the automatic JSX runtime, as NaaP's shell does: bundles built by NaaP's vite
+ * tooling map `react/jsx-runtime` (and `react/jsx-dev-runtime`) to the global `React` and call
+ * `React.jsx(type, props, key)`, `React.jsxs` and `React.jsxDEV`. React 18's UMD build has no
+ * JSX runtime, so it is written with `createElement`, which does what `jsx()` does when given
+ * no children of its own: it keeps `props.children`, takes `key` and `ref` out of the props
+ * and fills in `defaultProps`. The key is the third argument unless the props carry one (a
+ * key in the props wins in React's `jsx()` too). An existing `jsx` is left alone.
+ */
+function addJsxRuntime(React) {
+  if (!React || typeof React.createElement !== "function" || typeof React.jsx === "function") {
+    return;
+  }
+  const jsx = (type, props, key) => {
+    const config =
+      key === undefined || (props != null && props.key !== undefined) ? props : { ...props, key };
+    return React.createElement(type, config);
+  };
+  Object.assign(React, { jsx, jsxs: jsx, jsxDEV: jsx, Fragment: React.Fragment });
+}
+
+function provideGlobal(name, fileKey, options) {
+  if (window[name]) {
+    if (name === "React") addJsxRuntime(window.React);
+    return Promise.resolve();
+  }
   if (!runtime.react) {
     return Promise.reject(
       new PluginLoadError(
-        "This plugin uses the shell's React, which this page does not provide " +
+        `This plugin uses the shell's ${name}, which this page does not provide ` +
           "(React 18 is installed into static/vendor/react/ by `make vendor`).",
         { kind: "react" },
       ),
     );
   }
-  if (!reactLoad) {
+  if (!globalLoads.has(name)) {
     const settings = timing(options);
-    const load = (file, name) =>
-      withRetries(
-        () =>
-          insertAsset("script", absoluteUrl(file.url), file.integrity, {
-            timeoutMs: settings.timeoutMs,
-            label: name,
-            dataset: { naapVendor: name },
-          }),
-        settings,
-      );
-    // react-dom's UMD build reads window.React, so the two load in order.
-    reactLoad = load(runtime.react.react, "React")
-      .then(() => load(runtime.react.reactDom, "ReactDOM"))
-      .catch((error) => {
-        reactLoad = null;
+    const file = runtime.react[fileKey];
+    const load = withRetries(
+      () =>
+        insertAsset("script", absoluteUrl(file.url), file.integrity, {
+          timeoutMs: settings.timeoutMs,
+          label: name,
+          dataset: { naapVendor: name },
+        }),
+      settings,
+    ).then(
+      () => {
+        if (name === "React") addJsxRuntime(window.React);
+      },
+      (error) => {
+        globalLoads.delete(name);
         throw error;
-      });
+      },
+    );
+    globalLoads.set(name, load);
   }
-  return reactLoad;
+  return globalLoads.get(name);
+}
+
+/** Load the shell globals a bundle reads (React with its JSX runtime, ReactDOM), in order,
+ * once per page. */
+async function ensureShellGlobals(globals, options) {
+  for (const [name, fileKey] of shellGlobalsToLoad(globals)) {
+    await provideGlobal(name, fileKey, options);
+  }
 }
 
 /**
@@ -535,7 +619,7 @@ export function loadPlugin(manifest, options = {}) {
   if (pluginLoads.has(key)) return pluginLoads.get(key);
   const settings = timing(options);
   const load = (async () => {
-    if (usesShellReact(await shellGlobalsOf(manifest))) await ensureReact(options);
+    await ensureShellGlobals(await shellGlobalsOf(manifest), options);
     const plugin = await withRetries(() => runBundle(manifest, settings), settings);
     loadedPlugins.set(key, plugin);
     return plugin;
@@ -619,7 +703,7 @@ export function preloadPlugins(manifests) {
     document.head.append(link);
     added.push(link);
   };
-  let wantsReact = false;
+  const wantedGlobals = new Set();
   for (const manifest of manifests || []) {
     if (!manifest || !manifest.bundleUrl || !manifest.integrity || !manifest.integrity.bundle) {
       continue;
@@ -630,11 +714,11 @@ export function preloadPlugins(manifests) {
       hint(manifest.stylesUrl, "style", manifest.integrity.styles);
     }
     const globals = manifest.shellGlobals || shellGlobalsKnown.get(keyOf(manifest)) || [];
-    wantsReact = wantsReact || usesShellReact(globals);
+    for (const [name] of shellGlobalsToLoad(globals)) wantedGlobals.add(name);
   }
-  if (wantsReact && runtime.react && !window.React) {
-    hint(runtime.react.react.url, "script", runtime.react.react.integrity);
-    hint(runtime.react.reactDom.url, "script", runtime.react.reactDom.integrity);
+  for (const [name, fileKey] of SHELL_GLOBAL_FILES) {
+    if (!wantedGlobals.has(name) || !runtime.react || window[name]) continue;
+    hint(runtime.react[fileKey].url, "script", runtime.react[fileKey].integrity);
   }
   return added;
 }

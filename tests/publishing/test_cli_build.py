@@ -1,7 +1,7 @@
 """`naap-plugin validate` and `build`, run as a real subprocess on copies of the examples.
 
-Building the React example runs esbuild through npx (or a local node_modules/.bin/esbuild);
-those tests are skipped on a machine without Node.js.
+Building the React example runs the pinned esbuild, which the CLI installs into its cache
+(tests/conftest.py puts that under var/); those tests are skipped on a machine without Node.js.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def test_validate_lists_every_error_as_field_and_message_and_exits_1(tmp_path):
                 "name": "Bad_Name",
                 "version": "v1.0",
                 "category": "Not A Slug",
-                "frontend": {"entry": "missing.js", "routes": ["/settings", "/elsewhere"]},
+                "frontend": {"entry": "missing.js", "routes": ["/settings", "/plugins/elsewhere"]},
                 "mystery": True,
             }
         )
@@ -109,7 +109,7 @@ def test_validate_lists_every_error_as_field_and_message_and_exits_1(tmp_path):
     assert result.stdout == ""
 
 
-def test_validate_of_a_core_manifest_allows_top_level_routes_but_warns(tmp_path):
+def test_validate_of_a_core_manifest_allows_top_level_routes_but_warns_of_review(tmp_path):
     plugin = copy_example("hello-world", tmp_path)
     manifest = json.loads((plugin / "plugin.json").read_text())
     manifest["isCore"] = True
@@ -118,8 +118,11 @@ def test_validate_of_a_core_manifest_allows_top_level_routes_but_warns(tmp_path)
     (plugin / "plugin.json").write_text(json.dumps(manifest))
     result = run_cli("validate", str(plugin))
     assert result.returncode == 0, result.stderr
-    assert "warning: isCore is true" in result.stderr
-    assert "staff have marked the package core" in result.stderr
+    assert "warning: The manifest says isCore: true" in result.stderr
+    assert "warning: route(s) /gateway, /gateway/* lie outside /plugins/hello-world" in (
+        result.stderr
+    )
+    assert "moderation queue" in result.stderr
 
 
 def test_validate_of_invalid_json_names_the_line(tmp_path):
@@ -187,6 +190,7 @@ def test_building_a_prebuilt_entry_packages_it_byte_for_byte(tmp_path):
         plugin / "index.js"
     ).read_bytes()
     assert manifest["stylesUrl"] is None
+    assert manifest["shellGlobals"] == []
     assert sorted(p.name for p in (plugin / "dist").iterdir()) == [
         "1.0.0",
         "index.html",
@@ -214,8 +218,11 @@ def test_the_react_example_is_bundled_against_the_shells_react(tmp_path):
     assert result.returncode == 0, result.stderr
     manifest = assert_dist_is_consistent(plugin, "react-counter")
     bundle = (plugin / "dist" / manifest["bundleUrl"]).read_text()
-    assert bundle.startswith("var NaapPluginReactCounter=")
-    assert "window.React" in bundle and "window.ReactDOM" in bundle
+    # A UMD bundle, like upstream's vite build: the shell's globals are the factory's arguments.
+    assert bundle.startswith("/** NaaP plugin NaapPluginReactCounter: built by naap-plugin */\n")
+    assert "factory(root.NaapPluginReactCounter={},root.React,root.ReactDOM,root.React)" in bundle
+    assert "  globals   React, ReactDOM (the shell's" in result.stdout
+    assert manifest["shellGlobals"] == ["React", "ReactDOM"]  # read from the UMD wrapper
     for copy_of_react in (
         "react.production",
         "react-dom.production",
@@ -293,8 +300,8 @@ def test_building_a_source_entry_without_nodejs_is_one_clear_line(tmp_path):
     result = run_cli("build", str(plugin), env={"PATH": str(tmp_path / "empty-bin")})
     assert result.returncode == 3
     assert error_lines(result.stderr) == [
-        "error: building a source entry needs Node.js: npx was not found on PATH (install "
-        "Node.js 18+, add esbuild to the plugin's devDependencies, or set NAAP_ESBUILD)"
+        "error: building a source entry needs Node.js 18+ and npm: node and npm are not on "
+        "PATH (install Node.js, or name an already built bundle as frontend.entry)"
     ]
 
 

@@ -11,17 +11,19 @@ import pytest
 
 from publishing.cli import main
 from publishing.cli.project import check_project, load_project
-from publishing.validation.frontend import names_build_output, vite_entry_option
+from publishing.validation.frontend import names_build_output
 from tests.upstream_sample import copy_manifest, sample_manifest_ids, sample_manifest_paths
 
 
 def copy_plugin(plugin: str, destination: Path) -> Path:
-    """A sample plugin's plugin.json, frontend sources and vite.config, copied unchanged."""
+    """A sample plugin's plugin.json, frontend sources, vite.config and package.json, copied
+    unchanged."""
     (source,) = [p.parent for p in sample_manifest_paths() if p.parent.name == plugin]
     directory = destination / plugin
     copy_manifest(plugin, directory)
     shutil.copytree(source / "frontend" / "src", directory / "frontend" / "src")
-    shutil.copy(source / "frontend" / "vite.config.ts", directory / "frontend" / "vite.config.ts")
+    for name in ("vite.config.ts", "package.json"):
+        shutil.copy(source / "frontend" / name, directory / "frontend" / name)
     return directory
 
 
@@ -93,15 +95,3 @@ def test_once_built_validate_says_nothing_about_the_build(tmp_path, capsys):
 )
 def test_which_entries_name_a_builds_output(entry, built):
     assert names_build_output(entry) is built
-
-
-@pytest.mark.parametrize(
-    ("config", "entry"),
-    [
-        ("createPluginConfig({ name: 'a', entry: './src/main.tsx' })", "./src/main.tsx"),
-        ('createPluginConfig({\n  entry: "src/x.ts",\n})', "src/x.ts"),
-        ("createPluginConfig({ name: 'a' })", None),
-    ],
-)
-def test_the_entry_option_of_a_vite_config(config, entry):
-    assert vite_entry_option(config) == entry

@@ -59,6 +59,7 @@ def test_a_reachable_legacy_bundle_is_downloaded_hashed_and_stored(
     assert version.bundle_integrity.startswith("sha384-")
     assert version.bundle_size == len(BUNDLE)
     assert (plugin_storage_in_tmp / version.bundle_key).read_bytes() == BUNDLE
+    assert version.shell_globals == []  # read from the stored bundle, as at publish
     assert "1 stored" in output
 
 
@@ -72,6 +73,7 @@ def test_an_unreachable_legacy_url_is_copied_and_marked(legacy_server, plugin_st
     assert version.bundle_integrity == ""
     assert version.findings[-1]["check"] == "legacy"
     assert "404" in version.findings[-1]["message"]
+    assert version.shell_globals is None  # nothing stored to read
     assert stored_files(plugin_storage_in_tmp) == []
     assert "1 marked" in output
 

@@ -241,8 +241,8 @@ def test_staff_may_publish_from_a_session_for_a_named_publisher(client):
         (plugin_manifest(name="Bad_Name"), "name", "lowercase"),
         (plugin_manifest(name="admin"), "name", "reserved"),
         (
-            plugin_manifest(frontend={"routes": ["/wallet"]}),
-            "frontend.routes[0]",
+            plugin_manifest(frontend={"routes": ["/plugins/my-wallet", "/plugins/ledger"]}),
+            "frontend.routes[1]",
             "/plugins/my-wallet",
         ),
         (plugin_manifest(frontend={"routes": ["/settings"]}), "frontend.routes[0]", "reserved"),
@@ -282,14 +282,6 @@ def test_manifest_that_is_not_json_is_400(client, plugin_storage_in_tmp):
     assert response.status_code == 400
     assert "manifest" in error_of(response)["details"]["fields"]
     assert_nothing_written(plugin_storage_in_tmp)
-
-
-def test_top_level_routes_are_refused_even_when_the_manifest_claims_core(client):
-    _, _, _, secret = token_for()
-    manifest = plugin_manifest(isCore=True, frontend={"routes": ["/wallet"]})
-    response = client.post(URL, publish_form(manifest=manifest), **bearer(secret))
-    assert response.status_code == 400
-    assert "frontend.routes[0]" in error_of(response)["details"]["fields"]
 
 
 def test_a_bundle_without_the_global_is_400(client, plugin_storage_in_tmp):
@@ -376,6 +368,20 @@ def test_oversize_styles_are_413(client, settings, plugin_storage_in_tmp):
     response = client.post(URL, publish_form(styles=b"a{}" * 100), **bearer(secret))
     assert response.status_code == 413
     assert "styles" in error_of(response)["details"]["fields"]
+    assert_nothing_written(plugin_storage_in_tmp)
+
+
+def test_styles_with_a_remote_import_are_400_naming_the_url(client, plugin_storage_in_tmp):
+    _, _, _, secret = token_for()
+    styles = b"@import url('https://fonts.googleapis.com/css2?family=Outfit');\n.a{color:red}"
+    response = client.post(URL, publish_form(styles=styles), **bearer(secret))
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["code"] == "VALIDATION_ERROR"
+    message = error["details"]["fields"]["styles"]
+    assert "@import of https://fonts.googleapis.com/css2?family=Outfit (line 1)" in message
+    assert "Content-Security-Policy" in message
+    assert not PluginVersion.objects.exists()
     assert_nothing_written(plugin_storage_in_tmp)
 
 

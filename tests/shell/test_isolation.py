@@ -37,8 +37,8 @@ ATTACKS = """async ({pendingId}) => {
     }
   };
   try { result.cookie = document.cookie; } catch (error) { result.cookie = error.name; }
-  try { localStorage.setItem("x", "1"); result.localStorage = "usable"; }
-  catch (error) { result.localStorage = error.name; }
+  // The runtime's in-page stand-in, never the marketplace's own localStorage.
+  result.marketplaceStorage = localStorage.getItem("marketplace-secret");
   result.origin = window.origin;
   result.queue = await attempt("/admin/publishing/pendingversion/");
   const approval = new FormData();
@@ -79,11 +79,12 @@ def test_a_hostile_plugin_in_a_staff_members_shell_gets_no_marketplace_credentia
     frame = open_shell(page, "/shell/plugins/plugin-b")
     wait_for_state(frame, CONTENT, "mounted")
     frame.evaluate("window.__probes['plugin-b@1.0.0'].storage.set('secret', {pin: 1234})")
+    page.evaluate("localStorage.setItem('marketplace-secret', 'kept by the marketplace')")
 
     seen = frame.evaluate(ATTACKS, {"pendingId": pending.pk})
 
     assert seen["cookie"] == "SecurityError"
-    assert seen["localStorage"] == "SecurityError"
+    assert seen["marketplaceStorage"] is None
     assert seen["origin"] == "null"
     assert seen["queue"] == "refused"  # no CORS from the admin, and no session sent anyway
     assert seen["approve"] == seen["token"] == "sent blind"
@@ -150,3 +151,28 @@ def test_a_pending_bundle_previewed_by_staff_cannot_approve_itself(
     pending.refresh_from_db()
     assert pending.status == PluginVersion.Status.PENDING_REVIEW
     assert not ApiToken.objects.exists()
+
+
+def test_plugins_in_the_sandbox_get_a_page_storage_in_place_of_the_blocked_one(
+    page, browser_context, live_server
+):
+    user = make_user("ada")
+    sign_in(browser_context, live_server, user)
+    publish_probe("plugin-a")
+    install_plugin(actor=user, name="plugin-a", team_id=None, config=None)
+    frame = open_shell(page, "/shell/plugins/plugin-a")
+    wait_for_state(frame, CONTENT, "mounted")
+
+    kept = frame.evaluate(
+        """() => {
+          localStorage.setItem("theme", "dark");
+          sessionStorage.setItem("tab", 2);
+          localStorage.setItem("gone", "x");
+          localStorage.removeItem("gone");
+          return [localStorage.getItem("theme"), sessionStorage.getItem("tab"),
+                  localStorage.getItem("gone"), localStorage.length, localStorage.key(0)];
+        }"""
+    )
+
+    assert kept == ["dark", "2", None, 1, "theme"]
+    assert page.evaluate("localStorage.getItem('theme')") is None  # the marketplace's own

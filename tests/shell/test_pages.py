@@ -268,7 +268,8 @@ def test_a_rejected_or_unknown_version_has_no_preview(client):
 
 def test_the_preview_manifest_says_which_shell_globals_the_bundle_uses(client):
     react_user = publish_probe(
-        "probe-react", bundle=probe_bundle("probe-react", body="var R = window.React;")
+        "probe-react",
+        bundle=probe_bundle("probe-react", body="var R = window.React, D = window.ReactDOM;"),
     )
     plain = publish_probe("probe-plain")
 

@@ -221,11 +221,37 @@ def test_non_utf8_styles_are_refused_with_the_byte_offset() -> None:
     assert "offset 14" in report.errors["styles"]
 
 
-def test_styles_importing_external_stylesheets_are_warned_about() -> None:
-    report = check_styles(b"@import url('https://fonts.googleapis.com/css?family=Inter');")
+@pytest.mark.parametrize(
+    "styles",
+    [
+        b"@import url('https://fonts.googleapis.com/css?family=Inter');\n.a { color: red; }",
+        b'@import "https://fonts.googleapis.com/css?family=Inter" screen;',
+        b"@import url(https://fonts.googleapis.com/css?family=Inter);",
+        b"/* fonts */\n@IMPORT url( '//fonts.googleapis.com/css?family=Inter' );",
+    ],
+)
+def test_styles_importing_a_remote_stylesheet_are_refused_naming_it(styles: bytes) -> None:
+    report = check_styles(styles)
 
-    assert report.ok
-    assert any("fonts.googleapis.com" in warning for warning in report.warnings)
+    message = report.errors["styles"]
+    assert "//fonts.googleapis.com/css?family=Inter" in message
+    assert "Content-Security-Policy" in message
+    assert "Remove the @import" in message
+
+
+@pytest.mark.parametrize(
+    "styles",
+    [
+        b"@import 'local.css';\n.a { color: red; }",
+        b"@import url(data:text/css,.a{color:red});",
+        # Not an @import rule: a string or a comment that mentions one.
+        b".a::before { content: '@import url(https://fonts.googleapis.com/x)'; }",
+        b"/* @import url(https://fonts.googleapis.com/x); */ .a { color: red; }",
+        b".a { background: url(https://cdn.example.com/x.png); }",
+    ],
+)
+def test_styles_without_a_remote_import_pass(styles: bytes) -> None:
+    assert check_styles(styles).ok
 
 
 @pytest.mark.parametrize(

@@ -27,11 +27,17 @@ def test_scan_counts_eval_and_hosts_only_as_whole_words_and_schemes() -> None:
     ]
 
 
-def test_scan_of_a_clean_bundle_reports_size_permissions_global_and_mount() -> None:
+def test_scan_of_a_clean_bundle_reports_size_permissions_globals_and_mount() -> None:
     findings = scan_bundle(PLAIN_WINDOW.decode(), package_name="my-wallet", manifest=MINIMAL)
 
     by_check = findings_by_check(findings)
-    assert set(by_check) == {"size", "permission", "global", "mount"}
+    assert set(by_check) == {"size", "permission", "shell-globals", "global", "mount"}
+    assert by_check["shell-globals"] == {
+        "check": "shell-globals",
+        "severity": "info",
+        "message": "The bundle reads none of the shell's globals.",
+        "detail": {"shellGlobals": [], "unprovided": []},
+    }
     assert by_check["size"]["severity"] == "info"
     assert by_check["size"]["detail"] == {"bytes": len(PLAIN_WINDOW)}
     assert by_check["global"]["severity"] == "info"
@@ -122,3 +128,35 @@ def test_scan_tolerates_a_manifest_with_odd_permissions() -> None:
     )
 
     assert findings_by_check(findings)["permission"]["detail"] == {}
+
+
+UMD_READING = (
+    "(function(g,f){{f(g.NaapPluginMyWallet={{}},{globals})}})(this,function(e){{"
+    "e.mount=function(){{}}}});"
+)
+
+
+def test_scan_says_which_shell_globals_the_umd_wrapper_reads() -> None:
+    bundle = UMD_READING.format(globals="g.React,g.ReactDOM")
+
+    by_check = findings_by_check(scan_bundle(bundle, package_name="my-wallet", manifest=MINIMAL))
+
+    assert by_check["shell-globals"]["severity"] == "info"
+    assert by_check["shell-globals"]["message"] == (
+        "The bundle uses the shell's React and ReactDOM, loaded before it runs."
+    )
+    assert by_check["shell-globals"]["detail"]["shellGlobals"] == ["React", "ReactDOM"]
+
+
+def test_scan_warns_about_globals_the_shell_does_not_provide() -> None:
+    bundle = UMD_READING.format(globals="g.React,g.ethers,g['d3']")
+
+    by_check = findings_by_check(scan_bundle(bundle, package_name="my-wallet", manifest=MINIMAL))
+
+    finding = by_check["shell-globals"]
+    assert finding["severity"] == "warning"
+    assert (
+        "reads the page globals ethers, d3, which the shell does not provide"
+        in (finding["message"])
+    )
+    assert finding["detail"] == {"shellGlobals": ["React"], "unprovided": ["ethers", "d3"]}

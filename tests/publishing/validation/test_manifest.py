@@ -119,11 +119,11 @@ BAD_MANIFESTS = [
     pytest.param(manifest_with(version=1), False, "version", "not a number", id="numeric"),
     # Routes
     pytest.param(
-        with_routes("/wallet"),
-        False,
-        "frontend.routes[0]",
-        "/plugins/my-wallet/",
-        id="route-outside-plugin-prefix",
+        with_routes("/plugins/my-wallet", "/plugins/other-plugin"),
+        True,
+        "frontend.routes[1]",
+        "use /plugins/my-wallet or below",
+        id="route-in-another-packages-prefix",
     ),
     pytest.param(
         with_routes("/plugins/my-wallet", "/settings"),
@@ -358,7 +358,7 @@ def test_every_problem_is_reported_at_once() -> None:
     manifest = {
         "name": "Bad Name",
         "version": "v1",
-        "frontend": {"routes": ["/wallet", "no-slash"], "devPort": -1},
+        "frontend": {"routes": ["/settings", "no-slash"], "devPort": -1},
         "keywords": "x",
     }
 
@@ -375,24 +375,28 @@ def test_every_problem_is_reported_at_once() -> None:
     }
 
 
-def test_route_outside_plugin_prefix_is_refused_for_non_core() -> None:
+def test_top_level_routes_validate_and_warn_that_staff_must_grant_them() -> None:
     report = validate_manifest(CORE_DASHBOARD_EXTRAS, is_core=False)
 
-    message = report.errors["frontend.routes[0]"]
-    assert "/dashboard-extras" in message
-    assert "/plugins/dashboard-extras" in message
+    assert report.ok, report.errors
+    (warning,) = [w for w in report.warnings if "/dashboard-extras/*" in w]
+    assert "/dashboard-extras, /dashboard-extras/*" in warning
+    assert "outside /plugins/dashboard-extras" in warning
+    assert "moderation queue" in warning
 
 
 def test_top_level_routes_are_accepted_when_staff_marked_the_package_core() -> None:
     assert validate_manifest(CORE_DASHBOARD_EXTRAS, is_core=True).ok
 
 
-def test_manifest_is_core_flag_alone_does_not_allow_top_level_routes_and_warns() -> None:
+def test_manifest_is_core_flag_is_accepted_and_warns_that_staff_decide() -> None:
     report = validate_manifest(CORE_DASHBOARD_EXTRAS, is_core=False)
 
-    assert "frontend.routes[0]" in report.errors
-    assert "frontend.routes[1]" in report.errors
-    assert any("staff" in warning and "isCore" in warning for warning in report.warnings)
+    assert report.ok
+    assert any("isCore" in w and "moderation queue" in w for w in report.warnings)
+    assert not any(
+        "isCore" in w for w in validate_manifest(CORE_DASHBOARD_EXTRAS, is_core=True).warnings
+    )
 
 
 def test_headless_plugin_is_warned_that_it_gets_no_navigation() -> None:

@@ -1,0 +1,78 @@
+"""The pinned sample of the NaaP monorepo (../shared/naap-upstream/, see its README): real
+plugins, SDK and build output to test against. Tests copy what they use into a temporary
+directory; the sample itself is never changed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from pathlib import Path
+
+from django.conf import settings
+
+NAAP_UPSTREAM = Path(
+    os.environ.get("NAAP_UPSTREAM") or Path(settings.BASE_DIR).parent / "shared" / "naap-upstream"
+)
+
+
+def upstream_path(relative: str) -> Path:
+    """A path inside the sample; a missing sample is a failure with what to do about it."""
+    path = NAAP_UPSTREAM / relative
+    if not path.exists():
+        raise AssertionError(
+            f"{path} is missing: the NaaP sample lives in ../shared/naap-upstream/ beside the "
+            "repository (or set NAAP_UPSTREAM to its folder)"
+        )
+    return path
+
+
+def copy_upstream(relative: str, target: Path) -> Path:
+    """A writable copy of a folder of the sample at `target` (the sample is read-only)."""
+    shutil.copytree(upstream_path(relative), target)
+    for path in [target, *target.rglob("*")]:
+        path.chmod(path.stat().st_mode | stat.S_IWUSR)
+    return target
+
+
+# What upstream's tooling built (prebuilt/<name>/: bundle, CSS, build manifest.json), and
+# whether the plugin asks for top-level routes (/lightning), which staff grant by approval.
+PREBUILT = {
+    "lightning-client": {"top_level_routes": True},
+    "my-dashboard": {"top_level_routes": False},
+}
+
+
+def built_from_prebuilt(name: str, tmp_path: Path):
+    """The CLI's project and build of a copy of prebuilt/<name>, as `naap-plugin publish` of
+    that folder makes them (plugin.json from the build manifest, the CSS beside the bundle)."""
+    from publishing.cli.build import build_project
+    from publishing.cli.output import Ui
+    from publishing.cli.project import load_project
+
+    folder = copy_upstream(f"prebuilt/{name}", tmp_path / f"prebuilt-{name}")
+    project = load_project(folder)
+    return project, build_project(project, Ui())
+
+
+def publish_prebuilt(name: str, tmp_path: Path, *, actor, publisher):
+    """Publish a copy of prebuilt/<name> through the publish service with what the CLI sends.
+
+    A plugin asking for top-level routes waits for review; a staff member approves it, which
+    grants the routes, as the moderation queue would.
+    """
+    from publishing.services import approve_version, publish_version
+    from registry.models import PluginVersion
+    from tests.factories import make_user
+
+    project, result = built_from_prebuilt(name, tmp_path)
+    version = publish_version(
+        actor=actor,
+        publisher=publisher,
+        manifest=project.manifest_text,
+        bundle=result.bundle.data,
+        styles=result.styles.data if result.styles else None,
+    ).version
+    if version.status == PluginVersion.Status.PENDING_REVIEW and PREBUILT[name]["top_level_routes"]:
+        version = approve_version(actor=make_user(staff=True), version=version)
+    return version
