@@ -1,8 +1,11 @@
 """Staff views of teams, installs, preferences and plugin storage."""
 
+import json
+
 from django.contrib import admin
 
 from installs.cache import bump_tenants
+from installs.config_secrets import masked
 from installs.models import (
     PluginStorageEntry,
     Team,
@@ -86,8 +89,15 @@ class TenantPluginInstallAdmin(RetiresBootstraps, admin.ModelAdmin):
     list_filter = ["enabled", "created_at"]
     search_fields = ["package__name", "user__username", "team__name"]
     list_select_related = ["package", "user", "team", "pinned_version__package", "installed_by"]
-    readonly_fields = ["created_at", "updated_at"]
+    # The config is edited on the Settings page or through the API, never here: the admin shows
+    # it with every secret masked.
+    exclude = ["config"]
+    readonly_fields = ["settings", "created_at", "updated_at"]
     raw_id_fields = ["package", "user", "team", "pinned_version", "installed_by"]
+
+    @admin.display(description="Config")
+    def settings(self, install: TenantPluginInstall) -> str:
+        return json.dumps(masked(install.config), indent=2, ensure_ascii=False)
 
     @admin.display(description="Tenant")
     def tenant(self, install: TenantPluginInstall) -> str:

@@ -10,10 +10,12 @@ from registry.config_schema import (
     ConfigSchemaError,
     compile_config_schema,
     declared_types,
+    is_secret,
     json_text,
 )
 
 FIELD_PREFIX = "config__"
+SECRET_HELP = "Stored encrypted and never shown; leave blank to keep the current value."
 
 
 def config_form_fields(schema: dict | None) -> dict[str, forms.Field]:
@@ -42,6 +44,19 @@ def config_form_fields(schema: dict | None) -> dict[str, forms.Field]:
             )
         elif kind == "boolean":
             field = forms.BooleanField(**options)
+        elif kind == "string" and is_secret(spec):
+            # Never shown, never prefilled: blank keeps the stored value (the service keeps a
+            # secret a config leaves out), so it is never required here.
+            options.update(required=False, initial=None)
+            options["help_text"] = " ".join(
+                part for part in (options["help_text"], SECRET_HELP) if part
+            )
+            field = forms.CharField(
+                min_length=spec.get("minLength"),
+                max_length=spec.get("maxLength"),
+                widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+                **options,
+            )
         elif kind == "string":
             field = forms.CharField(
                 min_length=spec.get("minLength"), max_length=spec.get("maxLength"), **options

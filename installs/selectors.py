@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Q
 
 from installs.config_schema import config_schema_of, schema_defaults
+from installs.config_secrets import unseal
 from installs.models import (
     PluginStorageEntry,
     Team,
@@ -246,7 +247,8 @@ def effective_plugins(*, user, team_id: int | None = None, shell_version: str = 
             incompatible.append(install.package.name)
             continue
         preference = preferences.get(install.package_id)
-        config = {**schema_defaults(config_schema_of(version.manifest)), **(install.config or {})}
+        # The plugin's own runtime config: the one place its secrets are decrypted.
+        config = {**schema_defaults(config_schema_of(version.manifest)), **unseal(install.config)}
         plugins.append(
             EffectivePlugin(
                 package=install.package,

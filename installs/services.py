@@ -16,6 +16,7 @@ from django.db.models import F
 from installs import selectors
 from installs.cache import bump_tenants
 from installs.config_schema import config_schema_of, validate_config
+from installs.config_secrets import keep_unchanged_secrets, seal, unseal
 from installs.models import (
     PluginStorageEntry,
     Team,
@@ -126,9 +127,8 @@ def install_plugin(
     user, team = _tenant(actor=actor, team_id=team_id)
     package = selectors.available_package(name=name)
     version = _installable_version(package)
-    clean_config = validate_config(
-        config, config_schema_of(version.manifest), plugin=f"{name} {version.version}"
-    )
+    schema = config_schema_of(version.manifest)
+    clean_config = seal(validate_config(config, schema, plugin=f"{name} {version.version}"), schema)
     # Insert first: a new installation is the common case. An existing one (a retry, or a
     # concurrent install that won) fails the unique constraint inside a savepoint, which
     # leaves the transaction usable, and is returned unchanged. Between that failure and the
@@ -204,13 +204,14 @@ def configure_plugin(
         version = pinned
     else:
         version = _installable_version(package)
-    clean_config = validate_config(
-        config, config_schema_of(version.manifest), plugin=f"{name} {version.version}"
-    )
-    if clean_config == install.config:
+    schema = config_schema_of(version.manifest)
+    # Secrets left out (or sent back masked) keep their stored value.
+    config = keep_unchanged_secrets(config, install.config, schema)
+    clean_config = validate_config(config, schema, plugin=f"{name} {version.version}")
+    if clean_config == unseal(install.config):
         return install
     previous_keys = sorted(install.config or {})
-    install.config = clean_config
+    install.config = seal(clean_config, schema)
     install.save(update_fields=["config", "updated_at"])
     _installation_changed(
         install,

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from installs import selectors, services
 from installs.config_schema import config_schema_of
+from installs.config_secrets import MASK, masked
 from installs.forms import FIELD_PREFIX, ConfigForm, InstallForm, config_form_fields
 from installs.models import TeamMembership, TenantPluginInstall
 from installs.templatetags.install_tags import admin_teams
@@ -178,7 +179,12 @@ def config_page(request, name: str):
     except ConfigSchemaError as error:
         # A stored schema the checker refuses: no settings to edit, and the page says why.
         fields, schema_problems = {}, error.problems
-    initial = {FIELD_PREFIX + key: value for key, value in (install.config or {}).items()}
+    # Secrets are never sent back to the browser: their fields start blank.
+    initial = {
+        FIELD_PREFIX + key: value
+        for key, value in masked(install.config, schema).items()
+        if value != MASK
+    }
     form = ConfigForm(request.POST or None, fields=fields, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:

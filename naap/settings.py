@@ -72,6 +72,10 @@ if not SECRET_KEY:
             "SECRET_KEY must be set when DEBUG is off (or set DEBUG=1 for development)."
         )
     SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"
+# Fernet keys that encrypt the secret settings of installations (installs/config_secrets.py):
+# comma-separated, the first encrypts, all decrypt (rotation: README). Unset: a development
+# key derived from SECRET_KEY.
+CONFIG_ENCRYPTION_KEYS = env_list("NAAP_CONFIG_KEY", [])
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])

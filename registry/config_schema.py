@@ -16,10 +16,14 @@ Other JSON Schema keywords that would change what a config may hold (`$ref`, `al
 `pattern`, `const`, …) are refused rather than silently ignored; annotations (`format`,
 `examples`, `$comment`, …) and keys of the publisher's own are kept and ignored.
 
-A `config.schema` without `properties` or a `type` is NaaP's own field map
-(`{field: {type, description, default, …}}`). The marketplace does not read that form yet, so
-such a plugin takes no settings here; when it does, the field map is compiled in this module
-into the same JSON Schema, and nothing past `compile_config_schema` changes.
+A `config.schema` without `properties` or a `type` is NaaP's own field map, its primary form
+(`{field: {type, description, default, required, secret, enum, min, max}}`, NaaP's
+`PluginConfigField`). `_compile_field_map` checks it in the publisher's own terms
+(`config.schema.apiKey.max`) and compiles it into the same JSON Schema: `min`/`max` are
+`minLength`/`maxLength` for strings, `minimum`/`maximum` for numbers and `minItems`/`maxItems`
+for lists; `required: true` fields are listed in `required`; `secret: true` stays on the
+setting (`is_secret`), for the marketplace to encrypt its value at rest and never show it.
+Nothing past `compile_config_schema` tells the two forms apart.
 
 Pure Python (jsonschema, no Django): the CLI runs it through publishing.validation.
 """
@@ -29,6 +33,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -241,7 +246,7 @@ def _compile_text(text: str) -> tuple[dict[str, Any], tuple[tuple[str, str], ...
     if nesting_exceeds(schema, MAX_SCHEMA_DEPTH):
         return {}, ((ROOT, f"nests lists and objects more than {MAX_SCHEMA_DEPTH} deep"),)
     if is_field_map(schema):
-        return copy.deepcopy(NO_SETTINGS), ()
+        return _compile_field_map(schema)
     problems: dict[str, str] = {}
     for error in _META.iter_errors(schema):
         path, message = _describe(error)
@@ -257,6 +262,143 @@ def _compile_text(text: str) -> tuple[dict[str, Any], tuple[tuple[str, str], ...
         except SchemaError as error:
             problems[ROOT] = f"is not valid JSON Schema: {error.message}"
     return schema, tuple(problems.items())
+
+
+# NaaP's field map (packages/types PluginConfigField).
+
+FIELD_TYPES = ("string", "number", "boolean", "array", "object")
+FIELD_KEYS = ("type", "description", "default", "required", "secret", "enum", "min", "max")
+_FIELD_META: dict[str, Any] = {
+    "type": "object",
+    "required": ["type"],
+    "properties": {
+        "type": {"enum": list(FIELD_TYPES)},
+        "description": {"type": "string"},
+        "required": {"type": "boolean"},
+        "secret": {"type": "boolean"},
+        "enum": {
+            "type": "array",
+            "minItems": 1,
+            "uniqueItems": True,
+            "items": {"type": ["string", "number", "boolean"]},
+        },
+        "min": {"type": "number"},
+        "max": {"type": "number"},
+    },
+}
+_FIELD_RULES = {
+    "type": f"must be one of {', '.join(FIELD_TYPES)}",
+    "description": "must be a string",
+    "required": "must be true or false",
+    "secret": "must be true or false",
+    "enum": "must be a list of different strings, numbers or booleans (at least one)",
+    "min": "must be a number",
+    "max": "must be a number",
+}
+_FIELD_VALIDATOR = _MetaValidator(_FIELD_META)
+# A field's min/max as the JSON Schema keyword of its type.
+_LIMITS = {
+    "string": ("minLength", "maxLength"),
+    "number": ("minimum", "maximum"),
+    "array": ("minItems", "maxItems"),
+}
+# JSON Schema keyword -> the field map's, to name problems the way the publisher wrote them.
+_FIELD_WORDS = {
+    "minLength": "min",
+    "maxLength": "max",
+    "minimum": "min",
+    "maximum": "max",
+    "minItems": "min",
+    "maxItems": "max",
+}
+
+_FIELD_WORD = re.compile(r"\b(?:minLength|maxLength|minimum|maximum|minItems|maxItems)\b")
+
+
+def _compile_field_map(field_map: dict) -> tuple[dict[str, Any], tuple[tuple[str, str], ...]]:
+    problems: dict[str, str] = {}
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    for name, field in field_map.items():
+        path = f"{ROOT}.{name}"
+        if not isinstance(field, dict):
+            problems[path] = (
+                'must be an object such as {"type": "string", "description": "…"} '
+                "(NaaP's field map), or write the schema as JSON Schema with type and properties"
+            )
+            continue
+        errors = sorted(_FIELD_VALIDATOR.iter_errors(field), key=lambda e: list(e.path))
+        for error in errors:
+            where = list(error.absolute_path)
+            if not where:
+                problems.setdefault(f"{path}.type", "is required: " + _FIELD_RULES["type"])
+                continue
+            keyword = where[0]
+            problems.setdefault(f"{path}.{keyword}", _FIELD_RULES.get(keyword, "is not valid"))
+        if errors:
+            continue
+        kind = field["type"]
+        setting: dict[str, Any] = {"type": kind}
+        for key in ("description", "default", "enum"):
+            if key in field:
+                setting[key] = field[key]
+        if field.get("secret") is True:
+            setting["secret"] = True
+        for key, keyword in zip(("min", "max"), _LIMITS.get(kind, (None, None)), strict=True):
+            if key not in field:
+                continue
+            value = field[key]
+            if keyword is None:
+                problems[f"{path}.{key}"] = (
+                    f"applies to strings (length), numbers and arrays, not to {kind} fields"
+                )
+            elif kind != "number" and not (_is_whole_number(None, value) and value >= 0):
+                limit = "length" if kind == "string" else "number of items"
+                problems[f"{path}.{key}"] = (
+                    f"must be a whole number, 0 or more: the {limit} limit of a {kind} field"
+                )
+            else:
+                setting[keyword] = value
+        if field.get("required") is True:
+            required.append(name)
+        properties[name] = setting
+    if problems:
+        return {}, tuple(problems.items())
+    compiled: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        compiled["required"] = required
+    compiled["additionalProperties"] = False
+    meaning: dict[str, str] = {}
+    _check_meaning(compiled, ROOT, meaning, root=True)
+    return compiled, tuple(
+        (_field_map_path(path), _FIELD_WORD.sub(lambda m: _FIELD_WORDS[m[0]], text))
+        for path, text in meaning.items()
+    )
+
+
+def _field_map_path(path: str) -> str:
+    """config.schema.properties.x.maxLength -> config.schema.x.max (the field map's words)."""
+    prefix = f"{ROOT}.properties."
+    if not path.startswith(prefix):
+        return path
+    name, _, rest = path.removeprefix(prefix).partition(".")
+    head, _, tail = rest.partition(".")
+    keyword = _FIELD_WORDS.get(head, head)
+    return ".".join(part for part in (ROOT, name, keyword, tail) if part)
+
+
+def is_secret(setting: dict) -> bool:
+    """Whether a compiled setting holds a secret (a field map's `secret: true`)."""
+    return setting.get("secret") is True
+
+
+def secret_settings(schema: Any) -> frozenset[str]:
+    """The top-level settings of a config.schema that hold secrets (none when refused)."""
+    try:
+        compiled = _compiled(schema)
+    except ConfigSchemaError:
+        return frozenset()
+    return frozenset(name for name, spec in compiled["properties"].items() if is_secret(spec))
 
 
 def _describe(error) -> tuple[str, str]:
@@ -483,6 +625,14 @@ def check_config(config: Any, schema: dict[str, Any]) -> tuple[dict[str, Any], d
     if not isinstance(config, dict):
         return {}, {CONFIG_ROOT: "must be an object"}
     result = checker.object(config, schema, CONFIG_ROOT, root=True)
+    if not checker.errors:
+        # The walk above words the problems; the jsonschema library has the last word on
+        # whether the config (defaults applied) holds to the compiled JSON Schema.
+        for error in _MetaValidator(schema).iter_errors(result):
+            path = "".join(
+                f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.absolute_path
+            )
+            checker.fail(CONFIG_ROOT + path, f"is refused by the schema: {error.message}")
     return result, checker.errors
 
 

@@ -6,6 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from installs.config_secrets import masked
 from installs.models import PluginStorageEntry, TenantPluginInstall, UserPluginPreference
 from installs.services import MAX_PREFERENCE_ORDER, MIN_PREFERENCE_ORDER
 from installs.storage_rules import MAX_STORAGE_KEYS
@@ -65,7 +66,12 @@ class TeamIdField(StrictIntegerField):
 
 @extend_schema_field(OpenApiTypes.OBJECT)
 class ConfigField(serializers.JSONField):
-    """An installation's config; checked against the plugin's `config.schema` by the service."""
+    """An installation's config; checked against the plugin's `config.schema` by the service.
+    Shown with every secret setting masked; sending the mask back (or leaving a secret out)
+    keeps the stored value."""
+
+    def to_representation(self, value):
+        return super().to_representation(masked(value))
 
 
 class InstallRequestSerializer(StrictRequestSerializer):

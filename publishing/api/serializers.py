@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from naap.errors import PayloadTooLarge
 from publishing.models import TOKEN_SCOPES, ApiToken
+from publishing.validation import MAX_MANIFEST_BYTES, MAX_MANIFEST_TEXT_BYTES
 from registry.models import Publisher
 from registry.names import MAX_PACKAGE_NAME_LENGTH, PACKAGE_NAME_PATTERN
 
@@ -27,8 +30,42 @@ class PublisherNameField(serializers.CharField):
         super().__init__(**kwargs)
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class ManifestField(serializers.Field):
+    """plugin.json as a text field, or as a file part (NaaP's publish client appends a
+    `plugin.json` Blob): either way the JSON text, at most MAX_MANIFEST_TEXT_BYTES of UTF-8."""
+
+    default_error_messages = {
+        "invalid": "Send plugin.json as a text field or as a file part named 'manifest'.",
+        "not_utf8": "The plugin.json file is not UTF-8 text ({reason}); save it as UTF-8.",
+    }
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            return data
+        if not (hasattr(data, "read") and hasattr(data, "size")):
+            self.fail("invalid")
+        if data.size > MAX_MANIFEST_TEXT_BYTES:
+            raise PayloadTooLarge(
+                f"The plugin.json file is {data.size} bytes; it may be at most "
+                f"{MAX_MANIFEST_TEXT_BYTES} (and {MAX_MANIFEST_BYTES} as compact JSON).",
+                field="manifest",
+                details={"limit": MAX_MANIFEST_TEXT_BYTES, "size": data.size},
+            )
+        raw = data.read(MAX_MANIFEST_TEXT_BYTES + 1)
+        try:
+            # An editor's byte order mark is not part of the JSON.
+            return raw.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            reason = f"byte 0x{raw[error.start]:02x} at position {error.start}"
+            self.fail("not_utf8", reason=reason)
+
+    def to_representation(self, value):
+        return value
+
+
 class PublishRequestSerializer(serializers.Serializer):
-    manifest = serializers.CharField(help_text="plugin.json as JSON text")
+    manifest = ManifestField(help_text="plugin.json: JSON text or a file part")
     bundle = serializers.FileField()
     styles = serializers.FileField(required=False)
     sourcemap = serializers.FileField(required=False)

@@ -155,6 +155,13 @@ def command_validate(args: argparse.Namespace, ui: Ui) -> int:
     project = load_project(args.directory)
     require_valid_project(project, ui, for_build=False)
     ui.say(f"{MANIFEST_FILE} is valid: {project.name}@{project.version}", style="green")
+    pending = project.pending_build()
+    if pending is not None:
+        built, source = pending
+        ui.say(
+            f"frontend.entry {built} is not built yet: `naap-plugin build` will produce it "
+            f"from {project.relative(source)}"
+        )
     return EXIT_OK
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from publishing.cli.output import CliError, Ui
 from publishing.validation import ValidationReport, global_name_for, validate_manifest
+from publishing.validation.frontend import names_build_output
 from publishing.validation.javascript import without_comments
 
 MANIFEST_FILE = "plugin.json"
@@ -82,6 +83,23 @@ class PluginProject:
         if not isinstance(value, str) or not value.strip():
             return None
         return (self.directory / value).resolve()
+
+    def pending_build(self) -> tuple[str, Path] | None:
+        """(the built file frontend.entry names, the source it is built from) when that file
+        is not built yet; None when the entry exists or is not a build's output."""
+        value = self.frontend.get("entry")
+        path = self.path_of("entry")
+        if path is None or path.is_file() or not names_build_output(value):
+            return None
+        source = find_source_entry(self)
+        return (value, source.path) if source is not None else None
+
+    def relative(self, path: Path) -> str:
+        return (
+            str(path.relative_to(self.directory))
+            if path.is_relative_to(self.directory)
+            else str(path)
+        )
 
 
 @dataclass(frozen=True)
@@ -244,10 +262,13 @@ def check_project(project: PluginProject, *, for_build: bool) -> ValidationRepor
         if missing and field == "entry" and find_source_entry(project) is not None:
             continue
         if missing:
-            report.add_error(
-                f"frontend.{field}",
-                f"frontend.{field} names {value}, which does not exist in {project.directory}",
-            )
+            message = f"frontend.{field} names {value}, which does not exist in {project.directory}"
+            if field == "entry" and names_build_output(value):
+                message += (
+                    ", and there is no source to build it from (frontend/src/mount.tsx, or the "
+                    "entry frontend/vite.config.ts names)"
+                )
+            report.add_error(f"frontend.{field}", message)
     if project.path_of("entry") is None and find_source_entry(project) is None:
         message = "frontend.entry is required to build: the plugin's source or built .js file"
         if for_build:

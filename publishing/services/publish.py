@@ -453,8 +453,10 @@ def _copy_manifest_metadata(package: PluginPackage, data: dict) -> None:
     package.author = author if isinstance(author, dict) else {"name": str(author)}
     shell = data.get("shell") or {}
     minimum, maximum = shell.get("minVersion"), shell.get("maxVersion")
-    package.shell_min_key = semver.parse(minimum).sort_key() if minimum else ""
-    package.shell_max_key = semver.parse(maximum).sort_key() if maximum else ""
+    # npm ranges ("2.x"): the keys bound the versions they admit (registry.semver).
+    low, high = semver.shell_bounds(minimum=minimum, maximum=maximum)
+    package.shell_min_key = semver.low_key(low)
+    package.shell_max_key = semver.high_key(high)
 
 
 def _write_version_manifest(version: PluginVersion) -> None:

@@ -186,3 +186,13 @@ def _route_covers(route: str, path: str) -> bool:
         base = route[:-2]
         return path == base or path.startswith(base + "/")
     return False
+
+
+# NaaP's plugin.json names what its vite build writes (./frontend/dist/production/<name>.js).
+
+
+def names_build_output(entry: str) -> bool:
+    """Whether frontend.entry names a file a build writes (under a `dist` directory) rather than
+    a source file: NaaP's plugin.json names `./frontend/dist/production/<name>.js`."""
+    parts = [part for part in entry.replace("\\", "/").split("/") if part not in ("", ".")]
+    return entry.endswith(".js") and "dist" in parts[:-1]

@@ -13,9 +13,9 @@ from publishing.validation.fields import json_type
 from publishing.validation.frontend import FrontendChecks
 from publishing.validation.limits import MAX_UNKNOWN_FIELDS, SizeChecks
 from publishing.validation.report import ValidationReport
-from registry.config_schema import config_schema_problems, is_field_map
+from registry.config_schema import config_schema_problems
 from registry.names import hidden_characters_problem, package_name_problem
-from registry.semver import InvalidVersion, is_valid, parse, satisfies_range
+from registry.semver import InvalidVersion, is_valid, parse, parse_range, shell_bounds
 
 # The facets of the browse page. Publishers may use any slug; others are counted as "other".
 KNOWN_CATEGORIES: tuple[str, ...] = (
@@ -83,6 +83,12 @@ def facet_category(category: str | None) -> str:
         return "other"
     normalised = category.strip().lower()
     return normalised if normalised in KNOWN_CATEGORIES else "other"
+
+
+def _range_is_empty(low, high) -> bool:
+    if low.version != high.version:
+        return low.version > high.version
+    return not (low.inclusive and high.inclusive)
 
 
 def _version_problem(value: Any) -> str | None:
@@ -288,23 +294,32 @@ class _ManifestChecker(FrontendChecks, SizeChecks):
         shell = self.manifest["shell"]
         if not self._expect_object("shell", shell):
             return
-        bounds = {}
+        ranges = {}
         for key in ("minVersion", "maxVersion"):
             if key not in shell:
                 continue
-            problem = _version_problem(shell[key])
-            if problem:
-                self._error(f"shell.{key}", f"shell.{key}: {problem}")
+            value = shell[key]
+            if not isinstance(value, str):
+                self._error(
+                    f"shell.{key}",
+                    f'shell.{key} must be a version or range such as "1.2.3", "2.x" or '
+                    f'"^1.0.0", not {json_type(value)}',
+                )
+                continue
+            try:
+                parse_range(value)
+            except InvalidVersion as error:
+                self._error(f"shell.{key}", f"shell.{key}: {error}")
             else:
-                bounds[key] = shell[key]
-        if len(bounds) == 2 and not satisfies_range(
-            bounds["minVersion"], maximum=bounds["maxVersion"]
-        ):
-            self._error(
-                "shell.maxVersion",
-                f"shell.maxVersion {bounds['maxVersion']} is lower than "
-                f"shell.minVersion {bounds['minVersion']}",
-            )
+                ranges[key] = value
+        if len(ranges) == 2:
+            low, high = shell_bounds(minimum=ranges["minVersion"], maximum=ranges["maxVersion"])
+            if low and high and _range_is_empty(low, high):
+                self._error(
+                    "shell.maxVersion",
+                    f"shell.maxVersion {ranges['maxVersion']} ends below where "
+                    f"shell.minVersion {ranges['minVersion']} starts: no shell version fits both",
+                )
 
     def _check_dependencies(self) -> None:
         # NaaP writes both ["wallet"] and {"wallet": "^1.0.0"}; both are kept as given.
@@ -349,13 +364,6 @@ class _ManifestChecker(FrontendChecks, SizeChecks):
         # The checker the install forms and the config API use, so whatever publishes renders.
         for path, problem in config_schema_problems(schema).items():
             self._error(path, f"{path} {problem}")
-        if schema and is_field_map(schema):
-            self.report.warnings.append(
-                "config.schema has neither properties nor a type, so the marketplace reads it "
-                "as NaaP's field map, which it does not show yet: installs take no settings. "
-                'Use the JSON Schema form ({"type": "object", "properties": {…}}) '
-                "for settings people can edit here."
-            )
 
     def _check_rbac(self) -> None:
         if "rbac" not in self.manifest:

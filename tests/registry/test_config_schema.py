@@ -60,10 +60,9 @@ def test_a_schema_that_is_not_an_object_or_holds_nan_is_refused_at_the_root():
     }
 
 
-def test_a_field_map_declares_no_settings_yet():
-    field_map = {"network": {"type": "string", "enum": ["a", "b"], "default": "a"}}
-    assert compile_config_schema(field_map) == NO_SETTINGS
+def test_no_schema_and_an_empty_field_map_declare_no_settings():
     assert compile_config_schema(None) == NO_SETTINGS
+    assert compile_config_schema({}) == NO_SETTINGS
 
 
 def test_the_compiled_schema_is_a_copy_callers_may_change():

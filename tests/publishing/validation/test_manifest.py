@@ -237,15 +237,36 @@ BAD_MANIFESTS = [
         manifest_with(shell={"minVersion": "latest"}),
         False,
         "shell.minVersion",
-        "not a Semantic Version",
+        "not a version range",
         id="shell-min-not-semver",
     ),
     pytest.param(
         manifest_with(shell={"minVersion": "0.2.0", "maxVersion": "0.1.9"}),
         False,
         "shell.maxVersion",
-        "lower than shell.minVersion",
+        "ends below where shell.minVersion 0.2.0 starts",
         id="shell-min-above-max",
+    ),
+    pytest.param(
+        manifest_with(shell={"minVersion": "3.x", "maxVersion": "^2.1.0"}),
+        False,
+        "shell.maxVersion",
+        "no shell version fits both",
+        id="shell-ranges-apart",
+    ),
+    pytest.param(
+        manifest_with(shell={"maxVersion": ">3 <2"}),
+        False,
+        "shell.maxVersion",
+        "admits no version",
+        id="shell-range-empty",
+    ),
+    pytest.param(
+        manifest_with(shell={"maxVersion": 2}),
+        False,
+        "shell.maxVersion",
+        "not a number",
+        id="shell-range-not-string",
     ),
     pytest.param(
         with_frontend(devPort=70000), False, "frontend.devPort", "1 to 65535", id="port-too-high"
@@ -404,12 +425,21 @@ def test_a_config_schema_the_checker_accepts_publishes(schema: dict) -> None:
     assert report.errors == {}
 
 
-def test_naaps_field_map_schema_validates_as_shipped_with_a_warning() -> None:
+def test_naaps_field_map_schema_validates_as_shipped_without_a_warning() -> None:
     field_map = {"network": {"type": "string", "enum": ["mainnet"], "default": "mainnet"}}
     report = validate_manifest(manifest_with(config={"schema": field_map}), is_core=False)
 
     assert report.ok
-    assert any("field map" in warning for warning in report.warnings)
+    assert not [warning for warning in report.warnings if "config" in warning]
+
+
+def test_a_field_map_problem_is_named_in_the_field_maps_words() -> None:
+    field_map = {"apiKey": {"type": "string", "min": 8, "max": 4}}
+    report = validate_manifest(manifest_with(config={"schema": field_map}), is_core=False)
+
+    assert report.errors == {
+        "config.schema.apiKey.max": "config.schema.apiKey.max is 4, below min (8)"
+    }
 
 
 def test_unknown_top_level_field_is_a_warning_and_the_manifest_stays_valid() -> None:
