@@ -4,6 +4,7 @@ directory; the sample itself is never changed."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
@@ -76,3 +77,29 @@ def publish_prebuilt(name: str, tmp_path: Path, *, actor, publisher):
     if version.status == PluginVersion.Status.PENDING_REVIEW and PREBUILT[name]["top_level_routes"]:
         version = approve_version(actor=make_user(staff=True), version=version)
     return version
+
+
+def sample_manifest_paths() -> list[Path]:
+    """Every plugin.json of the sample's plugins and examples."""
+    return sorted(
+        [
+            *NAAP_UPSTREAM.glob("plugins/*/plugin.json"),
+            *NAAP_UPSTREAM.glob("examples/*/plugin.json"),
+        ]
+    )
+
+
+def sample_manifest_ids() -> list[str]:
+    return [path.parent.name for path in sample_manifest_paths()]
+
+
+def copy_manifest(plugin: str, destination: Path) -> Path:
+    """The plugin.json of one sample plugin, copied unchanged into destination."""
+    (source,) = [path for path in sample_manifest_paths() if path.parent.name == plugin]
+    destination.mkdir(parents=True, exist_ok=True)
+    return Path(shutil.copy(source, destination / "plugin.json"))
+
+
+def sample_manifest(plugin: str) -> dict:
+    (source,) = [path for path in sample_manifest_paths() if path.parent.name == plugin]
+    return json.loads(source.read_text())

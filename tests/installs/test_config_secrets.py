@@ -17,7 +17,7 @@ from installs import config_secrets
 from installs.models import TenantPluginInstall
 from tests.factories import make_user, publish
 from tests.installs.helpers import error_of, install, send
-from tests.upstream_sample import sample_manifest
+from tests.upstream import sample_manifest
 
 pytestmark = pytest.mark.django_db
 

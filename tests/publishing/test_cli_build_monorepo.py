@@ -27,7 +27,7 @@ from publishing.cli.monorepo import ScannedImport, Workspace, dependency_specs
 from publishing.cli.npm import cache_directory, install_key
 from publishing.cli.output import CliError, Ui
 from publishing.cli.project import vite_config_entry
-from publishing.validation import check_styles, validate_manifest
+from publishing.validation import check_styles
 from tests.publishing.test_cli_build import (
     REPOSITORY,
     assert_dist_is_consistent,
@@ -36,8 +36,9 @@ from tests.publishing.test_cli_build import (
     error_lines,
     run_cli,
 )
+from tests.upstream import NAAP_UPSTREAM
 
-UPSTREAM = Path(os.environ.get("NAAP_UPSTREAM") or REPOSITORY.parent / "shared" / "naap-upstream")
+UPSTREAM = NAAP_UPSTREAM
 SAMPLE_PLUGINS = {
     "lightning-client": "plugins/lightning-client",
     "dashboard-data-provider": "plugins/dashboard-data-provider",
@@ -84,28 +85,7 @@ def checkout(target: Path, *plugins: str, root_files: tuple[str, ...] = ROOT_FIL
     for plugin in plugins:
         relative = SAMPLE_PLUGINS[plugin]
         writable_copy(UPSTREAM / relative, target / relative)
-        accept_manifest_until_the_registry_does(target / relative)
     return target
-
-
-def accept_manifest_until_the_registry_does(plugin: Path) -> None:
-    """The smallest change to a copied plugin.json that today's manifest validator accepts.
-
-    Validating these manifests as shipped (npm-style shell ranges such as "2.x") is another
-    part of the same issue; until it lands, only the fields the validator refuses change here,
-    and nothing the build reads (top-level routes validate: staff grant them at review). Once
-    the shipped manifests validate, this changes nothing.
-    """
-    path = plugin / "plugin.json"
-    manifest = json.loads(path.read_text())
-    if validate_manifest(manifest, is_core=bool(manifest.get("isCore"))).ok:
-        return
-    shell = manifest.get("shell") or {}
-    manifest["shell"] = {key: value for key, value in shell.items() if key != "maxVersion"}
-    if manifest["frontend"]["routes"] and not validate_manifest(manifest, is_core=False).ok:
-        prefix = f"/plugins/{manifest['name']}"
-        manifest["frontend"]["routes"] = [prefix, f"{prefix}/*"]
-    path.write_text(json.dumps(manifest, indent=2))
 
 
 def run_bundle(bundle: Path, global_name: str, context: str = "{}") -> dict:
@@ -265,7 +245,6 @@ def test_the_sdk_resolves_without_any_tsconfig_paths(tmp_path):
 
 def test_outside_the_monorepo_its_packages_are_refused_without_asking_the_registry(tmp_path):
     plugin = writable_copy(UPSTREAM / SAMPLE_PLUGINS["lightning-client"], tmp_path / "alone")
-    accept_manifest_until_the_registry_does(plugin)
     result = run_cli("build", str(plugin))
     assert result.returncode == 1
     assert error_lines(result.stderr) == [

@@ -19,9 +19,10 @@ import pytest
 
 from publishing.cli import build_parser, main
 from publishing.cli.upstream import UPSTREAM_COMMANDS, UPSTREAM_OPTIONS
+from tests.upstream import NAAP_UPSTREAM
 
 REPOSITORY = Path(__file__).resolve().parents[2]
-UPSTREAM = Path(os.environ.get("NAAP_UPSTREAM_DIR", REPOSITORY.parent / "shared" / "naap-upstream"))
+UPSTREAM = NAAP_UPSTREAM
 UPSTREAM_CLI_COMMANDS = UPSTREAM / "packages" / "plugin-sdk" / "cli" / "commands"
 
 

@@ -12,7 +12,7 @@ import pytest
 from publishing.cli import main
 from publishing.cli.project import check_project, load_project
 from publishing.validation.frontend import names_build_output
-from tests.upstream_sample import copy_manifest, sample_manifest_ids, sample_manifest_paths
+from tests.upstream import copy_manifest, sample_manifest_ids, sample_manifest_paths
 
 
 def copy_plugin(plugin: str, destination: Path) -> Path:

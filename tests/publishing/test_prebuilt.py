@@ -104,11 +104,6 @@ def plugin_folder_with_build(name: str, source: str, tmp_path: Path) -> Path:
     """The plugin's folder as shipped, with upstream's build output where vite writes it."""
     plugin = copy_upstream(source, tmp_path / name)
     copy_upstream(f"prebuilt/{name}", plugin / "frontend" / "dist" / "production")
-    # shell.maxVersion "2.x" is an npm-style range, which the manifest validator accepts once
-    # issue 13's item 1 lands; until then this copy drops the shell range and nothing else.
-    manifest = json.loads((plugin / "plugin.json").read_text())
-    manifest.pop("shell")
-    (plugin / "plugin.json").write_text(json.dumps(manifest, indent=2))
     return plugin
 
 

@@ -15,7 +15,7 @@ from registry.models import PluginPackage
 from tests.factories import make_user, plugin_bundle
 from tests.installs.helpers import install
 from tests.publishing.helpers import bearer, token_for
-from tests.upstream_sample import copy_manifest, sample_manifest_ids, sample_manifest_paths
+from tests.upstream import copy_manifest, sample_manifest_ids, sample_manifest_paths
 
 PUBLISH = "/api/v1/plugins/publish"
 
