@@ -13,7 +13,7 @@ from registry.config_schema import (
     config_schema_problems,
     secret_settings,
 )
-from tests.upstream_sample import sample_manifest
+from tests.upstream import sample_manifest
 
 # (field, what it compiles to)
 FIELDS = [
