@@ -298,7 +298,16 @@ NOT_SHOWN: dict[str, str] = {
     "publishing.services.authorization.authorize_package_change": "a check; writes nothing",
     "publishing.services.authorization.publisher_for_publish": "a check; writes nothing",
     "publishing.services.authorization.require_staff": "a check; writes nothing",
-    "publishing.services.publish.parse_manifest": "parses text; writes nothing",
+    "publishing.services.publish_inputs.parse_manifest": "parses text; writes nothing",
+    "publishing.services.publish_inputs.validate_files": "a check; writes nothing",
+    "publishing.services.package_rows.advance_status": "sets a field; publish_version saves it",
+    "publishing.services.package_rows.copy_manifest_metadata": (
+        "sets fields; publish_version saves them and bumps"
+    ),
+    "publishing.services.package_rows.is_newest": "a query; writes nothing",
+    "publishing.services.package_rows.lock_package": (
+        "a step of publish_version, which bumps the package in the same transaction"
+    ),
     "publishing.services.publishers.create_publisher": "a new publisher has no plugin yet",
     "publishing.services.publishers.verify_publisher": "changes how later versions publish",
     "registry.deployments.deploys_on_publish": "a rule; writes nothing",

@@ -15,7 +15,8 @@ from publishing.services.lifecycle import (
     yank_version,
 )
 from publishing.services.moderation import approve_version, move_files_to_review, reject_version
-from publishing.services.publish import PublishResult, parse_manifest, publish_version
+from publishing.services.publish import PublishResult, publish_version
+from publishing.services.publish_inputs import parse_manifest
 from publishing.services.publishers import (
     create_api_token,
     create_publisher,

@@ -6,7 +6,6 @@ import json
 import logging
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -14,12 +13,14 @@ from naap.errors import Conflict, Forbidden, PayloadTooLarge, ValidationFailed
 from publishing import storage
 from publishing.models import ApiToken
 from publishing.services.authorization import publisher_for_publish
+from publishing.services.package_rows import (
+    advance_status,
+    copy_manifest_metadata,
+    is_newest,
+    lock_package,
+)
+from publishing.services.publish_inputs import parse_manifest, validate_files
 from publishing.validation import (
-    MAX_MANIFEST_BYTES,
-    MAX_MANIFEST_TEXT_BYTES,
-    check_bundle,
-    check_styles,
-    facet_category,
     route_finding,
     scan_bundle,
     validate_manifest,
@@ -42,7 +43,6 @@ from registry.umd import read_bundle_globals
 
 logger = logging.getLogger(__name__)
 
-MAX_SOURCEMAP_FACTOR = 4
 MAX_RELEASE_NOTES = 20_000
 
 
@@ -55,67 +55,6 @@ class PublishResult:
     deployment: PluginDeployment | None
     created: bool
     warnings: list[str] = field(default_factory=list)
-
-
-def _refuse_constant(name: str):
-    raise ValueError(f"{name} is not a JSON value")
-
-
-def parse_manifest(raw: str | bytes | dict) -> dict:
-    """The manifest as a dict, from JSON text or an already parsed object."""
-    if isinstance(raw, dict):
-        return raw
-    size = len(raw.encode("utf-8") if isinstance(raw, str) else raw)
-    if size > MAX_MANIFEST_TEXT_BYTES:
-        raise PayloadTooLarge(
-            f"The manifest is {size} bytes; its text may be at most {MAX_MANIFEST_TEXT_BYTES} "
-            f"(and {MAX_MANIFEST_BYTES} as compact JSON).",
-            field="manifest",
-            details={"limit": MAX_MANIFEST_TEXT_BYTES, "size": size},
-        )
-    try:
-        # Python reads NaN and Infinity, which are not JSON and which no database stores.
-        parsed = json.loads(raw, parse_constant=_refuse_constant)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ValidationFailed(
-            f"The manifest is not valid JSON: {error}.", field="manifest"
-        ) from error
-    except RecursionError:
-        raise ValidationFailed(
-            "The manifest is not valid JSON: it is nested too deeply.", field="manifest"
-        ) from None
-    if not isinstance(parsed, dict):
-        raise ValidationFailed("The manifest must be a JSON object.", field="manifest")
-    return parsed
-
-
-def _validate_files(
-    *, name: str, bundle: bytes, styles: bytes | None, sourcemap: bytes | None
-) -> None:
-    max_bundle = settings.PLUGIN_MAX_BUNDLE_BYTES
-    report = check_bundle(bundle, package_name=name, max_bytes=max_bundle)
-    problems = dict(report.errors)
-    too_large = report.too_large
-    if styles is not None:
-        styles_report = check_styles(styles, max_bytes=settings.PLUGIN_MAX_STYLES_BYTES)
-        problems.update(styles_report.errors)
-        too_large = too_large or styles_report.too_large
-    if sourcemap is not None:
-        limit = max_bundle * MAX_SOURCEMAP_FACTOR
-        if len(sourcemap) > limit:
-            problems["sourcemap"] = (
-                f"The sourcemap is {len(sourcemap)} bytes; the limit is {limit}."
-            )
-            too_large = True
-        else:
-            try:
-                json.loads(sourcemap)
-            except (ValueError, UnicodeDecodeError, RecursionError):
-                problems["sourcemap"] = "The sourcemap is not valid JSON."
-    if problems:
-        message = "; ".join(f"{key}: {text}" for key, text in problems.items())
-        error_class = PayloadTooLarge if too_large else ValidationFailed
-        raise error_class(message, fields=problems)
 
 
 def _same_content(
@@ -178,7 +117,7 @@ def publish_version(
             f"Release notes may be at most {MAX_RELEASE_NOTES} characters.", field="releaseNotes"
         )
     version_text = data["version"]
-    _validate_files(name=name, bundle=bundle, styles=styles, sourcemap=sourcemap)
+    validate_files(name=name, bundle=bundle, styles=styles, sourcemap=sourcemap)
     owner = publisher_for_publish(
         actor=actor, token=token, publisher=publisher, package=package, name=name
     )
@@ -322,7 +261,7 @@ def _write_rows(
     now = timezone.now()
     # Published at once: a verified publisher's version that asks for nothing staff must grant.
     verified = not in_review
-    package, package_created, written_whole = _lock_package(
+    package, package_created, written_whole = lock_package(
         owner=owner, data=data, verified=verified, new_name=new_name
     )
     if package.publisher_id != owner.pk:
@@ -369,10 +308,10 @@ def _write_rows(
         # _lock_package wrote the row from this, its first, version; nothing is deployed yet.
         deployment = PluginDeployment(package=package)
     else:
-        if _is_newest(package, version):
-            _copy_manifest_metadata(package, data)
+        if is_newest(package, version):
+            copy_manifest_metadata(package, data)
             set_search_vector(package)  # written by the save below, in one UPDATE
-        _advance_status(package, verified=verified)
+        advance_status(package, verified=verified)
         package.save()
         deployment, _ = PluginDeployment.objects.select_related("version").get_or_create(
             package=package
@@ -389,74 +328,6 @@ def _write_rows(
     }
     record_audit_event(actor, AuditAction.VERSION_PUBLISH, version, ip=ip, details=details)
     return PublishResult(package, version, deployment, True)
-
-
-def _lock_package(
-    *, owner: Publisher, data: dict, verified: bool, new_name: bool
-) -> tuple[PluginPackage, bool, bool]:
-    """The package row, locked for this transaction; whether this publish created it; and
-    whether it created it whole (metadata, status and search data from this version).
-
-    A name nobody had when the publish began is inserted whole in one statement; if a
-    concurrent first publish claimed it meanwhile, its row is locked instead, as for a name
-    that already existed.
-    """
-    if new_name:
-        package = PluginPackage(name=data["name"], publisher=owner)
-        _copy_manifest_metadata(package, data)
-        _advance_status(package, verified=verified)
-        set_search_vector(package)
-        try:
-            with transaction.atomic():
-                package.save(force_insert=True)
-        except IntegrityError:
-            pass
-        else:
-            return package, True, True
-    package, created = PluginPackage.objects.select_for_update().get_or_create(
-        name=data["name"],
-        defaults={"publisher": owner, "display_name": data["displayName"]},
-    )
-    return package, created, False
-
-
-def _is_newest(package: PluginPackage, version: PluginVersion) -> bool:
-    """Whether the version describes the package: the newest release, or the newest
-    pre-release while there is no release."""
-    by_precedence = package.versions.order_by("-sort_key").values_list("pk", flat=True)
-    newest = by_precedence.filter(prerelease="").first() or by_precedence.first()
-    return newest == version.pk
-
-
-def _advance_status(package: PluginPackage, *, verified: bool) -> None:
-    """A verified publisher's version lists the package; others' put it up for review."""
-    if verified and package.status in {
-        PluginPackage.Status.DRAFT,
-        PluginPackage.Status.PENDING_REVIEW,
-    }:
-        package.status = PluginPackage.Status.PUBLISHED
-    elif not verified and package.status == PluginPackage.Status.DRAFT:
-        package.status = PluginPackage.Status.PENDING_REVIEW
-
-
-def _copy_manifest_metadata(package: PluginPackage, data: dict) -> None:
-    """The newest version's manifest describes the package (as npm and PyPI do)."""
-    package.display_name = data["displayName"]
-    package.description = data.get("description") or ""
-    package.category = facet_category(data.get("category")) if data.get("category") else "other"
-    package.keywords = [k for k in data.get("keywords") or [] if isinstance(k, str)]
-    package.icon = data.get("icon") or ""
-    repository = data.get("repository") or ""
-    package.repository = repository.get("url", "") if isinstance(repository, dict) else repository
-    package.license = data.get("license") or ""
-    author = data.get("author") or {}
-    package.author = author if isinstance(author, dict) else {"name": str(author)}
-    shell = data.get("shell") or {}
-    minimum, maximum = shell.get("minVersion"), shell.get("maxVersion")
-    # npm ranges ("2.x"): the keys bound the versions they admit (registry.semver).
-    low, high = semver.shell_bounds(minimum=minimum, maximum=maximum)
-    package.shell_min_key = semver.low_key(low)
-    package.shell_max_key = semver.high_key(high)
 
 
 def _write_version_manifest(version: PluginVersion) -> None:
