@@ -17,6 +17,7 @@ from django.http import HttpRequest, JsonResponse
 from django.templatetags.static import static
 from django.views.decorators.http import require_safe
 
+from naap.api import error_body
 from naap.errors import NotFound
 from registry import selectors
 from registry.models import PluginVersion
@@ -102,16 +103,8 @@ def shell_globals(request: HttpRequest) -> JsonResponse:
     """?plugin=name@version (repeatable): which shell globals each published version uses."""
     wanted = request.GET.getlist("plugin")
     if len(wanted) > MAX_GLOBALS_LOOKUP:
-        return JsonResponse(
-            {
-                "success": False,
-                "error": {
-                    "code": "BAD_REQUEST",
-                    "message": f"Ask about at most {MAX_GLOBALS_LOOKUP} versions at once.",
-                },
-            },
-            status=400,
-        )
+        message = f"Ask about at most {MAX_GLOBALS_LOOKUP} versions at once."
+        return JsonResponse(error_body("BAD_REQUEST", message), status=400)
     answer: dict[str, list[str]] = {}
     for reference in wanted:
         name, _, version = reference.partition("@")
