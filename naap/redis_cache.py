@@ -355,5 +355,7 @@ def cache_epoch(cache, value) -> int:
     (a new or flushed Redis); 0 when the cache cannot say."""
     if value:
         return value
+    if not cache_answering(cache):
+        return 0  # skipped Redis: no write to drop and remember on every request
     cache.add(EPOCH_KEY, new_epoch(), timeout=None)
     return cache.get(EPOCH_KEY) or 0
