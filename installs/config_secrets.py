@@ -11,15 +11,14 @@ key is derived from SECRET_KEY.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import logging
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.fernet import InvalidToken, MultiFernet
 from django.conf import settings
 
+from naap.crypto import derived_fernet_key, multi_fernet
 from registry.config_schema import secret_settings
 
 logger = logging.getLogger(__name__)
@@ -31,15 +30,14 @@ MASK = "********"
 
 def derived_key(secret_key: str) -> str:
     """A Fernet key derived from Django's SECRET_KEY (development default)."""
-    digest = hashlib.sha256(b"naap-config-secrets:" + secret_key.encode()).digest()
-    return base64.urlsafe_b64encode(digest).decode()
+    return derived_fernet_key(b"naap-config-secrets:", secret_key)
 
 
 def _fernet() -> MultiFernet:
     keys = list(getattr(settings, "CONFIG_ENCRYPTION_KEYS", None) or [])
     if not keys:
         keys = [derived_key(settings.SECRET_KEY)]
-    return MultiFernet([Fernet(key.encode() if isinstance(key, str) else key) for key in keys])
+    return multi_fernet(tuple(keys))
 
 
 def is_sealed(value: Any) -> bool:

@@ -10,18 +10,17 @@ the session key it carries is never readable by the plugin that holds it.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 from dataclasses import dataclass
 from importlib import import_module
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.fernet import InvalidToken, MultiFernet
 from django.conf import settings
 from django.contrib import auth
 from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare
 
+from naap.crypto import derived_fernet_key, multi_fernet
 from naap.errors import Unauthorized
 
 KEYWORD = "NaapPlugin"
@@ -40,14 +39,7 @@ def _fernet() -> MultiFernet:
     # The first key encrypts; the fallbacks still decrypt, so rotating SECRET_KEY the usual
     # way (old key into SECRET_KEY_FALLBACKS) keeps open shells working until their grants end.
     secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
-    return MultiFernet(
-        [
-            Fernet(
-                base64.urlsafe_b64encode(hashlib.sha256(_KEY_PURPOSE + str(s).encode()).digest())
-            )
-            for s in secrets
-        ]
-    )
+    return multi_fernet(tuple(derived_fernet_key(_KEY_PURPOSE, str(s)) for s in secrets))
 
 
 def issue_grant(request: HttpRequest, plugin: str) -> str:
