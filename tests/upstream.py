@@ -56,17 +56,14 @@ def built_from_prebuilt(name: str, tmp_path: Path):
     return project, build_project(project, Ui())
 
 
-def publish_prebuilt(name: str, tmp_path: Path, *, actor, publisher):
-    """Publish a copy of prebuilt/<name> through the publish service with what the CLI sends.
-
-    A plugin asking for top-level routes waits for review; a staff member approves it, which
-    grants the routes, as the moderation queue would.
-    """
+def publish_built(project, result, *, actor, publisher, approve_if_pending: bool = True):
+    """Publish what the CLI built (a project and its BuildResult) through the publish service,
+    as `naap-plugin publish` sends it; a version that waits for review (top-level routes) is
+    approved by a staff member, which grants the routes, as the moderation queue would."""
     from publishing.services import approve_version, publish_version
     from registry.models import PluginVersion
     from tests.factories import make_user
 
-    project, result = built_from_prebuilt(name, tmp_path)
     version = publish_version(
         actor=actor,
         publisher=publisher,
@@ -74,9 +71,22 @@ def publish_prebuilt(name: str, tmp_path: Path, *, actor, publisher):
         bundle=result.bundle.data,
         styles=result.styles.data if result.styles else None,
     ).version
-    if version.status == PluginVersion.Status.PENDING_REVIEW and PREBUILT[name]["top_level_routes"]:
+    if approve_if_pending and version.status == PluginVersion.Status.PENDING_REVIEW:
         version = approve_version(actor=make_user(staff=True), version=version)
     return version
+
+
+def publish_prebuilt(name: str, tmp_path: Path, *, actor, publisher):
+    """Publish a copy of prebuilt/<name> with what the CLI sends; one asking for top-level
+    routes is approved."""
+    project, result = built_from_prebuilt(name, tmp_path)
+    return publish_built(
+        project,
+        result,
+        actor=actor,
+        publisher=publisher,
+        approve_if_pending=PREBUILT[name]["top_level_routes"],
+    )
 
 
 def sample_manifest_paths() -> list[Path]:

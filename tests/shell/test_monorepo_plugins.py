@@ -10,11 +10,11 @@ from installs.services import install_plugin
 from publishing.cli.build import build_project
 from publishing.cli.output import Ui
 from publishing.cli.project import load_project
-from publishing.services import approve_version, publish_version
 from registry.models import PluginVersion
 from tests.factories import make_publisher, make_user
 from tests.publishing.test_cli_build_monorepo import SAMPLE_PLUGINS, checkout
 from tests.shell.helpers import open_shell, sign_in, wait_for_state
+from tests.upstream import publish_built
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,20 +30,7 @@ def publish_from_source(root, name: str, *, actor, publisher) -> PluginVersion:
     """Build the sample plugin with the CLI's build and publish what it made; a version that
     waits for its top-level routes is approved by staff, as the moderation queue would."""
     project = load_project(root / SAMPLE_PLUGINS[name])
-    result = build_project(project, Ui())
-    version = publish_version(
-        actor=actor,
-        publisher=publisher,
-        manifest=project.manifest_text,
-        bundle=result.bundle.data,
-        styles=result.styles.data if result.styles else None,
-    ).version
-    if version.status == PluginVersion.Status.PENDING_REVIEW:
-        reviewer = make_user(f"reviewer-{name}", staff=True)
-        reviewer.is_superuser = True
-        reviewer.save()
-        version = approve_version(actor=reviewer, version=version)
-    return version
+    return publish_built(project, build_project(project, Ui()), actor=actor, publisher=publisher)
 
 
 def test_the_monorepos_plugins_built_from_source_render_in_the_shell(
