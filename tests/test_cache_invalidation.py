@@ -300,6 +300,9 @@ NOT_SHOWN: dict[str, str] = {
     "publishing.services.authorization.require_staff": "a check; writes nothing",
     "publishing.services.publish_inputs.parse_manifest": "parses text; writes nothing",
     "publishing.services.publish_inputs.validate_files": "a check; writes nothing",
+    "publishing.services.publish.write_version_manifest": (
+        "stores manifest.json beside the files; manifests are served from the row"
+    ),
     "publishing.services.package_rows.advance_status": "sets a field; publish_version saves it",
     "publishing.services.package_rows.copy_manifest_metadata": (
         "sets fields; publish_version saves them and bumps"

@@ -30,8 +30,8 @@ def authorize_package_change(
         return
     if may_act_for_publisher(actor, package.publisher, staff_permission=staff_permission):
         return
-    if getattr(actor, "is_staff", False):
-        raise Forbidden(f"Your staff account lacks the permission to do this ({staff_permission}).")
+    if getattr(actor, "is_staff", False):  # staff without the permission the change names
+        require_staff(actor, "change this package", permission=staff_permission)
     raise Forbidden(f"Only members of '{package.publisher.name}' or staff may change it.")
 
 

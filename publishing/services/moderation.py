@@ -16,7 +16,7 @@ from django.utils import timezone
 from naap.errors import Conflict, ValidationFailed
 from publishing import storage
 from publishing.services.authorization import require_staff
-from publishing.services.publish import _write_version_manifest
+from publishing.services.publish import write_version_manifest
 from registry.audit import AuditAction
 from registry.cache import invalidate_package
 from registry.deployments import deploy_published_version
@@ -120,7 +120,7 @@ def approve_version(*, actor, version: PluginVersion, ip: str | None = None) -> 
         record_audit_event(actor, AuditAction.VERSION_APPROVE, version, ip=ip)
         invalidate_package(package.name)
     if manifest_missing:
-        transaction.on_commit(lambda: _write_version_manifest(version), robust=True)
+        transaction.on_commit(lambda: write_version_manifest(version), robust=True)
     return version
 
 

@@ -220,7 +220,7 @@ def publish_version(
         _delete_unreferenced(uploaded)
         raise
     result.warnings = list(report.warnings)
-    _write_version_manifest(result.version)
+    write_version_manifest(result.version)
     return result
 
 
@@ -287,7 +287,7 @@ def _write_rows(
         styles_size=styles.size if styles else None,
         sourcemap_key=sourcemap.key if sourcemap else "",
         sourcemap_url=sourcemap.url if sourcemap else "",
-        # Written once the row is committed (_write_version_manifest), which clears this
+        # Written once the row is committed (write_version_manifest), which clears this
         # again if it cannot be stored.
         manifest_key=storage.asset_key(
             package_name=package.name,
@@ -330,7 +330,7 @@ def _write_rows(
     return PublishResult(package, version, deployment, True)
 
 
-def _write_version_manifest(version: PluginVersion) -> None:
+def write_version_manifest(version: PluginVersion) -> None:
     """Store manifest.json beside the files once the row that names it is committed.
 
     Its key has no content hash, so only the publish that owns the committed row may write
