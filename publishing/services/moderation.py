@@ -87,9 +87,8 @@ def approve_version(*, actor, version: PluginVersion, ip: str | None = None) -> 
     require_staff(actor, "approve versions", permission=REVIEW_VERSIONS)
     moves: dict[str, str] = {}
     with _moving_files(moves), transaction.atomic():
-        version = (
-            PluginVersion.objects.select_for_update().select_related("package").get(pk=version.pk)
-        )
+        # The package row is read (and locked) once, below.
+        version = PluginVersion.objects.select_for_update().get(pk=version.pk)
         if version.status != PluginVersion.Status.PENDING_REVIEW:
             raise Conflict(
                 f"{version} is {version.get_status_display().lower()}, not pending review."
