@@ -25,7 +25,8 @@ from naap.redis_cache import cache_answering
 logger = logging.getLogger(__name__)
 
 # Named for the CORS configuration: browsers on other origins may read these.
-RATE_LIMIT_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "Retry-After")
+RATE_LIMIT_FIELDS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
+RATE_LIMIT_HEADERS = (*RATE_LIMIT_FIELDS, "Retry-After")
 WARNING_INTERVAL = 60.0
 
 

@@ -50,7 +50,7 @@ from naap.hotpath import is_secure, keep_bounded, through_django, without
 from naap.http import client_ip_from_environ
 from naap.redis_cache import CacheUnavailable, add_to_counters
 from naap.throttles import (
-    RATE_LIMIT_HEADERS,
+    RATE_LIMIT_FIELDS,
     AnonReadThrottle,
     RateLimit,
     warn_limits_not_applied,
@@ -123,11 +123,6 @@ class RateWindows:
         self.limit, self.period, self.sync_interval = limit, period, sync_interval
         self._windows: dict[str, list] = {}  # key: [not yet added, shared total, last added]
         self._lock = threading.Lock()
-
-    def wait(self, ip: str) -> int:
-        """Count one request of `ip`: 0 when allowed, else the seconds until its window ends."""
-        allowed, rate_limit = self.count(ip)
-        return 0 if allowed or rate_limit is None else rate_limit.reset
 
     def count(self, ip: str) -> tuple[bool, RateLimit | None]:
         """Count one request of `ip`: whether it is allowed, and where `ip` stands (None when
@@ -243,7 +238,7 @@ class ManifestFastPath:
         def with_headers(status, response_headers, exc_info=None):
             if status.startswith("429 "):  # Django's own throttle refused it: its numbers
                 return start_response(status, response_headers, exc_info)
-            kept = without(response_headers, *RATE_LIMIT_HEADERS[:3])
+            kept = without(response_headers, *RATE_LIMIT_FIELDS)
             return start_response(status, [*kept, *headers], exc_info)
 
         return with_headers
@@ -295,7 +290,7 @@ class ManifestFastPath:
         if entry is None or entry.etag != etag:
             return
         # The rate headers are this layer's, per request.
-        headers = without(answer.headers, *RATE_LIMIT_HEADERS[:3])
+        headers = without(answer.headers, *RATE_LIMIT_FIELDS)
         kept = KeptAnswer(
             generation=generation,
             status=answer.status,

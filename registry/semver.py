@@ -306,14 +306,6 @@ def _high_order(bound: Bound) -> tuple:
     return (bound.version, bound.inclusive)
 
 
-def is_valid_range(text: str) -> bool:
-    try:
-        parse_range(text)
-    except InvalidVersion:
-        return False
-    return True
-
-
 def shell_bounds(
     *, minimum: str | None = None, maximum: str | None = None
 ) -> tuple[Bound | None, Bound | None]:
