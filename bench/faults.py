@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from publish_time import PG, PYTHON, ROOT, free_port, gunicorn_command, psql
+from publish_time import PG, PYTHON, ROOT, free_port, gunicorn_command, psql, server_env
 
 sys.path.insert(0, str(ROOT))
 
@@ -125,13 +125,7 @@ class Deployment:
     def __init__(self, data_dir: Path, redis: RedisServer, store: HangingProxy, workers: int):
         self.data_dir, self.redis, self.store = data_dir, redis, store
         self.env = {
-            **os.environ,
-            "DEBUG": "0",
-            "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
-            "SECURE_SSL_REDIRECT": "0",
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "NAAP_DATA_DIR": str(data_dir),
-            "DATABASE_URL": f"{PG}/{DATABASE}",
+            **server_env(data_dir=data_dir, database=DATABASE),
             "REDIS_URL": redis.url(),
             "AWS_STORAGE_BUCKET_NAME": BUCKET,
             "AWS_S3_ENDPOINT_URL": store.url,
