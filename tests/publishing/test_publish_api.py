@@ -339,6 +339,17 @@ def test_a_text_field_over_its_column_is_400_naming_it(
     assert_nothing_written(plugin_storage_in_tmp)
 
 
+@pytest.mark.parametrize("constant", ["Infinity", "-Infinity"])
+def test_infinity_in_a_manifest_is_not_json(client, plugin_storage_in_tmp, constant):
+    _, _, _, secret = token_for()
+    form = publish_form()
+    form["manifest"] = form["manifest"][:-1] + f', "extra": {constant}}}'
+    response = client.post(URL, form, **bearer(secret))
+    assert response.status_code == 400
+    assert f"{constant} is not a JSON value" in error_of(response)["details"]["fields"]["manifest"]
+    assert_nothing_written(plugin_storage_in_tmp)
+
+
 def test_nan_in_a_manifest_is_not_json(client, plugin_storage_in_tmp):
     _, _, _, secret = token_for()
     form = publish_form()
