@@ -349,3 +349,35 @@ def test_build_writes_to_out_dir_when_given(tmp_path):
 )
 def test_an_entry_with_import_or_export_at_a_line_start_is_not_prebuilt(text, prebuilt):
     assert is_prebuilt_bundle(Path("index.js"), text, "NaapPluginMyWallet") is prebuilt
+
+
+def test_a_vite_config_naming_a_missing_entry_is_refused_saying_which(tmp_path):
+    plugin = tmp_path / "no-entry"
+    (plugin / "frontend").mkdir(parents=True)
+    (plugin / "plugin.json").write_text(
+        json.dumps(
+            {
+                "name": "no-entry",
+                "displayName": "No Entry",
+                "version": "1.0.0",
+                "description": "A plugin whose vite config names a file that is not there.",
+                "frontend": {
+                    "entry": "./frontend/dist/production/no-entry.js",
+                    "routes": ["/plugins/no-entry"],
+                },
+            }
+        )
+    )
+    (plugin / "frontend" / "package.json").write_text('{"name": "no-entry"}')
+    (plugin / "frontend" / "vite.config.ts").write_text(
+        'export default { build: { lib: { entry: "src/missing.tsx" } } }\n'
+    )
+
+    result = run_cli("build", str(plugin))
+
+    assert result.returncode == 1
+    assert error_lines(result.stderr) == [
+        f"error: frontend/vite.config.ts names the entry src/missing.tsx, which does not exist "
+        f"in {plugin / 'frontend'}"
+    ]
+    assert not (plugin / "dist").exists()
