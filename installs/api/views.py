@@ -109,6 +109,15 @@ class UninstallView(PersonView):
 
 
 class ConfigView(PersonView):
+    """For the signed-in person, or for the plugin itself in the shell with its own token
+    (the context's tenant.updateConfig); the service checks who may change the installation."""
+
+    authentication_classes = [
+        PluginGrantAuthentication,
+        *api_settings.DEFAULT_AUTHENTICATION_CLASSES,
+    ]
+    permission_classes = [IsAuthenticated, SessionOrOwnPluginGrant]
+
     @extend_schema(
         summary="Replace an installation's config (validated against the plugin's schema)",
         request=shapes.ConfigRequestSerializer,

@@ -16,6 +16,7 @@ SESSION_ONLY = {
     ("/api/v1/plugins/{name}/uninstall", "delete"),
     ("/api/v1/plugins/{name}/config", "put"),
     ("/api/v1/plugins/{name}/preferences", "put"),
+    ("/api/v1/plugins/{name}/token", "post"),
     ("/api/v1/plugins/{name}/storage", "get"),
     ("/api/v1/plugins/{name}/storage/{key}", "get"),
     ("/api/v1/plugins/{name}/storage/{key}", "put"),
