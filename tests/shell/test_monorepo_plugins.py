@@ -44,14 +44,10 @@ def test_the_monorepos_plugins_built_from_source_render_in_the_shell(
         version = publish_from_source(checkout_root, name, actor=owner, publisher=publisher)
         assert version.status == PluginVersion.Status.PUBLISHED
         assert version.shell_globals[0] == "React"
-    for name in ("lightning-client", "my-dashboard", "my-wallet"):
+    # dashboard-data-provider is headless: mounted out of sight, it answers other plugins
+    # through the context's event bus (test_sdk_plugins.py asks it).
+    for name in SAMPLE_PLUGINS:
         install_plugin(actor=person, name=name, team_id=None, config=None)
-    # dashboard-data-provider is headless: it answers other plugins through the SDK's event
-    # bus (eventBus.handleRequest), part of the SDK's shell context that the runtime does not
-    # provide yet, so it is installed for somebody else here.
-    install_plugin(
-        actor=make_user("lin"), name="dashboard-data-provider", team_id=None, config=None
-    )
 
     frame = open_shell(page, "/shell/lightning")
     wait_for_state(frame, CONTENT, "mounted")
