@@ -26,7 +26,12 @@ export function connectShellFrame(
   frame,
   { hostBasePath, bootstrapUrl = "/api/v1/plugins/installed", tokenUrl, csrfToken },
 ) {
-  const reply = (message, body) => frame.contentWindow.postMessage({ id: message.id, ...body }, "*");
+  // Answers go back on the port the frame's runtime sent with its question, so that plugin
+  // code listening to the frame's window messages never sees them (tokens travel this way).
+  const reply = (message, body, port) => {
+    if (port) port.postMessage({ id: message.id, ...body });
+    else frame.contentWindow.postMessage({ id: message.id, ...body }, "*");
+  };
   const failure = (text, status) => Object.assign(new Error(text), { status });
   const answers = {
     async "naap:token"(message) {
@@ -80,10 +85,12 @@ export function connectShellFrame(
     }
     const answer = Object.hasOwn(answers, message.type) ? answers[message.type] : null;
     if (!answer || typeof message.id !== "string") return;
+    const port = event.ports && event.ports[0];
     try {
-      reply(message, { answer: await answer(message) });
+      reply(message, { answer: await answer(message) }, port);
     } catch (error) {
-      reply(message, { error: String((error && error.message) || error), status: error && error.status });
+      const failed = { error: String((error && error.message) || error), status: error && error.status };
+      reply(message, failed, port);
     }
   });
 }

@@ -64,6 +64,7 @@ const runtime = {
 // Captured before any plugin runs, so a plugin that replaces window.fetch never sees the
 // requests (and grants) of the shell or of other plugins.
 const shellFetch = window.fetch.bind(window);
+const ShellMessageChannel = window.MessageChannel;
 
 /**
  * In-page stand-ins for `localStorage` and `sessionStorage` where the document's origin is
@@ -1039,21 +1040,24 @@ let hostRequests = 0;
  */
 function askHostPage(type, details = {}) {
   const id = `${type}#${++hostRequests}`;
+  // The answer comes back on a port only this call holds, never as a window message, which
+  // every plugin in the frame could listen to (tokens travel this way).
+  const channel = new ShellMessageChannel();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      window.removeEventListener("message", answer);
+      channel.port1.close();
       reject(new Error("The shell page did not answer; reload it."));
     }, runtime.timeoutMs);
-    function answer(event) {
-      if (event.source !== window.parent || !event.data || event.data.id !== id) return;
+    channel.port1.onmessage = (event) => {
       clearTimeout(timer);
-      window.removeEventListener("message", answer);
-      if (event.data.error) {
+      channel.port1.close();
+      if (!event.data || event.data.id !== id) {
+        reject(new Error("The shell page answered something else; reload it."));
+      } else if (event.data.error) {
         reject(Object.assign(new Error(event.data.error), { status: event.data.status }));
       } else resolve(event.data.answer);
-    }
-    window.addEventListener("message", answer);
-    window.parent.postMessage({ ...details, type, id }, "*");
+    };
+    window.parent.postMessage({ ...details, type, id }, "*", [channel.port2]);
   });
 }
 

@@ -77,6 +77,9 @@ def test_a_plugins_token_works_on_its_own_routes_and_is_renewed_through_the_page
     result = frame.evaluate(
         f"""async () => {{
           const context = {ROUTED};
+          // What any plugin of the frame could overhear: its window's messages.
+          const overheard = [];
+          window.addEventListener('message', (event) => overheard.push(JSON.stringify(event.data)));
           const first = await context.auth.getToken();
           const again = await context.auth.getToken();
           await context.storage.set('k', 41);
@@ -87,6 +90,7 @@ def test_a_plugins_token_works_on_its_own_routes_and_is_renewed_through_the_page
           const status = async (token) =>
             (await fetch(url, {{headers: {{Authorization: 'NaapPlugin ' + token}}}})).status;
           return {{same: first === again, renewed: fresh !== first, read,
+                   leaked: overheard.some((text) => text.includes(fresh)),
                    old: await status(first), current: await status(fresh),
                    other: (await fetch('/api/v1/plugins/probe-b/storage/k',
                      {{headers: {{Authorization: 'NaapPlugin ' + fresh}}}})).status}};
@@ -95,6 +99,7 @@ def test_a_plugins_token_works_on_its_own_routes_and_is_renewed_through_the_page
 
     assert result["same"] is True  # one token while it is fresh
     assert result["renewed"] is True
+    assert result["leaked"] is False  # the page answers on a port only the runtime holds
     assert result["read"] == 41
     assert result["old"] == 401  # the short lifetime is over
     assert result["current"] == 200
