@@ -333,7 +333,7 @@ function teamView(team) {
 
 /** The SDK's ITeamContext, from the teams the shell frame's page passed (with the person's
  * role); a plugin installed through a team starts in that team. */
-function teamFor(person, installation) {
+function teamFor(person, installation, told, state) {
   const teams = person.teams;
   let current = teams.find((team) => installation && team.id === installation.teamId) || null;
   const member = () =>
@@ -346,6 +346,14 @@ function teamFor(person, installation) {
       joinedAt: null,
       user: { id: person.id, email: null, displayName: person.displayName, avatarUrl: null },
     };
+  // What the SDK's useTeam() listens for: `team:change` {teamId, team, member}.
+  const teamChange = () => ({
+    teamId: current ? String(current.id) : null,
+    team: current ? teamView(current) : null,
+    member: member() || null,
+  });
+  // The plugin's `team:change` payload, given to each new listener of that event.
+  state.now = () => (current ? teamChange() : undefined);
   return {
     get currentTeam() {
       return current ? frozenCopy(teamView(current)) : null;
@@ -365,11 +373,12 @@ function teamFor(person, installation) {
     async setCurrentTeam(teamId) {
       if (teamId === null || teamId === undefined) {
         current = null;
-        return;
+      } else {
+        const found = teams.find((team) => String(team.id) === String(teamId));
+        if (!found) throw new PermissionDeniedError(`You are not a member of team ${teamId}.`, "team", "read");
+        current = found;
       }
-      const found = teams.find((team) => String(team.id) === String(teamId));
-      if (!found) throw new PermissionDeniedError(`You are not a member of team ${teamId}.`, "team", "read");
-      current = found;
+      told(teamChange());
     },
     /** Team facts come with the shell's page: they are as fresh as its last load. */
     async refreshTeam() {},
@@ -492,7 +501,10 @@ export function createPluginContext(manifest, options = {}) {
   const api = apiFor(name);
   const person = personView(options.user || shell.runtime.user);
   const installation = (installations || []).find((entry) => entry.name === name) || null;
-  const team = teamFor(person, installation);
+  const teamState = {};
+  const busHooks = { sticky: (event) => (event === "team:change" ? teamState.now() : undefined) };
+  const told = (payload) => busHooks.deliver("team:change", payload);
+  const team = teamFor(person, installation, told, teamState);
   const permissions = permissionsFor(manifest, {
     isAuthenticated: () => person.isAuthenticated && !signedOut,
     isAdmin: () => person.roles.includes("staff") || team.memberRole === "admin",
@@ -502,7 +514,7 @@ export function createPluginContext(manifest, options = {}) {
     auth,
     user: frozenCopy(publicPerson(person)),
     navigate: navigateFor(name, [...(manifest.routes || [])]),
-    eventBus: eventBusFor(name, disposers),
+    eventBus: eventBusFor(name, disposers, busHooks),
     theme: themeFor(disposers),
     notifications: notificationsFor(manifest),
     integrations: integrationsFor(),

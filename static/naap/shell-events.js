@@ -178,13 +178,44 @@ function askOnce(full, event, payload, meta, timeout) {
  *
  * @param {string} name the plugin's name (the sender of what it sends)
  * @param {Function[]} disposers where undoing each subscription is recorded (for unmount)
+ * @param {{sticky?: function(string): *}} [hooks] `sticky(event)`: the shell's current state
+ *   of an event for this plugin (e.g. its `team:change`), handed to each new listener; the
+ *   function fills in `hooks.deliver(event, payload)`, which tells this plugin's listeners only
  */
-export function eventBusFor(name, disposers) {
+export function eventBusFor(name, disposers, hooks = {}) {
   const qualified = (event) => {
     if (typeof event !== "string" || !event) throw new TypeError("An event name is required.");
     return event.includes(":") ? event : `plugin:${name}:${event}`;
   };
   const onceWrappers = new Map(); // handler -> its once wrapper, so off() finds it
+  const own = new Map(); // event -> this plugin's handlers (for hooks.deliver)
+  const listen = (full, handler) => {
+    const stop = subscribe(full, handler, disposers);
+    if (!own.has(full)) own.set(full, new Set());
+    own.get(full).add(handler);
+    const state = hooks.sticky ? hooks.sticky(full) : undefined;
+    if (state !== undefined) {
+      const meta = Object.freeze({ event: full, sender: SHELL_SENDER });
+      queueMicrotask(() => {
+        if (listeners.get(full)?.has(handler)) handler(frozenCopy(state), meta);
+      });
+    }
+    return () => {
+      stop();
+      own.get(full)?.delete(handler);
+    };
+  };
+  hooks.deliver = (event, payload) => {
+    const meta = Object.freeze({ event, sender: SHELL_SENDER });
+    for (const handler of [...(own.get(event) || [])]) {
+      if (!listeners.get(event)?.has(handler)) continue;
+      try {
+        handler(frozenCopy(payload), meta);
+      } catch (error) {
+        console.error(`[naap] a handler of ${event} threw:`, error);
+      }
+    }
+  };
   const refuse = (verb, full) => {
     console.warn(`[naap] ${name} may not ${verb} "${full}": it belongs to the shell or another plugin.`);
   };
@@ -201,7 +232,8 @@ export function eventBusFor(name, disposers) {
     },
     /** Listen to an event; returns a function that stops listening. */
     on(event, handler) {
-      return subscribe(qualified(event), handler, disposers);
+      if (typeof handler !== "function") throw new TypeError("The handler must be a function.");
+      return listen(qualified(event), handler);
     },
     /** Stop a handler given to on() or once(). */
     off(event, handler) {
@@ -220,7 +252,7 @@ export function eventBusFor(name, disposers) {
         handler(payload, meta);
       };
       onceWrappers.set(handler, wrapper);
-      stop = subscribe(qualified(event), wrapper, disposers);
+      stop = listen(qualified(event), wrapper);
       return () => {
         stop();
         onceWrappers.delete(handler);

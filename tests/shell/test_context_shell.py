@@ -71,7 +71,9 @@ def test_auth_describes_the_person_and_their_roles(page, grace):
 def test_a_plugins_token_works_on_its_own_routes_and_is_renewed_through_the_page(
     page, grace, settings
 ):
-    settings.NAAP_PLUGIN_TOKEN_LIFETIME = 2  # renewed when half a second is left
+    # Renewed when half a second is left; Fernet counts whole seconds, so the old token is
+    # surely over after 3.2 s.
+    settings.NAAP_PLUGIN_TOKEN_LIFETIME = 2
     frame = open_probes(page)
 
     result = frame.evaluate(
@@ -83,7 +85,7 @@ def test_a_plugins_token_works_on_its_own_routes_and_is_renewed_through_the_page
           const first = await context.auth.getToken();
           const again = await context.auth.getToken();
           await context.storage.set('k', 41);
-          await new Promise((resolve) => setTimeout(resolve, 2200));
+          await new Promise((resolve) => setTimeout(resolve, 3200));
           const fresh = await context.auth.getToken();
           const read = await context.storage.get('k');
           const url = '/api/v1/plugins/probe-a/storage/k';
@@ -124,7 +126,7 @@ def test_when_the_session_ends_plugins_are_told(page, grace, browser_context, se
 
     result = frame.evaluate(
         f"""async () => {{
-          await new Promise((resolve) => setTimeout(resolve, 2200));
+          await new Promise((resolve) => setTimeout(resolve, 3200));
           const refused = await {ROUTED}.auth.getToken()
             .then(() => 'token', (error) => error.message);
           return {{refused, heard: window.__auth, user: {ROUTED}.auth.getUser(),
@@ -154,12 +156,22 @@ def test_permissions_and_team_follow_the_installation_and_the_persons_role(page,
             role: context.team.memberRole, isTeam: context.team.isTeamContext,
             install: context.team.hasTeamPermission('plugins.install'),
           }});
+          // The SDK's useTeam() follows team:change: a new listener hears the plugin's team
+          // at once, and a switch tells only the plugin that switched.
+          const heard = [];
+          const listen = (label, context) => context.eventBus.on('team:change',
+            (payload, meta) => heard.push(
+              [label, payload.teamId, payload.member && payload.member.role, meta.sender]));
+          listen('routed', routed);
+          listen('headless', headless);
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          const atOnce = [...heard];
           const before = view(routed);
           await routed.team.setCurrentTeam({team.pk});
           const switched = view(routed);
           const stranger = await routed.team.setCurrentTeam(999999).then(() => 'switched',
             (error) => error.code);
-          return {{before, headless: view(headless), switched, stranger}};
+          return {{before, headless: view(headless), switched, stranger, atOnce, heard}};
         }}"""
     )
 
@@ -181,6 +193,11 @@ def test_permissions_and_team_follow_the_installation_and_the_persons_role(page,
     assert headless["install"] is True
     assert result["switched"]["team"]["slug"] == "ops"
     assert result["stranger"] == "PERMISSION_DENIED"
+    assert result["atOnce"] == [["headless", str(team.pk), "admin", "shell"]]
+    assert result["heard"] == [
+        ["headless", str(team.pk), "admin", "shell"],
+        ["routed", str(team.pk), "admin", "shell"],
+    ]
 
 
 def test_tenant_lists_installations_and_changes_only_the_plugins_own_config(page, grace):
