@@ -46,11 +46,14 @@ export function bindShell(dependencies) {
 
 /**
  * Keep each plugin's short-lived token (`{name: token}`, from the shell frame's page), valid
- * for `lifetime` seconds from now; renewed through the framing page before it ends.
+ * for `lifetime` seconds from now; renewed through the framing page before it ends. A plugin
+ * that already has one keeps it (plugin code can import the runtime and call configureShell:
+ * it must not replace another plugin's token).
  */
 export function setPluginTokens(grants, lifetime) {
   const seconds = Number(lifetime) > 0 ? Number(lifetime) : 600;
   for (const [name, value] of Object.entries(grants || {})) {
+    if (tokens.has(name)) continue;
     const lifetimeMs = seconds * 1000;
     tokens.set(name, { value: String(value), expiresAt: Date.now() + lifetimeMs, lifetimeMs, renewing: null });
   }

@@ -83,6 +83,9 @@ def test_a_plugins_token_works_on_its_own_routes_and_is_renewed_through_the_page
           const overheard = [];
           window.addEventListener('message', (event) => overheard.push(JSON.stringify(event.data)));
           const first = await context.auth.getToken();
+          // Plugin code can import the runtime, but not swap another plugin's token.
+          const shell = await import('/static/naap/shell.js');
+          shell.configureShell({{grants: {{'probe-a': 'forged'}}}});
           const again = await context.auth.getToken();
           await context.storage.set('k', 41);
           await new Promise((resolve) => setTimeout(resolve, 3200));
@@ -99,7 +102,7 @@ def test_a_plugins_token_works_on_its_own_routes_and_is_renewed_through_the_page
         }}"""
     )
 
-    assert result["same"] is True  # one token while it is fresh
+    assert result["same"] is True  # one token while it is fresh, and not replaced
     assert result["renewed"] is True
     assert result["leaked"] is False  # the page answers on a port only the runtime holds
     assert result["read"] == 41
