@@ -170,3 +170,14 @@ def test_the_moderation_queue_shows_the_origins_asked_for_and_approval_there_gra
     assert package.granted_origins == [RPC]
     page = client.get(f"/admin/registry/pluginpackage/{package.pk}/change/").content.decode()
     assert "Granted origins" in page and RPC in html.unescape(page)
+
+
+def test_the_plugin_page_says_which_backend_the_plugin_contacts(client, secret):
+    manifest = wallet(external=[RPC], backend_url="https://wallet.example.com/api/v1/wallet")
+    assert post(client, secret, manifest).status_code == 201
+    services.approve_version(actor=make_user(staff=True), version=PluginVersion.objects.get())
+
+    page = html.unescape(client.get("/plugins/my-wallet/").content.decode())
+
+    assert "Contact its backend at https://wallet.example.com" in page
+    assert f"Contact {RPC}" in page
