@@ -2,6 +2,10 @@
 
 from django.db import migrations, models
 
+# No grants are backfilled: versions published before origins were reviewed were never approved
+# for them (docs/decisions.md, "Declared origins"); a version declaring them, once approved,
+# grants them.
+
 
 class Migration(migrations.Migration):
 
