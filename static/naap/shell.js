@@ -1110,7 +1110,8 @@ function renderLoading(host, manifest) {
 function renderError(host, manifest, error, retry) {
   const box = element("div", "naap-host__error");
   box.setAttribute("role", "alert");
-  const failed = error instanceof PluginLoadError && error.kind === "runtime" ? "stopped working" : "could not be loaded";
+  const runtimeError = error instanceof PluginLoadError && error.kind === "runtime";
+  const failed = runtimeError ? "stopped working" : "could not be loaded";
   const title = `${manifest && (manifest.displayName || manifest.name) || "This plugin"} ${failed}`;
   box.append(element("p", "naap-host__error-title", title));
   box.append(element("p", "naap-host__error-message", messageOf(error)));
@@ -1160,11 +1161,13 @@ function nextTask() {
   });
 }
 
-/** Let React finish what a mount started: render and commit, then the effects, then timers. */
+/**
+ * Let React finish what a mount started: its scheduler posts messages too, so three hops see
+ * the render and commit, then the effects, then what they scheduled. No timer: timers are
+ * throttled in background tabs, messages are not.
+ */
 async function reactSettled() {
-  await nextTask();
-  await nextTask();
-  await sleep(0);
+  for (let hop = 0; hop < 3; hop += 1) await nextTask();
 }
 
 function watchCode(record) {
@@ -1265,7 +1268,6 @@ function pluginCrashed(record, error) {
 /** Put a host into the error state: cleanup, the message and a Retry button. */
 function failHost(record, error) {
   const { host, manifest, options } = record;
-  unwatchCode(record);
   runCleanup(record);
   record.failed = true;
   console.error(`[naap] ${messageOf(error)}`, error.cause ?? "");
@@ -1314,7 +1316,7 @@ export async function mountPlugin(host, manifest, options = {}) {
   const current = () => hosts.get(host) === record;
   const label = manifest && manifest.name ? keyOf(manifest) : "plugin";
   const started = performance.now();
-  const superseded = { state: "superseded", error: null, duration: null };
+  const superseded = Object.freeze({ state: "superseded", error: null, duration: null });
   setState(host, "loading", { plugin: label });
   renderLoading(host, manifest || {});
   try {
@@ -1340,7 +1342,8 @@ export async function mountPlugin(host, manifest, options = {}) {
     record.context = options.context || createPluginContext(manifest, options);
     let result;
     try {
-      result = await mountInOwnTask(record, () => plugin.mount(container, record.context), superseded);
+      const run = () => plugin.mount(container, record.context);
+      result = await mountInOwnTask(record, run, superseded);
     } catch (error) {
       throw new PluginLoadError(`${label} failed while mounting: ${messageOf(error)}`, {
         kind: "mount",
@@ -1369,7 +1372,6 @@ export async function mountPlugin(host, manifest, options = {}) {
     return { state: "mounted", error: null, duration };
   } catch (error) {
     if (!current()) {
-      unwatchCode(record);
       runCleanup(record);
       return { state: "superseded", error, duration: null };
     }
