@@ -30,6 +30,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
@@ -102,20 +104,31 @@ def publish_sample(env: dict[str, str]) -> dict[str, str]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def bundle_kib(base: str, name: str, version: str) -> float:
+    """The size of a version's bundle as served (uncompressed), in KiB."""
+    url = f"{base}/api/v1/plugins/registry/{name}/{version}/manifest"
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        bundle_url = json.load(answer)["bundleUrl"]
+    with urllib.request.urlopen(urllib.parse.urljoin(base, bundle_url), timeout=10) as answer:
+        return len(answer.read()) / 1024
+
+
 def report(browser, base: str, label: str, name: str, version: str, runs: int) -> None:
     """Print the medians of `runs` visits (after one warm-up) of one version."""
+    size = f"{bundle_kib(base, name, version):7.1f} KiB"
     try:
         measure_plugin(browser, base, name, version)  # warms the workers
         results = [measure_plugin(browser, base, name, version) for _ in range(runs)]
     except MountFailed as failure:
-        print(f"{name:<24} {label:<7} error: {failure}")
+        print(f"{name:<24} {label:<7} {size}   error: {failure}")
         return
     medians = {
         kind: statistics.median(result[kind] for result in results)
         for kind in ("cold", "warm", "hot", "page")
     }
     print(
-        f"{name:<24} {label:<7} cold {medians['cold']:6.1f} ms   warm {medians['warm']:6.1f} ms"
+        f"{name:<24} {label:<7} {size}   cold {medians['cold']:6.1f} ms"
+        f"   warm {medians['warm']:6.1f} ms"
         f"   hot {medians['hot']:5.1f} ms   page {medians['page']:6.1f} ms   (median of {runs})"
     )
 
