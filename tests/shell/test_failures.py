@@ -81,6 +81,9 @@ MOUNT_BOMB = """
 """
 LATE_BOMB = """
   function App() {
+    var broken = useState(false);
+    // A thrown string has no stack to name the plugin: its emptied container does.
+    if (broken[0] && !window.__fixed) throw NAME + " render string went off";
     function later() {
       setTimeout(function () { throw new Error(NAME + " timer went off"); }, 0);
     }
@@ -90,7 +93,8 @@ LATE_BOMB = """
     return h("div", null,
       h("h1", null, "Late " + NAME),
       h("button", {className: "late-timer", onClick: later}, "timer"),
-      h("button", {className: "late-promise", onClick: rejected}, "promise"));
+      h("button", {className: "late-promise", onClick: rejected}, "promise"),
+      h("button", {className: "late-render", onClick: function () { broken[1](true); }}, "render"));
   }
 """
 
@@ -208,7 +212,11 @@ def test_a_routed_plugin_whose_render_throws_shows_retry_not_mounted_over_an_emp
 
 @pytest.mark.parametrize(
     ("button", "message"),
-    [("late-timer", "late-bomb timer went off"), ("late-promise", "late-bomb promise went off")],
+    [
+        ("late-timer", "late-bomb timer went off"),
+        ("late-promise", "late-bomb promise went off"),
+        ("late-render", "late-bomb render string went off"),
+    ],
 )
 def test_an_error_a_plugin_raises_later_is_shown_in_its_own_host_only(
     page, person, button, message
