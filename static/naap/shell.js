@@ -117,8 +117,8 @@ const globalLoads = new Map(); // "React" | "ReactDOM" -> the promise of its fil
 
 /**
  * An error of the loader or the host, with what went wrong in `kind` (network, timeout, http,
- * integrity, blocked, evaluation, global, mount-missing, mount, manifest, react) and whether
- * trying again could help in `retryable`.
+ * integrity, blocked, evaluation, global, mount-missing, mount, runtime, manifest, react) and
+ * whether trying again could help in `retryable`.
  */
 export class PluginLoadError extends Error {
   /**
@@ -534,6 +534,7 @@ async function runBundle(manifest, settings) {
     }
   };
   window.addEventListener("error", onError);
+  evaluating.add(url);
   try {
     await insertAsset("script", url, manifest.integrity.bundle, {
       timeoutMs: settings.timeoutMs,
@@ -542,6 +543,7 @@ async function runBundle(manifest, settings) {
     });
   } finally {
     window.removeEventListener("error", onError);
+    evaluating.delete(url);
   }
   // The load event follows the script's execution in the same task, so no other bundle ran
   // in between: what the global holds now is this version's. Put the window back so that
@@ -727,7 +729,9 @@ function renderLoading(host, manifest) {
 function renderError(host, manifest, error, retry) {
   const box = element("div", "naap-host__error");
   box.setAttribute("role", "alert");
-  const title = `${manifest && (manifest.displayName || manifest.name) || "This plugin"} could not be loaded`;
+  const runtimeError = error instanceof PluginLoadError && error.kind === "runtime";
+  const failed = runtimeError ? "stopped working" : "could not be loaded";
+  const title = `${manifest && (manifest.displayName || manifest.name) || "This plugin"} ${failed}`;
   box.append(element("p", "naap-host__error-title", title));
   box.append(element("p", "naap-host__error-message", messageOf(error)));
   const button = element("button", "naap-host__retry", "Retry");
@@ -740,13 +744,175 @@ function renderError(host, manifest, error, retry) {
   host.replaceChildren(box);
 }
 
+// ---------------------------------------------------------------------------------------------
+// One plugin's failure stays in its host
+//
+// Plugins share the page's React. React 18 commits a root, then runs its effects in a later
+// scheduler task, and flushes any pending effects before it renders another root: when the
+// first root's effect throws there, the second root's render is dropped. So each plugin's
+// `mount` runs in a task of its own, and the next one waits until React has rendered,
+// committed and run the effects of the one before (a few message hops). Errors a plugin's
+// code throws later (an effect, a render, a timer, a rejected promise) are matched to the
+// plugin by its bundle's URL in the error's stack or file name (bundles load with
+// crossorigin="anonymous", so their errors are not muted) and put that plugin's host, and
+// only it, into the error state with Retry.
+
+// How long the next mount waits for an async `mount` before taking its own turn anyway.
+const MOUNT_TURN_MS = 250;
+let mountTurn = Promise.resolve(); // settles when the last queued mount has had its turn
+const runningCode = new Map(); // absolute bundle URL -> Set of mount records running its code
+const evaluating = new Set(); // bundle URLs running for the first time (runBundle reports them)
+
+/** Resolve in a new task: after the messages (React's scheduler included) already posted. */
+function nextTask() {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
+/**
+ * Let React finish what a mount started: its scheduler posts messages too, so three hops see
+ * the render and commit, then the effects, then what they scheduled. No timer: timers are
+ * throttled in background tabs, messages are not.
+ */
+async function reactSettled() {
+  for (let hop = 0; hop < 3; hop += 1) await nextTask();
+}
+
+function watchCode(record) {
+  if (!runningCode.has(record.bundleUrl)) runningCode.set(record.bundleUrl, new Set());
+  runningCode.get(record.bundleUrl).add(record);
+}
+
+function unwatchCode(record) {
+  const records = runningCode.get(record.bundleUrl);
+  if (!records) return;
+  records.delete(record);
+  if (!records.size) runningCode.delete(record.bundleUrl);
+}
+
+/**
+ * Run `plugin.mount` in its own task once the mounts queued before it have had theirs; the
+ * next mount waits until this one's React work has run (or MOUNT_TURN_MS for an async mount).
+ * Resolves to what `mount` returned, or to `skipped` when the host moved on meanwhile.
+ */
+async function mountInOwnTask(record, run, skipped) {
+  const before = mountTurn;
+  let release;
+  mountTurn = new Promise((resolve) => {
+    release = resolve;
+  });
+  await before;
+  await nextTask();
+  if (hosts.get(record.host) !== record) {
+    release();
+    return skipped;
+  }
+  watchCode(record);
+  const mounting = (async () => run())();
+  Promise.race([mounting.then(() => {}, () => {}), sleep(MOUNT_TURN_MS)])
+    .then(reactSettled)
+    .then(release);
+  const result = await mounting;
+  await reactSettled();
+  return result;
+}
+
+/** The mount records whose bundle's code raised `error` (innermost frame first), if any. */
+function recordsRaising(error, filename) {
+  const stack = error && typeof error.stack === "string" ? error.stack : "";
+  let found = null;
+  let earliest = Infinity;
+  for (const [url, records] of runningCode) {
+    const at = stack.indexOf(`${url}:`);
+    if (at >= 0 && at < earliest) {
+      earliest = at;
+      found = records;
+    }
+  }
+  if (!found && filename) found = runningCode.get(filename) || null;
+  return found ? [...found] : [];
+}
+
+/** A React root torn down by an error nobody could attribute: its container went empty. */
+function emptiedContainers() {
+  const emptied = [];
+  for (const records of runningCode.values()) {
+    for (const record of records) {
+      const { container } = record;
+      if (record.rendered && container && container.isConnected && !container.firstChild) {
+        emptied.push(record);
+      }
+    }
+  }
+  return emptied;
+}
+
+function onUncaught(error, filename, event) {
+  if (filename && evaluating.has(filename)) return; // the bundle's first run: runBundle's
+  let records = recordsRaising(error, filename);
+  if (!records.length) records = emptiedContainers();
+  if (!records.length) return;
+  event.preventDefault(); // reported below, naming the plugin
+  for (const record of records) pluginCrashed(record, error);
+}
+
+window.addEventListener("error", (event) =>
+  onUncaught(event.error ?? new Error(event.message), event.filename, event),
+);
+window.addEventListener("unhandledrejection", (event) => onUncaught(event.reason, "", event));
+
+/** A plugin's own code failed after `mount` was called: its host, only it, shows the error. */
+function pluginCrashed(record, error) {
+  if (record.crashed) return;
+  const label = keyOf(record.manifest);
+  record.crashed = new PluginLoadError(`${label} stopped with an error: ${messageOf(error)}`, {
+    kind: "runtime",
+    cause: error,
+  });
+  // While its mount is still settling, mountPlugin reports it; afterwards, it is done here.
+  if (record.settled && hosts.get(record.host) === record) failHost(record, record.crashed);
+}
+
+/** Put a host into the error state: cleanup, the message and a Retry button. */
+function failHost(record, error) {
+  const { host, manifest, options } = record;
+  runCleanup(record);
+  record.failed = true;
+  console.error(`[naap] ${messageOf(error)}`, error.cause ?? "");
+  const retry = async () => {
+    let next = manifest;
+    if (typeof options.resolveManifest === "function") {
+      try {
+        next = await options.resolveManifest(manifest);
+      } catch (resolveError) {
+        renderError(host, manifest, resolveError, retry);
+        return;
+      }
+    }
+    await mountPlugin(host, next, options);
+  };
+  renderError(host, manifest, error, retry);
+  const label = manifest && manifest.name ? keyOf(manifest) : "plugin";
+  setState(host, "error", { plugin: label, error: messageOf(error) });
+  return { state: "error", error, duration: null };
+}
+
 /**
  * Mount a plugin into a host element: the host shows a loading state, then the plugin
  * (`data-naap-state="mounted"`) or an error with its message and a Retry button
  * (`data-naap-state="error"`). Styles are loaded and applied before `mount` runs. Whatever
  * `mount` returns (a cleanup function, or an object with `unmount`) runs on unmount. A plugin
- * that fails to load or throws in `mount` is contained in its host; the promise never
- * rejects. The host fires `naap:statechange` events.
+ * that fails to load, throws in `mount`, or whose code throws later (a React render or
+ * effect, a timer, a rejected promise) is contained in its host, which shows the error; the
+ * promise never rejects. Each `mount` runs in a task of its own, after React has finished
+ * the mount before it; "mounted" is said once React has rendered and run the effects. The
+ * host fires `naap:statechange` events.
  *
  * @param {HTMLElement} host the element the plugin lives in
  * @param {object} manifest the plugin's production manifest
@@ -759,12 +925,12 @@ function renderError(host, manifest, error, retry) {
  */
 export async function mountPlugin(host, manifest, options = {}) {
   await unmountPlugin(host);
-  const token = {};
-  const record = { token, manifest, cleanup: null, stylesUrl: null, context: null };
+  const record = { host, manifest, options, cleanup: null, stylesUrl: null, context: null };
   hosts.set(host, record);
   const current = () => hosts.get(host) === record;
   const label = manifest && manifest.name ? keyOf(manifest) : "plugin";
   const started = performance.now();
+  const superseded = Object.freeze({ state: "superseded", error: null, duration: null });
   setState(host, "loading", { plugin: label });
   renderLoading(host, manifest || {});
   try {
@@ -778,22 +944,29 @@ export async function mountPlugin(host, manifest, options = {}) {
     if (styles.status === "rejected") throw styles.reason;
     if (!current()) {
       if (record.stylesUrl) releaseStyles(record.stylesUrl);
-      return { state: "superseded", error: null, duration: null };
+      return superseded;
     }
     const plugin = loaded.value;
     const container = element("div", "naap-host__plugin");
     container.dataset.naapPlugin = manifest.name;
     host.replaceChildren(container);
+    record.container = container;
+    record.bundleUrl = absoluteUrl(manifest.bundleUrl);
     record.ownContext = !options.context;
     record.context = options.context || createPluginContext(manifest, options);
     let result;
     try {
-      result = await plugin.mount(container, record.context);
+      const run = () => plugin.mount(container, record.context);
+      result = await mountInOwnTask(record, run, superseded);
     } catch (error) {
       throw new PluginLoadError(`${label} failed while mounting: ${messageOf(error)}`, {
         kind: "mount",
         cause: error,
       });
+    }
+    if (result === superseded) {
+      runCleanup(record);
+      return superseded;
     }
     if (typeof result === "function") record.cleanup = result;
     else if (result && typeof result.unmount === "function") record.cleanup = () => result.unmount();
@@ -802,40 +975,26 @@ export async function mountPlugin(host, manifest, options = {}) {
     }
     if (!current()) {
       runCleanup(record);
-      return { state: "superseded", error: null, duration: null };
+      return superseded;
     }
+    if (record.crashed) throw record.crashed;
+    record.settled = true;
+    record.rendered = container.firstChild !== null;
     const duration = performance.now() - started;
     performance.measure(`naap:mount ${label}`, { start: started, duration });
     setState(host, "mounted", { plugin: label, duration });
     return { state: "mounted", error: null, duration };
   } catch (error) {
-    if (record.stylesUrl) {
-      releaseStyles(record.stylesUrl);
-      record.stylesUrl = null;
+    if (!current()) {
+      runCleanup(record);
+      return { state: "superseded", error, duration: null };
     }
-    if (record.context && record.ownContext) disposeContext(record.context);
-    if (!current()) return { state: "superseded", error, duration: null };
-    record.failed = true;
-    console.error(`[naap] ${messageOf(error)}`);
-    const retry = async () => {
-      let next = manifest;
-      if (typeof options.resolveManifest === "function") {
-        try {
-          next = await options.resolveManifest(manifest);
-        } catch (resolveError) {
-          renderError(host, manifest, resolveError, retry);
-          return;
-        }
-      }
-      await mountPlugin(host, next, options);
-    };
-    renderError(host, manifest, error, retry);
-    setState(host, "error", { plugin: label, error: messageOf(error) });
-    return { state: "error", error, duration: null };
+    return failHost(record, error);
   }
 }
 
 function runCleanup(record) {
+  unwatchCode(record);
   if (record.cleanup) {
     try {
       record.cleanup();
@@ -1081,11 +1240,38 @@ function withShellGlobals(manifest) {
   return globals && !Array.isArray(manifest.shellGlobals) ? { ...manifest, shellGlobals: globals } : manifest;
 }
 
+function isHeadless(plugin) {
+  return !(plugin.manifest.routes || []).length;
+}
+
+/**
+ * The sidebar's order: pinned plugins first, then by the manifest's `navigation.order`
+ * (plugins without one after those with one), ties in the bootstrap's order (the person's
+ * own order, then the name).
+ */
+function sidebarOrder(plugins) {
+  const rank = (plugin) => {
+    const order = plugin.manifest.navigation && plugin.manifest.navigation.order;
+    return typeof order === "number" && Number.isFinite(order) ? order : Infinity;
+  };
+  return plugins
+    .map((plugin, index) => ({ plugin, index }))
+    .sort(
+      (a, b) =>
+        Number(Boolean(b.plugin.pinned)) - Number(Boolean(a.plugin.pinned)) ||
+        (rank(a.plugin) === rank(b.plugin) ? 0 : rank(a.plugin) < rank(b.plugin) ? -1 : 1) ||
+        a.index - b.index,
+    )
+    .map(({ plugin }) => plugin);
+}
+
 /**
  * Start the shell on a page: fetch the signed-in user's installed plugins (from
- * `GET /api/v1/plugins/installed`, or the IndexedDB copy when offline), preload their bundles,
- * list them in the navigation, mount headless plugins, and mount the plugin whose routes
- * match the URL into the content element; links and `navigate` use the history API.
+ * `GET /api/v1/plugins/installed`, or the IndexedDB copy when offline), preload the bundles
+ * of the plugin the URL routes to and of the headless plugins, list the plugins in the
+ * navigation (by `navigation.order`), mount the routed plugin into the content element and
+ * then the headless plugins (each in a task of its own; headless ones load even when
+ * switched off); links and `navigate` use the history API.
  *
  * @param {object} options configureShell options, and:
  * @param {HTMLElement} options.nav the element the navigation list goes in
@@ -1108,11 +1294,17 @@ export async function bootShell(options = {}) {
     say(messageOf(error));
     throw error;
   }
-  let plugins = bootstrap.plugins.filter((plugin) => plugin.enabled);
+  // Headless plugins serve the others: they load even when switched off.
+  let plugins = bootstrap.plugins.filter((plugin) => plugin.enabled || isHeadless(plugin));
   setInstallations(bootstrap.plugins);
   await resolveShellGlobals(plugins.map((plugin) => plugin.manifest));
   plugins = plugins.map((plugin) => ({ ...plugin, manifest: withShellGlobals(plugin.manifest) }));
-  preloadPlugins(plugins.map((plugin) => plugin.manifest));
+  const headless = plugins.filter(isHeadless);
+  const routedAt = (path) => plugins.find((entry) => routesAllow(entry.manifest.routes || [], path));
+  // Only what this page shows at once is fetched ahead: the routed plugin and the headless
+  // ones. Any other plugin's files load when it is navigated to.
+  const firstRouted = routedAt(shellPath());
+  preloadPlugins([...(firstRouted ? [firstRouted] : []), ...headless].map((plugin) => plugin.manifest));
   if (bootstrap.source === "cache") say("Offline: your plugins as of your last visit.");
   else if (!plugins.length) say("You have no plugins enabled yet: install some from the marketplace.");
 
@@ -1127,8 +1319,7 @@ export async function bootShell(options = {}) {
 
   const links = new Map();
   const list = element("ul", "naap-shell__nav-list");
-  for (const plugin of plugins) {
-    if (!(plugin.manifest.routes || []).length) continue;
+  for (const plugin of sidebarOrder(plugins.filter((entry) => !isHeadless(entry)))) {
     const navigation = plugin.manifest.navigation || {};
     const link = element("a", "naap-shell__nav-link", navigation.label || plugin.displayName);
     link.href = runtime.basePath + navigationPath(plugin);
@@ -1140,18 +1331,25 @@ export async function bootShell(options = {}) {
   }
   if (nav) nav.replaceChildren(list);
 
-  // Headless plugins (no routes) provide services, not pages: mounted once, out of sight.
-  for (const plugin of plugins.filter((entry) => !(entry.manifest.routes || []).length)) {
-    const hidden = element("div", "naap-shell__headless");
-    hidden.hidden = true;
-    (content && content.parentElement ? content.parentElement : document.body).append(hidden);
-    mountPlugin(hidden, plugin.manifest, mountOptions(plugin));
-  }
+  // Headless plugins (no routes) provide services, not pages: mounted once, out of sight,
+  // after the routed plugin; a headless plugin that fails shows its error and Retry below it.
+  const mountHeadless = () => {
+    for (const plugin of headless) {
+      const hidden = element("div", "naap-shell__headless");
+      hidden.hidden = true;
+      hidden.dataset.plugin = plugin.name;
+      hidden.addEventListener("naap:statechange", (event) => {
+        if (event.target === hidden) hidden.hidden = event.detail.state !== "error";
+      });
+      (content && content.parentElement ? content.parentElement : document.body).append(hidden);
+      mountPlugin(hidden, plugin.manifest, mountOptions(plugin));
+    }
+  };
 
   let current = null;
   const route = async () => {
     const path = shellPath();
-    const plugin = plugins.find((entry) => routesAllow(entry.manifest.routes || [], path));
+    const plugin = routedAt(path);
     for (const [name, link] of links) {
       if (plugin && plugin.name === name) link.setAttribute("aria-current", "page");
       else link.removeAttribute("aria-current");
@@ -1190,5 +1388,6 @@ export async function bootShell(options = {}) {
     route();
   });
   await route();
+  mountHeadless();
   return { plugins, source: bootstrap.source, go };
 }

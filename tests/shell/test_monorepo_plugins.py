@@ -1,6 +1,7 @@
 """The NaaP monorepo's own plugins, built from their sources by `naap-plugin build`, published,
 approved where they ask for top-level routes, installed, and opened in the demo shell: each
-renders text of its own, with its Tailwind classes applied."""
+renders text of its own, with its Tailwind classes applied, next to the headless
+dashboard-data-provider."""
 
 from __future__ import annotations
 
@@ -44,13 +45,20 @@ def test_the_monorepos_plugins_built_from_source_render_in_the_shell(
         version = publish_from_source(checkout_root, name, actor=owner, publisher=publisher)
         assert version.status == PluginVersion.Status.PUBLISHED
         assert version.shell_globals[0] == "React"
-    # dashboard-data-provider is headless: mounted out of sight, it answers other plugins
-    # through the context's event bus (test_sdk_plugins.py asks it).
+    # dashboard-data-provider is headless: mounted out of sight, it registers its event bus
+    # handlers in a React effect (test_sdk_plugins.py asks it); whatever it does, it stays in
+    # its own host: the routed plugins beside it still render.
     for name in SAMPLE_PLUGINS:
         install_plugin(actor=person, name=name, team_id=None, config=None)
 
     frame = open_shell(page, "/shell/lightning")
     wait_for_state(frame, CONTENT, "mounted")
+    assert frame.locator(f"{CONTENT} h1").inner_text() == "Livepeer AI Video"
+    provider = '.naap-shell__headless[data-plugin="dashboard-data-provider"]'
+    frame.wait_for_selector(
+        f'{provider}:is([data-naap-state="mounted"], [data-naap-state="error"])', state="attached"
+    )
+    page.wait_for_timeout(300)
     assert frame.locator(f"{CONTENT} h1").inner_text() == "Livepeer AI Video"
 
     frame.click("text=My Dashboard")
@@ -68,3 +76,12 @@ def test_the_monorepos_plugins_built_from_source_render_in_the_shell(
     title.wait_for()
     assert title.evaluate("h => getComputedStyle(h).fontWeight") == "700"  # font-bold
     assert title.evaluate("h => getComputedStyle(h).fontSize") == "24px"  # text-2xl
+
+    # Opened directly, my-dashboard mounts first and the provider after it: it still renders.
+    frame = open_shell(page, "/shell/plugins/my-dashboard")
+    wait_for_state(frame, CONTENT, "mounted")
+    frame.wait_for_selector(
+        f'{provider}:is([data-naap-state="mounted"], [data-naap-state="error"])', state="attached"
+    )
+    page.wait_for_timeout(300)
+    assert frame.locator(f"{CONTENT} h1", has_text="My Dashboard").is_visible()
