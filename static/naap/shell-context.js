@@ -360,7 +360,17 @@ export function createPluginContext(manifest, options = {}) {
   const person = personView(options.user || shell.runtime.user);
   const installation = (installations || []).find((entry) => entry.name === name) || null;
   const teamState = {};
-  const busHooks = { sticky: (event) => (event === "team:change" ? teamState.now() : undefined) };
+  const notifications = notificationsFor(manifest);
+  const busHooks = {
+    sticky: (event) => (event === "team:change" ? teamState.now() : undefined),
+    notify: (event, { type, message, id, duration }) => {
+      if (event === "notification:dismiss") return notifications.dismiss(id);
+      const level = ["success", "error", "info", "warning"].includes(type) ? type : "info";
+      const show = notifications[level];
+      show(message, { id, duration });
+      return true;
+    },
+  };
   const told = (payload) => busHooks.deliver("team:change", payload);
   const team = teamFor(person, installation, told, teamState);
   const permissions = permissionsFor(manifest, {
@@ -374,7 +384,7 @@ export function createPluginContext(manifest, options = {}) {
     navigate: navigateFor(name, [...(manifest.routes || [])]),
     eventBus: eventBusFor(name, disposers, busHooks),
     theme: themeFor(disposers),
-    notifications: notificationsFor(manifest),
+    notifications,
     integrations: integrationsFor(),
     logger: loggerFor(name),
     permissions,

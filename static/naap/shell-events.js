@@ -178,9 +178,11 @@ function askOnce(full, event, payload, meta, timeout) {
  *
  * @param {string} name the plugin's name (the sender of what it sends)
  * @param {Function[]} disposers where undoing each subscription is recorded (for unmount)
- * @param {{sticky?: function(string): *}} [hooks] `sticky(event)`: the shell's current state
- *   of an event for this plugin (e.g. its `team:change`), handed to each new listener; the
- *   function fills in `hooks.deliver(event, payload)`, which tells this plugin's listeners only
+ * @param {{sticky?: function(string): *, notify?: function(string, object): boolean}} [hooks]
+ *   `sticky(event)`: the shell's current state of an event for this plugin (e.g. its
+ *   `team:change`), handed to each new listener; `notify(event, payload)` shows or dismisses
+ *   this plugin's toast for `notification:show`/`notification:dismiss`; the function fills in
+ *   `hooks.deliver(event, payload)`, which tells this plugin's listeners only
  */
 export function eventBusFor(name, disposers, hooks = {}) {
   const qualified = (event) => {
@@ -220,9 +222,14 @@ export function eventBusFor(name, disposers, hooks = {}) {
     console.warn(`[naap] ${name} may not ${verb} "${full}": it belongs to the shell or another plugin.`);
   };
   return {
-    /** Send an event; false (with a warning) when the name belongs to the shell or another plugin. */
+    /** Send an event; false (with a warning) when the name belongs to the shell or another
+     * plugin. `notification:show` / `notification:dismiss` (upstream's way to ask the shell
+     * for a toast) are this plugin's notifications: `{type, message, id, duration}`, `{id}`. */
     emit(event, payload) {
       const full = qualified(event);
+      if (hooks.notify && (full === "notification:show" || full === "notification:dismiss")) {
+        return hooks.notify(full, payload || {});
+      }
       if (!mayEmit(name, full)) {
         refuse("send", full);
         return false;

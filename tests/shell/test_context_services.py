@@ -34,7 +34,14 @@ def test_notifications_are_the_plugins_own_and_rendered_as_text(page):
           const dismissedOthers = {second}.notifications.dismiss(ids[2]);  // not its toast
           {first}.notifications.dismissAll();
           const afterAll = texts();
+          // Upstream's way to ask the shell for a toast: an event, shown as the plugin's own.
+          const viaEvent = {first}.eventBus.emit('notification:show',
+            {{id: 'ev', type: 'success', message: 'From an event'}});
+          const shown = texts().some(([, text]) => text === 'From an event');
+          {first}.eventBus.emit('notification:dismiss', {{id: 'ev'}});
+          const gone = !texts().some(([, text]) => text === 'From an event');
           return {{ids, before, clicked, afterAction, dismissedOthers, afterAll,
+                   viaEvent, shown, gone,
                    roles: [...document.querySelectorAll('.naap-toast')]
                      .map((toast) => toast.getAttribute('role'))}};
         }}"""
@@ -53,6 +60,7 @@ def test_notifications_are_the_plugins_own_and_rendered_as_text(page):
     assert result["dismissedOthers"] is False
     assert result["afterAll"] == [["Probe Other", "Mine"]]  # only the caller's own toasts
     assert result["roles"] == ["status"]
+    assert [result["viaEvent"], result["shown"], result["gone"]] == [True, True, True]
 
 
 def test_the_theme_reads_switches_and_reports_the_mode(page):
