@@ -22,7 +22,7 @@ from django.views.decorators.http import require_safe
 from installs.bootstrap import bootstrap_data, person_bootstrap
 from installs.cache import remember_person
 from installs.plugin_grants import grants_for
-from registry.frame_csp import approved_origins_of, loaded_plugins, with_frame_csp
+from registry.frame_csp import approved_origins_of, loaded_plugins, shell_loads, with_frame_csp
 from registry.shell_views import runtime_config
 
 
@@ -63,7 +63,7 @@ def shell_frame(request: HttpRequest, route: str = "") -> HttpResponse:
     entry = person_bootstrap(user=request.user)
     remember_person(request.user)
     bootstrap = bootstrap_data(entry)
-    names = [plugin["name"] for plugin in bootstrap["plugins"] if plugin.get("enabled")]
+    names = [plugin["name"] for plugin in bootstrap["plugins"] if shell_loads(plugin)]
     config = {
         **runtime_config(request),
         "bootstrap": bootstrap,
