@@ -6,7 +6,11 @@ A bootstrap depends on three kinds of state, each with a generation number in th
 - each of their teams' (team installs, the team's name, which ranks team installs):
   `tenant-gen:team:<id>`;
 - each installed package's (versions, deployment, status, manifests): the manifest cache's
-  package generation (registry.cache), bumped by every publishing service.
+  package generation (registry.cache), bumped by every publishing service;
+- the set of core packages (installed for everyone, installs.selectors.core_packages): one
+  generation for everybody, `registry.cache.CORE_GENERATION_KEY`, bumped when a package may
+  join or leave the set (invalidate_package(..., core=True)); every core package is also
+  among the packages an entry watches, so its new versions and deployments retire it.
 
 An entry records the generations it was built under, and the cache epoch (naap.redis_cache),
 renewed when Redis comes back after an outage so that nothing cached before it is trusted. A
@@ -36,7 +40,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from naap.redis_cache import EPOCH_KEY, cache_epoch, read_many
-from registry.cache import bump_generations
+from registry.cache import CORE_GENERATION_KEY, bump_generations
 from registry.cache import generation_key as package_generation_key
 from registry.selectors import iso
 
@@ -45,7 +49,7 @@ BOOTSTRAP_TIMEOUT = 24 * 60 * 60
 TENANT_GENERATION_TIMEOUT = 30 * 24 * 60 * 60
 UNKNOWN = -1
 PERSON_AUTH_TIMEOUT = 60
-ENTRY_FORMAT = 2
+ENTRY_FORMAT = 3
 
 
 def user_generation_key(user_id: int) -> str:
@@ -81,7 +85,8 @@ class BootstrapEntry:
     user_generation: int
     team_ids: tuple[int, ...]
     package_names: tuple[str, ...]
-    stamps: tuple[int, ...]  # the cache epoch, then generations of team_ids, package_names
+    # the cache epoch, the core set's generation, then those of team_ids and package_names
+    stamps: tuple[int, ...]
     body: bytes
     etag: str
 
@@ -138,6 +143,7 @@ def bootstrap_etag(body: bytes) -> str:
 def _stamp_keys(team_ids: Iterable[int], package_names: Iterable[str]) -> list[str]:
     return [
         EPOCH_KEY,
+        CORE_GENERATION_KEY,
         *(team_generation_key(pk) for pk in team_ids),
         *(package_generation_key(name) for name in package_names),
     ]
