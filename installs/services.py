@@ -200,10 +200,16 @@ def configure_plugin(
     team_id: int | None = None,
     ip: str | None = None,
 ) -> TenantPluginInstall:
-    """Replace an installation's config, validated against the version it runs."""
+    """Replace an installation's config, validated against the version it runs.
+
+    A core plugin the actor has no installation of is installed for them with that config
+    (a core plugin needs no row until it has settings of its own).
+    """
     user, team = _tenant(actor=actor, team_id=team_id)
     package = selectors.available_package(name=name)
     install = selectors.tenant_install(package=package, user=user, team=team)
+    if install is None and team is None and selectors.is_core_for_everyone(package):
+        return install_plugin(actor=actor, name=name, config=config, ip=ip).installation
     if install is None:
         raise NotFound(f"Plugin '{name}' is not installed for {_tenant_label(team)}.")
     pinned = install.pinned_version

@@ -176,3 +176,26 @@ def test_the_hot_path_sees_a_package_marked_core_at_once(django_app, api):
     assert len(django_app.calls) == calls  # served by the layer
     mark_core(package)
     assert names() == ["team-directory"]
+
+
+def test_configuring_a_core_plugin_installs_it_for_you_with_that_config(core, api, person):
+    response = send(
+        api, "put", "/api/v1/plugins/team-directory/config", {"config": {"label": "Desk"}}
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["data"]["config"]["label"] == "Desk"
+    assert TenantPluginInstall.objects.get().user == person
+    assert plugins_of(api)["team-directory"]["config"]["label"] == "Desk"
+    other = signed_in(make_user())
+    assert "label" not in plugins_of(other)["team-directory"]["config"]
+
+
+def test_my_plugins_shows_core_plugins_as_everyones_without_uninstall(core, api):
+    page = api.get("/me/plugins/").content.decode()
+    row = page[page.index('id="plugin-team-directory"') :].split("</tr>")[0]
+    assert "everyone (core)" in row
+    assert "Uninstall" not in row and "Disable" in row
+    install(api, "team-directory")
+    page = api.get("/me/plugins/").content.decode()
+    row = page[page.index('id="plugin-team-directory"') :].split("</tr>")[0]
+    assert "Settings" in row and "Uninstall" not in row
