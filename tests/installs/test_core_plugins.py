@@ -146,6 +146,14 @@ def test_a_headless_core_plugin_is_in_everyones_bootstrap(api):
     assert plugins_of(api)["data-provider"]["manifest"]["routes"] == []
 
 
+def test_an_installed_headless_plugin_is_in_the_bootstrap_for_any_shell_version(api):
+    publish_plugin("data-provider", frontend={"entry": "bundle.js", "routes": []})
+    install(api, "data-provider")
+    for query in ({}, {"shellVersion": "1.0.0"}):
+        item = plugins_of(api, **query)["data-provider"]
+        assert (item["enabled"], item["manifest"]["routes"]) == (True, [])
+
+
 def test_core_plugins_take_no_query_per_plugin(api, person, django_assert_num_queries):
     mark_core(publish_plugin("core-00").package)
     bootstrap(api)  # the session and the manifests cached, as for every later request
@@ -199,3 +207,10 @@ def test_my_plugins_shows_core_plugins_as_everyones_without_uninstall(core, api)
     page = api.get("/me/plugins/").content.decode()
     row = page[page.index('id="plugin-team-directory"') :].split("</tr>")[0]
     assert "Settings" in row and "Uninstall" not in row
+
+
+def test_a_core_plugin_keeps_its_storage_for_people_who_never_installed_it(core, api):
+    url = "/api/v1/plugins/team-directory/storage/last-search"
+    assert send(api, "put", url, {"value": {"q": "ada"}}).status_code in {200, 201}
+    assert api.get(url).json()["data"]["value"] == {"q": "ada"}
+    assert send(api, "put", "/api/v1/plugins/not-core/storage/x", {"value": 1}).status_code == 404
