@@ -1,6 +1,6 @@
 """The shell bootstrap, serialised once and kept in the cache until something it shows changes.
 
-A bootstrap depends on three kinds of state, each with a generation number in the cache:
+A bootstrap depends on four kinds of state, each with a generation number in the cache:
 
 - the person's own (installs, preferences, team memberships): `tenant-gen:user:<id>`;
 - each of their teams' (team installs, the team's name, which ranks team installs):
@@ -15,7 +15,7 @@ A bootstrap depends on three kinds of state, each with a generation number in th
 An entry records the generations it was built under, and the cache epoch (naap.redis_cache),
 renewed when Redis comes back after an outage so that nothing cached before it is trusted. A
 request reads the entry and the person's generation in one round trip, then the epoch and the
-teams' and packages' generations in a second; when all match, the stored JSON is sent without
+core set's, teams' and packages' generations in a second; when all match, the stored JSON is sent without
 touching the database. The generations are read *before* the database when an entry is built,
 so a change that commits while it is being built leaves it under a retired stamp (the same
 rule as the manifest cache). Packages or teams that an entry did not know in advance get a
