@@ -15,12 +15,12 @@ A bootstrap depends on four kinds of state, each with a generation number in the
 An entry records the generations it was built under, and the cache epoch (naap.redis_cache),
 renewed when Redis comes back after an outage so that nothing cached before it is trusted. A
 request reads the entry and the person's generation in one round trip, then the epoch and the
-core set's, teams' and packages' generations in a second; when all match, the stored JSON is sent without
-touching the database. The generations are read *before* the database when an entry is built,
-so a change that commits while it is being built leaves it under a retired stamp (the same
-rule as the manifest cache). Packages or teams that an entry did not know in advance get a
-stamp that never matches, so that entry is built again once, this time with their generations
-read first.
+core set's, teams' and packages' generations in a second; when all match, the stored JSON is
+sent without touching the database. The generations are read *before* the database when an
+entry is built, so a change that commits while it is being built leaves it under a retired
+stamp (the same rule as the manifest cache). Packages or teams that an entry did not know in
+advance get a stamp that never matches, so that entry is built again once, this time with their
+generations read first.
 
 Tenant generations are bumped by the services that write installations and preferences, and
 by the admin's saves and deletes of teams, memberships, installations and preferences

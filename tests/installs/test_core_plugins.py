@@ -209,6 +209,19 @@ def test_my_plugins_shows_core_plugins_as_everyones_without_uninstall(core, api)
     assert "Settings" in row and "Uninstall" not in row
 
 
+def test_team_admins_are_offered_no_uninstall_of_a_core_plugin_for_the_team(core, api, person):
+    team = make_team("finance", admin=person)
+    publish_plugin("my-wallet")
+    for name in ("team-directory", "my-wallet"):
+        assert install(api, name, teamId=team.pk).status_code == 201
+    page = api.get("/me/plugins/").content.decode()
+    teams = page[page.index("Teams you administer") :]
+    assert teams.count("Uninstall for the team") == 1
+    response = api.post("/me/plugins/team-directory/uninstall/", {"team": team.pk}, follow=True)
+    assert "cannot be uninstalled" in response.content.decode()
+    assert TenantPluginInstall.objects.filter(team=team).count() == 2
+
+
 def test_a_core_plugin_keeps_its_storage_for_people_who_never_installed_it(core, api):
     url = "/api/v1/plugins/team-directory/storage/last-search"
     assert send(api, "put", url, {"value": {"q": "ada"}}).status_code in {200, 201}
