@@ -19,12 +19,12 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
-from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_safe
 
 from installs.bootstrap import bootstrap_data, person_bootstrap
 from installs.cache import remember_person
 from installs.plugin_grants import grants_for
+from registry.frame_csp import approved_origins_of, loaded_plugins, with_frame_csp
 from registry.shell_views import runtime_config
 
 
@@ -59,12 +59,12 @@ def shell_page(request: HttpRequest, route: str = "") -> HttpResponse:
 @require_safe
 @never_cache
 @xframe_options_sameorigin
-@csp_override(settings.PLUGIN_FRAME_CSP)
 def shell_frame(request: HttpRequest, route: str = "") -> HttpResponse:
     """The shell itself, run inside the sandboxed frame of shell_page."""
     if not request.user.is_authenticated:
         # Only the marketplace's own page sends the session here (plugin code cannot).
-        return render(request, "shell/frame_signed_out.html", status=403)
+        signed_out = render(request, "shell/frame_signed_out.html", status=403)
+        return with_frame_csp(request, signed_out, [])
     # For the shell's version: versions whose shell range leaves it out are skipped.
     entry = person_bootstrap(user=request.user, shell_version=settings.NAAP_SHELL_VERSION)
     remember_person(request.user)
@@ -78,4 +78,7 @@ def shell_frame(request: HttpRequest, route: str = "") -> HttpResponse:
         "basePath": reverse("shell-frame").rstrip("/"),
         "bridge": True,
     }
-    return render(request, "shell/frame.html", {"shell_config": config})
+    response = render(request, "shell/frame.html", {"shell_config": config})
+    # connect-src: the origins the loaded plugins declare that staff approved (and no other).
+    origins = approved_origins_of(loaded_plugins(bootstrap["plugins"]))
+    return with_frame_csp(request, response, origins)

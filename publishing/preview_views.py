@@ -9,12 +9,12 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
-from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_safe
 
 from naap.errors import NotFound
 from publishing.review_assets import review_manifest
 from registry import selectors
+from registry.frame_csp import preview_origins, with_frame_csp
 from registry.membership import may_act_for_publisher
 from registry.models import PluginPackage, PluginVersion
 from registry.selectors import production_manifest
@@ -61,7 +61,6 @@ def preview_page(request: HttpRequest, name: str, version: str) -> HttpResponse:
 @require_safe
 @never_cache
 @xframe_options_sameorigin
-@csp_override(settings.PLUGIN_FRAME_CSP)
 def preview_frame(request: HttpRequest, name: str, version: str) -> HttpResponse:
     """One version mounted by the shell runtime in the sandboxed frame of preview_page, with an
     in-page stand-in for its storage. Plugin code runs here, never on the marketplace's page:
@@ -70,7 +69,7 @@ def preview_frame(request: HttpRequest, name: str, version: str) -> HttpResponse
     # Files in review come through temporary URLs, valid for this visitor's next hour.
     manifest = review_manifest(found)
     manifest["shellGlobals"] = shell_globals_of(found)
-    return render(
+    response = render(
         request,
         "shell/preview_frame.html",
         {
@@ -79,3 +78,4 @@ def preview_frame(request: HttpRequest, name: str, version: str) -> HttpResponse
             "shell_config": {**runtime_config(request), "storage": "memory"},
         },
     )
+    return with_frame_csp(request, response, preview_origins(found))

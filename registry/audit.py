@@ -26,6 +26,7 @@ class AuditAction(StrEnum):
     PACKAGE_FEATURED = "package.featured"
     PACKAGE_IS_CORE = "package.is_core"
     PACKAGE_ROUTES_GRANT = "package.routes_grant"
+    PACKAGE_ORIGINS_GRANT = "package.origins_grant"
     PLUGIN_INSTALL = "plugin.install"
     PLUGIN_UNINSTALL = "plugin.uninstall"
     PLUGIN_CONFIGURE = "plugin.configure"

@@ -100,6 +100,10 @@ class PluginPackage(TimestampedModel):
     # Routes outside /plugins/<name> that staff granted by approving a version asking for them
     # (registry.routes); later versions within them publish without review.
     granted_routes = models.JSONField(default=list, blank=True)
+    # Origins (scheme://host[:port]) its versions declare that staff approved by approving a
+    # version declaring them (registry.origins): the shell's frame lets the package's loaded
+    # version connect to those of them it declares; later versions within them need no review.
+    granted_origins = models.JSONField(default=list, blank=True)
     featured = models.BooleanField(default=False)
     downloads = models.BigIntegerField(default=0)
     install_count = models.IntegerField(default=0)

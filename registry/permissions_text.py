@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from registry.origins import declared_origins
+
 SHELL_PERMISSIONS = {
     "navigation": "add entries to the shell's navigation",
     "notifications": "show you notifications",
@@ -23,9 +25,12 @@ BROWSER_PERMISSIONS = {
 }
 
 
-def describe_permissions(permissions: dict) -> list[str]:
-    """One plain sentence fragment per permission, in the manifest's order."""
+def describe_permissions(permissions: dict, *, backend: object = None) -> list[str]:
+    """One plain sentence fragment per permission, in the manifest's order; `backend` is the
+    manifest's `backend`, whose `url` the plugin connects to as well (registry.origins)."""
     sentences: list[str] = []
+    if isinstance(backend, dict) and (origins := declared_origins({"backend": backend})):
+        sentences.append(f"contact its backend at {origins[0]}")
     for item in permissions.get("shell") or []:
         sentences.append(SHELL_PERMISSIONS.get(str(item), f"use the shell feature “{item}”"))
     for item in permissions.get("apis") or []:

@@ -88,7 +88,9 @@ def plugin_detail(request, name: str):
             "versions": versions,
             "current": current,
             "latest": latest,
-            "permissions": describe_permissions(manifest.get("permissions") or {}),
+            "permissions": describe_permissions(
+                manifest.get("permissions") or {}, backend=manifest.get("backend")
+            ),
             "routes": (manifest.get("frontend") or {}).get("routes") or [],
             "chart": chart,
             "is_member": is_member,

@@ -15,6 +15,7 @@ from publishing.admin.actions import (
 )
 from publishing.models import PendingVersion
 from registry.models import PluginVersion
+from registry.origins import new_origins
 from registry.routes import route_request
 
 
@@ -77,8 +78,8 @@ class ModerationQueueAdmin(StaffActs, admin.ModelAdmin):
 
     @admin.display(description="Asks to be granted")
     def asks_for(self, version) -> str:
-        """Top-level routes and core status the version asks beyond its package's grant:
-        approving grants them."""
+        """Top-level routes, core status and origins to connect to that the version asks beyond
+        its package's grant: approving grants them."""
         package = version.package
         request = route_request(
             version.manifest,
@@ -86,7 +87,10 @@ class ModerationQueueAdmin(StaffActs, admin.ModelAdmin):
             granted=package.granted_routes,
             is_core=package.is_core,
         )
-        return request.describe() if request else "—"
+        asked = [request.describe()] if request else []
+        if origins := new_origins(version.manifest, granted=package.granted_origins):
+            asked.append(f"connections to {', '.join(origins)}")
+        return " and ".join(asked) or "—"
 
     @admin.display(description="Warnings")
     def warning_count(self, version) -> int:

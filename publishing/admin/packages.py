@@ -129,6 +129,7 @@ class PluginPackageAdmin(RetiresCachedPackage, RollbackMixin, StaffActs, admin.M
         "deprecation_message",
         "is_core",
         "granted_routes",
+        "granted_origins",
         "featured",
         "downloads",
         "install_count",

@@ -280,8 +280,8 @@ def _describe_publish(data: dict[str, Any], *, subject: str, created: bool, ui: 
     elif status == "pending_review":
         ui.say(
             f"{subject} is pending review: the registry's staff approve versions of "
-            "unverified publishers and versions asking for top-level routes or core status; "
-            "the automated review found:",
+            "unverified publishers and versions asking for top-level routes, core status or "
+            "origins to connect to not approved yet; the automated review found:",
             style="yellow bold",
         )
         for line in _findings_lines(findings, include_info=True):

@@ -22,6 +22,7 @@ from registry.cache import invalidate_package
 from registry.deployments import deploy_published_version
 from registry.membership import REVIEW_VERSIONS
 from registry.models import PluginDeployment, PluginPackage, PluginVersion
+from registry.origins import new_origins
 from registry.routes import route_request, top_level_routes
 from registry.selectors import route_collision
 from registry.services import record_audit_event
@@ -81,7 +82,8 @@ def approve_version(*, actor, version: PluginVersion, ip: str | None = None) -> 
     as it would have. If its files cannot be copied, it stays pending with its files in review.
 
     A version asking for top-level routes or core status is granted them (for the package's
-    later versions too), unless another package holds one of its routes by now: a Conflict
+    later versions too), and the origins it declares are approved for the package
+    (registry.origins), unless another package holds one of its routes by now: a Conflict
     naming that package, and the version stays pending.
     """
     require_staff(actor, "approve versions", permission=REVIEW_VERSIONS)
@@ -96,6 +98,7 @@ def approve_version(*, actor, version: PluginVersion, ip: str | None = None) -> 
         package = PluginPackage.objects.select_for_update().get(pk=version.package_id)
         version.package = package
         _grant_routes(actor=actor, version=version, ip=ip)
+        _grant_origins(actor=actor, version=version, ip=ip)
         _move_files(version, moves, storage.published_key)
         # A manifest.json that could not be stored at publish time is written after commit.
         manifest_missing = not version.manifest_key
@@ -169,6 +172,19 @@ def _grant_routes(*, actor, version: PluginVersion, ip: str | None) -> None:
     if request.core:
         core_details = {"value": True, "version": version.version}
         record_audit_event(actor, AuditAction.PACKAGE_IS_CORE, package, ip=ip, details=core_details)
+
+
+def _grant_origins(*, actor, version: PluginVersion, ip: str | None) -> None:
+    """Approve for the package (locked by the caller) the origins the version declares that it
+    was not approved yet, recorded in the audit log."""
+    package = version.package
+    origins = new_origins(version.manifest, granted=package.granted_origins)
+    if not origins:
+        return
+    package.granted_origins = [*package.granted_origins, *origins]
+    package.save(update_fields=["granted_origins", "updated_at"])
+    details = {"origins": origins, "version": version.version}
+    record_audit_event(actor, AuditAction.PACKAGE_ORIGINS_GRANT, package, ip=ip, details=details)
 
 
 def move_files_to_review(*, version: PluginVersion) -> PluginVersion:

@@ -21,6 +21,7 @@ from publishing.services.package_rows import (
 )
 from publishing.services.publish_inputs import parse_manifest, validate_files
 from publishing.validation import (
+    origin_finding,
     route_finding,
     scan_bundle,
     validate_manifest,
@@ -36,6 +37,7 @@ from registry.models import (
     PluginVersion,
     Publisher,
 )
+from registry.origins import new_origins
 from registry.routes import route_request, top_level_routes
 from registry.selectors import deployment_of, route_collision
 from registry.services import record_audit_event, set_search_vector
@@ -159,8 +161,13 @@ def publish_version(
     )
     if request:
         findings.append(route_finding(request, name=name))
+    # Origins the plugin would connect to that staff have not approved for the package: the
+    # same (registry.origins); approving adds them to the package's grant.
+    origins = new_origins(data, granted=package.granted_origins if package else [])
+    if origins:
+        findings.append(origin_finding(origins, name=name))
     # A version that waits for review keeps its files out of the public CDN until approved.
-    in_review = not owner.verified or bool(request)
+    in_review = not owner.verified or bool(request) or bool(origins)
     uploaded: list[str] = []
     try:
         assets = {}

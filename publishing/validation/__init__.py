@@ -15,7 +15,7 @@ from publishing.validation.bundle import (
     check_bundle,
     check_styles,
 )
-from publishing.validation.findings import route_finding, scan_bundle
+from publishing.validation.findings import origin_finding, route_finding, scan_bundle
 from publishing.validation.frontend import RESERVED_ROUTES
 from publishing.validation.limits import MAX_MANIFEST_BYTES, MAX_MANIFEST_TEXT_BYTES
 from publishing.validation.manifest import (
@@ -47,6 +47,7 @@ __all__ = [
     "check_styles",
     "facet_category",
     "global_name_for",
+    "origin_finding",
     "route_finding",
     "scan_bundle",
     "validate_manifest",

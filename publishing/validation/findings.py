@@ -10,6 +10,7 @@ from publishing.validation.javascript import find_global, has_mount, without_com
 from publishing.validation.manifest import PERMISSION_GROUPS
 from publishing.validation.report import describe_size
 from registry.names import global_name_for
+from registry.origins import declared_origins
 from registry.routes import RouteRequest, own_prefix
 from registry.umd import BundleGlobals, read_bundle_globals
 
@@ -58,31 +59,12 @@ def _host_of(authority: str) -> str | None:
 
 
 def _declared_hosts(manifest: dict) -> list[str]:
-    permissions = manifest.get("permissions")
-    external = permissions.get("external") if isinstance(permissions, dict) else None
-    if not isinstance(external, list):
-        return []
-    hosts = []
-    for entry in external:
-        if not isinstance(entry, str):
-            continue
-        text = entry.strip().lower()
-        authority = text.split("://", 1)[1] if "://" in text else text
-        authority = authority.split("/", 1)[0]
-        if authority.startswith("*."):
-            hosts.append(authority)  # a wildcard such as *.example.com
-        elif host := _host_of(authority):
-            hosts.append(host)
-    return hosts
+    """The hosts of the origins the manifest declares (permissions.external, backend.url)."""
+    return [urlsplit(origin).hostname or "" for origin in declared_origins(manifest)]
 
 
 def _host_is_declared(host: str, declared: list[str]) -> bool:
-    for pattern in declared:
-        if pattern.startswith("*.") and host.endswith(pattern[1:]):
-            return True
-        if host == pattern:
-            return True
-    return False
+    return host in declared
 
 
 def _finding(check: str, severity: str, message: str, detail: Any = None) -> dict:
@@ -240,3 +222,13 @@ def route_finding(request: RouteRequest, *, name: str) -> dict:
     )
     detail = {"routes": list(request.routes), "isCore": request.core}
     return _finding("routes", "warning", message, detail)
+
+
+def origin_finding(new: list[str], *, name: str) -> dict:
+    """The review finding of a version declaring origins not yet approved for its package."""
+    message = (
+        f"The manifest declares {len(new)} origin(s) not yet approved for '{name}': "
+        f"{', '.join(new)}. Approving this version lets the plugin's code connect to them from "
+        "the shell (connect-src), for its later versions too."
+    )
+    return _finding("origins", "warning", message, {"origins": list(new)})

@@ -15,6 +15,7 @@ from publishing.validation.limits import MAX_UNKNOWN_FIELDS, SizeChecks
 from publishing.validation.report import ValidationReport
 from registry.config_schema import config_schema_problems
 from registry.names import hidden_characters_problem, package_name_problem
+from registry.origins import origin_problems
 from registry.semver import InvalidVersion, is_valid, parse, parse_range, shell_bounds
 
 # The facets of the browse page. Publishers may use any slug; others are counted as "other".
@@ -137,6 +138,7 @@ class _ManifestChecker(FrontendChecks, SizeChecks):
         self._check_dependencies()
         self._check_frontend()
         self._check_permissions()
+        self._check_declared_origins()
         self._check_config()
         self._check_rbac()
         self._check_unknown_fields()
@@ -351,6 +353,12 @@ class _ManifestChecker(FrontendChecks, SizeChecks):
                     f"unknown permission group 'permissions.{group}' is kept but ignored "
                     f"(known groups: {', '.join(PERMISSION_GROUPS)})."
                 )
+
+    def _check_declared_origins(self) -> None:
+        # permissions.external and backend.url become the frame's connect-src once approved:
+        # each must be one origin the browser can be told about (registry.origins).
+        for path, problem in origin_problems(self.manifest).items():
+            self._error(path, problem)
 
     def _check_config(self) -> None:
         if "config" not in self.manifest:
