@@ -10,6 +10,8 @@ bootstrap and one grant per plugin for that plugin's own storage (docs/shell-run
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -45,7 +47,10 @@ def shell_page(request: HttpRequest, route: str = "") -> HttpResponse:
             "frame_sandbox": " ".join(settings.PLUGIN_FRAME_SANDBOX),
             "host_config": {
                 "hostBasePath": reverse("shell").rstrip("/"),
-                "bootstrapUrl": reverse("plugins-installed"),
+                # The frame's versions: fresh manifests on Retry come from the same bootstrap.
+                "bootstrapUrl": reverse("plugins-installed")
+                + "?"
+                + urlencode({"shellVersion": settings.NAAP_SHELL_VERSION}),
             },
         },
     )
@@ -60,7 +65,8 @@ def shell_frame(request: HttpRequest, route: str = "") -> HttpResponse:
         # Only the marketplace's own page sends the session here (plugin code cannot).
         signed_out = render(request, "shell/frame_signed_out.html", status=403)
         return with_frame_csp(request, signed_out, [])
-    entry = person_bootstrap(user=request.user)
+    # For the shell's version: versions whose shell range leaves it out are skipped.
+    entry = person_bootstrap(user=request.user, shell_version=settings.NAAP_SHELL_VERSION)
     remember_person(request.user)
     bootstrap = bootstrap_data(entry)
     names = [plugin["name"] for plugin in bootstrap["plugins"] if shell_loads(plugin)]

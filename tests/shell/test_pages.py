@@ -54,7 +54,7 @@ def test_the_shell_page_frames_the_sandboxed_shell_and_runs_no_plugin_code(clien
     assert b"naap/shell.js" not in response.content  # the runtime runs in the frame only
     assert embedded_json(response, "naap-shell-host-config") == {
         "hostBasePath": "/shell",
-        "bootstrapUrl": "/api/v1/plugins/installed",
+        "bootstrapUrl": f"/api/v1/plugins/installed?shellVersion={settings.NAAP_SHELL_VERSION}",
     }
 
 
