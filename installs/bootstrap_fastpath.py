@@ -7,8 +7,8 @@ it has seen Django send, and answers a repeat in two cache round trips and no SQ
 
 1. the session, from the session cache (`cached_db` keeps every live session there);
 2. in one read: what the session is checked against (the person is active, their session
-   hash; `remember_person`), the person's generation and the generations of the teams and
-   packages the kept entry was built from.
+   hash; `remember_person`), the person's generation and the generations of the core set
+   and of the teams and packages the kept entry was built from.
 
 It answers only when Django would give the same answer: a signed-in session whose hash
 matches (as `django.contrib.auth.get_user` checks it), an active person, a kept entry whose

@@ -1,22 +1,26 @@
 """The shell bootstrap, serialised once and kept in the cache until something it shows changes.
 
-A bootstrap depends on three kinds of state, each with a generation number in the cache:
+A bootstrap depends on four kinds of state, each with a generation number in the cache:
 
 - the person's own (installs, preferences, team memberships): `tenant-gen:user:<id>`;
 - each of their teams' (team installs, the team's name, which ranks team installs):
   `tenant-gen:team:<id>`;
 - each installed package's (versions, deployment, status, manifests): the manifest cache's
-  package generation (registry.cache), bumped by every publishing service.
+  package generation (registry.cache), bumped by every publishing service;
+- the set of core packages (installed for everyone, installs.selectors.core_packages): one
+  generation for everybody, `registry.cache.CORE_GENERATION_KEY`, bumped when a package may
+  join or leave the set (invalidate_package(..., core=True)); every core package is also
+  among the packages an entry watches, so its new versions and deployments retire it.
 
 An entry records the generations it was built under, and the cache epoch (naap.redis_cache),
 renewed when Redis comes back after an outage so that nothing cached before it is trusted. A
 request reads the entry and the person's generation in one round trip, then the epoch and the
-teams' and packages' generations in a second; when all match, the stored JSON is sent without
-touching the database. The generations are read *before* the database when an entry is built,
-so a change that commits while it is being built leaves it under a retired stamp (the same
-rule as the manifest cache). Packages or teams that an entry did not know in advance get a
-stamp that never matches, so that entry is built again once, this time with their generations
-read first.
+core set's, teams' and packages' generations in a second; when all match, the stored JSON is
+sent without touching the database. The generations are read *before* the database when an
+entry is built, so a change that commits while it is being built leaves it under a retired
+stamp (the same rule as the manifest cache). Packages or teams that an entry did not know in
+advance get a stamp that never matches, so that entry is built again once, this time with their
+generations read first.
 
 Tenant generations are bumped by the services that write installations and preferences, and
 by the admin's saves and deletes of teams, memberships, installations and preferences
@@ -36,7 +40,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from naap.redis_cache import EPOCH_KEY, cache_epoch, read_many
-from registry.cache import bump_generations
+from registry.cache import CORE_GENERATION_KEY, bump_generations
 from registry.cache import generation_key as package_generation_key
 from registry.selectors import iso
 
@@ -45,7 +49,7 @@ BOOTSTRAP_TIMEOUT = 24 * 60 * 60
 TENANT_GENERATION_TIMEOUT = 30 * 24 * 60 * 60
 UNKNOWN = -1
 PERSON_AUTH_TIMEOUT = 60
-ENTRY_FORMAT = 2
+ENTRY_FORMAT = 3
 
 
 def user_generation_key(user_id: int) -> str:
@@ -81,7 +85,8 @@ class BootstrapEntry:
     user_generation: int
     team_ids: tuple[int, ...]
     package_names: tuple[str, ...]
-    stamps: tuple[int, ...]  # the cache epoch, then generations of team_ids, package_names
+    # the cache epoch, the core set's generation, then those of team_ids and package_names
+    stamps: tuple[int, ...]
     body: bytes
     etag: str
 
@@ -138,6 +143,7 @@ def bootstrap_etag(body: bytes) -> str:
 def _stamp_keys(team_ids: Iterable[int], package_names: Iterable[str]) -> list[str]:
     return [
         EPOCH_KEY,
+        CORE_GENERATION_KEY,
         *(team_generation_key(pk) for pk in team_ids),
         *(package_generation_key(name) for name in package_names),
     ]

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from installs.config_schema import config_schema_of, schema_defaults
 from installs.config_secrets import unseal
@@ -57,6 +57,16 @@ class EffectivePlugin:
     def team_id(self) -> int | None:
         return self.install.team_id
 
+    @property
+    def is_core(self) -> bool:
+        """A core plugin: installed for everyone (is_core_for_everyone)."""
+        return is_core_for_everyone(self.package)
+
+    @property
+    def installed(self) -> bool:
+        """Whether an installation row stands behind it (a core plugin needs none)."""
+        return self.install.pk is not None
+
 
 @dataclass(frozen=True)
 class Bootstrap:
@@ -65,9 +75,26 @@ class Bootstrap:
     plugins: list[EffectivePlugin]
     incompatible: list[str]
     # What it was built from, for the bootstrap cache (installs/cache.py): the teams whose
-    # installs were read and every installed package, available or not.
+    # installs were read and every installed package, available or not, and every core one.
     team_ids: tuple[int, ...] = ()
     package_names: tuple[str, ...] = ()
+
+
+def is_core_for_everyone(package: PluginPackage) -> bool:
+    """Whether a package is installed for everyone: staff marked it core, and it is published
+    and not deprecated (an unlisted or deprecated one stays only where it was installed)."""
+    return (
+        package.is_core
+        and package.status == PluginPackage.Status.PUBLISHED
+        and not package.deprecated
+    )
+
+
+def core_packages() -> QuerySet:
+    """The packages installed for everyone (is_core_for_everyone), as a query."""
+    return PluginPackage.objects.filter(
+        is_core=True, status=PluginPackage.Status.PUBLISHED, deprecated=False
+    )
 
 
 def membership_for(*, user, team_id: int) -> TeamMembership:
@@ -130,16 +157,20 @@ def _installs_reaching_with_teams(user) -> tuple[Q, list[int]]:
 
 
 def installed_package_for(*, user, name: str) -> PluginPackage:
-    """An available package the user has installed, personally or through a team."""
+    """An available package the user has installed, personally or through a team, or a core
+    package (installed for everyone)."""
     install = (
         TenantPluginInstall.objects.select_related("package")
         .filter(_installs_reaching(user))
         .filter(package__name=name, package__status__in=AVAILABLE_PACKAGE_STATUSES)
         .first()
     )
-    if install is None:
+    if install is not None:
+        return install.package
+    core = core_packages().filter(name=name).order_by().first()
+    if core is None:
         raise NotFound(f"Plugin '{name}' is not installed for you or any of your teams.")
-    return install.package
+    return core
 
 
 def canary_bucket(*, user_id: int, name: str) -> int:
@@ -148,18 +179,21 @@ def canary_bucket(*, user_id: int, name: str) -> int:
     return int(digest[:8], 16) % 100
 
 
-def version_for_user(install: TenantPluginInstall, *, user_id: int) -> PluginVersion | None:
-    """The version an installation resolves to for a user: pinned, else canary, else deployed."""
+def versions_to_try(install: TenantPluginInstall, *, user_id: int) -> list[PluginVersion]:
+    """The versions an installation may resolve to for a user, best first: the pinned one
+    alone when it is pinned; else the canary (for users in its bucket), then the deployed one.
+    """
     pinned = install.pinned_version
     if (
         pinned is not None
         and pinned.package_id == install.package_id
         and pinned.status in PINNABLE_VERSION_STATUSES
     ):
-        return pinned
+        return [pinned]
     deployment = getattr(install.package, "deployment", None)
     if deployment is None:
-        return None
+        return []
+    choices = []
     canary = deployment.canary_version
     if (
         canary is not None
@@ -167,11 +201,17 @@ def version_for_user(install: TenantPluginInstall, *, user_id: int) -> PluginVer
         and deployment.canary_percent > 0
         and canary_bucket(user_id=user_id, name=install.package.name) < deployment.canary_percent
     ):
-        return canary
+        choices.append(canary)
     deployed = deployment.version
     if deployed is not None and deployed.status == PluginVersion.Status.PUBLISHED:
-        return deployed
-    return None
+        choices.append(deployed)
+    return choices
+
+
+def version_for_user(install: TenantPluginInstall, *, user_id: int) -> PluginVersion | None:
+    """The version an installation resolves to for a user: pinned, else canary, else deployed."""
+    choices = versions_to_try(install, user_id=user_id)
+    return choices[0] if choices else None
 
 
 def _winning_installs(installs: list[TenantPluginInstall]) -> list[TenantPluginInstall]:
@@ -194,11 +234,95 @@ def _shell_admits(manifest: dict[str, Any], shell_version: str) -> bool:
         return True
 
 
+def _newest_compatible(
+    package_ids: list[int], *, shell_version: str, tried: set[int]
+) -> dict[int, PluginVersion]:
+    """The newest published release of each package whose shell range admits the shell's
+    version, in one query for all of them (pre-releases are never picked for people)."""
+    if not package_ids:
+        return {}
+    candidates = (
+        PluginVersion.objects.filter(
+            package_id__in=package_ids, status=PluginVersion.Status.PUBLISHED, prerelease=""
+        )
+        .exclude(pk__in=tried)
+        .order_by("package_id", "-sort_key")
+    )
+    newest: dict[int, PluginVersion] = {}
+    for version in candidates:
+        if version.package_id not in newest and _shell_admits(version.manifest, shell_version):
+            newest[version.package_id] = version
+    return newest
+
+
+def _resolve_versions(
+    installs: list[TenantPluginInstall], *, user_id: int, shell_version: str
+) -> tuple[list[tuple[TenantPluginInstall, PluginVersion]], list[str]]:
+    """The version each installation runs for a user and the shell's version, and the names
+    of the packages left out because no version they may run admits the shell.
+
+    Without a shell version: pinned, else canary, else deployed. With one, the first of
+    those the shell's range admits; when neither the canary nor the deployed version does,
+    the newest compatible published release (one query for every such package). A pinned
+    version is kept on purpose: when it does not admit the shell, the plugin is incompatible.
+    """
+    resolved: list[tuple[TenantPluginInstall, PluginVersion]] = []
+    incompatible: list[str] = []
+    fall_back: dict[int, TenantPluginInstall] = {}
+    tried: set[int] = set()
+    for install in installs:
+        choices = versions_to_try(install, user_id=user_id)
+        if not choices:
+            continue
+        if shell_version:
+            tried.update(version.pk for version in choices)
+            admitted = [v for v in choices if _shell_admits(v.manifest, shell_version)]
+            if not admitted:
+                if choices[0] is install.pinned_version:
+                    incompatible.append(install.package.name)
+                else:
+                    fall_back[install.package_id] = install
+                continue
+            choices = admitted
+        resolved.append((install, choices[0]))
+    newest = _newest_compatible(list(fall_back), shell_version=shell_version, tried=tried)
+    for package_id, install in fall_back.items():
+        if package_id in newest:
+            resolved.append((install, newest[package_id]))
+        else:
+            incompatible.append(install.package.name)
+    for install, version in resolved:
+        # The version's package is the install's; sharing it saves a query per plugin.
+        version.package = install.package
+    return resolved, incompatible
+
+
+def _with_core_packages(
+    chosen: list[TenantPluginInstall], *, user
+) -> tuple[list[TenantPluginInstall], list[str]]:
+    """The chosen installations and, for every core package none of them installs, one
+    made up for the person (never saved: core plugins need no row); and the core names."""
+    core = list(
+        core_packages()
+        .select_related("deployment__version", "deployment__canary_version")
+        .defer("search_vector")
+        .order_by()
+    )
+    installed = {install.package_id for install in chosen}
+    made_up = [
+        TenantPluginInstall(package=package, user=user, config={}, enabled=True)
+        for package in core
+        if package.pk not in installed
+    ]
+    return [*chosen, *made_up], [package.name for package in core]
+
+
 def effective_plugins(*, user, team_id: int | None = None, shell_version: str = "") -> Bootstrap:
     """The shell bootstrap of a user (or of one of their teams), in a fixed number of queries.
 
     Own installs win over team installs of the same package; between teams the team whose
-    name sorts first wins. Sorted pinned first, then by order, then by name.
+    name sorts first wins. Core packages are there for everyone, installed or not, in the
+    personal and in every team's bootstrap. Sorted pinned first, then by order, then by name.
     """
     installs = TenantPluginInstall.objects.select_related(
         "package",
@@ -218,9 +342,14 @@ def effective_plugins(*, user, team_id: int | None = None, shell_version: str = 
     # Unavailable packages are read too (and left out here), so that the bootstrap cache
     # knows to watch them: one that is listed again must reappear.
     every_install = list(installs.order_by())
-    package_names = tuple(sorted({install.package.name for install in every_install}))
-    chosen = _winning_installs(
-        [row for row in every_install if row.package.status in AVAILABLE_PACKAGE_STATUSES]
+    chosen, core_names = _with_core_packages(
+        _winning_installs(
+            [row for row in every_install if row.package.status in AVAILABLE_PACKAGE_STATUSES]
+        ),
+        user=user,
+    )
+    package_names = tuple(
+        sorted({install.package.name for install in every_install} | set(core_names))
     )
     preferences = {}
     if chosen:
@@ -230,22 +359,10 @@ def effective_plugins(*, user, team_id: int | None = None, shell_version: str = 
                 user=user, package_id__in=[install.package_id for install in chosen]
             ).order_by()
         }
-    resolved: list[tuple[TenantPluginInstall, PluginVersion]] = []
-    for install in chosen:
-        version = version_for_user(install, user_id=user.pk)
-        if version is None:
-            continue
-        # The version's package is the install's; sharing it saves a query per plugin.
-        version.package = install.package
-        resolved.append((install, version))
+    resolved, incompatible = _resolve_versions(chosen, user_id=user.pk, shell_version=shell_version)
     manifests = manifests_for_versions([version for _, version in resolved])
     plugins: list[EffectivePlugin] = []
-    incompatible: list[str] = []
     for install, version in resolved:
-        document = manifests[version.pk].document
-        if shell_version and not _shell_admits(document, shell_version):
-            incompatible.append(install.package.name)
-            continue
         preference = preferences.get(install.package_id)
         # The plugin's own runtime config: the one place its secrets are decrypted.
         config = {**schema_defaults(config_schema_of(version.manifest)), **unseal(install.config)}
@@ -254,7 +371,7 @@ def effective_plugins(*, user, team_id: int | None = None, shell_version: str = 
                 package=install.package,
                 install=install,
                 version=version,
-                manifest=document,
+                manifest=manifests[version.pk].document,
                 config=config,
                 enabled=install.enabled and (preference.enabled if preference else True),
                 pinned=preference.pinned if preference else False,

@@ -164,12 +164,19 @@ def uninstall_plugin(
     """Remove the actor's (or, as its admin, a team's) installation of a plugin.
 
     Preferences and stored values are kept, so a reinstall picks up where the user left.
-    Works for packages taken down since, so nobody is stuck with an installation.
+    Works for packages taken down since, so nobody is stuck with an installation. A core
+    plugin cannot be uninstalled while it is one (it is there for everyone, with or without
+    a row): people disable it in their preferences instead.
     """
     user, team = _tenant(actor=actor, team_id=team_id)
     package = PluginPackage.objects.filter(name=name).first()
     if package is None:
         raise NotFound(f"No plugin named '{name}'.")
+    if selectors.is_core_for_everyone(package):
+        raise Conflict(
+            f"Plugin '{name}' is a core plugin, installed for everyone: it cannot be "
+            "uninstalled. Disable it in your preferences instead."
+        )
     install = selectors.tenant_install(package=package, user=user, team=team)
     not_installed = NotFound(f"Plugin '{name}' is not installed for {_tenant_label(team)}.")
     if install is None:
@@ -193,10 +200,16 @@ def configure_plugin(
     team_id: int | None = None,
     ip: str | None = None,
 ) -> TenantPluginInstall:
-    """Replace an installation's config, validated against the version it runs."""
+    """Replace an installation's config, validated against the version it runs.
+
+    A core plugin the actor has no installation of is installed for them with that config
+    (a core plugin needs no row until it has settings of its own).
+    """
     user, team = _tenant(actor=actor, team_id=team_id)
     package = selectors.available_package(name=name)
     install = selectors.tenant_install(package=package, user=user, team=team)
+    if install is None and team is None and selectors.is_core_for_everyone(package):
+        return install_plugin(actor=actor, name=name, config=config, ip=ip).installation
     if install is None:
         raise NotFound(f"Plugin '{name}' is not installed for {_tenant_label(team)}.")
     pinned = install.pinned_version

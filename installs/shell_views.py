@@ -10,6 +10,8 @@ routes, which the page renews (docs/shell-runtime.md, "Isolation").
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -24,7 +26,7 @@ from installs.bootstrap import bootstrap_data, person_bootstrap
 from installs.cache import remember_person
 from installs.models import TeamMembership
 from installs.plugin_grants import grants_for
-from registry.frame_csp import approved_origins_of, loaded_plugins, with_frame_csp
+from registry.frame_csp import approved_origins_of, loaded_plugins, shell_loads, with_frame_csp
 from registry.shell_views import runtime_config
 
 
@@ -61,7 +63,10 @@ def shell_page(request: HttpRequest, route: str = "") -> HttpResponse:
             "frame_sandbox": " ".join(settings.PLUGIN_FRAME_SANDBOX),
             "host_config": {
                 "hostBasePath": reverse("shell").rstrip("/"),
-                "bootstrapUrl": reverse("plugins-installed"),
+                # The frame's versions: fresh manifests on Retry come from the same bootstrap.
+                "bootstrapUrl": reverse("plugins-installed")
+                + "?"
+                + urlencode({"shellVersion": settings.NAAP_SHELL_VERSION}),
                 # Renews plugins' tokens with the session: the header, as the cookie is not
                 # readable by script when CSRF_COOKIE_HTTPONLY is set.
                 "tokenUrl": reverse("plugin-token", args=["__name__"]),
@@ -80,16 +85,11 @@ def shell_frame(request: HttpRequest, route: str = "") -> HttpResponse:
         # Only the marketplace's own page sends the session here (plugin code cannot).
         signed_out = render(request, "shell/frame_signed_out.html", status=403)
         return with_frame_csp(request, signed_out, [])
-    entry = person_bootstrap(user=request.user)
+    # For the shell's version: versions whose shell range leaves it out are skipped.
+    entry = person_bootstrap(user=request.user, shell_version=settings.NAAP_SHELL_VERSION)
     remember_person(request.user)
     bootstrap = bootstrap_data(entry)
-    # The plugins the shell runs: the enabled ones, and headless ones even when switched off
-    # (they serve the others).
-    names = [
-        plugin["name"]
-        for plugin in bootstrap["plugins"]
-        if plugin.get("enabled") or not (plugin["manifest"].get("routes") or [])
-    ]
+    names = [plugin["name"] for plugin in bootstrap["plugins"] if shell_loads(plugin)]
     config = runtime_config(request)
     config["user"]["teams"] = _teams_of(request.user)
     config["user"]["roles"] += [

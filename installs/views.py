@@ -67,12 +67,15 @@ def _my_plugins(user):
     """The user's effective plugins (all of them, disabled too) and their teams' installs."""
     bootstrap = selectors.effective_plugins(user=user)
     administered = {team.pk for team in admin_teams(user)}
-    team_installs = (
+    team_installs = list(
         TenantPluginInstall.objects.filter(team_id__in=administered)
         .select_related("package", "team")
         .order_by("team__name", "package__name")
     )
-    return bootstrap.plugins, list(team_installs)
+    for install in team_installs:
+        # A core plugin is the team's anyway: the page offers no Uninstall for it.
+        install.is_core = selectors.is_core_for_everyone(install.package)
+    return bootstrap.plugins, team_installs
 
 
 @login_required

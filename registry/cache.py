@@ -69,6 +69,11 @@ def generation_key(package_name: str) -> str:
     return f"manifest-gen:{package_name}"
 
 
+# The generation of the set of core packages (installed for everyone): every bootstrap is
+# stamped with it, so a package joining or leaving the set retires every person's bootstrap.
+CORE_GENERATION_KEY = "catalog-gen:core"
+
+
 class PackageGeneration(NamedTuple):
     """What a package's cached manifests are stamped with: the cache epoch and the package's
     generation number (0 until first bumped)."""
@@ -127,9 +132,17 @@ def _bump(deltas: dict[str, int], *, timeout: int | None) -> None:
         logger.warning("Cache generations not bumped (the cache is not answering): %s", deltas)
 
 
-def invalidate_package(*package_names: str) -> None:
-    """Retire the packages' cached manifests and every bootstrap that shows them."""
-    bump_generations([generation_key(name) for name in package_names], timeout=None)
+def invalidate_package(*package_names: str, core: bool = False) -> None:
+    """Retire the packages' cached manifests and every bootstrap that shows them.
+
+    `core=True` when the change may move a package into or out of the core set (its core
+    flag, status or deprecation, while it is or was core): every bootstrap is retired, since
+    each shows every core package whether its person installed it or not.
+    """
+    keys = [generation_key(name) for name in package_names]
+    if core:
+        keys.append(CORE_GENERATION_KEY)
+    bump_generations(keys, timeout=None)
 
 
 def download_counter_key(day: str, version_id: int) -> str:

@@ -58,12 +58,21 @@ def approved_origins_of(plugins: Iterable[tuple[str, str]]) -> list[str]:
     return origins
 
 
+def shell_loads(plugin: dict) -> bool:
+    """Does the shell load this bootstrap entry? Enabled plugins, and headless ones (no routes)
+    always, as static/naap/shell.js does."""
+    manifest = plugin.get("manifest")
+    routes = manifest.get("routes") if isinstance(manifest, dict) else None
+    return bool(plugin.get("enabled")) or not routes
+
+
 def loaded_plugins(bootstrap_plugins: Iterable[dict]) -> list[tuple[str, str]]:
-    """(name, version) of the plugins a shell bootstrap lets the frame load: the enabled ones."""
+    """(name, version) of the plugins a shell bootstrap lets the frame load: the enabled ones,
+    and the headless ones, which the shell loads even when switched off (they serve others)."""
     found = []
     for plugin in bootstrap_plugins:
         manifest = plugin.get("manifest") or {}
-        if plugin.get("enabled") and isinstance(manifest, dict):
+        if isinstance(manifest, dict) and shell_loads(plugin):
             found.append((plugin.get("name") or "", manifest.get("version") or ""))
     return found
 

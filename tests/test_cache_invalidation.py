@@ -27,7 +27,7 @@ from publishing import legacy
 from publishing import services as publishing_services
 from registry import deployments
 from registry import services as registry_services
-from registry.cache import generation_key
+from registry.cache import CORE_GENERATION_KEY, generation_key
 from registry.models import DeploymentEvent, PluginDeployment, PluginVersion
 from tests.factories import make_package, make_team, make_user, make_version, publish
 from tests.installs.helpers import publish_plugin
@@ -105,6 +105,11 @@ def world() -> World:
 
 def package_key(name: str = "my-wallet") -> Callable[[World], str]:
     return lambda world: generation_key(name)
+
+
+def core_key(world: World) -> str:
+    """The core set's generation, which every person's bootstrap is stamped with."""
+    return CORE_GENERATION_KEY
 
 
 def person_key(world: World) -> str:
@@ -224,7 +229,7 @@ SHOWN: dict[str, Scenario] = {
         ),
     ),
     "publishing.services.lifecycle.set_package_flag": (
-        [package_key()],
+        [package_key(), core_key],
         lambda w: (
             lambda: publishing_services.set_package_flag(
                 actor=w.staff, package=w.wallet.package, flag="is_core", value=True
@@ -423,3 +428,36 @@ def test_staff_deleting_selected_versions_retires_each_of_their_packages(staff_c
     assert response.status_code == 302
     assert not PluginVersion.objects.exists()
     assert all(cache.get(key, 0) > old for key, old in zip(keys, before, strict=True))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda staff, package: publishing_services.set_package_listing(
+            actor=staff, package=package, listed=False
+        ),
+        lambda staff, package: publishing_services.deprecate_package(
+            actor=staff, package=package, message="use another"
+        ),
+        lambda staff, package: publishing_services.set_package_flag(
+            actor=staff, package=package, flag="is_core", value=False
+        ),
+    ],
+    ids=["unlist", "deprecate", "unmark"],
+)
+def test_changes_that_move_a_package_out_of_the_core_set_retire_every_bootstrap(world, change):
+    package = world.wallet.package
+    publishing_services.set_package_flag(
+        actor=world.staff, package=package, flag="is_core", value=True
+    )
+    before = cache.get(CORE_GENERATION_KEY, 0)
+    change(world.staff, package)
+    assert cache.get(CORE_GENERATION_KEY, 0) > before
+
+
+def test_listing_a_package_that_is_not_core_leaves_other_bootstraps_alone(world):
+    before = cache.get(CORE_GENERATION_KEY, 0)
+    publishing_services.set_package_listing(
+        actor=world.staff, package=world.wallet.package, listed=False
+    )
+    assert cache.get(CORE_GENERATION_KEY, 0) == before

@@ -180,6 +180,9 @@ class InstalledPluginSerializer(serializers.Serializer):
     enabled = serializers.BooleanField()
     pinned = serializers.BooleanField()
     order = serializers.IntegerField()
+    isCore = serializers.BooleanField(
+        source="is_core", help_text="a core plugin: installed for everyone, cannot be uninstalled"
+    )
     config = ConfigField()
     manifest = serializers.DictField(help_text="the production manifest (SPEC §4) for this user")
 
@@ -196,7 +199,9 @@ class BootstrapSerializer(serializers.Serializer):
     incompatible = serializers.ListField(
         child=serializers.CharField(),
         required=False,
-        help_text="with shellVersion: installed plugins whose shell range excludes it",
+        help_text=(
+            "with shellVersion: installed plugins none of whose versions they may run admits it"
+        ),
     )
     generatedAt = serializers.DateTimeField()
 

@@ -118,7 +118,7 @@ def set_package_listing(
         package.save(update_fields=["status", "updated_at"])
         action = AuditAction.PACKAGE_LIST if listed else AuditAction.PACKAGE_UNLIST
         record_audit_event(actor, action, package, ip=ip)
-        invalidate_package(package.name)
+        invalidate_package(package.name, core=package.is_core)
     return package
 
 
@@ -142,7 +142,7 @@ def deprecate_package(
     package.save(update_fields=["deprecated", "deprecation_message", "updated_at"])
     details = {"message": package.deprecation_message}
     record_audit_event(actor, AuditAction.PACKAGE_DEPRECATE, package, ip=ip, details=details)
-    invalidate_package(package.name)
+    invalidate_package(package.name, core=package.is_core)
     return package
 
 
@@ -159,5 +159,6 @@ def set_package_flag(
         setattr(package, flag, value)
         package.save(update_fields=[flag, "updated_at"])
         record_audit_event(actor, FLAG_ACTIONS[flag], package, ip=ip, details={"value": value})
-        invalidate_package(package.name)
+        # Marked or unmarked core: the package joins or leaves everyone's bootstrap.
+        invalidate_package(package.name, core=flag == "is_core")
     return package

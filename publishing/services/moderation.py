@@ -120,7 +120,8 @@ def approve_version(*, actor, version: PluginVersion, ip: str | None = None) -> 
             deployment=deployment, version=version, actor=actor, reason="approved"
         )
         record_audit_event(actor, AuditAction.VERSION_APPROVE, version, ip=ip)
-        invalidate_package(package.name)
+        # An approval may list a core package, or make it core (_grant_routes).
+        invalidate_package(package.name, core=package.is_core)
     if manifest_missing:
         transaction.on_commit(lambda: write_version_manifest(version), robust=True)
     return version

@@ -327,7 +327,8 @@ def _write_rows(
     deployment = deploy_published_version(
         deployment=deployment, version=version, actor=actor, reason="publish"
     )
-    invalidate_package(package.name)
+    # A core package's first published version puts it in everyone's bootstrap.
+    invalidate_package(package.name, core=package.is_core)
     details = {
         "status": version.status,
         "bundleSha256": version.bundle_sha256,

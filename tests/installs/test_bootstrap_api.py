@@ -73,6 +73,7 @@ def test_the_bootstrap_lists_your_plugins_with_their_production_manifests(api, w
         "enabled": True,
         "pinned": False,
         "order": 0,
+        "isCore": False,
         "config": {"label": "Main", "refreshSeconds": 30, "currency": "EUR"},
         "manifest": manifest_of(api, "my-wallet", "1.0.0"),
     }
@@ -388,9 +389,10 @@ def test_the_bootstrap_takes_as_many_queries_for_30_plugins_as_for_1(
     first = publish_plugin("tool-00")
     install(api, "tool-00")
     one = bootstrap_query_count(api)
-    # user, the user's team ids, installs (with everything joined), preferences; the session
-    # is read from the cache, and this first answer is built, not served from the cache
-    assert one == 4
+    # user, the user's team ids, installs (with everything joined), the core packages,
+    # preferences; the session is read from the cache, and this first answer is built, not
+    # served from the cache
+    assert one == 5
     for index in range(1, 30):
         name = f"tool-{index:02d}"
         result = publish_plugin(name)

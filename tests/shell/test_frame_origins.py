@@ -3,6 +3,7 @@ and staff approved, nothing else; the marketplace's own pages never get them."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -93,6 +94,29 @@ def test_a_disabled_plugin_is_not_loaded_so_its_origins_stay_out(client):
     client.force_login(user)
 
     assert RPC not in policy(client.get("/sandbox/shell/"))["connect-src"]
+
+
+def test_a_switched_off_headless_plugin_still_loads_so_it_keeps_its_origins_and_grant(client):
+    # The shell loads headless plugins (no routes) even when switched off: they serve others.
+    found = publish_probe(
+        "probe-feed",
+        frontend={"entry": "bundle.js", "routes": []},
+        permissions={"external": [RPC]},
+    )
+    services.approve_version(actor=make_user(staff=True), version=found)
+    user = person_with("probe-feed")
+    set_plugin_preferences(actor=user, name="probe-feed", enabled=False)
+    client.force_login(user)
+
+    response = client.get("/sandbox/shell/")
+
+    assert RPC in policy(response)["connect-src"]
+    config = re.search(
+        r'<script id="naap-shell-config" type="application/json">(.*?)</script>',
+        response.content.decode(),
+        re.S,
+    )
+    assert "probe-feed" in json.loads(config.group(1))["grants"]
 
 
 def test_the_marketplaces_own_pages_never_get_the_plugins_origins(client):

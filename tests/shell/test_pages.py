@@ -57,7 +57,7 @@ def test_the_shell_page_frames_the_sandboxed_shell_and_runs_no_plugin_code(clien
     # The page renews plugins' tokens with its session and this CSRF token.
     assert host_config == {
         "hostBasePath": "/shell",
-        "bootstrapUrl": "/api/v1/plugins/installed",
+        "bootstrapUrl": f"/api/v1/plugins/installed?shellVersion={settings.NAAP_SHELL_VERSION}",
         "tokenUrl": "/api/v1/plugins/__name__/token",
         "csrfToken": host_config["csrfToken"],
     }
