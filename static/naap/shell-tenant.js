@@ -9,6 +9,20 @@
 import { frozenCopy } from "./shell-events.js";
 import { PermissionDeniedError, ShellServiceError } from "./shell-services.js";
 
+// How the API shows a secret setting that is set (installs.config_secrets.MASK).
+const MASK = "********";
+
+/** The config the API answered, with each masked secret put back: the value the plugin
+ * sent, or the one it had (the plugin's own config keeps its secrets). */
+function unmasked(answered, sent, before) {
+  const config = {};
+  for (const [key, value] of Object.entries(answered || {})) {
+    if (value !== MASK) config[key] = value;
+    else config[key] = key in sent && sent[key] !== MASK ? sent[key] : before[key];
+  }
+  return config;
+}
+
 // Team permissions by our team roles (installs.models.TeamRole), in upstream's words.
 const TEAM_PERMISSIONS = {
   admin: ["members.manage", "members.invite", "plugins.install", "plugins.uninstall", "plugins.configure", "access.manage", "plugins.use"],
@@ -145,8 +159,8 @@ export function tenantFor(name, person, api, installationsOf) {
       const body = { config: (config && config.settings) || {} };
       if (entry.teamId !== undefined) body.teamId = entry.teamId;
       const answer = await api.put("config", body);
-      entry.config = answer.data.config;
-      return { settings: structuredClone(answer.data.config) };
+      entry.config = unmasked(answer.data.config, body.config, entry.config || {});
+      return { settings: structuredClone(entry.config) };
     },
     install: elsewhere("Installing a plugin"),
     uninstall: elsewhere("Uninstalling a plugin"),

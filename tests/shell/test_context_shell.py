@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CONTENT = "#naap-shell-content"
 PERMISSIONS = {"shell": ["notifications"], "wallet": ["read", "admin"]}
-SCHEMA = {"type": "object", "properties": {"label": {"type": "string"}}}
+SCHEMA = {"label": {"type": "string"}, "apiKey": {"type": "string", "secret": True}}
 ROUTED = "window.__probes['probe-a@1.0.0']"
 HEADLESS = "window.__probes['probe-b@1.0.0']"
 
@@ -31,7 +31,8 @@ def grace(browser_context, live_server):
     publish_probe("probe-a", permissions=PERMISSIONS, config={"schema": SCHEMA})
     frontend = {"entry": "bundle.js", "routes": []}
     publish_probe("probe-b", permissions=PERMISSIONS, frontend=frontend)
-    install_plugin(actor=person, name="probe-a", team_id=None, config={"label": "first"})
+    config = {"label": "first", "apiKey": "s3cret"}
+    install_plugin(actor=person, name="probe-a", team_id=None, config=config)
     install_plugin(actor=person, name="probe-b", team_id=team.pk, config=None)
     sign_in(browser_context, live_server, person)
     return person, team
@@ -231,14 +232,20 @@ def test_tenant_lists_installations_and_changes_only_the_plugins_own_config(page
         ["probe-a", "probe-a", True],
         ["probe-b", "probe-b", False],  # another plugin's config is never shown
     ]
-    assert result["own"] == {"settings": {"label": "first"}}
+    assert result["own"] == {"settings": {"label": "first", "apiKey": "s3cret"}}
     assert result["byPlugin"] is not None
     assert result["has"] == [True, False]
     assert result["missing"] is None
     assert (
         result["other"] == result["otherUpdate"] == ["PermissionDeniedError", "PERMISSION_DENIED"]
     )
-    assert result["updated"] == result["reread"] == {"settings": {"label": "second"}}
+    # The API answers with the secret masked; the plugin's own config keeps it.
+    assert (
+        result["updated"]
+        == result["reread"]
+        == {"settings": {"label": "second", "apiKey": "s3cret"}}
+    )
     stored = TenantPluginInstall.objects.get(package__name="probe-a")
-    assert stored.config == {"label": "second"}
+    assert stored.config["label"] == "second"
+    assert "apiKey" in stored.config  # left out of the update: kept
     assert result["install"] == result["uninstall"] == ["ShellServiceError", "NOT_AVAILABLE"]
