@@ -160,10 +160,8 @@ def test_a_plugins_tailwind_reset_leaves_the_shell_and_other_plugins_as_they_wer
     assert page.evaluate(READ_STYLES, [["body", ".site-header", "main"], PROPERTIES]) == outer
 
     # Inside its host the plugin's own rules and its reset apply.
-    inside = frame.evaluate(
-        READ_STYLES,
-        [[f"{CONTENT} .rp-title", "#rp-plain-heading", "#rp-open", "[data-naap-scope]"], PROPERTIES],
-    )
+    plugin_parts = [f"{CONTENT} .rp-title", "#rp-plain-heading", "#rp-open", "[data-naap-scope]"]
+    inside = frame.evaluate(READ_STYLES, [plugin_parts, PROPERTIES])
     assert inside[f"{CONTENT} .rp-title"]["fontSize"] == "24px"  # .rp-title, 1.5rem
     assert inside[f"{CONTENT} .rp-title"]["fontWeight"] == "700"
     assert inside[f"{CONTENT} .rp-title"]["marginTop"] == "40px"  # its own h1 rule
