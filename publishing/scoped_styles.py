@@ -11,14 +11,17 @@ Every style rule's selector is rewritten, with a CSS parser (tinycss2), so that 
 
 `:where()` adds no specificity, so the plugin's rules keep their order among themselves, and
 compounds before the subject still match the real page (`.dark` on <html> keeps working).
-At-rules that hold rules (@media, @supports, @layer, @container, @document, @starting-style)
-are scoped inside; the others (@keyframes, @font-face, @property, @charset, @import, @page, …)
-are kept as they are. A rule whose selector is not one (a stray `}` or a number in it) is
-dropped, as a browser drops it.
+At-rules that hold style rules (@media, @supports, @layer, @container, @scope, @document,
+@starting-style) are scoped inside; those that hold none (@keyframes, @font-face, @property,
+@charset, @page, …) are kept as they are. `@import` is dropped: a relative URL could load
+another plugin's global stylesheet from the CDN. So is any at-rule this module does not know,
+which might hold style rules it would leave unscoped, and a rule whose selector is not one (a
+stray `}` or a number in it), as a browser drops it.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import tinycss2
@@ -29,7 +32,33 @@ from publishing.validation.stylesheet import normalise_newlines
 # The attribute the shell sets on a plugin's container and on the portals it opens.
 SCOPE_ATTRIBUTE = "data-naap-scope"
 # At-rules whose block holds style rules (scoped inside); every other at-rule is kept as is.
-_GROUPING_AT_RULES = {"media", "supports", "layer", "container", "document", "starting-style"}
+_GROUPING_AT_RULES = {
+    "media",
+    "supports",
+    "layer",
+    "container",
+    "scope",
+    "document",
+    "starting-style",
+}
+# At-rules that hold no style rules: kept as they are.
+_KEPT_AT_RULES = {
+    "charset",
+    "namespace",
+    "layer",  # the statement form, `@layer a, b;`
+    "keyframes",
+    "font-face",
+    "property",
+    "counter-style",
+    "font-feature-values",
+    "font-palette-values",
+    "page",
+    "view-transition",
+    "position-try",
+    "color-profile",
+}
+# A vendor prefix (`@-webkit-keyframes`, `@-moz-document`) names the same at-rule.
+_VENDOR_PREFIX = re.compile(r"^-[a-z]+-")
 # Compounds standing for the document itself: the host takes their place.
 _ROOT_TYPES = {"html", "body"}
 _ROOT_PSEUDO_CLASSES = {"root", "host"}
@@ -114,6 +143,8 @@ class _Scope:
                     self.dropped += 1
                     continue
                 self.emit(out, f"{prelude}{{{tinycss2.serialize(node.content)}}}")
+            elif node.type == "at-rule" and not self.is_known(node):
+                self.dropped += 1
             elif node.type == "at-rule" and self.is_grouping(node):
                 if depth >= MAX_NESTING:
                     self.dropped += 1
@@ -129,7 +160,11 @@ class _Scope:
     @staticmethod
     def is_grouping(rule: ast.AtRule) -> bool:
         # `@layer a, b;` (no block) only orders layers: kept as it is.
-        return rule.lower_at_keyword in _GROUPING_AT_RULES and rule.content is not None
+        return _at_keyword(rule) in _GROUPING_AT_RULES and rule.content is not None
+
+    @staticmethod
+    def is_known(rule: ast.AtRule) -> bool:
+        return _at_keyword(rule) in _GROUPING_AT_RULES | _KEPT_AT_RULES
 
     def selector_list(self, prelude: list) -> str | None:
         """The scoped selector list, or None when it is not a valid one."""
@@ -161,6 +196,10 @@ class _Scope:
         else:
             scoped = tokens[:start] + before + self.inside + pseudo
         return tinycss2.serialize(scoped)
+
+
+def _at_keyword(rule: ast.AtRule) -> str:
+    return _VENDOR_PREFIX.sub("", rule.lower_at_keyword)
 
 
 def _tokens(css: str) -> list:

@@ -169,3 +169,23 @@ def test_the_scoped_text_is_capped():
 
 def test_a_byte_order_mark_and_crlf_line_ends_are_read_as_css_reads_them():
     assert scoped("\ufeff.a{b:c}\r\n") == f".a{IN}{{b:c}}\n"
+
+
+def test_imports_and_unknown_at_rules_are_dropped_and_vendor_prefixed_ones_known():
+    css = (
+        '@import "../../other-plugin/1.0.0/styles.0123abcd.css";'
+        "@-webkit-keyframes pulse{50%{opacity:.5}}"
+        "@-moz-document url-prefix(){.a{b:c}}"
+        "@scope (.card){h1{a:b}}"
+        "@future-rule{.a{b:c}}"
+        "@page{margin:1cm}"
+    )
+    result = scope_stylesheet(css, name="demo")
+
+    assert result.dropped == 2
+    assert "@import" not in result.text
+    assert "@future-rule" not in result.text
+    assert "@-webkit-keyframes pulse{50%{opacity:.5}}" in result.text
+    assert f"@-moz-document url-prefix(){{.a{IN}{{b:c}}}}" in result.text
+    assert f"@scope (.card){{h1{IN}{{a:b}}}}" in result.text
+    assert "@page{margin:1cm}" in result.text
