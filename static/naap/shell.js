@@ -677,7 +677,9 @@ function reactRootScope(node) {
 
 function routedScope() {
   // The plugin on show: a mounted container whose host is not hidden (headless ones are).
-  const container = document.querySelector(`:not([hidden]) > [${SCOPE_ATTRIBUTE}]`);
+  const container = document.querySelector(
+    `:not([hidden]) > .naap-host__plugin[${SCOPE_ATTRIBUTE}]`,
+  );
   return container ? container.getAttribute(SCOPE_ATTRIBUTE) : null;
 }
 

@@ -193,7 +193,7 @@ def test_a_plugins_tailwind_reset_leaves_the_shell_and_other_plugins_as_they_wer
     assert frame.evaluate(READ_STYLES, [SHELL_PARTS, PROPERTIES]) == before
 
 
-def test_an_element_the_shell_adds_to_body_keeps_the_shells_styles(
+def test_body_elements_go_with_the_routed_plugin_and_the_shells_own_keep_its_styles(
     page, browser_context, live_server, react_files
 ):
     person = make_user("ada")
@@ -202,19 +202,59 @@ def test_an_element_the_shell_adds_to_body_keeps_the_shells_styles(
     install_plugin(actor=person, name="reset-plugin", team_id=None, config=None)
     frame = open_shell(page, "/shell/plugins/reset-plugin")
     wait_for_state(frame, CONTENT, "mounted")
-    frame.click("#rp-open")  # the last interaction was in the plugin
-    frame.locator("#rp-dialog").wait_for()
 
-    tagged = frame.evaluate(
+    seen = frame.evaluate(
         """async () => {
-          const shell = await import("/static/naap/shell.js");
+          const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
+          // What a plugin's timer adds, before anyone interacted: the routed plugin's.
+          const toast = document.createElement("div");
+          toast.className = "rp-modal-title";
+          document.body.append(toast);
+          // The shell's own notification area, added while the plugin is on show.
           document.getElementById("naap-notifications").remove();
+          const shell = await import("/static/naap/shell.js");
           shell.createPluginContext({name: "reset-plugin", version: "1.0.0"})
             .notifications.info("Saved");
-          await new Promise((resolve) => setTimeout(resolve, 50));
+          await settle();
           const area = document.getElementById("naap-notifications");
-          return [area.parentElement === document.body, area.getAttribute("data-naap-scope")];
+          return {
+            toastScope: toast.getAttribute("data-naap-scope"),
+            toastSize: getComputedStyle(toast).fontSize,
+            areaInBody: area.parentElement === document.body,
+            areaScope: area.getAttribute("data-naap-scope"),
+            areaFont: getComputedStyle(area).fontFamily,
+            bodyFont: getComputedStyle(document.body).fontFamily,
+          };
         }"""
     )
 
-    assert tagged == [True, None]
+    assert seen["toastScope"] == "reset-plugin"
+    assert seen["toastSize"] == "30px"
+    assert seen["areaInBody"] is True
+    assert seen["areaScope"] is None
+    assert seen["areaFont"] == seen["bodyFont"] != "monospace"
+
+
+def test_a_manifest_without_a_scoped_stylesheet_loads_the_one_as_published(
+    page, browser_context, live_server, react_files
+):
+    person = make_user("ada")
+    sign_in(browser_context, live_server, person)
+    _, other = publish_plugins()
+    frame = open_shell(page, "/shell/")
+    frame.wait_for_selector(".naap-shell__status")
+
+    href = frame.evaluate(
+        """async () => {
+          const shell = await import("/static/naap/shell.js");
+          const response = await fetch("/api/v1/plugins/registry/other-plugin/latest/manifest");
+          const manifest = await response.json();
+          delete manifest.scopedStylesUrl;  // as for a version published before scoping
+          const host = document.createElement("div");
+          document.body.append(host);
+          await shell.mountPlugin(host, manifest);
+          return document.querySelector("link[data-naap-styles]").href;
+        }"""
+    )
+
+    assert href.endswith(other.styles_key)
