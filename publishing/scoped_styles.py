@@ -132,6 +132,9 @@ class _Scope:
     def rules(self, nodes: list, *, depth: int) -> list[str]:
         out = []
         for node in nodes:
+            if node.type == "error" and depth:
+                self.dropped += 1  # junk inside a block (`@media x { .a }`): browsers skip it
+                continue
             if node.type == "error":
                 raise ScopeError(
                     f"line {node.source_line}, column {node.source_column}: {node.message} "

@@ -189,3 +189,9 @@ def test_imports_and_unknown_at_rules_are_dropped_and_vendor_prefixed_ones_known
     assert f"@-moz-document url-prefix(){{.a{IN}{{b:c}}}}" in result.text
     assert f"@scope (.card){{h1{IN}{{a:b}}}}" in result.text
     assert "@page{margin:1cm}" in result.text
+
+
+def test_junk_inside_a_grouping_rule_is_dropped_not_refused():
+    result = scope_stylesheet("@media print{.a{b:c} .junk}.d{e:f}", name="demo")
+    assert result.dropped == 1
+    assert result.text == f"@media print{{.a{IN}{{b:c}} }}.d{IN}{{e:f}}"
