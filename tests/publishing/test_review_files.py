@@ -147,6 +147,7 @@ def test_a_temporary_url_serves_the_file_over_http_to_any_origin_without_caching
     for field, content, content_type in [
         ("bundleUrl", BUNDLE, "text/javascript; charset=utf-8"),
         ("stylesUrl", STYLES, "text/css; charset=utf-8"),
+        ("scopedStylesUrl", SCOPED_STYLES, "text/css; charset=utf-8"),
         ("sourcemapUrl", SOURCEMAP, "application/json"),
     ]:
         url = manifest[field]
@@ -412,6 +413,7 @@ def test_on_s3_the_review_manifest_has_presigned_urls_that_fetch_the_files(s3_st
     for field, content in [
         ("bundleUrl", BUNDLE),
         ("stylesUrl", STYLES),
+        ("scopedStylesUrl", SCOPED_STYLES),
         ("sourcemapUrl", SOURCEMAP),
     ]:
         url = manifest[field]
