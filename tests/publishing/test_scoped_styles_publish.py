@@ -185,3 +185,15 @@ def test_scope_styles_reports_a_stylesheet_it_cannot_read_or_scope():
         err.getvalue()
     )
     assert "refused: my-wallet@1.1.0 (styles: the stylesheet cannot be scoped" in err.getvalue()
+
+
+def test_the_publish_answer_and_the_version_list_name_the_scoped_stylesheet(client):
+    _, _, _, secret = token_for()
+    response = client.post("/api/v1/plugins/publish", publish_form(styles=STYLES), **bearer(secret))
+
+    assert response.status_code == 201
+    version = response.json()["data"]["version"]
+    assert version["scopedStylesUrl"].endswith(".scoped.css")
+    assert version["scopedStylesIntegrity"] == sri_sha384(SCOPED)
+    listed = client.get("/api/v1/plugins/registry/my-wallet").json()["data"]["versions"][0]
+    assert listed["scopedStylesUrl"] == version["scopedStylesUrl"]
