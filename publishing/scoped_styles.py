@@ -62,6 +62,9 @@ _VENDOR_PREFIX = re.compile(r"^-[a-z]+-")
 # Compounds standing for the document itself: the host takes their place.
 _ROOT_TYPES = {"html", "body"}
 _ROOT_PSEUDO_CLASSES = {"root", "host"}
+# Theme classes NaaP's shell (and Tailwind's class dark mode) put on <html>: a rule on the class
+# alone (`.dark { --bg: … }`) reaches the host below <html> as well as elements inside it.
+_ROOT_THEME_CLASSES = {"dark", "light"}
 # Pseudo-elements CSS 2 wrote with one colon, which browsers still accept so.
 _LEGACY_PSEUDO_ELEMENTS = {"before", "after", "first-line", "first-letter"}
 _COMBINATORS = {">", "+", "~"}
@@ -195,10 +198,11 @@ class _Scope:
         before, pseudo = subject[:cut], subject[cut:]
         if _is_root_compound(before):
             # The document (or its body) itself: the host takes its place below it.
-            scoped = tokens[:start] + before + self.host + pseudo
-        else:
-            scoped = tokens[:start] + before + self.inside + pseudo
-        return tinycss2.serialize(scoped)
+            return tinycss2.serialize(tokens[:start] + before + self.host + pseudo)
+        scoped = tinycss2.serialize(tokens[:start] + before + self.inside + pseudo)
+        if start == 0 and not pseudo and _is_theme_class(before):
+            return f"{scoped}, {tinycss2.serialize(before + self.host)}"
+        return scoped
 
 
 def _at_keyword(rule: ast.AtRule) -> str:
@@ -260,6 +264,17 @@ def _pseudo_element_start(compound: list) -> int:
         if following.type == "ident" and following.lower_value in _LEGACY_PSEUDO_ELEMENTS:
             return index
     return len(compound)
+
+
+def _is_theme_class(compound: list) -> bool:
+    """Whether the compound is one theme class alone (`.dark`)."""
+    return (
+        len(compound) == 2
+        and compound[0].type == "literal"
+        and compound[0].value == "."
+        and compound[1].type == "ident"
+        and compound[1].value in _ROOT_THEME_CLASSES
+    )
 
 
 def _is_root_compound(compound: list) -> bool:

@@ -52,7 +52,9 @@ OWN_RULES = """
 body { background-color: rgb(200, 0, 0); font-family: monospace; }
 html { color: rgb(0, 0, 200); }
 h1 { margin: 40px; }
-.rp-title { font-size: 1.5rem; font-weight: 700; }
+:root { --rp-accent: rgb(9, 9, 9); }
+.dark { --rp-accent: rgb(1, 1, 1); }
+.rp-title { font-size: 1.5rem; font-weight: 700; text-decoration-color: var(--rp-accent); }
 .rp-modal { position: fixed; top: 0; left: 0; padding: 12px; }
 .rp-modal-title { font-size: 30px; font-weight: 800; }
 .probe { font-size: 40px; }
@@ -172,6 +174,15 @@ def test_a_plugins_tailwind_reset_leaves_the_shell_and_other_plugins_as_they_wer
     assert inside["[data-naap-scope]"]["fontFamily"] == "monospace"
     assert inside["[data-naap-scope]"]["backgroundColor"] == "rgb(200, 0, 0)"
     assert inside[f"{CONTENT} .rp-title"]["color"] == "rgb(0, 0, 200)"  # html { color }
+
+    # Tailwind's class dark mode, `.dark` on <html> as NaaP's shell sets it: the plugin's
+    # `.dark { --var }` reaches its content; the shell still looks as it did.
+    accent = "t => getComputedStyle(t).textDecorationColor"
+    assert title.evaluate(accent) == "rgb(9, 9, 9)"
+    frame.evaluate("document.documentElement.classList.add('dark')")
+    assert title.evaluate(accent) == "rgb(1, 1, 1)"
+    assert frame.evaluate(READ_STYLES, [SHELL_PARTS, PROPERTIES]) == before
+    frame.evaluate("document.documentElement.classList.remove('dark')")
 
     # A dialog React portals to <body> is tagged with the plugin's scope and styled by it.
     frame.click("#rp-open")

@@ -132,7 +132,9 @@ def test_tailwinds_preflight_from_a_real_naap_plugin_is_scoped_everywhere():
     result = scope_stylesheet(css, name="demo")
     assert result.dropped == 0
     before, after = selectors_of(css), selectors_of(result.text)
-    assert len(after) == len(before) > 100
+    # `.dark` alone gets a second selector, for the host below a dark <html>.
+    assert len(after) == len(before) + before.count(".dark") > 100
+    assert f".dark{HOST}" in after
     for selector in after:
         assert IN in selector or HOST in selector, selector
     # The preflight's reset of html and body lands on the host.
@@ -195,3 +197,12 @@ def test_junk_inside_a_grouping_rule_is_dropped_not_refused():
     result = scope_stylesheet("@media print{.a{b:c} .junk}.d{e:f}", name="demo")
     assert result.dropped == 1
     assert result.text == f"@media print{{.a{IN}{{b:c}} }}.d{IN}{{e:f}}"
+
+
+def test_a_theme_class_alone_also_reaches_the_host_below_the_root_that_carries_it():
+    # NaaP's my-dashboard: `:root{--bg:…}` and `.dark{--bg:…}`, with `.dark` on <html>.
+    assert scoped(".dark{--bg:#000}") == f".dark{IN}, .dark{HOST}{{--bg:#000}}"
+    # Anything more than the class alone is scoped as any selector.
+    assert scoped(".dark .card{a:b}") == f".dark .card{IN}{{a:b}}"
+    assert scoped(".dark.card{a:b}") == f".dark.card{IN}{{a:b}}"
+    assert scoped(".darker{a:b}") == f".darker{IN}{{a:b}}"
