@@ -125,7 +125,6 @@ def publish_version(
 
     bundle_sha = storage.sha256_hex(bundle)
     styles_sha = storage.sha256_hex(styles) if styles is not None else ""
-    scoped_styles = scoped_styles_for(name, styles) if styles is not None else None
     identity = {
         "version_text": version_text,
         "data": data,
@@ -139,6 +138,8 @@ def publish_version(
                 return PublishResult(package, existing, deployment_of(package), False)
             raise _conflict(existing, data=data)
 
+    # Derived after the retry check: an identical retry does no work and is never refused.
+    scoped_styles = scoped_styles_for(name, styles) if styles is not None else None
     collision = route_collision(top_level_routes(data, name=name), package_name=name)
     if collision is not None:
         raise collision
