@@ -143,6 +143,7 @@ def test_a_plugins_tailwind_reset_leaves_the_shell_and_other_plugins_as_they_wer
     assert frame.evaluate(ADD_SHELL_ELEMENTS) == "mounted"
     before = frame.evaluate(READ_STYLES, [SHELL_PARTS, PROPERTIES])
     assert all(before.values()), before
+    assert before["#other-host .other-title"]["fontStyle"] == "italic"  # its own scoped rule
     outer = page.evaluate(READ_STYLES, [["body", ".site-header", "main"], PROPERTIES])
 
     frame.click("text=reset-plugin")
