@@ -23,6 +23,9 @@ class VersionSerializer(serializers.ModelSerializer):
     stylesUrl = serializers.CharField(source="styles_url")
     stylesSize = serializers.IntegerField(source="styles_size", allow_null=True)
     stylesIntegrity = serializers.CharField(source="styles_integrity")
+    # The stylesheet scoped to the plugin's element, which our shell loads (docs/shell-runtime.md).
+    scopedStylesUrl = serializers.CharField(source="scoped_styles_url")
+    scopedStylesIntegrity = serializers.CharField(source="scoped_styles_integrity")
     sourcemapUrl = serializers.CharField(source="sourcemap_url")
     releaseNotes = serializers.CharField(source="release_notes")
     deprecationMessage = serializers.CharField(source="deprecation_message")
@@ -52,6 +55,8 @@ class VersionSerializer(serializers.ModelSerializer):
             "stylesUrl",
             "stylesSize",
             "stylesIntegrity",
+            "scopedStylesUrl",
+            "scopedStylesIntegrity",
             "sourcemapUrl",
             "releaseNotes",
             "findings",
