@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("registry", "0007_package_granted_routes"),
+        ("registry", "0008_package_granted_origins"),
     ]
 
     operations = [
