@@ -45,7 +45,7 @@ BOOTSTRAP_TIMEOUT = 24 * 60 * 60
 TENANT_GENERATION_TIMEOUT = 30 * 24 * 60 * 60
 UNKNOWN = -1
 PERSON_AUTH_TIMEOUT = 60
-ENTRY_FORMAT = 2
+ENTRY_FORMAT = 3
 
 
 def user_generation_key(user_id: int) -> str:
@@ -72,6 +72,8 @@ class BuiltBootstrap:
     data: dict
     team_ids: tuple[int, ...]
     package_names: tuple[str, ...]
+    # The whole answer of GET /api/v1/base/plugins/personalized (installs/personalized.py).
+    personalized: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,9 @@ class BootstrapEntry:
     stamps: tuple[int, ...]  # the cache epoch, then generations of team_ids, package_names
     body: bytes
     etag: str
+    # The personalized answer, serialised with the entry: its own body and ETag.
+    personalized_body: bytes = b""
+    personalized_etag: str = ""
 
     @property
     def stamp_keys(self) -> list[str]:
@@ -135,6 +140,10 @@ def bootstrap_etag(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
+def _json(data: dict) -> bytes:
+    return json.dumps(data, separators=(",", ":"), sort_keys=True, default=str).encode()
+
+
 def _stamp_keys(team_ids: Iterable[int], package_names: Iterable[str]) -> list[str]:
     return [
         EPOCH_KEY,
@@ -167,7 +176,8 @@ def cached_bootstrap(
         return entry
 
     built = build()
-    body = json.dumps(built.data, separators=(",", ":"), sort_keys=True, default=str).encode()
+    body = _json(built.data)
+    personalized = _json(built.personalized) if built.personalized is not None else b""
     known = dict(zip(hinted_keys, before, strict=True))
     keys = _stamp_keys(built.team_ids, built.package_names)
     fresh = BootstrapEntry(
@@ -178,6 +188,8 @@ def cached_bootstrap(
         stamps=tuple(known.get(key, UNKNOWN) for key in keys),
         body=body,
         etag=bootstrap_etag(body),
+        personalized_body=personalized,
+        personalized_etag=bootstrap_etag(personalized) if personalized else "",
     )
     if before[0]:  # kept only under a known epoch
         cache.set(entry_key, fresh, BOOTSTRAP_TIMEOUT)
