@@ -126,8 +126,9 @@ class UninstallView(PersonView):
 
 
 class ConfigView(PersonView):
-    """An installation's config for the signed-in person, secrets masked as on the settings
-    page. A plugin reads its own config, secrets included, from its runtime context."""
+    """An installation's config, read and replaced by signed-in people; secrets are shown
+    masked as on the settings page. A plugin reads its own config, secrets included, from its
+    runtime context."""
 
     @extend_schema(
         summary="Your installation's config, or with teamId your team's (secrets masked)",

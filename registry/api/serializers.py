@@ -170,7 +170,11 @@ class RegistryPackageSerializer(PackageSerializer):
     about it and the version people get."""
 
     class Meta(PackageSerializer.Meta):
-        fields = [*PackageSerializer.Meta.fields, "latestVersion"]
+        # Not `status`: every package listed is published.
+        fields = [
+            *(field for field in PackageSerializer.Meta.fields if field != "status"),
+            "latestVersion",
+        ]
 
 
 # Upstream's sorts; `rating` is refused until plugins have ratings.

@@ -27,7 +27,6 @@ PACKAGE_KEYS = {
     "license",
     "author",
     "publisher",
-    "status",
     "deprecated",
     "deprecationMessage",
     "isCore",
