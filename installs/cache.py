@@ -18,6 +18,9 @@ rule as the manifest cache). Packages or teams that an entry did not know in adv
 stamp that never matches, so that entry is built again once, this time with their generations
 read first.
 
+An entry holds two answers built from the same plugins: the bootstrap's `data` and the whole
+answer of `GET /api/v1/base/plugins/personalized` (upstream NaaP's shape), each with its ETag.
+
 Tenant generations are bumped by the services that write installations and preferences, and
 by the admin's saves and deletes of teams, memberships, installations and preferences
 (installs/admin.py), each through `bump_tenants` in the transaction of its write: the

@@ -10,6 +10,7 @@ adds them.
 
 import pytest
 
+from installs.api import serializers as shapes
 from installs.bootstrap_fastpath import BootstrapFastPath
 from installs.models import TenantPluginInstall
 from publishing import services as publishing
@@ -130,6 +131,31 @@ def test_an_unchanged_answer_is_a_304_with_the_same_etag(api, wallet):
     changed = api.get(PERSONALIZED, HTTP_IF_NONE_MATCH=etag)
     assert changed.status_code == 200
     assert changed["ETag"] != etag
+
+
+def test_it_is_serialised_once_per_cache_entry_not_per_request(api, wallet, monkeypatch):
+    install(api)
+    first = personalized(api)
+    personalized(api)  # the entry now knows my-wallet's generation: kept from here on
+
+    def refuse(self, instance):
+        raise AssertionError("serialised again on a cache hit")
+
+    monkeypatch.setattr(shapes.PersonalizedPluginSerializer, "to_representation", refuse)
+    assert personalized(api).content == first.content
+    assert api.get("/api/v1/plugins/installed").status_code == 200
+
+
+def test_shell_version_leaves_out_plugins_it_cannot_run(api, wallet):
+    publish_plugin("old-plugin", shell={"minVersion": "1.0.0", "maxVersion": "1.9.0"})
+    install(api)
+    install(api, "old-plugin")
+    assert {p["name"] for p in personalized(api).json()["data"]["plugins"]} == {
+        "my-wallet",
+        "old-plugin",
+    }
+    plugins = personalized(api, shellVersion="2.0.0").json()["data"]["plugins"]
+    assert [p["name"] for p in plugins] == ["my-wallet"]
 
 
 def test_its_etag_is_its_own_not_the_bootstraps(api, wallet):
