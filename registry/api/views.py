@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from naap.api import success
 from naap.etags import etag_matches
-from naap.schema import DocumentSchema
+from naap.schema import DocumentSchema, PagedSchema
 from registry import selectors
 from registry.api.serializers import (
     DeploymentEventSerializer,
@@ -79,6 +79,8 @@ class RegistryListView(APIView):
 
 class RegistryPackagesView(APIView):
     """Upstream NaaP's catalog listing, on the same FilterSet as `plugins/registry`."""
+
+    schema = PagedSchema()
 
     @extend_schema(
         operation_id="registry_packages_list",

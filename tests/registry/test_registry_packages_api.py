@@ -7,6 +7,7 @@ total, totalPages}}` (packages/types/src/api-response.ts: APIMeta).
 """
 
 import pytest
+import yaml
 from django.db import connection
 
 from registry.models import PluginPackage
@@ -149,3 +150,13 @@ def test_the_largest_page_is_one_query_for_the_rows_and_one_for_the_total(
     with django_assert_max_num_queries(2 if connection.vendor == "postgresql" else 3):
         response = client.get(URL, {"pageSize": "100"})
     assert len(names(response)) == 8
+
+
+def test_the_schema_documents_the_paging_meta(client):
+    schema = yaml.safe_load(client.get("/api/v1/schema/").content)
+    body = schema["paths"][URL]["get"]["responses"]["200"]["content"]["application/json"]
+    envelope = body["schema"]
+    assert "meta" in envelope["required"]
+    assert set(envelope["properties"]["meta"]["required"]) == META_KEYS
+    sort = next(p for p in schema["paths"][URL]["get"]["parameters"] if p["name"] == "sort")
+    assert "rating" in sort["schema"]["enum"]
