@@ -48,7 +48,7 @@ BOOTSTRAP_TIMEOUT = 24 * 60 * 60
 TENANT_GENERATION_TIMEOUT = 30 * 24 * 60 * 60
 UNKNOWN = -1
 PERSON_AUTH_TIMEOUT = 60
-ENTRY_FORMAT = 3
+ENTRY_FORMAT = 4  # 4: entries also hold the personalized answer
 
 
 def user_generation_key(user_id: int) -> str:
