@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Read-API benchmark: manifest (latest, exact) and shell bootstrap (5 and 30 plugins) under wrk
+# Read-API benchmark: manifest (latest, exact), shell bootstrap and its upstream-shaped twin
+# /base/plugins/personalized (5 and 30 plugins each, in the same run) under wrk
 # against gunicorn + PostgreSQL + Redis, with 1,000 packages and 10,000 installs.
 # Usage: bench/read_api.sh [seconds per run, default 15]. Needs wrk (apt-get install wrk).
 set -euo pipefail
@@ -55,3 +56,5 @@ run "manifest, latest" "$base/api/v1/plugins/registry/$plugin/latest/manifest"
 run "manifest, 1.0.0" "$base/api/v1/plugins/registry/$plugin/1.0.0/manifest"
 run "bootstrap, 5 plugins" "$base/api/v1/plugins/installed" -H "Cookie: $five"
 run "bootstrap, 30 plugins" "$base/api/v1/plugins/installed" -H "Cookie: $thirty"
+run "personalized, 5 plugins" "$base/api/v1/base/plugins/personalized" -H "Cookie: $five"
+run "personalized, 30 plugins" "$base/api/v1/base/plugins/personalized" -H "Cookie: $thirty"

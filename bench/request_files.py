@@ -39,6 +39,8 @@ def main() -> None:
         "manifest_exact": [line(manifest.format(plugin, version))],
         "bootstrap_5": [line(f"{API}/plugins/installed", cookie=data["five"])],
         "bootstrap_30": [line(f"{API}/plugins/installed", cookie=data["thirty"])],
+        "personalized_5": [line(f"{API}/base/plugins/personalized", cookie=data["five"])],
+        "personalized_30": [line(f"{API}/base/plugins/personalized", cookie=data["thirty"])],
         "search": [line(f"{API}/plugins/registry?search={quote(query)}") for query in queries],
         "category": [line(f"{API}/plugins/registry?category={name}") for name in CATEGORIES],
         "browse_page": [line("/")]

@@ -1,5 +1,7 @@
 """A person's shell bootstrap: their effective plugins with manifests, as the API sends it
-(`GET /api/v1/plugins/installed`) and as the sandboxed demo shell receives it inline."""
+(`GET /api/v1/plugins/installed`) and as the sandboxed demo shell receives it inline; and the
+same plugins in upstream NaaP's flat shape (`GET /api/v1/base/plugins/personalized`), built
+with it into the same cache entry."""
 
 from __future__ import annotations
 
@@ -25,11 +27,28 @@ def person_bootstrap(
         if shell_version:
             data["shellVersion"] = shell_version
             data["incompatible"] = bootstrap.incompatible
-        return BuiltBootstrap(data, bootstrap.team_ids, bootstrap.package_names)
+        return BuiltBootstrap(
+            data,
+            bootstrap.team_ids,
+            bootstrap.package_names,
+            personalized=personalized_answer(bootstrap.plugins, team_id=team_id),
+        )
 
     return cached_bootstrap(
         user_id=user.pk, team_id=team_id, shell_version=shell_version, build=build
     )
+
+
+def personalized_answer(plugins: list, *, team_id: int | None) -> dict:
+    """The whole answer of the personalized endpoint (envelope included, no timestamp, so the
+    cache entry holds its final bytes): upstream's `{plugins, context, teamId?}`."""
+    data: dict = {
+        "plugins": shapes.PersonalizedPluginSerializer(plugins, many=True).data,
+        "context": "team" if team_id is not None else "personal",
+    }
+    if team_id is not None:
+        data["teamId"] = team_id
+    return {"success": True, "data": data}
 
 
 def bootstrap_data(entry: BootstrapEntry) -> dict:

@@ -1,6 +1,8 @@
 """The bootstrap hot path: a WSGI layer that sends an unchanged shell bootstrap without Django.
 
-Every shell start asks for `GET /api/v1/plugins/installed`. Through Django's whole stack
+Every shell start asks for `GET /api/v1/plugins/installed` (a NaaP shell for
+`GET /api/v1/base/plugins/personalized`, the same entry in upstream's shape: both are served
+here, each with its own body, ETag and header template). Through Django's whole stack
 (middleware, session and user loading, DRF) an answer from the bootstrap cache
 (installs/cache.py) still cost ~4 ms of CPU. This layer keeps, per worker, the cache entries
 it has seen Django send, and answers a repeat in two cache round trips and no SQL:
@@ -52,6 +54,8 @@ from registry import semver
 logger = logging.getLogger(__name__)
 
 BOOTSTRAP_PATH = "/api/v1/plugins/installed"
+PERSONALIZED_PATH = "/api/v1/base/plugins/personalized"
+PATHS = (BOOTSTRAP_PATH, PERSONALIZED_PATH)
 # Matched with fullmatch: "$" would accept a trailing newline.
 TEAM_ID = re.compile(r"[1-9][0-9]{0,17}")
 SESSION_KEY_CHARS = re.compile(r"[a-z0-9]{8,64}")
@@ -80,7 +84,8 @@ class BootstrapFastPath:
         request = self._parse(environ)
         if request is None:
             return self.app(environ, start_response)
-        template_key = (environ.get("HTTP_HOST", ""), is_secure(environ))
+        personalized = environ.get("PATH_INFO") == PERSONALIZED_PATH
+        template_key = (environ.get("HTTP_HOST", ""), is_secure(environ), personalized)
         try:
             user_id, entry = self._current(request)
             template = self._templates.get(template_key)
@@ -90,11 +95,13 @@ class BootstrapFastPath:
             return self.app(environ, start_response)
         if template is None or entry is None:
             return self._through_django(environ, start_response, template_key, request, user_id)
-        headers = [*template, ("ETag", entry.etag)]
-        if etag_matches(environ.get("HTTP_IF_NONE_MATCH"), entry.etag):
+        etag = entry.personalized_etag if personalized else entry.etag
+        headers = [*template, ("ETag", etag)]
+        if etag_matches(environ.get("HTTP_IF_NONE_MATCH"), etag):
             start_response("304 Not Modified", headers)
             return []
-        body = bootstrap_envelope(entry.body)
+        # The personalized answer is stored whole; the bootstrap gets a fresh generatedAt.
+        body = entry.personalized_body if personalized else bootstrap_envelope(entry.body)
         start_response(
             "200 OK",
             [
@@ -121,7 +128,7 @@ class BootstrapFastPath:
         """(session key, team id, shell version) of a plain bootstrap request, else None."""
         if not self._session_engine_caches:
             return None
-        if environ.get("REQUEST_METHOD") != "GET" or environ.get("PATH_INFO") != BOOTSTRAP_PATH:
+        if environ.get("REQUEST_METHOD") != "GET" or environ.get("PATH_INFO") not in PATHS:
             return None
         if environ.get("HTTP_AUTHORIZATION"):
             return None
@@ -205,7 +212,10 @@ class BootstrapFastPath:
             if user_id is None:
                 return
         entry = self.cache.get(bootstrap_key(user_id, team_id, shell_version))
-        if not isinstance(entry, BootstrapEntry) or entry.etag != etag or not entry.trusted:
+        if not isinstance(entry, BootstrapEntry) or not entry.trusted:
+            return
+        personalized = template_key[2]
+        if etag != (entry.personalized_etag if personalized else entry.etag):
             return
         with self._lock:
             self._templates[template_key] = without(

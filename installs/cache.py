@@ -22,6 +22,9 @@ stamp (the same rule as the manifest cache). Packages or teams that an entry did
 advance get a stamp that never matches, so that entry is built again once, this time with their
 generations read first.
 
+An entry holds two answers built from the same plugins: the bootstrap's `data` and the whole
+answer of `GET /api/v1/base/plugins/personalized` (upstream NaaP's shape), each with its ETag.
+
 Tenant generations are bumped by the services that write installations and preferences, and
 by the admin's saves and deletes of teams, memberships, installations and preferences
 (installs/admin.py), each through `bump_tenants` in the transaction of its write: the
@@ -49,7 +52,7 @@ BOOTSTRAP_TIMEOUT = 24 * 60 * 60
 TENANT_GENERATION_TIMEOUT = 30 * 24 * 60 * 60
 UNKNOWN = -1
 PERSON_AUTH_TIMEOUT = 60
-ENTRY_FORMAT = 3
+ENTRY_FORMAT = 4  # 3: entries record the core set; 4: they also hold the personalized answer
 
 
 def user_generation_key(user_id: int) -> str:
@@ -76,6 +79,8 @@ class BuiltBootstrap:
     data: dict
     team_ids: tuple[int, ...]
     package_names: tuple[str, ...]
+    # The whole answer of GET /api/v1/base/plugins/personalized (installs/personalized.py).
+    personalized: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,9 @@ class BootstrapEntry:
     stamps: tuple[int, ...]
     body: bytes
     etag: str
+    # The personalized answer, serialised with the entry: its own body and ETag.
+    personalized_body: bytes = b""
+    personalized_etag: str = ""
 
     @property
     def stamp_keys(self) -> list[str]:
@@ -140,6 +148,10 @@ def bootstrap_etag(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
+def _json(data: dict) -> bytes:
+    return json.dumps(data, separators=(",", ":"), sort_keys=True, default=str).encode()
+
+
 def _stamp_keys(team_ids: Iterable[int], package_names: Iterable[str]) -> list[str]:
     return [
         EPOCH_KEY,
@@ -173,7 +185,8 @@ def cached_bootstrap(
         return entry
 
     built = build()
-    body = json.dumps(built.data, separators=(",", ":"), sort_keys=True, default=str).encode()
+    body = _json(built.data)
+    personalized = _json(built.personalized) if built.personalized is not None else b""
     known = dict(zip(hinted_keys, before, strict=True))
     keys = _stamp_keys(built.team_ids, built.package_names)
     fresh = BootstrapEntry(
@@ -184,6 +197,8 @@ def cached_bootstrap(
         stamps=tuple(known.get(key, UNKNOWN) for key in keys),
         body=body,
         etag=bootstrap_etag(body),
+        personalized_body=personalized,
+        personalized_etag=bootstrap_etag(personalized) if personalized else "",
     )
     if before[0]:  # kept only under a known epoch
         cache.set(entry_key, fresh, BOOTSTRAP_TIMEOUT)

@@ -120,17 +120,21 @@ def errors(*statuses: int) -> dict[int, OpenApiResponse]:
     return {status: OpenApiResponse(description=ERROR_STATUSES[status][2]) for status in statuses}
 
 
-def success_envelope(data: dict[str, Any]) -> dict[str, Any]:
-    """The success envelope around the schema of its `data`."""
-    return {
+def success_envelope(data: dict[str, Any], meta: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The success envelope around the schema of its `data` (and of its `meta`, when the view
+    always sends one)."""
+    envelope = {
         "type": "object",
         "properties": {
             "success": {"type": "boolean", "enum": [True]},
             "data": data,
-            "meta": {"type": "object", "additionalProperties": {}},
+            "meta": meta or {"type": "object", "additionalProperties": {}},
         },
         "required": ["success", "data"],
     }
+    if meta:
+        envelope["required"].append("meta")
+    return envelope
 
 
 class NaapAutoSchema(AutoSchema):
@@ -138,6 +142,8 @@ class NaapAutoSchema(AutoSchema):
 
     # False for a view that answers a bare document (DocumentSchema).
     wraps_success = True
+    # The `meta` a view always sends (PagedSchema), else any object.
+    meta_schema: dict[str, Any] | None = None
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
@@ -147,7 +153,7 @@ class NaapAutoSchema(AutoSchema):
         for status, response in responses.items():
             if self.wraps_success and status.startswith("2"):
                 for media in response.get("content", {}).values():
-                    media["schema"] = success_envelope(media.get("schema", {}))
+                    media["schema"] = success_envelope(media.get("schema", {}), self.meta_schema)
         for status in sorted(self.error_statuses(operation) | self._declared_errors(responses)):
             responses[str(status)] = self._error_response(status)
         responses["414"] = self._registered(URI_TOO_LONG)
@@ -236,6 +242,24 @@ class DocumentSchema(NaapAutoSchema):
     """For views that answer a bare document (SPEC §6: manifests), not the envelope."""
 
     wraps_success = False
+
+
+class PagedSchema(NaapAutoSchema):
+    """For views that send one page in `data` and upstream NaaP's paging in `meta`."""
+
+    meta_schema = {
+        "type": "object",
+        "properties": {
+            name: {"type": "integer", "minimum": 0, "description": description}
+            for name, description in (
+                ("page", "this page, from 1"),
+                ("pageSize", "packages per page"),
+                ("total", "packages matching, on every page"),
+                ("totalPages", "pages in all (0 when nothing matches)"),
+            )
+        },
+        "required": ["page", "pageSize", "total", "totalPages"],
+    }
 
 
 class SessionCsrfScheme(SessionScheme):

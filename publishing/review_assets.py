@@ -18,6 +18,7 @@ from registry.selectors import production_manifest
 _URL_FIELDS = {
     "bundleUrl": "bundle_key",
     "stylesUrl": "styles_key",
+    "scopedStylesUrl": "scoped_styles_key",
     "sourcemapUrl": "sourcemap_key",
 }
 

@@ -151,7 +151,13 @@ class VersionStatus(models.TextChoices):
 
 # The fields of PluginVersion that hold storage keys, named once: publishing, moderation and
 # the asset collector read and clear them together.
-ASSET_KEY_FIELDS = ("bundle_key", "styles_key", "sourcemap_key", "manifest_key")
+ASSET_KEY_FIELDS = (
+    "bundle_key",
+    "styles_key",
+    "scoped_styles_key",
+    "sourcemap_key",
+    "manifest_key",
+)
 
 
 class PluginVersion(TimestampedModel):
@@ -176,6 +182,13 @@ class PluginVersion(TimestampedModel):
     styles_sha256 = models.CharField(max_length=64, blank=True)
     styles_integrity = models.CharField(max_length=100, blank=True)
     styles_size = models.PositiveIntegerField(null=True, blank=True)
+    # The stylesheet scoped to the plugin's host (publishing/scoped_styles.py), which our shell
+    # loads instead of styles_url; styles_url stays the file as published, for NaaP's shell.
+    # Empty without styles, and for a version published before this was derived, until
+    # `manage.py scope_styles`.
+    scoped_styles_key = models.CharField(max_length=500, blank=True)
+    scoped_styles_url = models.URLField(max_length=1000, blank=True)
+    scoped_styles_integrity = models.CharField(max_length=100, blank=True)
     sourcemap_key = models.CharField(max_length=500, blank=True)
     sourcemap_url = models.URLField(max_length=1000, blank=True)
     manifest_key = models.CharField(max_length=500, blank=True)

@@ -72,6 +72,11 @@ def production_manifest(version: PluginVersion) -> dict[str, Any]:
     }
     if version.deprecated or package.deprecated:
         document["deprecationMessage"] = version.deprecation_message or package.deprecation_message
+    if version.scoped_styles_url:
+        # The stylesheet scoped to the plugin's host, which our shell loads instead of
+        # stylesUrl (kept as published, for NaaP's shell); docs/shell-runtime.md, "Styles".
+        document["scopedStylesUrl"] = version.scoped_styles_url
+        document["integrity"]["scopedStyles"] = version.scoped_styles_integrity
     if version.sourcemap_url:
         document["sourcemapUrl"] = version.sourcemap_url
     if version.shell_globals is not None:

@@ -65,6 +65,7 @@ OPEN_READS = {
     "GET /api/v1/plugins/registry/{name}",
     "GET /api/v1/plugins/registry/{name}/{version}/manifest",
     "GET /api/v1/plugins/{name}/deployment",
+    "GET /api/v1/registry/packages",
 }
 TOKEN_WRITES = {
     "POST /api/v1/plugins/publish",
@@ -78,6 +79,8 @@ PERSON_ROUTES = {
     "POST /api/v1/tokens",
     "DELETE /api/v1/tokens/{token_id}",
     "GET /api/v1/plugins/installed",
+    "GET /api/v1/base/plugins/personalized",
+    "GET /api/v1/plugins/{name}/config",
     "POST /api/v1/plugins/{name}/install",
     "DELETE /api/v1/plugins/{name}/uninstall",
     "PUT /api/v1/plugins/{name}/config",

@@ -109,10 +109,20 @@ def nul_cases() -> list[Bad]:
     ]
     for query in ("search=wal%00let", "category%00=finance", "sort=name%00"):
         cases.append(Bad(f"nul-in-query/{query}", "GET", f"{API}/plugins/registry?{query}"))
+    for query in ("search=wal%00let", "category=fin%00ance", "sort=name%00"):
+        cases.append(
+            Bad(f"nul-in-query/packages/{query}", "GET", f"{API}/registry/packages?{query}")
+        )
     cases.append(Bad("nul-in-query/installed", "GET", f"{API}/plugins/installed?teamId=1%00"))
+    personalized = f"{API}/base/plugins/personalized"
+    cases.append(Bad("nul-in-query/personalized", "GET", f"{personalized}?teamId=1%00"))
     for team in ("9223372036854775808", "0", "x"):
         cases.append(
             Bad(f"team-id/installed/{team}", "GET", f"{API}/plugins/installed?teamId={team}")
+        )
+        cases.append(Bad(f"team-id/personalized/{team}", "GET", f"{personalized}?teamId={team}"))
+        cases.append(
+            Bad(f"team-id/config/{team}", "GET", f"{API}/plugins/my-wallet/config?teamId={team}")
         )
         cases.append(
             Bad(
@@ -125,17 +135,20 @@ def nul_cases() -> list[Bad]:
 
 
 def page_cases() -> list[Bad]:
-    values = {
-        "page": ["9223372036854775808", "99999999999999999999999", "100001", "0", "-1", "x"],
-        "limit": ["0", "101", "9223372036854775808", "-5", "ten"],
+    pages = ["9223372036854775808", "99999999999999999999999", "100001", "0", "-1", "x"]
+    sizes = ["0", "101", "9223372036854775808", "-5", "ten"]
+    routes = {
+        f"{API}/plugins/registry": {"page": pages, "limit": sizes},
+        f"{API}/registry/packages": {"page": pages, "pageSize": sizes},
     }
     return [
         Bad(
-            f"paging/{auth}/{key}={value}",
+            f"paging/{auth}/{route.rsplit('/', 1)[1]}/{key}={value}",
             "GET",
-            f"{API}/plugins/registry?{key}={value}",
+            f"{route}?{key}={value}",
             auth=auth,
         )
+        for route, values in routes.items()
         for key, items in values.items()
         for value in items
         for auth in ("anonymous", "person")
@@ -150,6 +163,9 @@ def query_and_path_cases() -> list[Bad]:
         ("registry-limit-list", f"{API}/plugins/registry?limit=1&limit=x", "anonymous"),
         ("installed-shell-version", f"{API}/plugins/installed?shellVersion=v1", "person"),
         ("installed-unknown-team", f"{API}/plugins/installed?teamId=424242", "person"),
+        ("personalized-unknown-team", f"{API}/base/plugins/personalized?teamId=424242", "person"),
+        ("config-unknown-team", f"{API}/plugins/my-wallet/config?teamId=424242", "person"),
+        ("packages-sort", f"{API}/registry/packages?sort=rating", "anonymous"),
         ("package-name-too-long", f"{API}/plugins/registry/{'a' * 300}", "anonymous"),
         (
             "manifest-huge-version",

@@ -25,6 +25,7 @@ from installs import services as installs_services
 from installs.cache import team_generation_key, user_generation_key
 from publishing import legacy
 from publishing import services as publishing_services
+from publishing.services import scoped_styles as scoped_styles_services
 from registry import deployments
 from registry import services as registry_services
 from registry.cache import CORE_GENERATION_KEY, generation_key
@@ -154,6 +155,14 @@ def forget_shell_globals(world: World) -> Callable[[], object]:
     )
     version = world.version("1.1.0")
     return lambda: registry_services.record_shell_globals(version=version)
+
+
+def forget_scoped_styles(world: World) -> Callable[[], object]:
+    """A version with a stylesheet published before scoped stylesheets were derived."""
+    version = publish("styled", "1.0.0", styles=b".a{color:red}").version
+    PluginVersion.objects.filter(pk=version.pk).update(scoped_styles_key="")
+    version.scoped_styles_key = ""
+    return lambda: scoped_styles_services.derive_scoped_styles(version)
 
 
 # Each scenario: the generations it must move, and a set-up (on a World) that returns the call
@@ -293,6 +302,10 @@ SHOWN: dict[str, Scenario] = {
         ),
     ),
     "registry.services.record_shell_globals": ([package_key()], forget_shell_globals),
+    "publishing.services.scoped_styles.derive_scoped_styles": (
+        [package_key("styled")],
+        forget_scoped_styles,
+    ),
     "publishing.legacy.migrate_legacy_version": (
         [package_key("old-plugin")],
         migrate_unreachable_legacy_bundle,
@@ -305,6 +318,8 @@ NOT_SHOWN: dict[str, str] = {
     "publishing.services.authorization.require_staff": "a check; writes nothing",
     "publishing.services.publish_inputs.parse_manifest": "parses text; writes nothing",
     "publishing.services.publish_inputs.validate_files": "a check; writes nothing",
+    "publishing.services.publish.scoped_styles_for": "derives text; writes nothing",
+    "publishing.services.scoped_styles.versions_without_scoped_styles": "a query",
     "publishing.services.publish.write_version_manifest": (
         "stores manifest.json beside the files; manifests are served from the row"
     ),

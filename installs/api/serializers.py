@@ -232,3 +232,44 @@ class StorageListSerializer(serializers.Serializer):
 class StorageDeletedSerializer(serializers.Serializer):
     key = serializers.CharField()
     deleted = serializers.BooleanField()
+
+
+class IntegritySerializer(serializers.Serializer):
+    bundle = serializers.CharField(help_text="Subresource Integrity of the bundle")
+    styles = serializers.CharField(allow_null=True, help_text="of the stylesheet, if any")
+
+
+class PersonalizedPluginSerializer(serializers.Serializer):
+    """One plugin of the personalized list: upstream NaaP's flat runtime shape of an
+    installs.selectors.EffectivePlugin, plus `integrity`. Never the config (it may hold
+    secrets; the plugin gets it in its context)."""
+
+    name = serializers.CharField()
+    displayName = serializers.CharField(source="display_name")
+    version = serializers.CharField(source="version.version")
+    bundleUrl = serializers.CharField(source="manifest.bundleUrl")
+    stylesUrl = serializers.CharField(source="manifest.stylesUrl", allow_null=True)
+    globalName = serializers.CharField(source="manifest.globalName")
+    routes = serializers.ListField(child=serializers.CharField(), source="manifest.routes")
+    icon = serializers.CharField(source="manifest.icon", allow_null=True)
+    order = serializers.IntegerField()
+    enabled = serializers.BooleanField()
+    pinned = serializers.BooleanField()
+    installed = serializers.SerializerMethodField(
+        help_text="always true: every plugin listed is installed for you (or your team)"
+    )
+    isCore = serializers.BooleanField(source="package.is_core")
+    integrity = IntegritySerializer(source="manifest.integrity")
+    bundleHash = serializers.CharField(source="manifest.bundleHash")
+    bundleSize = serializers.IntegerField(source="manifest.bundleSize", allow_null=True)
+    category = serializers.CharField(source="manifest.category")
+    description = serializers.CharField(source="manifest.description")
+
+    def get_installed(self, plugin) -> bool:
+        return True
+
+
+class PersonalizedSerializer(serializers.Serializer):
+    plugins = PersonalizedPluginSerializer(many=True)
+    context = serializers.ChoiceField(choices=["personal", "team"])
+    teamId = serializers.IntegerField(required=False, help_text="with ?teamId=")

@@ -6,6 +6,11 @@ from installs.api import token_views, views
 
 urlpatterns = [
     path("plugins/installed", views.InstalledPluginsView.as_view(), name="plugins-installed"),
+    path(
+        "base/plugins/personalized",
+        views.PersonalizedPluginsView.as_view(),
+        name="plugins-personalized",
+    ),
     path("plugins/<str:name>/install", views.InstallView.as_view(), name="plugin-install"),
     path("plugins/<str:name>/uninstall", views.UninstallView.as_view(), name="plugin-uninstall"),
     path("plugins/<str:name>/config", views.ConfigView.as_view(), name="plugin-config"),

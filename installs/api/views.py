@@ -16,7 +16,7 @@ from installs.bootstrap import person_bootstrap
 from installs.cache import bootstrap_envelope, remember_person
 from installs.storage_rules import MAX_STORAGE_KEYS, check_storage_key
 from naap.api import JSONParser, success
-from naap.errors import BadRequest
+from naap.errors import BadRequest, NotFound
 from naap.etags import etag_matches
 from naap.http import client_ip
 from naap.permissions import SessionOnly
@@ -33,6 +33,23 @@ def parse(serializer_class, data) -> dict:
     form = serializer_class(data=data)
     form.is_valid(raise_exception=True)
     return form.validated_data
+
+
+def installation_to_read(*, user, name: str, team_id: int | None):
+    """The person's own installation of a plugin, or (teamId) their team's: any member may
+    read it, only admins change it. NotFound when it is not installed there."""
+    team = None
+    if team_id is not None:
+        team = selectors.membership_for(user=user, team_id=team_id).team
+    package = selectors.available_package(name=name)
+    install = selectors.tenant_install(
+        package=package, user=user if team is None else None, team=team
+    )
+    if install is None:
+        where = f"team '{team.name}'" if team is not None else "you personally"
+        hint = "" if team is not None else " (a team's installation: add ?teamId=)"
+        raise NotFound(f"Plugin '{name}' is not installed for {where}{hint}.")
+    return install
 
 
 class PersonView(APIView):
@@ -109,14 +126,32 @@ class UninstallView(PersonView):
 
 
 class ConfigView(PersonView):
-    """For the signed-in person, or for the plugin itself in the shell with its own token
-    (the context's tenant.updateConfig); the service checks who may change the installation."""
+    """An installation's config, read and replaced by signed-in people, or replaced by the
+    plugin itself in the shell with its own token (the context's tenant.updateConfig; a GET
+    with the token stays anonymous); the service checks who may change the installation.
+    Secrets are shown masked as on the settings page. A plugin reads its own config, secrets
+    included, from its runtime context."""
 
     authentication_classes = [
         PluginGrantAuthentication,
         *api_settings.DEFAULT_AUTHENTICATION_CLASSES,
     ]
     permission_classes = [IsAuthenticated, SessionOrOwnPluginGrant]
+    plugin_grant_reads = False
+
+    @extend_schema(
+        summary="Your installation's config, or with teamId your team's (secrets masked)",
+        parameters=[
+            OpenApiParameter(
+                "teamId", int, description="a team you belong to (any member may read)"
+            )
+        ],
+        responses={200: shapes.InstallationSerializer},
+    )
+    def get(self, request, name: str):
+        query = parse(shapes.TeamQuerySerializer, request.query_params)
+        install = installation_to_read(user=request.user, name=name, team_id=query.get("teamId"))
+        return success(shapes.InstallationSerializer(install).data)
 
     @extend_schema(
         summary="Replace an installation's config (validated against the plugin's schema)",
@@ -178,6 +213,37 @@ class InstalledPluginsView(PersonView):
             return HttpResponse(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
         return HttpResponse(
             bootstrap_envelope(cached.body), content_type="application/json", headers=headers
+        )
+
+
+class PersonalizedPluginsView(PersonView):
+    """Upstream NaaP's boot endpoint, from the same cached entry as the bootstrap."""
+
+    @extend_schema(
+        summary="Your plugins in upstream NaaP's flat shape (what a NaaP shell boots from)",
+        parameters=[
+            TEAM_ID_QUERY,
+            OpenApiParameter("shellVersion", str, description="leave out plugins it cannot run"),
+        ],
+        responses={200: shapes.PersonalizedSerializer, 304: NOT_MODIFIED, **errors(404)},
+    )
+    def get(self, request):
+        query = parse(shapes.BootstrapQuerySerializer, request.query_params)
+        cached = person_bootstrap(
+            user=request.user,
+            team_id=query.get("teamId"),
+            shell_version=query.get("shellVersion", ""),
+        )
+        remember_person(request.user)  # for the hot path in front of Django
+        headers = {
+            "ETag": cached.personalized_etag,
+            "Cache-Control": "private, no-cache",
+            "Vary": "Cookie, Authorization",
+        }
+        if etag_matches(request.headers.get("If-None-Match"), cached.personalized_etag):
+            return HttpResponse(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+        return HttpResponse(
+            cached.personalized_body, content_type="application/json", headers=headers
         )
 
 

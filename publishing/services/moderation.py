@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 _URL_OF_KEY = {
     "bundle_key": "bundle_url",
     "styles_key": "styles_url",
+    "scoped_styles_key": "scoped_styles_url",
     "sourcemap_key": "sourcemap_url",
     "manifest_key": None,
 }

@@ -12,6 +12,7 @@ from django.utils import timezone
 from naap.errors import Conflict, Forbidden, PayloadTooLarge, ValidationFailed
 from publishing import storage
 from publishing.models import ApiToken
+from publishing.scoped_styles import ScopedTooLarge, ScopeError, scope_stylesheet
 from publishing.services.authorization import publisher_for_publish
 from publishing.services.package_rows import (
     advance_status,
@@ -139,6 +140,8 @@ def publish_version(
                 return PublishResult(package, existing, deployment_of(package), False)
             raise _conflict(existing, data=data)
 
+    # Derived after the retry check: an identical retry does no work and is never refused.
+    scoped_styles = scoped_styles_for(name, styles) if styles is not None else None
     collision = route_collision(top_level_routes(data, name=name), package_name=name)
     if collision is not None:
         raise collision
@@ -174,6 +177,7 @@ def publish_version(
         for kind, content, sha in (
             ("bundle", bundle, bundle_sha),
             ("styles", styles, styles_sha),
+            ("scoped_styles", scoped_styles, None),
             ("sourcemap", sourcemap, bundle_sha),
         ):
             if content is None:
@@ -231,6 +235,21 @@ def publish_version(
     return result
 
 
+def scoped_styles_for(name: str, styles: bytes) -> bytes:
+    """The stylesheet scoped to plugin `name`'s host (checked by validate_files first: UTF-8,
+    at most PLUGIN_MAX_STYLES_BYTES); a stylesheet that cannot be scoped is refused, naming
+    where and why."""
+    try:
+        scoped = scope_stylesheet(styles.decode("utf-8-sig"), name=name)
+    except ScopedTooLarge as error:
+        raise PayloadTooLarge(f"styles: {error}", field="styles") from None
+    except ScopeError as error:
+        raise ValidationFailed(
+            f"styles: the stylesheet cannot be scoped to the plugin: {error}", field="styles"
+        ) from None
+    return scoped.text.encode()
+
+
 def _delete_unreferenced(keys: list[str]) -> None:
     """Remove files this publish uploaded, unless a committed version (a concurrent identical
     publish) now refers to them."""
@@ -277,6 +296,7 @@ def _write_rows(
     package.publisher = owner  # the same row, already read: no query for whoever shows it
     bundle = assets["bundle"]
     styles = assets.get("styles")
+    scoped = assets.get("scoped_styles")
     sourcemap = assets.get("sourcemap")
     version = PluginVersion(
         package=package,
@@ -292,6 +312,9 @@ def _write_rows(
         styles_sha256=styles.sha256 if styles else "",
         styles_integrity=styles.integrity if styles else "",
         styles_size=styles.size if styles else None,
+        scoped_styles_key=scoped.key if scoped else "",
+        scoped_styles_url=scoped.url if scoped else "",
+        scoped_styles_integrity=scoped.integrity if scoped else "",
         sourcemap_key=sourcemap.key if sourcemap else "",
         sourcemap_url=sourcemap.url if sourcemap else "",
         # Written once the row is committed (write_version_manifest), which clears this

@@ -12,10 +12,13 @@ from django.conf import settings
 from registry import semver
 from registry.names import PACKAGE_NAME_PATTERN
 
-ASSET_KINDS = ("bundle", "styles", "sourcemap", "manifest")
+# scoped_styles: the stylesheet scoped to the plugin's host (publishing/scoped_styles.py),
+# derived from styles at publish time and named by its own content.
+ASSET_KINDS = ("bundle", "styles", "scoped_styles", "sourcemap", "manifest")
 CONTENT_TYPES = {
     "bundle": "text/javascript; charset=utf-8",
     "styles": "text/css; charset=utf-8",
+    "scoped_styles": "text/css; charset=utf-8",
     "sourcemap": "application/json",
     "manifest": "application/json",
 }
@@ -38,7 +41,7 @@ _SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
 ASSET_KEY_PATTERN = re.compile(
     r"(?P<root>plugins|review)/(?P<name>[a-z][a-z0-9-]{1,62}[a-z0-9])/(?P<version>[0-9][0-9A-Za-z.+-]{0,63})/"
     r"(?P<filename>bundle\.(?P<bundle_hash>[0-9a-f]{8})\.js(?P<map>\.map)?"
-    r"|styles\.(?P<styles_hash>[0-9a-f]{8})\.css|manifest\.json)"
+    r"|styles\.(?P<styles_hash>[0-9a-f]{8})(?:\.scoped)?\.css|manifest\.json)"
 )
 
 
@@ -75,6 +78,7 @@ def asset_key(
     filename = {
         "bundle": f"bundle.{hash8}.js",
         "styles": f"styles.{hash8}.css",
+        "scoped_styles": f"styles.{hash8}.scoped.css",
         "sourcemap": f"bundle.{hash8}.js.map",
     }[kind]
     return f"{directory}/{filename}"

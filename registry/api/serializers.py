@@ -23,6 +23,9 @@ class VersionSerializer(serializers.ModelSerializer):
     stylesUrl = serializers.CharField(source="styles_url")
     stylesSize = serializers.IntegerField(source="styles_size", allow_null=True)
     stylesIntegrity = serializers.CharField(source="styles_integrity")
+    # The stylesheet scoped to the plugin's element, which our shell loads (docs/shell-runtime.md).
+    scopedStylesUrl = serializers.CharField(source="scoped_styles_url")
+    scopedStylesIntegrity = serializers.CharField(source="scoped_styles_integrity")
     sourcemapUrl = serializers.CharField(source="sourcemap_url")
     releaseNotes = serializers.CharField(source="release_notes")
     deprecationMessage = serializers.CharField(source="deprecation_message")
@@ -52,6 +55,8 @@ class VersionSerializer(serializers.ModelSerializer):
             "stylesUrl",
             "stylesSize",
             "stylesIntegrity",
+            "scopedStylesUrl",
+            "scopedStylesIntegrity",
             "sourcemapUrl",
             "releaseNotes",
             "findings",
@@ -163,3 +168,40 @@ class RegistryQuerySerializer(serializers.Serializer):
     # any catalog, and a page past the last one is simply empty.
     page = serializers.IntegerField(min_value=1, max_value=100_000, default=1)
     limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
+
+
+class RegistryPackageSerializer(PackageSerializer):
+    """A package of `GET /api/v1/registry/packages` (upstream NaaP's listing): everything
+    about it and the version people get."""
+
+    class Meta(PackageSerializer.Meta):
+        # Not `status`: every package listed is published.
+        fields = [
+            *(field for field in PackageSerializer.Meta.fields if field != "status"),
+            "latestVersion",
+        ]
+
+
+# Upstream's sorts; `rating` is refused until plugins have ratings.
+PACKAGES_SORTS = ["downloads", "newest", "name", "relevance", "rating"]
+NO_RATINGS = (
+    "Plugins have no ratings yet, so they cannot be sorted by rating: "
+    "use downloads, newest, name or relevance."
+)
+
+
+class RegistryPackagesQuerySerializer(serializers.Serializer):
+    """The query of `GET /api/v1/registry/packages`: upstream's names, bounded."""
+
+    search = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    category = serializers.CharField(
+        required=False, allow_blank=True, max_length=50, help_text="`all` or empty: every one"
+    )
+    sort = serializers.ChoiceField(choices=PACKAGES_SORTS, required=False)
+    page = serializers.IntegerField(min_value=1, max_value=100_000, default=1)
+    pageSize = serializers.IntegerField(min_value=1, max_value=100, default=20)
+
+    def validate_sort(self, value: str) -> str:
+        if value == "rating":
+            raise serializers.ValidationError(NO_RATINGS)
+        return value

@@ -6,6 +6,7 @@ from registry.api import views
 
 urlpatterns = [
     path("plugins/registry", views.RegistryListView.as_view(), name="registry-list"),
+    path("registry/packages", views.RegistryPackagesView.as_view(), name="registry-packages"),
     path("plugins/registry/<str:name>", views.PackageDetailView.as_view(), name="package-detail"),
     path(
         "plugins/registry/<str:name>/<str:version>/manifest",

@@ -16,13 +16,15 @@ from rest_framework.views import APIView
 
 from naap.api import success
 from naap.etags import etag_matches
-from naap.schema import DocumentSchema
+from naap.schema import DocumentSchema, PagedSchema
 from registry import selectors
 from registry.api.serializers import (
     DeploymentEventSerializer,
     DeploymentSerializer,
     PackageSerializer,
     PackageSummarySerializer,
+    RegistryPackageSerializer,
+    RegistryPackagesQuerySerializer,
     RegistryQuerySerializer,
     VersionSerializer,
 )
@@ -72,6 +74,46 @@ class RegistryListView(APIView):
                 "page": page,
                 "limit": limit,
             }
+        )
+
+
+class RegistryPackagesView(APIView):
+    """Upstream NaaP's catalog listing, on the same FilterSet as `plugins/registry`."""
+
+    schema = PagedSchema()
+
+    @extend_schema(
+        operation_id="registry_packages_list",
+        summary="Published plugins in upstream NaaP's listing shape (paging in `meta`)",
+        description=(
+            "`data.packages` is one page; `meta` holds `page`, `pageSize`, `total` and "
+            "`totalPages`. `sort=rating` is refused (400) until plugins have ratings."
+        ),
+        parameters=[RegistryPackagesQuerySerializer],
+        responses=inline_serializer(
+            "RegistryPackages", {"packages": RegistryPackageSerializer(many=True)}
+        ),
+    )
+    def get(self, request):
+        query = RegistryPackagesQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        wanted = query.validated_data
+        filters = {key: wanted[key] for key in ("search", "sort") if wanted.get(key)}
+        if wanted.get("category") not in (None, "", "all"):
+            filters["category"] = wanted["category"]
+        filterset = PackageFilterSet(filters, queryset=selectors.listed_packages())
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        page, size = wanted["page"], wanted["pageSize"]
+        rows, total = filterset.page_and_total(offset=(page - 1) * size, limit=size)
+        return success(
+            {"packages": RegistryPackageSerializer(rows, many=True).data},
+            meta={
+                "page": page,
+                "pageSize": size,
+                "total": total,
+                "totalPages": -(-total // size),
+            },
         )
 
 

@@ -613,9 +613,95 @@ export function loadPlugin(manifest, options = {}) {
   return load;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Styles scoped to their plugin (docs/shell-runtime.md, "Styles")
+
+const SCOPE_ATTRIBUTE = "data-naap-scope";
+let lastScope = null; // the scope of the plugin the person last pointed at, typed or focused in
+let portalObserver = null;
+
+/**
+ * The stylesheet the shell loads for a manifest: the registry's scoped copy (every selector
+ * limited to elements inside `[data-naap-scope="<name>"]`) when it has one, else the file as
+ * published.
+ *
+ * @param {object} manifest a production manifest
+ * @returns {?{url: string, integrity: string}}
+ */
+function stylesOf(manifest) {
+  const integrity = manifest.integrity || {};
+  if (manifest.scopedStylesUrl && integrity.scopedStyles) {
+    return { url: manifest.scopedStylesUrl, integrity: integrity.scopedStyles };
+  }
+  return manifest.stylesUrl ? { url: manifest.stylesUrl, integrity: integrity.styles } : null;
+}
+
+function scopeAround(node) {
+  const found = node && node.closest ? node.closest(`[${SCOPE_ATTRIBUTE}]`) : null;
+  return found ? found.getAttribute(SCOPE_ATTRIBUTE) : null;
+}
+
+// React keeps, on each element it created, its fiber under "__reactFiber$<random>" (React 17+;
+// "__reactInternalInstance$" before); the topmost fiber holds the element createRoot was
+// given, which lies in the plugin's host, even when the element is portalled to <body>.
+function reactRootScope(node) {
+  const candidates = [node, ...node.querySelectorAll("*")].slice(0, 50);
+  for (const candidate of candidates) {
+    const key = Object.keys(candidate).find(
+      (name) => name.startsWith("__reactFiber$") || name.startsWith("__reactInternalInstance$"),
+    );
+    if (!key) continue;
+    let fiber = candidate[key];
+    for (let steps = 0; fiber && fiber.return && steps < 10000; steps += 1) fiber = fiber.return;
+    const root = fiber && fiber.stateNode && fiber.stateNode.containerInfo;
+    const scope = root && root.nodeType === Node.ELEMENT_NODE ? scopeAround(root) : null;
+    if (scope) return scope;
+  }
+  return null;
+}
+
+function routedScope() {
+  // The plugin on show: a mounted container whose host is not hidden (headless ones are).
+  const container = document.querySelector(
+    `:not([hidden]) > .naap-host__plugin[${SCOPE_ATTRIBUTE}]`,
+  );
+  return container ? container.getAttribute(SCOPE_ATTRIBUTE) : null;
+}
+
+function tagPortal(node) {
+  if (node.nodeType !== Node.ELEMENT_NODE || node.hasAttribute(SCOPE_ATTRIBUTE)) return;
+  if (["SCRIPT", "STYLE", "LINK", "TEMPLATE", "NOSCRIPT"].includes(node.tagName)) return;
+  // The shell's own elements (notifications, hosts) keep the shell's styles.
+  if ([...node.classList].some((name) => name.startsWith("naap-"))) return;
+  const scope = reactRootScope(node) || lastScope || routedScope();
+  if (scope) node.setAttribute(SCOPE_ATTRIBUTE, scope);
+}
+
+/**
+ * Keep plugins' modals and portals styled: an element a plugin adds to <body> (React's
+ * createPortal, a dialog library's root) is tagged with that plugin's scope, so its scoped
+ * stylesheet applies there too. The plugin is the one whose React root rendered the element;
+ * for other elements, the plugin the person last interacted with, else the routed one.
+ * Started once, by the first mount.
+ */
+function watchPortals() {
+  if (portalObserver || typeof MutationObserver === "undefined" || !document.body) return;
+  const remember = (event) => {
+    lastScope = scopeAround(event.target);
+  };
+  for (const type of ["pointerdown", "keydown", "focusin"]) {
+    document.addEventListener(type, remember, { capture: true, passive: true });
+  }
+  portalObserver = new MutationObserver((records) => {
+    for (const record of records) record.addedNodes.forEach(tagPortal);
+  });
+  portalObserver.observe(document.body, { childList: true });
+}
+
 function acquireStyles(manifest, options) {
-  if (!manifest.stylesUrl) return Promise.resolve(null);
-  const url = absoluteUrl(manifest.stylesUrl);
+  const styles = stylesOf(manifest);
+  if (!styles) return Promise.resolve(null);
+  const url = absoluteUrl(styles.url);
   let entry = stylesheets.get(url);
   if (!entry) {
     const settings = timing(options);
@@ -623,7 +709,7 @@ function acquireStyles(manifest, options) {
     const created = entry;
     entry.ready = withRetries(
       () =>
-        insertAsset("style", url, manifest.integrity.styles, {
+        insertAsset("style", url, styles.integrity, {
           timeoutMs: settings.timeoutMs,
           label: keyOf(manifest),
           dataset: { naapStyles: keyOf(manifest) },
@@ -695,9 +781,8 @@ export function preloadPlugins(manifests) {
     }
     if (loadedPlugins.has(keyOf(manifest))) continue;
     hint(manifest.bundleUrl, "script", manifest.integrity.bundle);
-    if (manifest.stylesUrl && manifest.integrity.styles) {
-      hint(manifest.stylesUrl, "style", manifest.integrity.styles);
-    }
+    const styles = stylesOf(manifest);
+    if (styles && styles.integrity) hint(styles.url, "style", styles.integrity);
     const globals = manifest.shellGlobals || shellGlobalsKnown.get(keyOf(manifest)) || [];
     for (const [name] of shellGlobalsToLoad(globals)) wantedGlobals.add(name);
   }
@@ -949,6 +1034,9 @@ export async function mountPlugin(host, manifest, options = {}) {
     const plugin = loaded.value;
     const container = element("div", "naap-host__plugin");
     container.dataset.naapPlugin = manifest.name;
+    // The plugin's scoped stylesheet styles this element and what is inside it only.
+    container.setAttribute(SCOPE_ATTRIBUTE, manifest.name);
+    watchPortals();
     host.replaceChildren(container);
     record.container = container;
     record.bundleUrl = absoluteUrl(manifest.bundleUrl);

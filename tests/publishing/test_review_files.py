@@ -21,6 +21,7 @@ from django.core.management import call_command
 from installs.services import install_plugin
 from publishing import services
 from publishing.review_assets import review_manifest
+from publishing.scoped_styles import scope_stylesheet
 from publishing.storage import StorageUnavailable, asset_backend
 from publishing.storage.signing import TEMPORARY_URL_MAX_AGE, TEMPORARY_URL_SALT
 from registry.models import PluginVersion
@@ -35,12 +36,16 @@ BUNDLE = plugin_bundle("my-wallet")
 STYLES = b".my-wallet { color: red; }\n"
 SOURCEMAP = b'{"version":3,"sources":["index.js"],"mappings":"AAAA"}'
 HASH8 = hashlib.sha256(BUNDLE).hexdigest()[:8]
-FILES = [
-    f"bundle.{HASH8}.js",
-    f"bundle.{HASH8}.js.map",
-    "manifest.json",
-    f"styles.{hashlib.sha256(STYLES).hexdigest()[:8]}.css",
-]
+SCOPED_STYLES = scope_stylesheet(STYLES.decode(), name="my-wallet").text.encode()
+FILES = sorted(
+    [
+        f"bundle.{HASH8}.js",
+        f"bundle.{HASH8}.js.map",
+        "manifest.json",
+        f"styles.{hashlib.sha256(STYLES).hexdigest()[:8]}.css",
+        f"styles.{hashlib.sha256(SCOPED_STYLES).hexdigest()[:8]}.scoped.css",
+    ]
+)
 REVIEW_KEYS = [f"review/my-wallet/1.0.0/{name}" for name in FILES]
 PUBLIC_KEYS = [f"plugins/my-wallet/1.0.0/{name}" for name in FILES]
 NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -142,6 +147,7 @@ def test_a_temporary_url_serves_the_file_over_http_to_any_origin_without_caching
     for field, content, content_type in [
         ("bundleUrl", BUNDLE, "text/javascript; charset=utf-8"),
         ("stylesUrl", STYLES, "text/css; charset=utf-8"),
+        ("scopedStylesUrl", SCOPED_STYLES, "text/css; charset=utf-8"),
         ("sourcemapUrl", SOURCEMAP, "application/json"),
     ]:
         url = manifest[field]
@@ -163,10 +169,11 @@ def test_the_review_manifest_is_the_production_manifest_with_temporary_urls():
     manifest = review_manifest(version)
 
     production = production_manifest(version)
-    for field in ("bundleUrl", "stylesUrl", "sourcemapUrl"):
+    file_fields = {"bundleUrl", "stylesUrl", "scopedStylesUrl", "sourcemapUrl"}
+    for field in file_fields:
         assert manifest[field] != production[field]
         assert manifest[field].startswith(production[field] + "?")
-    unchanged = {key for key in production if key not in {"bundleUrl", "stylesUrl", "sourcemapUrl"}}
+    unchanged = {key for key in production if key not in file_fields}
     assert {key: manifest[key] for key in unchanged} == {key: production[key] for key in unchanged}
     assert manifest["integrity"]["bundle"] == version.bundle_integrity
 
@@ -306,7 +313,7 @@ def test_gc_assets_removes_orphans_in_review_and_keeps_pending_versions_files(
     call_command("gc_assets", "--delete", "--min-age-minutes", "0", stdout=out)
 
     assert orphan in out.getvalue()
-    assert "4 referenced, 1 orphaned" in out.getvalue()
+    assert "5 referenced, 1 orphaned" in out.getvalue()
     assert stored_keys("review/") == sorted(version.asset_keys)
 
 
@@ -406,6 +413,7 @@ def test_on_s3_the_review_manifest_has_presigned_urls_that_fetch_the_files(s3_st
     for field, content in [
         ("bundleUrl", BUNDLE),
         ("stylesUrl", STYLES),
+        ("scopedStylesUrl", SCOPED_STYLES),
         ("sourcemapUrl", SOURCEMAP),
     ]:
         url = manifest[field]

@@ -29,6 +29,8 @@ SOURCEMAP = b'{"version":3,"sources":["index.js"],"mappings":"AAAA"}'
 MANIFEST = b'{"name":"my-wallet","version":"1.2.0"}'
 BUNDLE_SHA = hashlib.sha256(BUNDLE).hexdigest()
 STYLES_SHA = hashlib.sha256(STYLES).hexdigest()
+SCOPED_STYLES = b'.my-wallet:where([data-naap-scope="my-wallet"]) { color: red; }\n'
+SCOPED_SHA = hashlib.sha256(SCOPED_STYLES).hexdigest()
 
 
 def store(kind: str, content: bytes, *, version: str = "1.2.0", **extra) -> storage.StoredAsset:
@@ -43,6 +45,7 @@ def store_all_kinds(version: str = "1.2.0") -> list[storage.StoredAsset]:
     return [
         store("bundle", BUNDLE, version=version),
         store("styles", STYLES, version=version),
+        store("scoped_styles", SCOPED_STYLES, version=version),
         store("sourcemap", SOURCEMAP, version=version),
         store("manifest", MANIFEST, version=version),
     ]
@@ -130,6 +133,7 @@ def test_each_kind_gets_its_content_type():
     assert types == {
         f"bundle.{BUNDLE_SHA[:8]}.js": "text/javascript; charset=utf-8",
         f"styles.{STYLES_SHA[:8]}.css": "text/css; charset=utf-8",
+        f"styles.{SCOPED_SHA[:8]}.scoped.css": "text/css; charset=utf-8",
         f"bundle.{BUNDLE_SHA[:8]}.js.map": "application/json",
         "manifest.json": "application/json",
     }
@@ -274,6 +278,7 @@ def test_on_s3_each_object_gets_its_content_type_cache_control_and_exact_length(
     expected = {
         "bundle": ("text/javascript; charset=utf-8", "public, max-age=31536000, immutable"),
         "styles": ("text/css; charset=utf-8", "public, max-age=31536000, immutable"),
+        "scoped_styles": ("text/css; charset=utf-8", "public, max-age=31536000, immutable"),
         "sourcemap": ("application/json", "public, max-age=31536000, immutable"),
         "manifest": ("application/json", "public, max-age=300"),
     }

@@ -154,7 +154,9 @@ def test_styles_apply_before_mount_and_leave_with_the_last_user(page):
     assert frame.evaluate("window.__colorAtMount") == "rgb(1, 2, 3)"
     links = frame.locator('link[rel="stylesheet"][data-naap-styles="probe-styled@1.0.0"]')
     assert links.count() == 1
-    assert links.get_attribute("integrity") == version.styles_integrity
+    # The copy scoped to the plugin's host (docs/shell-runtime.md, "Styles").
+    assert links.get_attribute("integrity") == version.scoped_styles_integrity
+    assert links.get_attribute("href").endswith(version.scoped_styles_key)
     assert links.get_attribute("crossorigin") == "anonymous"
 
     other = add_host(frame, "second-host")
