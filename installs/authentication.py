@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
+from rest_framework.permissions import SAFE_METHODS
 
 from installs.plugin_grants import KEYWORD, PluginGrant, redeem_grant
 from naap.errors import Unauthorized
@@ -15,6 +16,11 @@ class PluginGrantAuthentication(authentication.BaseAuthentication):
     """Authenticates as the grant's person; request.auth is the PluginGrant."""
 
     def authenticate(self, request):
+        # A view may take the grant for changes only (`plugin_grant_reads = False`): a GET
+        # with a grant then stays anonymous.
+        view = (getattr(request, "parser_context", None) or {}).get("view")
+        if request.method in SAFE_METHODS and getattr(view, "plugin_grant_reads", True) is False:
+            return None
         header = authentication.get_authorization_header(request).decode("latin-1")
         keyword, _, secret = header.partition(" ")
         if keyword.lower() != KEYWORD.lower():

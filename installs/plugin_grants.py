@@ -1,11 +1,13 @@
-"""Plugin grants: the credential a plugin's own storage calls carry in the shell.
+"""Plugin grants: the short-lived token a plugin's own API calls carry in the shell.
 
 Plugin code runs in a sandboxed frame with an opaque origin (docs/shell-runtime.md,
 "Isolation"), where the marketplace's session cookie is never sent. What a plugin may do for
 the person it runs for is carried by a grant instead: one per plugin and person, naming the
-plugin, valid only on that plugin's storage routes, and only while the person's session
-lives. The grant is encrypted (Fernet, a key derived from SECRET_KEY and its fallbacks), so
-the session key it carries is never readable by the plugin that holds it.
+plugin, valid only on that plugin's own routes (storage, config), for
+NAAP_PLUGIN_TOKEN_LIFETIME seconds and only while the person's session lives. The shell renews
+it through the marketplace's page (renew_grant: the session, the CSRF token and the plugin's
+previous grant). The grant is encrypted (Fernet, a key derived from SECRET_KEY and its
+fallbacks), so the session key it carries is never readable by the plugin that holds it.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare
 
 from naap.crypto import derived_fernet_key, multi_fernet
-from naap.errors import Unauthorized
+from naap.errors import Forbidden, Unauthorized
 
 KEYWORD = "NaapPlugin"
 MAX_GRANT_LENGTH = 1000
@@ -56,25 +58,49 @@ def grants_for(request: HttpRequest, plugins: list[str]) -> dict[str, str]:
     return {name: issue_grant(request, name) for name in plugins}
 
 
+def _read(secret: str, *, ttl: int, refusal: Exception) -> tuple[int, str, str]:
+    """(person id, plugin, session key) of a grant younger than `ttl` seconds."""
+    if not isinstance(secret, str) or not secret or len(secret) > MAX_GRANT_LENGTH:
+        raise refusal
+    try:
+        payload = json.loads(_fernet().decrypt(secret.encode("ascii"), ttl=ttl))
+        return payload["u"], payload["p"], payload["s"]
+    except (InvalidToken, UnicodeEncodeError, ValueError, KeyError, TypeError) as error:
+        raise refusal from error
+
+
 def redeem_grant(secret: str):
     """The person and PluginGrant a grant stands for; Unauthorized when it is malformed,
     expired, or its session has ended (signed out, password changed, person deactivated)."""
     expired = Unauthorized(
         "This plugin's credential has expired or its session ended: reload the shell."
     )
-    if not secret or len(secret) > MAX_GRANT_LENGTH:
-        raise expired
-    try:
-        payload = json.loads(
-            _fernet().decrypt(secret.encode("ascii"), ttl=settings.NAAP_PLUGIN_GRANT_MAX_AGE)
-        )
-        user_id, plugin, session_key = payload["u"], payload["p"], payload["s"]
-    except (InvalidToken, UnicodeEncodeError, ValueError, KeyError, TypeError) as error:
-        raise expired from error
+    user_id, plugin, session_key = _read(
+        secret, ttl=settings.NAAP_PLUGIN_TOKEN_LIFETIME, refusal=expired
+    )
     user = _session_user(session_key)
     if user is None or user.pk != user_id:
         raise expired
     return user, PluginGrant(plugin=plugin)
+
+
+def renew_grant(request: HttpRequest, plugin: str, previous: str) -> str:
+    """A fresh grant for `plugin`, in exchange for its previous one (expired or not, issued at
+    most NAAP_PLUGIN_GRANT_MAX_AGE seconds ago) in the same signed-in session: a plugin renews
+    only its own grant, and only through the marketplace's page, which holds the session."""
+    user_id, granted_plugin, session_key = _read(
+        previous,
+        ttl=settings.NAAP_PLUGIN_GRANT_MAX_AGE,
+        refusal=Unauthorized("This plugin's credential is too old or not valid: reload the shell."),
+    )
+    if granted_plugin != plugin:
+        raise Forbidden(
+            f"This credential belongs to the plugin '{granted_plugin}'; it cannot renew '{plugin}'."
+        )
+    current = request.session.session_key or ""
+    if user_id != request.user.pk or not constant_time_compare(session_key, current):
+        raise Forbidden("This credential was given in another session: reload the shell.")
+    return issue_grant(request, plugin)
 
 
 def _session_user(session_key: str):

@@ -3,9 +3,9 @@
 The page at /shell/… belongs to the marketplace (header, the person's session). Plugin code
 never runs there: it runs in /sandbox/shell/…, framed by that page with `sandbox` (attribute
 and Content-Security-Policy), so its origin is opaque and it holds no cookie, no storage and
-no reach into the marketplace. The frame receives what it needs inline: the person's
-bootstrap and one grant per plugin for that plugin's own storage (docs/shell-runtime.md,
-"Isolation").
+no reach into the marketplace. The frame receives what it needs inline: the person (roles and
+teams included), the bootstrap and one short-lived token per plugin for that plugin's own
+routes, which the page renews (docs/shell-runtime.md, "Isolation").
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -23,6 +24,7 @@ from django.views.decorators.http import require_safe
 
 from installs.bootstrap import bootstrap_data, person_bootstrap
 from installs.cache import remember_person
+from installs.models import TeamMembership
 from installs.plugin_grants import grants_for
 from registry.frame_csp import approved_origins_of, loaded_plugins, shell_loads, with_frame_csp
 from registry.shell_views import runtime_config
@@ -30,6 +32,20 @@ from registry.shell_views import runtime_config
 
 def _route_suffix(route: str) -> str:
     return f"/{route}" if route else "/"
+
+
+def _teams_of(user) -> list[dict]:
+    """The person's teams and role in each, for the plugins' `team` context."""
+    memberships = TeamMembership.objects.filter(user=user).select_related("team")
+    return [
+        {
+            "id": membership.team_id,
+            "name": membership.team.name,
+            "displayName": membership.team.display_name,
+            "role": membership.role,
+        }
+        for membership in memberships
+    ]
 
 
 @require_safe
@@ -51,6 +67,10 @@ def shell_page(request: HttpRequest, route: str = "") -> HttpResponse:
                 "bootstrapUrl": reverse("plugins-installed")
                 + "?"
                 + urlencode({"shellVersion": settings.NAAP_SHELL_VERSION}),
+                # Renews plugins' tokens with the session: the header, as the cookie is not
+                # readable by script when CSRF_COOKIE_HTTPONLY is set.
+                "tokenUrl": reverse("plugin-token", args=["__name__"]),
+                "csrfToken": get_token(request),
             },
         },
     )
@@ -70,10 +90,16 @@ def shell_frame(request: HttpRequest, route: str = "") -> HttpResponse:
     remember_person(request.user)
     bootstrap = bootstrap_data(entry)
     names = [plugin["name"] for plugin in bootstrap["plugins"] if shell_loads(plugin)]
+    config = runtime_config(request)
+    config["user"]["teams"] = _teams_of(request.user)
+    config["user"]["roles"] += [
+        f"team:{team['name']}:{team['role']}" for team in config["user"]["teams"]
+    ]
     config = {
-        **runtime_config(request),
+        **config,
         "bootstrap": bootstrap,
         "grants": grants_for(request, names),
+        "tokenLifetime": settings.NAAP_PLUGIN_TOKEN_LIFETIME,
         "globalsUrl": reverse("shell-globals"),
         "basePath": reverse("shell-frame").rstrip("/"),
         "bridge": True,

@@ -286,8 +286,11 @@ SESSION_COOKIE_SECURE = not DEBUG
 # so the browser never sends these cookies with the plugin's requests (docs/shell-runtime.md).
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-# How long the grant a plugin's storage calls carry in the shell lives (it also ends with the
-# person's session): a working day, after which the shell page is reloaded.
+# A plugin's token in the shell (its own API routes, for the signed-in person) lives this many
+# seconds; the shell renews it through the marketplace's page, with the session, before it
+# ends. An expired token may be exchanged for a fresh one for NAAP_PLUGIN_GRANT_MAX_AGE seconds
+# after it was issued (a working day), never after its session ended.
+NAAP_PLUGIN_TOKEN_LIFETIME = env_int("NAAP_PLUGIN_TOKEN_LIFETIME", 600)
 NAAP_PLUGIN_GRANT_MAX_AGE = env_int("NAAP_PLUGIN_GRANT_MAX_AGE", 12 * 3600)
 # Sessions are read from the cache (Redis in production) and written through to the database,
 # so a signed-in request (the shell bootstrap) does not query PostgreSQL for its session.

@@ -81,6 +81,17 @@ def shell_globals_of(version: PluginVersion) -> list[str]:
     return globals_used
 
 
+def person_roles(user) -> list[str]:
+    """The roles plugins see (auth.hasRole): "user", plus "staff", plus "superuser" and
+    upstream NaaP's "system:admin" for superusers; team roles are added by the shell frame."""
+    roles = ["user"]
+    if user.is_staff:
+        roles.append("staff")
+    if user.is_superuser:
+        roles += ["superuser", "system:admin"]
+    return roles
+
+
 def runtime_config(request: HttpRequest) -> dict[str, Any]:
     """What configureShell() needs on every page that runs plugins."""
     user = request.user
@@ -89,6 +100,7 @@ def runtime_config(request: HttpRequest) -> dict[str, Any]:
             "id": user.pk,
             "username": user.get_username(),
             "displayName": user.get_full_name() or user.get_username(),
+            "roles": person_roles(user),
         }
         if user.is_authenticated
         else None,

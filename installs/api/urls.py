@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from installs.api import views
+from installs.api import token_views, views
 
 urlpatterns = [
     path("plugins/installed", views.InstalledPluginsView.as_view(), name="plugins-installed"),
@@ -19,6 +19,7 @@ urlpatterns = [
         views.PreferencesView.as_view(),
         name="plugin-preferences",
     ),
+    path("plugins/<str:name>/token", token_views.PluginTokenView.as_view(), name="plugin-token"),
     path("plugins/<str:name>/storage", views.StorageListView.as_view(), name="plugin-storage"),
     path(
         "plugins/<str:name>/storage/<str:key>",

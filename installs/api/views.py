@@ -126,9 +126,18 @@ class UninstallView(PersonView):
 
 
 class ConfigView(PersonView):
-    """An installation's config, read and replaced by signed-in people; secrets are shown
-    masked as on the settings page. A plugin reads its own config, secrets included, from its
-    runtime context."""
+    """An installation's config, read and replaced by signed-in people, or replaced by the
+    plugin itself in the shell with its own token (the context's tenant.updateConfig; a GET
+    with the token stays anonymous); the service checks who may change the installation.
+    Secrets are shown masked as on the settings page. A plugin reads its own config, secrets
+    included, from its runtime context."""
+
+    authentication_classes = [
+        PluginGrantAuthentication,
+        *api_settings.DEFAULT_AUTHENTICATION_CLASSES,
+    ]
+    permission_classes = [IsAuthenticated, SessionOrOwnPluginGrant]
+    plugin_grant_reads = False
 
     @extend_schema(
         summary="Your installation's config, or with teamId your team's (secrets masked)",

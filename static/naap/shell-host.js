@@ -3,9 +3,11 @@
  *
  * Plugin code runs in an <iframe sandbox> whose origin is opaque: it has no cookie, no
  * storage and no way into this page. This page keeps the address bar in step with the
- * frame's routes, and answers the one question the frame cannot answer alone: the person's
- * installed plugins' manifests, fetched here with the session (their config is left out:
- * whatever the frame receives, every plugin in it could read).
+ * frame's routes, and answers the questions the frame cannot answer alone, with the session:
+ * the person's installed plugins' manifests (their config is left out: whatever the frame
+ * receives, every plugin in it could read), and a fresh short-lived token for one plugin, in
+ * exchange for that plugin's previous one (the server checks it names that plugin and this
+ * session, so one plugin cannot obtain another's).
  *
  * @module naap/shell-host
  */
@@ -17,10 +19,41 @@
  * @param {object} options
  * @param {string} options.hostBasePath this page's shell prefix, e.g. "/shell"
  * @param {string} [options.bootstrapUrl] the installed-plugins endpoint
+ * @param {string} [options.tokenUrl] the token endpoint, "__name__" standing for the plugin
+ * @param {string} [options.csrfToken] this page's CSRF token, sent with token renewals
  */
-export function connectShellFrame(frame, { hostBasePath, bootstrapUrl = "/api/v1/plugins/installed" }) {
-  const reply = (message, body) => frame.contentWindow.postMessage({ id: message.id, ...body }, "*");
+export function connectShellFrame(
+  frame,
+  { hostBasePath, bootstrapUrl = "/api/v1/plugins/installed", tokenUrl, csrfToken },
+) {
+  // Answers go back on the port the frame's runtime sent with its question, so that plugin
+  // code listening to the frame's window messages never sees them (tokens travel this way).
+  const reply = (message, body, port) => {
+    if (port) port.postMessage({ id: message.id, ...body });
+    else frame.contentWindow.postMessage({ id: message.id, ...body }, "*");
+  };
+  const failure = (text, status) => Object.assign(new Error(text), { status });
   const answers = {
+    async "naap:token"(message) {
+      const { plugin, grant } = message;
+      if (!tokenUrl || typeof plugin !== "string" || !/^[a-z0-9][a-z0-9-]{0,63}$/.test(plugin)) {
+        throw failure("A plugin name is required to renew its token.", 400);
+      }
+      if (typeof grant !== "string" || grant.length > 2000) throw failure("The plugin's token is missing.", 400);
+      const response = await fetch(tokenUrl.replace("__name__", plugin), {
+        method: "POST",
+        headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRFToken": csrfToken || "" },
+        body: JSON.stringify({ grant }),
+        credentials: "same-origin",
+        cache: "no-store",
+      });
+      const body = await response.json().catch(() => null);
+      if (!response.ok) {
+        const text = body && body.error ? body.error.message : `HTTP ${response.status}`;
+        throw failure(`${plugin}'s token could not be renewed: ${text}`, response.status);
+      }
+      return { token: body.data.token, expiresIn: body.data.expiresIn };
+    },
     async "naap:plugins"() {
       const response = await fetch(bootstrapUrl, {
         headers: { Accept: "application/json" },
@@ -52,10 +85,12 @@ export function connectShellFrame(frame, { hostBasePath, bootstrapUrl = "/api/v1
     }
     const answer = Object.hasOwn(answers, message.type) ? answers[message.type] : null;
     if (!answer || typeof message.id !== "string") return;
+    const port = event.ports && event.ports[0];
     try {
-      reply(message, { answer: await answer() });
+      reply(message, { answer: await answer(message) }, port);
     } catch (error) {
-      reply(message, { error: String((error && error.message) || error) });
+      const failed = { error: String((error && error.message) || error), status: error && error.status };
+      reply(message, failed, port);
     }
   });
 }

@@ -11,12 +11,30 @@
  * @module naap/shell
  */
 
+import {
+  bindShell,
+  createPluginContext,
+  disposeContext,
+  setInstallations,
+  setPluginTokens,
+} from "./shell-context.js";
+import { EventRequestError, emitShellEvent, frozenCopy, publish, setTheme } from "./shell-events.js";
+import { PermissionDeniedError, ShellServiceError } from "./shell-services.js";
+
+// The plugin context lives in shell-context.js (with shell-events.js and shell-services.js).
+export {
+  EventRequestError,
+  PermissionDeniedError,
+  ShellServiceError,
+  createPluginContext,
+  emitShellEvent,
+  setTheme,
+};
+
 const DEFAULT_TIMEOUT_MS = 10000;
 const DEFAULT_RETRIES = 2;
 const DEFAULT_BACKOFF_MS = 250;
 const DEFAULT_MANIFEST_MAX_AGE = 300;
-const NOTIFICATION_MS = { success: 5000, info: 5000, warning: 8000, error: 8000 };
-const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 const DIGESTS = { sha256: "SHA-256", sha384: "SHA-384", sha512: "SHA-512" };
 // The shell globals the runtime provides, in the order it loads them (react-dom's UMD build
 // reads window.React), each with the key of its file in the `react` option.
@@ -24,19 +42,6 @@ const SHELL_GLOBAL_FILES = [
   ["React", "react"],
   ["ReactDOM", "reactDom"],
 ];
-
-const THEMES = Object.freeze({
-  light: Object.freeze({
-    background: "#ffffff", surface: "#f4f6f9", text: "#16202c", muted: "#4a5668",
-    border: "#d5dbe3", accent: "#1f5fbf", accentText: "#ffffff",
-    success: "#1b6e3a", warning: "#8a5300", danger: "#b3261e",
-  }),
-  dark: Object.freeze({
-    background: "#151a21", surface: "#1e252f", text: "#e8edf3", muted: "#a3aebd",
-    border: "#344051", accent: "#7fb0ff", accentText: "#0b1320",
-    success: "#6fcf97", warning: "#f2c94c", danger: "#ff8a80",
-  }),
-});
 
 /** Page-wide settings; configureShell() and bootShell() fill them in. */
 const runtime = {
@@ -53,14 +58,13 @@ const runtime = {
   backoffMs: DEFAULT_BACKOFF_MS,
   onNavigate: null,
   bridge: false,
+  tokenLifetime: 600,
 };
 
-// name -> the grant that plugin's storage calls carry (configureShell's `grants`). Kept here,
-// never in `runtime` or a context: a plugin holds only its own, inside its api functions.
-const pluginGrants = new Map();
 // Captured before any plugin runs, so a plugin that replaces window.fetch never sees the
 // requests (and grants) of the shell or of other plugins.
 const shellFetch = window.fetch.bind(window);
+const ShellMessageChannel = window.MessageChannel;
 
 /**
  * In-page stand-ins for `localStorage` and `sessionStorage` where the document's origin is
@@ -108,11 +112,7 @@ const pluginLoads = new Map(); // name@version -> the promise of a load under wa
 const stylesheets = new Map(); // absolute URL -> {users, ready, link}
 const preloaded = new Set(); // absolute URLs with a <link rel="preload">
 const hosts = new WeakMap(); // host element -> its mount record
-const contextDisposers = new WeakMap(); // context -> functions that undo its subscriptions
-const listeners = new Map(); // event name -> Set of handlers
-const themeListeners = new Set();
 const shellGlobalsKnown = new Map(); // name@version -> ["React", "ReactDOM"] or []
-let theme = Object.freeze({ mode: "light", colors: THEMES.light });
 const globalLoads = new Map(); // "React" | "ReactDOM" -> the promise of its file's load
 
 /**
@@ -133,6 +133,8 @@ export class PluginLoadError extends Error {
   }
 }
 
+bindShell({ runtime, shellFetch, askHostPage, routesAllow, basePathOf, PluginLoadError });
+
 // ---------------------------------------------------------------------------------------------
 // Configuration
 
@@ -141,8 +143,9 @@ export class PluginLoadError extends Error {
  *
  * @param {object} options
  * @param {string} [options.shellVersion] the shell's version, given to plugins
- * @param {{id: ?number, username: string, displayName: string}} [options.user] the signed-in
- *   user (never a token: plugins get a frozen copy of these three fields)
+ * @param {{id: ?number, username: string, displayName: string, roles?: string[],
+ *   teams?: {id: number, name: string, displayName: string, role: string}[]}} [options.user]
+ *   the signed-in person (plugins get frozen copies: `context.user`, `auth.getUser()`, `team`)
  * @param {string} [options.apiBase] the registry API root, default "/api/v1"
  * @param {string} [options.bootstrapUrl] the installed-plugins endpoint
  * @param {?string} [options.globalsUrl] answers which shell globals (React) a version uses
@@ -154,8 +157,9 @@ export class PluginLoadError extends Error {
  * @param {number} [options.backoffMs] first retry delay, doubled each time (default 250)
  * @param {?function(string): void} [options.onNavigate] the shell's router
  * @param {"light"|"dark"} [options.theme] the initial theme mode
- * @param {Object<string, string>} [options.grants] per plugin name, the credential its storage
- *   and API calls carry instead of the page's cookies (the sandboxed shell, docs/shell-runtime.md)
+ * @param {Object<string, string>} [options.grants] per plugin name, the short-lived token its
+ *   API calls carry instead of the page's cookies (the sandboxed shell, docs/shell-runtime.md)
+ * @param {number} [options.tokenLifetime] seconds those tokens live (renewed before they end)
  * @param {boolean} [options.bridge] the shell runs in a frame of the marketplace's shell page:
  *   tell that page where it navigated, and ask it for fresh manifests
  */
@@ -163,9 +167,8 @@ export function configureShell(options = {}) {
   for (const key of Object.keys(runtime)) {
     if (options[key] !== undefined) runtime[key] = options[key];
   }
-  for (const [name, grant] of Object.entries(options.grants || {})) {
-    pluginGrants.set(name, String(grant));
-  }
+  // Tokens live in shell-context.js's scope only, never in `runtime` or a context.
+  if (options.grants) setPluginTokens(options.grants, options.tokenLifetime ?? runtime.tokenLifetime);
   if (options.theme) setTheme(options.theme);
 }
 
@@ -199,32 +202,6 @@ function element(tag, className, text) {
   if (className) node.className = className;
   if (text !== undefined) node.textContent = text;
   return node;
-}
-
-function deepFreeze(value) {
-  if (value && (typeof value === "object" || typeof value === "function")) {
-    if (Object.isFrozen(value)) return value;
-    Object.freeze(value);
-    for (const key of Reflect.ownKeys(value)) {
-      const descriptor = Object.getOwnPropertyDescriptor(value, key);
-      if (descriptor && "value" in descriptor) deepFreeze(descriptor.value);
-    }
-  }
-  return value;
-}
-
-/** A frozen deep copy: what one plugin hands another can't be changed under it. */
-function frozenCopy(value) {
-  if (value === undefined) return undefined;
-  return deepFreeze(structuredClone(value));
-}
-
-function readCookie(name) {
-  for (const part of document.cookie.split(";")) {
-    const [key, ...rest] = part.trim().split("=");
-    if (key === name) return decodeURIComponent(rest.join("="));
-  }
-  return null;
 }
 
 function maxAgeOf(response) {
@@ -262,6 +239,12 @@ function routeMatches(route, path) {
 
 function routesAllow(routes, path) {
   return routes.some((route) => routeMatches(route, path));
+}
+
+function basePathOf(manifest) {
+  const first = (manifest.routes || [])[0];
+  if (typeof first === "string" && first) return first.replace(/\/\*$/, "") || "/";
+  return `/plugins/${manifest.name}`;
 }
 
 function checkManifest(manifest) {
@@ -811,370 +794,6 @@ export function preloadPlugins(manifests) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The sandboxed context
-
-function publish(event, payload) {
-  const handlers = listeners.get(event);
-  if (!handlers) return;
-  for (const handler of [...handlers]) {
-    try {
-      handler(payload, event);
-    } catch (error) {
-      console.error(`[naap] a handler of ${event} threw:`, error);
-    }
-  }
-}
-
-function subscribe(event, handler, disposers) {
-  if (typeof handler !== "function") throw new TypeError("The handler must be a function.");
-  if (!listeners.has(event)) listeners.set(event, new Set());
-  listeners.get(event).add(handler);
-  const unsubscribe = () => {
-    const handlers = listeners.get(event);
-    if (!handlers) return;
-    handlers.delete(handler);
-    if (handlers.size === 0) listeners.delete(event);
-  };
-  disposers.push(unsubscribe);
-  return unsubscribe;
-}
-
-/**
- * Send an event on the shell-wide channel (`shell:…`), which plugins may listen to but not
- * send on. For the shell page's own code.
- *
- * @param {string} name the event name without the "shell:" prefix
- * @param {*} [payload] structured-cloneable data, delivered frozen
- */
-export function emitShellEvent(name, payload) {
-  publish(`shell:${name}`, frozenCopy(payload));
-}
-
-function eventBusFor(name, disposers) {
-  const prefix = `plugin:${name}:`;
-  const qualified = (event) => {
-    if (typeof event !== "string" || !event) throw new TypeError("An event name is required.");
-    return event.startsWith("shell:") || event.startsWith("plugin:") ? event : prefix + event;
-  };
-  return {
-    /** Send `plugin:<name>:<event>`; the shell channel and other plugins' names are refused. */
-    emit(event, payload) {
-      const full = qualified(event);
-      if (!full.startsWith(prefix)) {
-        console.warn(`[naap] ${name} may only emit events under "${prefix}", not "${full}".`);
-        return false;
-      }
-      publish(full, frozenCopy(payload));
-      return true;
-    },
-    /** Listen to an own event ("saved"), another plugin's ("plugin:x:saved") or "shell:…". */
-    on(event, handler) {
-      return subscribe(qualified(event), handler, disposers);
-    },
-    off(event, handler) {
-      const handlers = listeners.get(qualified(event));
-      if (handlers) handlers.delete(handler);
-    },
-  };
-}
-
-function notificationArea() {
-  let area = document.getElementById("naap-notifications");
-  if (!area) {
-    area = element("div", "naap-notifications");
-    area.id = "naap-notifications";
-    area.setAttribute("aria-live", "polite");
-    document.body.append(area);
-  }
-  return area;
-}
-
-function notify(source, level, message, options = {}) {
-  const toast = element("div", `naap-toast naap-toast--${level}`);
-  toast.setAttribute("role", level === "error" ? "alert" : "status");
-  toast.dataset.plugin = source;
-  toast.append(element("strong", "naap-toast__source", source), " ");
-  toast.append(element("span", "naap-toast__message", String(message)));
-  const close = element("button", "naap-toast__close", "×");
-  close.type = "button";
-  close.setAttribute("aria-label", "Dismiss");
-  close.addEventListener("click", () => toast.remove());
-  toast.append(close);
-  notificationArea().append(toast);
-  const duration = Number(options.duration) > 0 ? Number(options.duration) : NOTIFICATION_MS[level];
-  setTimeout(() => toast.remove(), duration);
-}
-
-function notificationsFor(manifest) {
-  const source = manifest.displayName || manifest.name;
-  const send = (level) => (message, options) => notify(source, level, message, options);
-  return {
-    success: send("success"),
-    error: send("error"),
-    info: send("info"),
-    warning: send("warning"),
-  };
-}
-
-function themeFor(disposers) {
-  return {
-    get mode() {
-      return theme.mode;
-    },
-    get colors() {
-      return theme.colors;
-    },
-    /** Call handler({mode, colors}) on every change; returns a function that stops it. */
-    onChange(handler) {
-      if (typeof handler !== "function") throw new TypeError("The handler must be a function.");
-      themeListeners.add(handler);
-      const stop = () => themeListeners.delete(handler);
-      disposers.push(stop);
-      return stop;
-    },
-  };
-}
-
-/**
- * Switch the theme; plugins' theme.onChange handlers and `shell:theme-changed` listeners are
- * told. Sets `data-naap-theme` on <html> for the shell's own stylesheet.
- *
- * @param {"light"|"dark"} mode
- * @param {object} [colors] overrides of the mode's colours
- */
-export function setTheme(mode, colors = {}) {
-  const base = mode === "dark" ? THEMES.dark : THEMES.light;
-  theme = Object.freeze({
-    mode: mode === "dark" ? "dark" : "light",
-    colors: Object.freeze({ ...base, ...colors }),
-  });
-  document.documentElement.dataset.naapTheme = theme.mode;
-  for (const handler of [...themeListeners]) {
-    try {
-      handler(theme);
-    } catch (error) {
-      console.error("[naap] a theme handler threw:", error);
-    }
-  }
-  publish("shell:theme-changed", theme);
-}
-
-function csrfHeaders(method, headers) {
-  if (UNSAFE_METHODS.has(method) && !headers.has("X-CSRFToken")) {
-    const token = readCookie(runtime.csrfCookieName);
-    if (token) headers.set("X-CSRFToken", token);
-  }
-}
-
-function apiFor(name) {
-  const base = `${runtime.apiBase}/plugins/${encodeURIComponent(name)}/`;
-  // The URL's origin, not the document's: in a sandboxed frame the document's is opaque.
-  const origin = new URL(window.location.href).origin;
-  const grant = pluginGrants.get(name);
-  const scopedFetch = (input, init = {}) => {
-    if (typeof input !== "string" && !(input instanceof URL)) {
-      return Promise.reject(new TypeError("api.fetch takes a path or URL, not a Request."));
-    }
-    const text = String(input);
-    const relative = !text.startsWith("/") && !/^[a-z][a-z0-9+.-]*:/i.test(text);
-    const target = new URL(relative ? base + text : text, origin);
-    const rest = target.pathname.slice(base.length);
-    // The URL parser has already resolved "." and ".." segments; encoded ones and encoded
-    // slashes are refused so that the server cannot resolve them differently.
-    if (target.origin !== origin || !target.pathname.startsWith(base) || /%2e|%2f|%5c/i.test(rest)) {
-      const refusal = `[naap] ${name} may only call ${base}…; refused ${target.href}.`;
-      console.warn(refusal);
-      return Promise.reject(new Error(refusal.slice(7)));
-    }
-    const method = String(init.method || "GET").toUpperCase();
-    const headers = new Headers(init.headers);
-    if (!headers.has("Accept")) headers.set("Accept", "application/json");
-    if (grant) {
-      headers.set("Authorization", `NaapPlugin ${grant}`);
-      return shellFetch(target.href, { ...init, method, headers, credentials: "omit" });
-    }
-    csrfHeaders(method, headers);
-    return shellFetch(target.href, { ...init, method, headers, credentials: "same-origin" });
-  };
-  const json = (method) => async (path, body) => {
-    const init = { method };
-    if (body !== undefined) {
-      init.body = JSON.stringify(body);
-      init.headers = { "Content-Type": "application/json" };
-    }
-    const response = await scopedFetch(path, init);
-    if (!response.ok) throw new Error(`${method} ${path}: ${await errorMessageOf(response)}`);
-    return response.status === 204 ? null : response.json();
-  };
-  return {
-    fetch: scopedFetch,
-    get: json("GET"),
-    post: json("POST"),
-    put: json("PUT"),
-    delete: json("DELETE"),
-  };
-}
-
-function checkStorageKey(key) {
-  if (typeof key !== "string" || !/^[A-Za-z0-9._-]{1,128}$/.test(key)) {
-    throw new TypeError("A storage key is 1-128 letters, digits, '.', '_' or '-'.");
-  }
-  return key;
-}
-
-function remoteStorageFor(api) {
-  const path = (key) => `storage/${encodeURIComponent(checkStorageKey(key))}`;
-  return {
-    /** The stored value, or null when nothing is stored under the key. */
-    async get(key) {
-      const response = await api.fetch(path(key));
-      if (response.status === 404) {
-        const body = await response.json().catch(() => ({}));
-        const fields = body && body.error && body.error.details && body.error.details.fields;
-        if (fields && "key" in fields) return null;
-        throw new Error(`storage.get(${key}): ${body?.error?.message || "HTTP 404"}`);
-      }
-      if (!response.ok) throw new Error(`storage.get(${key}): ${await errorMessageOf(response)}`);
-      return (await response.json()).data.value;
-    },
-    /** Store any JSON value (at most 64 KB); resolves to the value stored. */
-    async set(key, value) {
-      const response = await api.fetch(path(key), {
-        method: "PUT",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ value: value === undefined ? null : value }),
-      });
-      if (!response.ok) throw new Error(`storage.set(${key}): ${await errorMessageOf(response)}`);
-      return (await response.json()).data.value;
-    },
-    /** Delete a key; resolves to false when nothing was stored under it. */
-    async remove(key) {
-      const response = await api.fetch(path(key), { method: "DELETE" });
-      if (response.status === 404) return false;
-      if (!response.ok) {
-        throw new Error(`storage.remove(${key}): ${await errorMessageOf(response)}`);
-      }
-      return true;
-    },
-  };
-}
-
-function memoryStorage() {
-  const values = new Map();
-  return {
-    async get(key) {
-      checkStorageKey(key);
-      return values.has(key) ? structuredClone(values.get(key)) : null;
-    },
-    async set(key, value) {
-      checkStorageKey(key);
-      values.set(key, structuredClone(value === undefined ? null : value));
-      return value;
-    },
-    async remove(key) {
-      checkStorageKey(key);
-      return values.delete(key);
-    },
-  };
-}
-
-function loggerFor(name) {
-  const prefix = `[plugin ${name}]`;
-  return {
-    debug: (...args) => console.debug(prefix, ...args),
-    info: (...args) => console.info(prefix, ...args),
-    warn: (...args) => console.warn(prefix, ...args),
-    error: (...args) => console.error(prefix, ...args),
-  };
-}
-
-function userView(user) {
-  const source = user || {};
-  const authenticated = source.id !== undefined && source.id !== null;
-  return {
-    id: authenticated ? source.id : null,
-    username: authenticated ? String(source.username || "") : "",
-    displayName: String(source.displayName || source.username || (authenticated ? "" : "Guest")),
-    isAuthenticated: authenticated,
-  };
-}
-
-function basePathOf(manifest) {
-  const first = (manifest.routes || [])[0];
-  if (typeof first === "string" && first) return first.replace(/\/\*$/, "") || "/";
-  return `/plugins/${manifest.name}`;
-}
-
-function navigateFor(name, routes) {
-  return (path) => {
-    if (typeof path !== "string" || !path.startsWith("/") || path.startsWith("//")) {
-      console.warn(`[naap] ${name}: navigate() takes a path such as "/plugins/${name}".`);
-      return false;
-    }
-    const target = new URL(path, "https://shell.invalid");
-    if (!routesAllow(routes, target.pathname)) {
-      console.warn(
-        `[naap] ${name} may not navigate to ${path}: it is outside the plugin's routes ` +
-          `(${routes.join(", ") || "none"}).`,
-      );
-      return false;
-    }
-    const full = target.pathname + target.search + target.hash;
-    if (runtime.onNavigate) runtime.onNavigate(full);
-    else window.history.pushState(null, "", runtime.basePath + full);
-    publish("shell:navigated", frozenCopy({ path: full, plugin: name }));
-    return true;
-  };
-}
-
-/**
- * Build the frozen context a plugin's `mount(container, context)` receives.
- *
- * `auth`/`user` is a copy of the user (id, username, displayName, isAuthenticated; never a
- * token); `navigate(path)` accepts only paths inside the manifest's routes (else it warns
- * and returns false); `notifications` are shown by the shell; `eventBus` sends under
- * `plugin:<name>:` and can listen to, but not send on, `shell:`; `theme` has mode, colors
- * and onChange; `storage` is the plugin's own key-value store (get/set/remove, via
- * /api/v1/plugins/<name>/storage/<key>); `api` is fetch limited to /api/v1/plugins/<name>/
- * with the CSRF header set; plus `logger`, `pluginBasePath`, `version`, `shellVersion` and
- * `config` (the installation's settings).
- *
- * @param {object} manifest the plugin's production manifest
- * @param {object} [options]
- * @param {object} [options.user] overrides the page's user
- * @param {object} [options.config] the installation's config
- * @param {"remote"|"memory"} [options.storage] "memory" keeps values in the page only
- * @returns {Readonly<object>} the context, frozen all the way down
- */
-export function createPluginContext(manifest, options = {}) {
-  if (!manifest || typeof manifest.name !== "string") {
-    throw new PluginLoadError("A plugin manifest with a name is required.", { kind: "manifest" });
-  }
-  const name = manifest.name;
-  const disposers = [];
-  const api = apiFor(name);
-  const user = userView(options.user || runtime.user);
-  const context = deepFreeze({
-    pluginName: name,
-    version: String(manifest.version || ""),
-    shellVersion: runtime.shellVersion,
-    pluginBasePath: basePathOf(manifest),
-    auth: user,
-    user,
-    config: structuredClone(options.config || {}),
-    navigate: navigateFor(name, [...(manifest.routes || [])]),
-    notifications: notificationsFor(manifest),
-    eventBus: eventBusFor(name, disposers),
-    theme: themeFor(disposers),
-    storage: options.storage === "memory" ? memoryStorage() : remoteStorageFor(api),
-    api,
-    logger: loggerFor(name),
-  });
-  contextDisposers.set(context, disposers);
-  return context;
-}
-
-// ---------------------------------------------------------------------------------------------
 // The host element
 
 function setState(host, state, detail = {}) {
@@ -1208,11 +827,6 @@ function renderError(host, manifest, error, retry) {
   });
   box.append(button);
   host.replaceChildren(box);
-}
-
-function disposeContext(context) {
-  for (const dispose of contextDisposers.get(context) || []) dispose();
-  contextDisposers.delete(context);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1668,24 +1282,29 @@ let hostRequests = 0;
 /**
  * Ask the marketplace page that frames this shell (static/naap/shell-host.js) for something
  * only it can fetch with the person's session, e.g. "naap:plugins": the installed plugins'
- * manifests (never their config). Rejects after the load timeout.
+ * manifests (never their config), or "naap:token" (`{plugin, grant}`): a fresh token for that
+ * plugin. Rejects after the load timeout, or with the page's error (and HTTP `status`).
  */
-function askHostPage(type) {
+function askHostPage(type, details = {}) {
   const id = `${type}#${++hostRequests}`;
+  // The answer comes back on a port only this call holds, never as a window message, which
+  // every plugin in the frame could listen to (tokens travel this way).
+  const channel = new ShellMessageChannel();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      window.removeEventListener("message", answer);
+      channel.port1.close();
       reject(new Error("The shell page did not answer; reload it."));
     }, runtime.timeoutMs);
-    function answer(event) {
-      if (event.source !== window.parent || !event.data || event.data.id !== id) return;
+    channel.port1.onmessage = (event) => {
       clearTimeout(timer);
-      window.removeEventListener("message", answer);
-      if (event.data.error) reject(new Error(event.data.error));
-      else resolve(event.data.answer);
-    }
-    window.addEventListener("message", answer);
-    window.parent.postMessage({ type, id }, "*");
+      channel.port1.close();
+      if (!event.data || event.data.id !== id) {
+        reject(new Error("The shell page answered something else; reload it."));
+      } else if (event.data.error) {
+        reject(Object.assign(new Error(event.data.error), { status: event.data.status }));
+      } else resolve(event.data.answer);
+    };
+    window.parent.postMessage({ ...details, type, id }, "*", [channel.port2]);
   });
 }
 
@@ -1765,6 +1384,7 @@ export async function bootShell(options = {}) {
   }
   // Headless plugins serve the others: they load even when switched off.
   let plugins = bootstrap.plugins.filter((plugin) => plugin.enabled || isHeadless(plugin));
+  setInstallations(bootstrap.plugins);
   await resolveShellGlobals(plugins.map((plugin) => plugin.manifest));
   plugins = plugins.map((plugin) => ({ ...plugin, manifest: withShellGlobals(plugin.manifest) }));
   const headless = plugins.filter(isHeadless);

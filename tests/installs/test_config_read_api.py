@@ -120,6 +120,7 @@ def test_a_plugins_grant_is_no_credential_here(api, wallet):
     install(api)
     page = api.get("/sandbox/shell/").content.decode()
     grant = re.search(r'"my-wallet": "(gAAAA[^"]+)"', page).group(1)
-    # The plugin has its config in its runtime context; the grant opens its storage only.
+    # The plugin has its config in its runtime context: its grant does not read it here (it
+    # may replace it, tenant.updateConfig; test_plugin_tokens.py).
     response = Client().get(config_url(), HTTP_AUTHORIZATION=f"NaapPlugin {grant}")
     assert response.status_code == 401

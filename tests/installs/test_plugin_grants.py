@@ -74,7 +74,6 @@ def test_a_grant_cannot_reach_another_plugins_storage(grants, person, plugins):
     ("method", "url"),
     [
         ("get", "/api/v1/plugins/installed"),
-        ("get", "/api/v1/plugins/my-wallet/config"),
         ("post", "/api/v1/plugins/my-wallet/uninstall"),
         ("post", "/api/v1/plugins/my-wallet/preferences"),
         ("get", "/api/v1/tokens"),
@@ -131,7 +130,7 @@ def test_a_grant_ends_when_the_person_is_deactivated(grants, person):
 
 def test_a_grant_expires(grants):
     time.sleep(1.1)
-    with override_settings(NAAP_PLUGIN_GRANT_MAX_AGE=0):  # whole seconds: 1.1 s is too old
+    with override_settings(NAAP_PLUGIN_TOKEN_LIFETIME=0):  # whole seconds: 1.1 s is too old
         response = as_plugin(grants["my-wallet"], "get", "/api/v1/plugins/my-wallet/storage")
 
     assert response.status_code == 401

@@ -18,6 +18,7 @@ SESSION_ONLY = {
     ("/api/v1/plugins/{name}/config", "get"),
     ("/api/v1/plugins/{name}/config", "put"),
     ("/api/v1/plugins/{name}/preferences", "put"),
+    ("/api/v1/plugins/{name}/token", "post"),
     ("/api/v1/plugins/{name}/storage", "get"),
     ("/api/v1/plugins/{name}/storage/{key}", "get"),
     ("/api/v1/plugins/{name}/storage/{key}", "put"),

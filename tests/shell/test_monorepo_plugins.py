@@ -45,10 +45,10 @@ def test_the_monorepos_plugins_built_from_source_render_in_the_shell(
         version = publish_from_source(checkout_root, name, actor=owner, publisher=publisher)
         assert version.status == PluginVersion.Status.PUBLISHED
         assert version.shell_globals[0] == "React"
-    # dashboard-data-provider is headless: it registers its event bus handlers in a React
-    # effect, which throws where the shell's context lacks what the SDK expects. Whatever
-    # it does, it stays in its own host: the routed plugins beside it still render.
-    for name in ("lightning-client", "my-dashboard", "my-wallet", "dashboard-data-provider"):
+    # dashboard-data-provider is headless: mounted out of sight, it registers its event bus
+    # handlers in a React effect (test_sdk_plugins.py asks it); whatever it does, it stays in
+    # its own host: the routed plugins beside it still render.
+    for name in SAMPLE_PLUGINS:
         install_plugin(actor=person, name=name, team_id=None, config=None)
 
     frame = open_shell(page, "/shell/lightning")

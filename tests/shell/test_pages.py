@@ -11,6 +11,7 @@ import sys
 import pytest
 from django.conf import settings
 
+from installs.models import Team, TeamMembership
 from installs.services import install_plugin
 from registry.models import PluginVersion
 from tests.factories import make_publisher, make_user
@@ -52,14 +53,21 @@ def test_the_shell_page_frames_the_sandboxed_shell_and_runs_no_plugin_code(clien
     sandbox = re.search(r'sandbox="([^"]*)"', frame).group(1).split()
     assert "allow-scripts" in sandbox and "allow-same-origin" not in sandbox
     assert b"naap/shell.js" not in response.content  # the runtime runs in the frame only
-    assert embedded_json(response, "naap-shell-host-config") == {
+    host_config = embedded_json(response, "naap-shell-host-config")
+    # The page renews plugins' tokens with its session and this CSRF token.
+    assert host_config == {
         "hostBasePath": "/shell",
         "bootstrapUrl": f"/api/v1/plugins/installed?shellVersion={settings.NAAP_SHELL_VERSION}",
+        "tokenUrl": "/api/v1/plugins/__name__/token",
+        "csrfToken": host_config["csrfToken"],
     }
+    assert len(host_config["csrfToken"]) == 64
 
 
 def test_the_shell_frame_gets_the_bootstrap_and_one_grant_per_plugin_inline(client):
-    user = make_user("grace")
+    user = make_user("grace", staff=True)
+    team = Team.objects.create(name="ops", display_name="Ops")
+    TeamMembership.objects.create(team=team, user=user, role="admin")
     publish_probe("probe-one")
     publish_probe("probe-two")
     for name in ("probe-one", "probe-two"):
@@ -69,7 +77,14 @@ def test_the_shell_frame_gets_the_bootstrap_and_one_grant_per_plugin_inline(clie
     response = client.get("/sandbox/shell/plugins/probe-one")
 
     config = embedded_json(response, "naap-shell-config")
-    assert config["user"] == {"id": user.pk, "username": "grace", "displayName": "grace"}
+    assert config["user"] == {
+        "id": user.pk,
+        "username": "grace",
+        "displayName": "grace",
+        "roles": ["user", "staff", "superuser", "system:admin", "team:ops:admin"],
+        "teams": [{"id": team.pk, "name": "ops", "displayName": "Ops", "role": "admin"}],
+    }
+    assert config["tokenLifetime"] == settings.NAAP_PLUGIN_TOKEN_LIFETIME
     assert [plugin["name"] for plugin in config["bootstrap"]["plugins"]] == [
         "probe-one",
         "probe-two",
