@@ -239,7 +239,7 @@ STORAGES = {
     },
     "plugins": plugin_storage,
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        "BACKEND": "naap.staticfiles.HashedModulesStaticFilesStorage"
         if not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage",
     },
