@@ -35,6 +35,7 @@ const DEFAULT_TIMEOUT_MS = 10000;
 const DEFAULT_RETRIES = 2;
 const DEFAULT_BACKOFF_MS = 250;
 const DEFAULT_MANIFEST_MAX_AGE = 300;
+const DEFAULT_SHELL_VERSION = "0.0.0"; // not configured: the bootstrap is not filtered
 const DIGESTS = { sha256: "SHA-256", sha384: "SHA-384", sha512: "SHA-512" };
 // The shell globals the runtime provides, in the order it loads them (react-dom's UMD build
 // reads window.React), each with the key of its file in the `react` option.
@@ -45,7 +46,7 @@ const SHELL_GLOBAL_FILES = [
 
 /** Page-wide settings; configureShell() and bootShell() fill them in. */
 const runtime = {
-  shellVersion: "0.0.0",
+  shellVersion: DEFAULT_SHELL_VERSION,
   user: null,
   apiBase: "/api/v1",
   bootstrapUrl: "/api/v1/plugins/installed",
@@ -1237,8 +1238,18 @@ export async function fetchManifest(name, version, options = {}) {
 }
 
 /** The installed plugins: from the API (revalidated with its ETag), else from the cache. */
+/** The bootstrap's URL, asking for the versions this shell can run (`shellVersion`) when the
+ * shell knows its version and the configured URL does not already say. */
+function bootstrapRequestUrl() {
+  const url = new URL(runtime.bootstrapUrl, document.baseURI);
+  if (runtime.shellVersion !== DEFAULT_SHELL_VERSION && !url.searchParams.has("shellVersion")) {
+    url.searchParams.set("shellVersion", runtime.shellVersion);
+  }
+  return url.href;
+}
+
 async function fetchInstalledPlugins() {
-  const url = runtime.bootstrapUrl;
+  const url = bootstrapRequestUrl();
   const key = `${url}|${runtime.user ? runtime.user.id : "anonymous"}`;
   const cached = await cacheGet("bootstrap", key);
   const headers = { Accept: "application/json" };

@@ -152,6 +152,33 @@ def test_the_runtime_starts_from_cached_plugins_when_the_registry_is_unreachable
     assert page.locator("#boot-status").inner_text().startswith("Offline")
 
 
+def test_the_runtime_asks_for_the_versions_its_shell_version_can_run(page, person):
+    # 2.0.0 is deployed but needs a 2.x shell: a 1.x shell is given 1.0.0 instead.
+    publish_probe("probe-ranged", "1.0.0", shell={"minVersion": "1.0.0", "maxVersion": "1.x"})
+    publish_probe("probe-ranged", "2.0.0", shell={"minVersion": "2.0.0", "maxVersion": "2.x"})
+    install(person, "probe-ranged")
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/plugins/installed" in r.url else None)
+    page.goto("/me/plugins/")
+
+    versions = shell(
+        page,
+        """
+        const add = (id) => document.body.appendChild(Object.assign(document.createElement("div"),
+          {id}));
+        const booted = await shell.bootShell({
+          bootstrapUrl: "/api/v1/plugins/installed", shellVersion: arg,
+          nav: add("boot-nav"), content: add("boot-content"), status: add("boot-status"),
+        });
+        return booted.plugins.map((plugin) => plugin.manifest.version);
+        """,
+        "1.5.0",
+    )
+
+    assert versions == ["1.0.0"]
+    assert [url.split("?", 1)[1] for url in asked] == ["shellVersion=1.5.0"]
+
+
 def test_manifests_are_cached_in_indexeddb_and_revalidated_with_their_etag(page, person):
     publish_probe("probe-manifest")
     page.goto("/me/plugins/")
