@@ -320,7 +320,7 @@ export function currentTheme() {
 /**
  * Switch the theme: plugins' `theme.onChange` handlers get the mode, `shell:theme-changed`
  * listeners `{mode, colors}` and `theme:change` listeners `{mode}`. Sets `data-naap-theme` on
- * <html> for the shell's own stylesheet.
+ * <html> for the shell's own stylesheet, and the class `dark` in dark mode for plugins' own.
  *
  * @param {"light"|"dark"} mode
  * @param {object} [colors] overrides of the mode's colours
@@ -332,6 +332,8 @@ export function setTheme(mode, colors = {}) {
     colors: Object.freeze({ ...base, ...colors }),
   });
   document.documentElement.dataset.naapTheme = theme.mode;
+  // NaaP's shell marks dark mode with the `dark` class, which Tailwind's dark: variants read.
+  document.documentElement.classList.toggle("dark", theme.mode === "dark");
   for (const handler of [...themeListeners]) {
     try {
       handler(theme.mode);

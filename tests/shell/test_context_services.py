@@ -77,17 +77,22 @@ def test_the_theme_reads_switches_and_reports_the_mode(page):
             (payload, meta) => upstream.push([payload.mode, meta.sender]));
           shell.setTheme('dark');
           const dark = {{mode: {context}.theme.mode, colors: {context}.theme.colors,
-                         html: document.documentElement.dataset.naapTheme}};
+                         html: document.documentElement.dataset.naapTheme,
+                         dark: document.documentElement.classList.contains('dark')}};
           {context}.theme.toggle();
+          const lightClass = document.documentElement.classList.contains('dark');
           {context}.theme.setMode('dark');
           let refused = null;
           try {{ {context}.theme.setMode('purple'); }} catch (error) {{ refused = error.name; }}
-          return {{before, dark, seen, upstream, refused, after: {context}.theme.mode}};
+          return {{before, dark, lightClass, seen, upstream, refused,
+                   after: {context}.theme.mode}};
         }}"""
     )
 
     assert result["before"] == "light"
     assert result["dark"]["mode"] == "dark" and result["dark"]["html"] == "dark"
+    # `dark` on <html>, as NaaP's shell does: Tailwind's dark: variants in plugins follow it.
+    assert result["dark"]["dark"] is True and result["lightClass"] is False
     colors = result["dark"]["colors"]
     sdk_keys = {"primary", "secondary", "accent", "background", "text", "error", "warning"}
     assert sdk_keys | {"success", "info"} <= set(colors)
