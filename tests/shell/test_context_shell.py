@@ -269,7 +269,8 @@ def test_plugin_code_importing_the_runtime_gets_no_other_plugins_token_or_config
         f"""async () => {{
           const shell = await import('/static/naap/shell.js');
           const contextModule = await import('/static/naap/shell-context.js');
-          const outcome = (promise) => promise.then(() => 'done', (error) => error.code || error.message);
+          const outcome = (promise) =>
+            promise.then(() => 'done', (error) => error.code || error.message);
           // A context made by plugin code under another plugin's name holds nothing of it.
           const forged = shell.createPluginContext({{name: 'probe-a', version: '1.0.0'}});
           const forgedToken = await outcome(forged.auth.getToken());
@@ -283,7 +284,8 @@ def test_plugin_code_importing_the_runtime_gets_no_other_plugins_token_or_config
           const roles = shell.createPluginContext({{name: 'x'}}).auth.getUser().roles;
           // A made-up error naming probe-b's bundle does not take probe-b down.
           const bundle = document.querySelector('script[data-naap-plugin="probe-b@1.0.0"]').src;
-          window.dispatchEvent(new ErrorEvent('error', {{filename: bundle, error: new Error('x')}}));
+          const made = new ErrorEvent('error', {{filename: bundle, error: new Error('x')}});
+          window.dispatchEvent(made);
           // Replacing window.parent does not divert a token renewal.
           const stolen = [];
           window.parent = {{postMessage: (message) => stolen.push(message)}};
