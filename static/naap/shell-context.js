@@ -127,7 +127,8 @@ function readCookie(name) {
   return null;
 }
 
-async function errorMessageOf(response) {
+/** The error message of an API answer (the envelope's), else its HTTP status. */
+export async function errorMessageOf(response) {
   try {
     const body = await response.json();
     if (body && body.error && body.error.message) return body.error.message;

@@ -3,17 +3,27 @@
  * from the registry's CDN, verifies them with Subresource Integrity, mounts them into host
  * elements with a sandboxed, frozen context, and caches manifests in IndexedDB.
  *
- * One ES module, no build step, no globals of its own. The only window properties it touches
- * are the plugin globals it must read (and puts back as they were) and React/ReactDOM, which
- * it provides from this site's static files to plugins that use the shell's React.
+ * ES modules (this one and the context's, shell-context.js and those it imports), no build
+ * step, no globals of its own. On the window it touches the plugin globals it must read (and
+ * puts back as they were), React/ReactDOM (provided from this site's static files to plugins
+ * that use the shell's React), stand-ins for localStorage/sessionStorage where the origin is
+ * opaque, and its listeners for errors plugins raise later; on <html>, the theme.
  * The documented API is in docs/shell-runtime.md.
  *
  * @module naap/shell
  */
 
-import { bindShell, createPluginContext, disposeContext } from "./shell-context.js";
-import { EventRequestError, emitShellEvent, frozenCopy, publish, setTheme } from "./shell-events.js";
-import { PermissionDeniedError, ShellServiceError } from "./shell-services.js";
+import { bindShell, createPluginContext, disposeContext, errorMessageOf } from "./shell-context.js";
+import {
+  EventRequestError,
+  emitShellEvent,
+  frozenCopy,
+  messageOf,
+  publish,
+  setTheme,
+  sleep,
+} from "./shell-events.js";
+import { PermissionDeniedError, ShellServiceError, element } from "./shell-services.js";
 
 // The plugin context lives in shell-context.js (with shell-events.js and shell-services.js).
 export {
@@ -199,35 +209,9 @@ function absoluteUrl(url) {
   return new URL(url, document.baseURI).href;
 }
 
-function messageOf(error) {
-  if (error instanceof Error) return error.message;
-  return String(error);
-}
-
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function element(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
 function maxAgeOf(response) {
   const match = /(?:^|,)\s*max-age=(\d+)/i.exec(response.headers.get("Cache-Control") || "");
   return match ? Number(match[1]) : 0;
-}
-
-async function errorMessageOf(response) {
-  try {
-    const body = await response.json();
-    if (body && body.error && body.error.message) return body.error.message;
-  } catch {
-    // Not JSON: the status says enough.
-  }
-  return `HTTP ${response.status}`;
 }
 
 /** Does a path match one manifest route ("/plugins/x", "/plugins/x/*", ":param" segments)? */
@@ -1262,7 +1246,6 @@ export async function fetchManifest(name, version, options = {}) {
   return fetched;
 }
 
-/** The installed plugins: from the API (revalidated with its ETag), else from the cache. */
 /** The bootstrap's URL, asking for the versions this shell can run (`shellVersion`) when the
  * shell knows its version and the configured URL does not already say. */
 function bootstrapRequestUrl() {
@@ -1273,6 +1256,7 @@ function bootstrapRequestUrl() {
   return url.href;
 }
 
+/** The installed plugins: from the API (revalidated with its ETag), else from the cache. */
 async function fetchInstalledPlugins() {
   const url = bootstrapRequestUrl();
   const key = `${url}|${runtime.user ? runtime.user.id : "anonymous"}`;
