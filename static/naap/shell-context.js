@@ -23,6 +23,7 @@ import { teamFor, tenantFor } from "./shell-tenant.js";
 
 const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 const RENEW_MARGIN_MS = 60000;
+const DEFAULT_TOKEN_LIFETIME_S = 600;
 let shell = null; // {runtime, shellFetch, askHostPage, routesAllow, basePathOf, PluginLoadError}
 const tokens = new Map(); // plugin name -> {value, expiresAt, renewing}
 const contextDisposers = new WeakMap(); // context -> functions that undo its subscriptions
@@ -31,21 +32,30 @@ let installations = null; // the bootstrap's plugins, when the shell booted from
 let signedOut = false;
 
 /**
- * Give this module the page's settings and loader helpers; shell.js calls it once when it
- * loads, and later calls are ignored.
+ * Give this module the page's settings and loader helpers. shell.js calls it once, when it
+ * loads and before any plugin runs, and receives the only handle on what plugins must not
+ * reach: setting plugins' tokens and installations, and contexts that hold them. Later calls
+ * (plugin code can import this module) get null.
+ *
+ * @returns {?{setPluginTokens: Function, setInstallations: Function, trustedContext: Function}}
  */
 export function bindShell(dependencies) {
-  if (!shell) shell = dependencies;
+  if (shell) return null;
+  shell = dependencies;
+  return Object.freeze({
+    setPluginTokens,
+    setInstallations,
+    trustedContext: (manifest, options) => buildContext(manifest, options, true),
+  });
 }
 
 /**
  * Keep each plugin's short-lived token (`{name: token}`, from the shell frame's page), valid
  * for `lifetime` seconds from now; renewed through the framing page before it ends. A plugin
- * that already has one keeps it (plugin code can import the runtime and call configureShell:
- * it must not replace another plugin's token).
+ * that already has one keeps it.
  */
-export function setPluginTokens(grants, lifetime) {
-  const seconds = Number(lifetime) > 0 ? Number(lifetime) : 600;
+function setPluginTokens(grants, lifetime) {
+  const seconds = Number(lifetime) > 0 ? Number(lifetime) : DEFAULT_TOKEN_LIFETIME_S;
   for (const [name, value] of Object.entries(grants || {})) {
     if (tokens.has(name)) continue;
     const lifetimeMs = seconds * 1000;
@@ -53,9 +63,9 @@ export function setPluginTokens(grants, lifetime) {
   }
 }
 
-/** The installed plugins the shell booted with (tenant and team answer from them). */
-export function setInstallations(plugins) {
-  installations = Array.isArray(plugins) ? plugins : null;
+/** The installed plugins the shell booted with (tenant and team answer from them); set once. */
+function setInstallations(plugins) {
+  if (installations === null && Array.isArray(plugins)) installations = plugins;
 }
 
 function markSignedOut() {
@@ -81,7 +91,8 @@ async function renew(name, entry) {
     throw error;
   }
   entry.value = String(answer.token);
-  entry.lifetimeMs = Number(answer.expiresIn) * 1000;
+  const seconds = Number(answer.expiresIn);
+  entry.lifetimeMs = (seconds > 0 ? seconds : DEFAULT_TOKEN_LIFETIME_S) * 1000;
   entry.expiresAt = Date.now() + entry.lifetimeMs;
   return entry.value;
 }
@@ -116,7 +127,8 @@ function readCookie(name) {
   return null;
 }
 
-async function errorMessageOf(response) {
+/** The error message of an API answer (the envelope's), else its HTTP status. */
+export async function errorMessageOf(response) {
   try {
     const body = await response.json();
     if (body && body.error && body.error.message) return body.error.message;
@@ -126,13 +138,14 @@ async function errorMessageOf(response) {
   return `HTTP ${response.status}`;
 }
 
-/** The SDK's IApiClient over fetch limited to /api/v1/plugins/<name>/, plus `fetch`. */
-function apiFor(name) {
+/** The SDK's IApiClient over fetch limited to /api/v1/plugins/<name>/, plus `fetch`; with
+ * the plugin's token only in a context the shell made for the plugin's own code (`trusted`). */
+function apiFor(name, trusted) {
   const base = `${shell.runtime.apiBase}/plugins/${encodeURIComponent(name)}/`;
   // The URL's origin, not the document's: in a sandboxed frame the document's is opaque.
   const origin = new URL(window.location.href).origin;
   const send = async (target, init, method, headers) => {
-    const token = await tokenFor(name);
+    const token = trusted ? await tokenFor(name) : null;
     if (!token) {
       if (UNSAFE_METHODS.has(method) && !headers.has("X-CSRFToken")) {
         const csrf = readCookie(shell.runtime.csrfCookieName);
@@ -283,7 +296,7 @@ function publicPerson(person) {
   return shown;
 }
 
-function authFor(person, permissions, disposers) {
+function authFor(person, permissions, disposers, trusted) {
   const user = frozenCopy({ ...publicPerson(person), permissions: permissions.getPermissions() });
   const authenticated = () => person.isAuthenticated && !signedOut;
   return {
@@ -293,7 +306,7 @@ function authFor(person, permissions, disposers) {
      * own API routes), renewed before it ends; rejects where there is none. */
     getToken: () => {
       const name = permissions.pluginName;
-      return tokenFor(name).then((token) => {
+      return (trusted ? tokenFor(name) : Promise.resolve(null)).then((token) => {
         if (token) return token;
         throw new ShellServiceError(
           `${name} has no token here: previews and pages outside the shell run without your credentials.`,
@@ -349,16 +362,30 @@ function navigateFor(name, routes) {
  * @param {object} [options.config] the installation's config
  * @param {"remote"|"memory"} [options.storage] "memory" keeps values in the page only
  * @returns {Readonly<object>} the context, frozen all the way down
+ *
+ * A context made here holds no token and no installation: plugin code can import this module
+ * and call it with any name. The plugin's token, and its installation (tenant, team, config
+ * from the bootstrap), go only to the contexts the shell itself makes when it mounts the
+ * plugins it booted with (`bindShell`'s `trustedContext`).
  */
 export function createPluginContext(manifest, options = {}) {
+  return buildContext(manifest, options, false);
+}
+
+function buildContext(manifest, options = {}, trusted = false) {
   if (!manifest || typeof manifest.name !== "string") {
     throw new shell.PluginLoadError("A plugin manifest with a name is required.", { kind: "manifest" });
   }
   const name = manifest.name;
   const disposers = [];
-  const api = apiFor(name);
+  const api = apiFor(name, trusted);
+  const booted = trusted ? installations || [] : [];
   const person = personView(options.user || shell.runtime.user);
-  const installation = (installations || []).find((entry) => entry.name === name) || null;
+  const installation = booted.find((entry) => entry.name === name) || null;
+  const installedThrough =
+    installation && installation.teamId != null
+      ? person.teams.find((entry) => String(entry.id) === String(installation.teamId))
+      : null;
   const teamState = {};
   const notifications = notificationsFor(manifest);
   const busHooks = {
@@ -375,9 +402,11 @@ export function createPluginContext(manifest, options = {}) {
   const team = teamFor(person, installation, told, teamState);
   const permissions = permissionsFor(manifest, {
     isAuthenticated: () => person.isAuthenticated && !signedOut,
-    isAdmin: () => person.roles.includes("staff") || team.memberRole === "admin",
+    // Admin of the team the plugin is installed through: fixed at mount, whatever team the
+    // plugin later switches its context to.
+    isAdmin: () => person.roles.includes("staff") || installedThrough?.role === "admin",
   });
-  const auth = authFor(person, { ...permissions, pluginName: name }, disposers);
+  const auth = authFor(person, { ...permissions, pluginName: name }, disposers, trusted);
   const context = deepFreeze({
     auth,
     user: frozenCopy(publicPerson(person)),
@@ -388,7 +417,7 @@ export function createPluginContext(manifest, options = {}) {
     integrations: integrationsFor(),
     logger: loggerFor(name),
     permissions,
-    tenant: tenantFor(name, person, api, () => installations || []),
+    tenant: tenantFor(name, person, api, () => booted),
     team,
     api,
     capabilities: capabilitiesFor(),

@@ -2,7 +2,8 @@
  * The shell's event bus and theme, shared by every plugin of a page (docs/shell-runtime.md,
  * "createPluginContext"): events with upstream NaaP's global names (`dashboard:query`), the
  * sender's plugin name on every delivery, request/response between plugins, and the theme
- * plugins read and may switch. Imported by shell-context.js; no globals.
+ * plugins read and may switch. Imported by shell-context.js; no window globals (setTheme
+ * marks <html> with the mode).
  *
  * @module naap/shell-events
  */
@@ -52,7 +53,8 @@ export function frozenCopy(value) {
   return deepFreeze(structuredClone(value));
 }
 
-function messageOf(error) {
+/** The message of an error, or the thrown value as text. */
+export function messageOf(error) {
   return error instanceof Error ? error.message : String(error);
 }
 
@@ -123,7 +125,8 @@ function mayEmit(name, event) {
   return !SHELL_NAMESPACES.some((namespace) => event.startsWith(namespace));
 }
 
-function sleep(ms) {
+/** Resolve after `ms` milliseconds. */
+export function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 

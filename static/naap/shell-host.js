@@ -79,7 +79,12 @@ export function connectShellFrame(
     if (message.type === "naap:navigated") {
       const path = typeof message.path === "string" ? message.path : "";
       if (/^\/(?!\/)[^\s\\]*$/.test(path) && path.length <= 2000) {
-        window.history.replaceState(null, "", hostBasePath + path);
+        // Only addresses inside the shell: "/../admin/" would resolve outside it.
+        const target = new URL(hostBasePath + path, window.location.href);
+        const inside = target.pathname === hostBasePath || target.pathname.startsWith(`${hostBasePath}/`);
+        if (target.origin === window.location.origin && inside) {
+          window.history.replaceState(null, "", target.pathname + target.search + target.hash);
+        }
       }
       return;
     }

@@ -33,7 +33,8 @@ export class PermissionDeniedError extends Error {
   }
 }
 
-function element(tag, className, text) {
+/** A new element with a class and text. */
+export function element(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
   if (text !== undefined) node.textContent = text;

@@ -3,23 +3,27 @@
  * from the registry's CDN, verifies them with Subresource Integrity, mounts them into host
  * elements with a sandboxed, frozen context, and caches manifests in IndexedDB.
  *
- * One ES module, no build step, no globals of its own. The only window properties it touches
- * are the plugin globals it must read (and puts back as they were) and React/ReactDOM, which
- * it provides from this site's static files to plugins that use the shell's React.
+ * ES modules (this one and the context's, shell-context.js and those it imports), no build
+ * step, no globals of its own. On the window it touches the plugin globals it must read (and
+ * puts back as they were), React/ReactDOM (provided from this site's static files to plugins
+ * that use the shell's React), stand-ins for localStorage/sessionStorage where the origin is
+ * opaque, and its listeners for errors plugins raise later; on <html>, the theme.
  * The documented API is in docs/shell-runtime.md.
  *
  * @module naap/shell
  */
 
+import { bindShell, createPluginContext, disposeContext, errorMessageOf } from "./shell-context.js";
 import {
-  bindShell,
-  createPluginContext,
-  disposeContext,
-  setInstallations,
-  setPluginTokens,
-} from "./shell-context.js";
-import { EventRequestError, emitShellEvent, frozenCopy, publish, setTheme } from "./shell-events.js";
-import { PermissionDeniedError, ShellServiceError } from "./shell-services.js";
+  EventRequestError,
+  emitShellEvent,
+  frozenCopy,
+  messageOf,
+  publish,
+  setTheme,
+  sleep,
+} from "./shell-events.js";
+import { PermissionDeniedError, ShellServiceError, element } from "./shell-services.js";
 
 // The plugin context lives in shell-context.js (with shell-events.js and shell-services.js).
 export {
@@ -66,6 +70,11 @@ const runtime = {
 // requests (and grants) of the shell or of other plugins.
 const shellFetch = window.fetch.bind(window);
 const ShellMessageChannel = window.MessageChannel;
+// The framing page, taken before any plugin runs: `window.parent` is replaceable, and a
+// plugin that replaced it would receive the next token renewal's message.
+const hostWindow = window.parent;
+// Head start of the routed plugin over the headless ones at boot (bootShell).
+const ROUTED_HEAD_START_MS = 1000;
 
 /**
  * In-page stand-ins for `localStorage` and `sessionStorage` where the document's origin is
@@ -134,7 +143,11 @@ export class PluginLoadError extends Error {
   }
 }
 
-bindShell({ runtime, shellFetch, askHostPage, routesAllow, basePathOf, PluginLoadError });
+// The handle on plugins' tokens and installations: shell.js binds first, before any plugin
+// can import the context module (docs/shell-runtime.md, "Isolation").
+const privileged = bindShell({ runtime, shellFetch, askHostPage, routesAllow, basePathOf, PluginLoadError });
+if (!privileged) throw new Error("naap/shell-context.js was bound before the shell runtime.");
+let booted = false; // bootShell ran: the page's settings are fixed from then on
 
 // ---------------------------------------------------------------------------------------------
 // Configuration
@@ -165,11 +178,18 @@ bindShell({ runtime, shellFetch, askHostPage, routesAllow, basePathOf, PluginLoa
  *   tell that page where it navigated, and ask it for fresh manifests
  */
 export function configureShell(options = {}) {
+  if (booted) {
+    // Plugin code can import the runtime: once the shell booted, nothing it set may change.
+    console.warn("[naap] configureShell() is ignored once the shell has booted.");
+    return;
+  }
   for (const key of Object.keys(runtime)) {
     if (options[key] !== undefined) runtime[key] = options[key];
   }
   // Tokens live in shell-context.js's scope only, never in `runtime` or a context.
-  if (options.grants) setPluginTokens(options.grants, options.tokenLifetime ?? runtime.tokenLifetime);
+  if (options.grants) {
+    privileged.setPluginTokens(options.grants, options.tokenLifetime ?? runtime.tokenLifetime);
+  }
   if (options.theme) setTheme(options.theme);
 }
 
@@ -189,35 +209,9 @@ function absoluteUrl(url) {
   return new URL(url, document.baseURI).href;
 }
 
-function messageOf(error) {
-  if (error instanceof Error) return error.message;
-  return String(error);
-}
-
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function element(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
 function maxAgeOf(response) {
   const match = /(?:^|,)\s*max-age=(\d+)/i.exec(response.headers.get("Cache-Control") || "");
   return match ? Number(match[1]) : 0;
-}
-
-async function errorMessageOf(response) {
-  try {
-    const body = await response.json();
-    if (body && body.error && body.error.message) return body.error.message;
-  } catch {
-    // Not JSON: the status says enough.
-  }
-  return `HTTP ${response.status}`;
 }
 
 /** Does a path match one manifest route ("/plugins/x", "/plugins/x/*", ":param" segments)? */
@@ -852,7 +846,7 @@ const evaluating = new Set(); // bundle URLs running for the first time (runBund
 /** Resolve in a new task: after the messages (React's scheduler included) already posted. */
 function nextTask() {
   return new Promise((resolve) => {
-    const channel = new MessageChannel();
+    const channel = new ShellMessageChannel();
     channel.port1.onmessage = () => {
       channel.port1.close();
       resolve();
@@ -948,10 +942,14 @@ function onUncaught(error, filename, event) {
   for (const record of records) pluginCrashed(record, error);
 }
 
-window.addEventListener("error", (event) =>
-  onUncaught(event.error ?? new Error(event.message), event.filename, event),
-);
-window.addEventListener("unhandledrejection", (event) => onUncaught(event.reason, "", event));
+// Only the browser's own events: a plugin dispatching a made-up ErrorEvent naming another
+// plugin's bundle must not take that plugin down.
+window.addEventListener("error", (event) => {
+  if (event.isTrusted) onUncaught(event.error ?? new Error(event.message), event.filename, event);
+});
+window.addEventListener("unhandledrejection", (event) => {
+  if (event.isTrusted) onUncaught(event.reason, "", event);
+});
 
 /** A plugin's own code failed after `mount` was called: its host, only it, shows the error. */
 function pluginCrashed(record, error) {
@@ -981,7 +979,7 @@ function failHost(record, error) {
         return;
       }
     }
-    await mountPlugin(host, next, options);
+    await mountIn(host, next, options, record.trusted);
   };
   renderError(host, manifest, error, retry);
   const label = manifest && manifest.name ? keyOf(manifest) : "plugin";
@@ -1009,9 +1007,18 @@ function failHost(record, error) {
  * @returns {Promise<{state: string, error: ?Error, duration: ?number}>} how it ended:
  *   "mounted", "error", or "superseded" when unmounted or remounted meanwhile
  */
-export async function mountPlugin(host, manifest, options = {}) {
+export function mountPlugin(host, manifest, options = {}) {
+  return mountIn(host, manifest, options, false);
+}
+
+/**
+ * mountPlugin, and for the shell's own mounts of the plugins it booted with (`trusted`), a
+ * context holding the plugin's token and installation; a context made for any other caller
+ * (plugin code can import the runtime) holds neither.
+ */
+async function mountIn(host, manifest, options, trusted) {
   await unmountPlugin(host);
-  const record = { host, manifest, options, cleanup: null, stylesUrl: null, context: null };
+  const record = { host, manifest, options, trusted, cleanup: null, stylesUrl: null, context: null };
   hosts.set(host, record);
   const current = () => hosts.get(host) === record;
   const label = manifest && manifest.name ? keyOf(manifest) : "plugin";
@@ -1042,7 +1049,9 @@ export async function mountPlugin(host, manifest, options = {}) {
     record.container = container;
     record.bundleUrl = absoluteUrl(manifest.bundleUrl);
     record.ownContext = !options.context;
-    record.context = options.context || createPluginContext(manifest, options);
+    record.context =
+      options.context ||
+      (trusted ? privileged.trustedContext(manifest, options) : createPluginContext(manifest, options));
     let result;
     try {
       const run = () => plugin.mount(container, record.context);
@@ -1237,7 +1246,6 @@ export async function fetchManifest(name, version, options = {}) {
   return fetched;
 }
 
-/** The installed plugins: from the API (revalidated with its ETag), else from the cache. */
 /** The bootstrap's URL, asking for the versions this shell can run (`shellVersion`) when the
  * shell knows its version and the configured URL does not already say. */
 function bootstrapRequestUrl() {
@@ -1248,6 +1256,7 @@ function bootstrapRequestUrl() {
   return url.href;
 }
 
+/** The installed plugins: from the API (revalidated with its ETag), else from the cache. */
 async function fetchInstalledPlugins() {
   const url = bootstrapRequestUrl();
   const key = `${url}|${runtime.user ? runtime.user.id : "anonymous"}`;
@@ -1315,7 +1324,7 @@ function askHostPage(type, details = {}) {
         reject(Object.assign(new Error(event.data.error), { status: event.data.status }));
       } else resolve(event.data.answer);
     };
-    window.parent.postMessage({ ...details, type, id }, "*", [channel.port2]);
+    hostWindow.postMessage({ ...details, type, id }, "*", [channel.port2]);
   });
 }
 
@@ -1379,7 +1388,9 @@ function sidebarOrder(plugins) {
  * @returns {Promise<{plugins: object[], source: string, go: function(string): void}>}
  */
 export async function bootShell(options = {}) {
+  if (booted) throw new Error("The shell has already booted on this page.");
   configureShell(options);
+  booted = true;
   const { nav, content, status } = options;
   const say = (text) => {
     if (status) status.textContent = text;
@@ -1395,7 +1406,7 @@ export async function bootShell(options = {}) {
   }
   // Headless plugins serve the others: they load even when switched off.
   let plugins = bootstrap.plugins.filter((plugin) => plugin.enabled || isHeadless(plugin));
-  setInstallations(bootstrap.plugins);
+  privileged.setInstallations(bootstrap.plugins);
   await resolveShellGlobals(plugins.map((plugin) => plugin.manifest));
   plugins = plugins.map((plugin) => ({ ...plugin, manifest: withShellGlobals(plugin.manifest) }));
   const headless = plugins.filter(isHeadless);
@@ -1441,7 +1452,7 @@ export async function bootShell(options = {}) {
         if (event.target === hidden) hidden.hidden = event.detail.state !== "error";
       });
       (content && content.parentElement ? content.parentElement : document.body).append(hidden);
-      mountPlugin(hidden, plugin.manifest, mountOptions(plugin));
+      mountIn(hidden, plugin.manifest, mountOptions(plugin), true);
     }
   };
 
@@ -1462,10 +1473,10 @@ export async function bootShell(options = {}) {
       content.replaceChildren(element("p", "naap-shell__empty", message));
       return;
     }
-    await mountPlugin(content, plugin.manifest, mountOptions(plugin));
+    await mountIn(content, plugin.manifest, mountOptions(plugin), true);
   };
   const tellHostPage = () => {
-    if (runtime.bridge) window.parent.postMessage({ type: "naap:navigated", path: shellPath() }, "*");
+    if (runtime.bridge) hostWindow.postMessage({ type: "naap:navigated", path: shellPath() }, "*");
   };
   const go = (path) => {
     window.history.pushState(null, "", runtime.basePath + path);
@@ -1486,7 +1497,11 @@ export async function bootShell(options = {}) {
     tellHostPage();
     route();
   });
-  await route();
+  // The routed plugin first; the headless ones follow once it has mounted (or failed), or
+  // after a head start, so that a slow or stuck routed plugin never holds them back.
+  const routed = route();
+  await Promise.race([routed, sleep(ROUTED_HEAD_START_MS)]);
   mountHeadless();
+  await routed;
   return { plugins, source: bootstrap.source, go };
 }

@@ -196,6 +196,8 @@ def test_permissions_and_team_follow_the_installation_and_the_persons_role(page,
     assert headless["member"]["role"] == "admin" and headless["isTeam"] is True
     assert headless["install"] is True
     assert result["switched"]["team"]["slug"] == "ops"
+    # Switching the context's team does not make the plugin an admin of that team.
+    assert result["switched"]["admin"] is False
     assert result["stranger"] == "PERMISSION_DENIED"
     assert result["atOnce"] == [["headless", str(team.pk), "admin", "shell"]]
     assert result["heard"] == [
@@ -249,3 +251,62 @@ def test_tenant_lists_installations_and_changes_only_the_plugins_own_config(page
     assert stored.config["label"] == "second"
     assert "apiKey" in stored.config  # left out of the update: kept
     assert result["install"] == result["uninstall"] == ["ShellServiceError", "NOT_AVAILABLE"]
+
+
+def test_plugin_code_importing_the_runtime_gets_no_other_plugins_token_or_config(
+    page, grace, settings
+):
+    settings.NAAP_PLUGIN_TOKEN_LIFETIME = 2
+    frame = open_probes(page)
+    shell_url = page.url
+
+    # The shell page keeps its address inside /shell whatever the frame says.
+    frame.evaluate("parent.postMessage({type: 'naap:navigated', path: '/../admin/'}, '*')")
+    page.wait_for_timeout(300)
+    assert page.url == shell_url
+
+    result = frame.evaluate(
+        f"""async () => {{
+          const shell = await import('/static/naap/shell.js');
+          const contextModule = await import('/static/naap/shell-context.js');
+          const outcome = (promise) =>
+            promise.then(() => 'done', (error) => error.code || error.message);
+          // A context made by plugin code under another plugin's name holds nothing of it.
+          const forged = shell.createPluginContext({{name: 'probe-a', version: '1.0.0'}});
+          const forgedToken = await outcome(forged.auth.getToken());
+          const forgedConfig = await forged.tenant.getConfig('probe-a');
+          const forgedList = await forged.tenant.listInstallations();
+          // The runtime's privileged handle and settings are taken.
+          const rebound = contextModule.bindShell({{}});
+          const reboot = await outcome(shell.bootShell({{bootstrap: {{plugins: []}}}}));
+          shell.configureShell({{user: {{id: 1, username: 'x', roles: ['staff']}},
+                                grants: {{'probe-b': 'forged'}}}});
+          const roles = shell.createPluginContext({{name: 'x'}}).auth.getUser().roles;
+          // A made-up error naming probe-b's bundle does not take probe-b down.
+          const bundle = document.querySelector('script[data-naap-plugin="probe-b@1.0.0"]').src;
+          const made = new ErrorEvent('error', {{filename: bundle, error: new Error('x')}});
+          window.dispatchEvent(made);
+          // Replacing window.parent does not divert a token renewal.
+          const stolen = [];
+          window.parent = {{postMessage: (message) => stolen.push(message)}};
+          const first = await {ROUTED}.auth.getToken();
+          await new Promise((resolve) => setTimeout(resolve, 3200));
+          const fresh = await {ROUTED}.auth.getToken();
+          const headlessToken = await {HEADLESS}.auth.getToken();
+          return {{forgedToken, forgedConfig, forgedList, rebound, reboot, roles,
+                   stolen: stolen.length, renewed: fresh !== first,
+                   headlessForged: headlessToken === 'forged',
+                   headlessState: document.querySelector('.naap-shell__headless')
+                     .dataset.naapState}};
+        }}"""
+    )
+
+    assert result["forgedToken"] == "NO_TOKEN"
+    assert result["forgedConfig"] == {"settings": {}}
+    assert result["forgedList"] == []
+    assert result["rebound"] is None
+    assert result["reboot"] == "The shell has already booted on this page."
+    assert "staff" not in result["roles"]
+    assert result["headlessState"] == "mounted"
+    assert result["stolen"] == 0 and result["renewed"] is True
+    assert result["headlessForged"] is False
