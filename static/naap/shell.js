@@ -127,8 +127,8 @@ const globalLoads = new Map(); // "React" | "ReactDOM" -> the promise of its fil
 
 /**
  * An error of the loader or the host, with what went wrong in `kind` (network, timeout, http,
- * integrity, blocked, evaluation, global, mount-missing, mount, runtime, manifest, react) and
- * whether trying again could help in `retryable`.
+ * integrity, blocked, evaluation, global, mount-missing, init, mount, runtime, manifest,
+ * react) and whether trying again could help in `retryable`.
  */
 export class PluginLoadError extends Error {
   /**
@@ -987,6 +987,21 @@ function failHost(record, error) {
   return { state: "error", error, duration: null };
 }
 
+/** Run a plugin's `init(context)` (awaited), then its mount; an init that throws or rejects
+ * is the host's error (`kind` "init") and mount never runs. */
+async function initThenMount(plugin, record, mount) {
+  try {
+    await plugin.init(record.context);
+  } catch (error) {
+    throw new PluginLoadError(`${keyOf(record.manifest)} failed in init: ${messageOf(error)}`, {
+      kind: "init",
+      cause: error,
+    });
+  }
+  if (hosts.get(record.host) !== record) return undefined;
+  return mount();
+}
+
 /**
  * Mount a plugin into a host element: the host shows a loading state, then the plugin
  * (`data-naap-state="mounted"`) or an error with its message and a Retry button
@@ -1054,9 +1069,12 @@ async function mountIn(host, manifest, options, trusted) {
       (trusted ? privileged.trustedContext(manifest, options) : createPluginContext(manifest, options));
     let result;
     try {
-      const run = () => plugin.mount(container, record.context);
+      const mount = () => plugin.mount(container, record.context);
+      // The SDK's optional init(context) runs first; when it fails, mount is not called.
+      const run = typeof plugin.init === "function" ? () => initThenMount(plugin, record, mount) : mount;
       result = await mountInOwnTask(record, run, superseded);
     } catch (error) {
+      if (error instanceof PluginLoadError) throw error;
       throw new PluginLoadError(`${label} failed while mounting: ${messageOf(error)}`, {
         kind: "mount",
         cause: error,
@@ -1425,7 +1443,16 @@ export async function bootShell(options = {}) {
     await resolveShellGlobals([found.manifest]);
     return withShellGlobals(found.manifest);
   };
-  const mountOptions = (plugin) => ({ config: plugin.config, resolveManifest: refreshed(plugin.name) });
+  // The config as it is now: tenant.updateConfig changes the booted installation's, and a
+  // Retry or a later visit must see that one, not the one the shell booted with.
+  const configOf = (plugin) =>
+    (bootstrap.plugins.find((entry) => entry.name === plugin.name) || plugin).config;
+  const mountOptions = (plugin) => ({
+    get config() {
+      return configOf(plugin);
+    },
+    resolveManifest: refreshed(plugin.name),
+  });
 
   const links = new Map();
   const list = element("ul", "naap-shell__nav-list");

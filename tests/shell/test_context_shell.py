@@ -252,6 +252,16 @@ def test_tenant_lists_installations_and_changes_only_the_plugins_own_config(page
     assert "apiKey" in stored.config  # left out of the update: kept
     assert result["install"] == result["uninstall"] == ["ShellServiceError", "NOT_AVAILABLE"]
 
+    # Mounted again (away and back), the plugin's context has the config it changed.
+    for path in ["/sandbox/shell/", "/sandbox/shell/plugins/probe-a"]:
+        frame.evaluate(
+            "(path) => { history.pushState(null, '', path);"
+            " dispatchEvent(new PopStateEvent('popstate')); }",
+            path,
+        )
+        wait_for_state(frame, CONTENT, "unmounted" if path.endswith("/") else "mounted")
+    assert frame.evaluate(f"{ROUTED}.config") == {"label": "second", "apiKey": "s3cret"}
+
 
 def test_plugin_code_importing_the_runtime_gets_no_other_plugins_token_or_config(
     page, grace, settings

@@ -7,6 +7,7 @@ import pytest
 
 from installs.models import PluginStorageEntry
 from installs.services import install_plugin
+from registry.names import global_name_for
 from tests.factories import make_user
 from tests.shell.helpers import (
     open_shell,
@@ -244,3 +245,42 @@ def test_the_react_example_mounts_with_the_shells_react(page, person, tmp_path, 
     }
     assert all(url.startswith(page.url.split("/shell/")[0]) for url in react_requests)
     assert page.page_errors == []
+
+
+def init_bundle(name: str, init: str) -> bytes:
+    """A plugin exporting the SDK's optional `init(context)` besides `mount`."""
+    return (
+        f"var {global_name_for(name)} = {{\n"
+        f"  init: function (context) {{ {init} }},\n"
+        "  mount: function (container, context) {\n"
+        "    window.__steps = (window.__steps || []).concat(['mount ' + context.pluginName]);\n"
+        "    var text = document.createElement('p');\n"
+        "    text.className = 'init-probe';\n"
+        "    text.textContent = 'Ready';\n"
+        "    container.appendChild(text);\n"
+        "  }\n"
+        "};\n"
+    ).encode()
+
+
+def test_a_plugins_init_runs_before_mount_and_a_failing_init_keeps_mount_from_running(
+    page, person
+):
+    waits = (
+        "return new Promise(function (resolve) { setTimeout(function () {"
+        " window.__steps = (window.__steps || []).concat(['init ' + context.pluginName]);"
+        " resolve(); }, 50); });"
+    )
+    publish_probe("init-probe", bundle=init_bundle("init-probe", waits))
+    refuses = "return Promise.reject(new Error('no connection to the node'));"
+    publish_probe("init-refused", bundle=init_bundle("init-refused", refuses))
+    install(person, "init-probe", "init-refused")
+
+    frame = open_shell(page, "/shell/plugins/init-probe")
+    wait_for_state(frame, CONTENT, "mounted")
+    assert frame.evaluate("window.__steps") == ["init init-probe", "mount init-probe"]
+
+    frame.click("text=init-refused")
+    wait_for_state(frame, CONTENT, "error")
+    assert "no connection to the node" in frame.locator(CONTENT).inner_text()
+    assert frame.evaluate("window.__steps") == ["init init-probe", "mount init-probe"]
