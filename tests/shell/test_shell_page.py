@@ -263,9 +263,7 @@ def init_bundle(name: str, init: str) -> bytes:
     ).encode()
 
 
-def test_a_plugins_init_runs_before_mount_and_a_failing_init_keeps_mount_from_running(
-    page, person
-):
+def test_a_plugins_init_runs_before_mount_and_a_failing_init_keeps_mount_from_running(page, person):
     waits = (
         "return new Promise(function (resolve) { setTimeout(function () {"
         " window.__steps = (window.__steps || []).concat(['init ' + context.pluginName]);"
