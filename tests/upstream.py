@@ -76,6 +76,18 @@ def publish_built(project, result, *, actor, publisher, approve_if_pending: bool
     return version
 
 
+def publish_from_source(project_dir: Path, *, actor, publisher):
+    """Build a sample plugin's checkout with the CLI's build and publish what it made; a
+    version that waits for its top-level routes is approved by staff, as the moderation queue
+    would."""
+    from publishing.cli.build import build_project
+    from publishing.cli.output import Ui
+    from publishing.cli.project import load_project
+
+    project = load_project(project_dir)
+    return publish_built(project, build_project(project, Ui()), actor=actor, publisher=publisher)
+
+
 def publish_prebuilt(name: str, tmp_path: Path, *, actor, publisher):
     """Publish a copy of prebuilt/<name> with what the CLI sends; one asking for top-level
     routes is approved."""

@@ -8,14 +8,11 @@ from __future__ import annotations
 import pytest
 
 from installs.services import install_plugin
-from publishing.cli.build import build_project
-from publishing.cli.output import Ui
-from publishing.cli.project import load_project
 from registry.models import PluginVersion
 from tests.factories import make_publisher, make_user
 from tests.publishing.test_cli_build_monorepo import SAMPLE_PLUGINS, checkout
 from tests.shell.helpers import open_shell, sign_in, wait_for_state
-from tests.upstream import publish_built
+from tests.upstream import publish_from_source
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,13 +24,6 @@ def checkout_root(tmp_path_factory):
     return checkout(tmp_path_factory.mktemp("naap-monorepo"), *SAMPLE_PLUGINS)
 
 
-def publish_from_source(root, name: str, *, actor, publisher) -> PluginVersion:
-    """Build the sample plugin with the CLI's build and publish what it made; a version that
-    waits for its top-level routes is approved by staff, as the moderation queue would."""
-    project = load_project(root / SAMPLE_PLUGINS[name])
-    return publish_built(project, build_project(project, Ui()), actor=actor, publisher=publisher)
-
-
 def test_the_monorepos_plugins_built_from_source_render_in_the_shell(
     page, browser_context, live_server, checkout_root, react_files
 ):
@@ -42,7 +32,9 @@ def test_the_monorepos_plugins_built_from_source_render_in_the_shell(
     owner = make_user("naap-team")
     publisher = make_publisher("naap", owner=owner)
     for name in SAMPLE_PLUGINS:
-        version = publish_from_source(checkout_root, name, actor=owner, publisher=publisher)
+        version = publish_from_source(
+            checkout_root / SAMPLE_PLUGINS[name], actor=owner, publisher=publisher
+        )
         assert version.status == PluginVersion.Status.PUBLISHED
         assert version.shell_globals[0] == "React"
     # dashboard-data-provider is headless: mounted out of sight, it registers its event bus

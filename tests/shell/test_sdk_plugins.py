@@ -9,15 +9,12 @@ import json
 import pytest
 
 from installs.services import install_plugin
-from publishing.cli.build import build_project
-from publishing.cli.output import Ui
-from publishing.cli.project import load_project
 from registry.models import PluginVersion
 from registry.selectors import production_manifest
 from tests.factories import make_publisher, make_user
 from tests.publishing.test_cli_build_monorepo import SAMPLE_PLUGINS, checkout
 from tests.shell.helpers import SHELL_MODULE, open_shell, sign_in, wait_for_state
-from tests.upstream import publish_built
+from tests.upstream import publish_from_source
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -33,11 +30,6 @@ def checkout_root(tmp_path_factory):
     return checkout(tmp_path_factory.mktemp("naap-sdk"), *PLUGINS)
 
 
-def publish_from_source(root, name: str, *, actor, publisher) -> PluginVersion:
-    project = load_project(root / SAMPLE_PLUGINS[name])
-    return publish_built(project, build_project(project, Ui()), actor=actor, publisher=publisher)
-
-
 def test_the_sdk_provider_answers_dashboard_queries_for_my_dashboard(
     page, browser_context, live_server, checkout_root, react_files
 ):
@@ -47,7 +39,9 @@ def test_the_sdk_provider_answers_dashboard_queries_for_my_dashboard(
     publisher = make_publisher("naap", owner=owner)
     versions = {}
     for name in PLUGINS:
-        versions[name] = publish_from_source(checkout_root, name, actor=owner, publisher=publisher)
+        versions[name] = publish_from_source(
+            checkout_root / SAMPLE_PLUGINS[name], actor=owner, publisher=publisher
+        )
         assert versions[name].status == PluginVersion.Status.PUBLISHED
         install_plugin(actor=person, name=name, team_id=None, config=None)
     asked: list[str] = []
