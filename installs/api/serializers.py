@@ -258,7 +258,9 @@ class PersonalizedPluginSerializer(serializers.Serializer):
     installed = serializers.SerializerMethodField(
         help_text="always true: every plugin listed is installed for you (or your team)"
     )
-    isCore = serializers.BooleanField(source="package.is_core")
+    isCore = serializers.BooleanField(
+        source="is_core", help_text="installed for everyone, as the bootstrap's isCore"
+    )
     integrity = IntegritySerializer(source="manifest.integrity")
     bundleHash = serializers.CharField(source="manifest.bundleHash")
     bundleSize = serializers.IntegerField(source="manifest.bundleSize", allow_null=True)
