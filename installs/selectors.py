@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from installs.config_schema import config_schema_of, schema_defaults
-from installs.config_secrets import unseal
+from installs.config_secrets import seal, unseal
 from installs.models import (
     PluginStorageEntry,
     Team,
@@ -134,6 +134,32 @@ def tenant_install(*, package: PluginPackage, user=None, team: Team | None = Non
     if team is not None:
         return installs.filter(package=package, team=team).first()
     return installs.filter(package=package, user=user).first()
+
+
+def installation_to_read(*, user, name: str, team_id: int | None) -> TenantPluginInstall:
+    """The person's own installation of a plugin, or (teamId) their team's: any member may
+    read it, only admins change it. NotFound when it is not installed there.
+
+    A core plugin is installed for everyone: without a row of their own, the person gets one
+    made up (never saved; no id or dates) holding the defaults of the deployed version's
+    settings, where `PUT …/config` would start from.
+    """
+    team = None
+    if team_id is not None:
+        team = membership_for(user=user, team_id=team_id).team
+    package = available_package(name=name)
+    install = tenant_install(package=package, user=user if team is None else None, team=team)
+    if install is None and team is None and is_core_for_everyone(package):
+        deployment = getattr(package, "deployment", None)
+        version = deployment.version if deployment is not None else None
+        schema = config_schema_of(version.manifest) if version is not None else None
+        defaults = seal(schema_defaults(schema), schema) if schema else {}
+        return TenantPluginInstall(package=package, user=user, config=defaults, enabled=True)
+    if install is None:
+        where = f"team '{team.name}'" if team is not None else "you personally"
+        hint = "" if team is not None else " (a team's installation: add ?teamId=)"
+        raise NotFound(f"Plugin '{name}' is not installed for {where}{hint}.")
+    return install
 
 
 def _installs_reaching(user) -> Q:

@@ -242,6 +242,32 @@ def test_a_core_plugin_installed_by_a_concurrent_request_is_still_configured(
     assert AuditEvent.objects.filter(action="plugin.configure").count() == 1
 
 
+def test_reading_the_config_of_a_core_plugin_you_never_configured_answers_its_defaults(
+    core, api, person
+):
+    got = api.get("/api/v1/plugins/team-directory/config")
+    assert got.status_code == 200, got.content
+    data = got.json()["data"]
+    assert data["config"] == {"refreshSeconds": 30, "currency": "EUR"}  # the schema's defaults
+    assert (data["id"], data["plugin"], data["source"], data["teamId"]) == (
+        None,
+        "team-directory",
+        "user",
+        None,
+    )
+    assert (data["installedAt"], data["pinnedVersion"], data["enabled"]) == (None, None, True)
+    assert not TenantPluginInstall.objects.exists()  # nothing written by reading
+    # After PUT, GET answers the row PUT made.
+    send(api, "put", "/api/v1/plugins/team-directory/config", {"config": {"label": "Desk"}})
+    data = api.get("/api/v1/plugins/team-directory/config").json()["data"]
+    assert data["config"]["label"] == "Desk"
+    assert data["id"] == TenantPluginInstall.objects.get().pk
+    # A team's config of it is still the team's row, which it has none of.
+    team = make_team("finance", admin=person)
+    response = api.get("/api/v1/plugins/team-directory/config", {"teamId": team.pk})
+    assert response.status_code == 404
+
+
 def test_my_plugins_shows_core_plugins_as_everyones_without_uninstall(core, api):
     page = api.get("/me/plugins/").content.decode()
     row = page[page.index('id="plugin-team-directory"') :].split("</tr>")[0]
