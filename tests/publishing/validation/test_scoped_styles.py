@@ -169,6 +169,15 @@ def test_the_scoped_text_is_capped():
         scope_stylesheet("a{}" * 200, name="demo", max_bytes=1000)
 
 
+def test_the_cap_counts_utf8_bytes_as_the_file_is_stored():
+    css = ".a{content:'" + "é" * 100 + "'}"
+    text = scoped(css)
+    assert len(text) < len(text.encode()) == len(text) + 100
+    assert scope_stylesheet(css, name="demo", max_bytes=len(text.encode())).text == text
+    with pytest.raises(ScopedTooLarge, match="bytes"):
+        scope_stylesheet(css, name="demo", max_bytes=len(text) + 50)
+
+
 def test_a_byte_order_mark_and_crlf_line_ends_are_read_as_css_reads_them():
     assert scoped("\ufeff.a{b:c}\r\n") == f".a{IN}{{b:c}}\n"
 
