@@ -1,5 +1,5 @@
-"""DRF authentication by `Authorization: NaapPlugin <grant>`: a plugin's storage calls from
-the sandboxed shell (installs/plugin_grants.py)."""
+"""DRF authentication by `Authorization: NaapPlugin <grant>`: a plugin's calls to its own
+routes (storage, config) from the sandboxed shell (installs/plugin_grants.py)."""
 
 from __future__ import annotations
 
@@ -63,5 +63,5 @@ class PluginGrantScheme(OpenApiAuthenticationExtension):
             "in": "header",
             "name": "Authorization",
             "description": "`NaapPlugin <grant>`: what the shell gives one plugin for its own "
-            "storage routes, for the signed-in person it runs for.",
+            "routes (storage, config), for the signed-in person it runs for.",
         }

@@ -79,7 +79,7 @@ class BuiltBootstrap:
     data: dict
     team_ids: tuple[int, ...]
     package_names: tuple[str, ...]
-    # The whole answer of GET /api/v1/base/plugins/personalized (installs/personalized.py).
+    # The whole answer of GET /api/v1/base/plugins/personalized (installs/bootstrap.py).
     personalized: dict | None = None
 
 

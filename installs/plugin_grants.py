@@ -32,7 +32,8 @@ _KEY_PURPOSE = b"naap.plugin-grant:"
 
 @dataclass(frozen=True)
 class PluginGrant:
-    """What a valid grant allows: the storage of `plugin`, for the grant's person."""
+    """What a valid grant allows: `plugin`'s own routes (its storage and its config), for
+    the grant's person."""
 
     plugin: str
 
@@ -99,7 +100,8 @@ def renew_grant(request: HttpRequest, plugin: str, previous: str) -> str:
         )
     current = request.session.session_key or ""
     if user_id != request.user.pk or not constant_time_compare(session_key, current):
-        raise Forbidden("This credential was given in another session: reload the shell.")
+        # Not a permission this person lacks: the credential is not theirs now (401).
+        raise Unauthorized("This credential was given in another session: reload the shell.")
     return issue_grant(request, plugin)
 
 

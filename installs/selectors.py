@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from installs.config_schema import config_schema_of, schema_defaults
-from installs.config_secrets import unseal
+from installs.config_secrets import seal, unseal
 from installs.models import (
     PluginStorageEntry,
     Team,
@@ -136,6 +136,32 @@ def tenant_install(*, package: PluginPackage, user=None, team: Team | None = Non
     return installs.filter(package=package, user=user).first()
 
 
+def installation_to_read(*, user, name: str, team_id: int | None) -> TenantPluginInstall:
+    """The person's own installation of a plugin, or (teamId) their team's: any member may
+    read it, only admins change it. NotFound when it is not installed there.
+
+    A core plugin is installed for everyone: without a row of their own, the person gets one
+    made up (never saved; no id or dates) holding the defaults of the deployed version's
+    settings, where `PUT …/config` would start from.
+    """
+    team = None
+    if team_id is not None:
+        team = membership_for(user=user, team_id=team_id).team
+    package = available_package(name=name)
+    install = tenant_install(package=package, user=user if team is None else None, team=team)
+    if install is None and team is None and is_core_for_everyone(package):
+        deployment = getattr(package, "deployment", None)
+        version = deployment.version if deployment is not None else None
+        schema = config_schema_of(version.manifest) if version is not None else None
+        defaults = seal(schema_defaults(schema), schema) if schema else {}
+        return TenantPluginInstall(package=package, user=user, config=defaults, enabled=True)
+    if install is None:
+        where = f"team '{team.name}'" if team is not None else "you personally"
+        hint = "" if team is not None else " (a team's installation: add ?teamId=)"
+        raise NotFound(f"Plugin '{name}' is not installed for {where}{hint}.")
+    return install
+
+
 def _installs_reaching(user) -> Q:
     """Installs that apply to a user: their own and those of every team they belong to."""
     return _installs_reaching_with_teams(user)[0]
@@ -224,7 +250,12 @@ def _winning_installs(installs: list[TenantPluginInstall]) -> list[TenantPluginI
 
 
 def _shell_admits(manifest: dict[str, Any], shell_version: str) -> bool:
-    shell = manifest.get("shell") or {}
+    return _range_admits(manifest.get("shell"), shell_version)
+
+
+def _range_admits(shell: dict[str, Any] | None, shell_version: str) -> bool:
+    """Whether a manifest's `shell` range (minVersion, maxVersion) admits the shell's version."""
+    shell = shell if isinstance(shell, dict) else {}
     try:
         return semver.satisfies_range(
             shell_version, minimum=shell.get("minVersion"), maximum=shell.get("maxVersion")
@@ -235,24 +266,36 @@ def _shell_admits(manifest: dict[str, Any], shell_version: str) -> bool:
 
 
 def _newest_compatible(
-    package_ids: list[int], *, shell_version: str, tried: set[int]
+    ceilings: dict[int, str], *, shell_version: str, tried: set[int]
 ) -> dict[int, PluginVersion]:
-    """The newest published release of each package whose shell range admits the shell's
-    version, in one query for all of them (pre-releases are never picked for people)."""
-    if not package_ids:
+    """For each package (id: the sort_key of its deployed version), the newest published
+    release at or below its deployed version whose shell range admits the shell's version.
+
+    Never above the deployed version: a newer release may be one staff published without
+    deploying or rolled back from. Pre-releases are never picked for people. Two queries for
+    all packages: the candidates' ids and shell ranges, then the chosen versions' rows.
+    """
+    if not ceilings:
         return {}
+    at_or_below = Q()
+    for package_id, sort_key in ceilings.items():
+        at_or_below |= Q(package_id=package_id, sort_key__lte=sort_key)
     candidates = (
         PluginVersion.objects.filter(
-            package_id__in=package_ids, status=PluginVersion.Status.PUBLISHED, prerelease=""
+            at_or_below, status=PluginVersion.Status.PUBLISHED, prerelease=""
         )
         .exclude(pk__in=tried)
         .order_by("package_id", "-sort_key")
+        .values_list("pk", "package_id", "manifest__shell")
     )
-    newest: dict[int, PluginVersion] = {}
-    for version in candidates:
-        if version.package_id not in newest and _shell_admits(version.manifest, shell_version):
-            newest[version.package_id] = version
-    return newest
+    chosen: dict[int, int] = {}
+    for pk, package_id, shell in candidates:
+        if package_id not in chosen and _range_admits(shell, shell_version):
+            chosen[package_id] = pk
+    if not chosen:
+        return {}
+    versions = PluginVersion.objects.filter(pk__in=list(chosen.values())).order_by()
+    return {version.package_id: version for version in versions}
 
 
 def _resolve_versions(
@@ -263,8 +306,9 @@ def _resolve_versions(
 
     Without a shell version: pinned, else canary, else deployed. With one, the first of
     those the shell's range admits; when neither the canary nor the deployed version does,
-    the newest compatible published release (one query for every such package). A pinned
-    version is kept on purpose: when it does not admit the shell, the plugin is incompatible.
+    the newest compatible published release no newer than the deployed one (two queries for
+    every such package; none when nothing is deployed). A pinned version is kept on purpose:
+    when it does not admit the shell, the plugin is incompatible.
     """
     resolved: list[tuple[TenantPluginInstall, PluginVersion]] = []
     incompatible: list[str] = []
@@ -285,7 +329,12 @@ def _resolve_versions(
                 continue
             choices = admitted
         resolved.append((install, choices[0]))
-    newest = _newest_compatible(list(fall_back), shell_version=shell_version, tried=tried)
+    ceilings = {}
+    for package_id, install in fall_back.items():
+        deployed = install.package.deployment.version
+        if deployed is not None:
+            ceilings[package_id] = deployed.sort_key
+    newest = _newest_compatible(ceilings, shell_version=shell_version, tried=tried)
     for package_id, install in fall_back.items():
         if package_id in newest:
             resolved.append((install, newest[package_id]))

@@ -129,16 +129,37 @@ def install_plugin(
     version = _installable_version(package)
     schema = config_schema_of(version.manifest)
     clean_config = seal(validate_config(config, schema, plugin=f"{name} {version.version}"), schema)
-    # Insert first: a new installation is the common case. An existing one (a retry, or a
-    # concurrent install that won) fails the unique constraint inside a savepoint, which
-    # leaves the transaction usable, and is returned unchanged. Between that failure and the
-    # read, a concurrent uninstall may delete the row it collided with (each statement sees
-    # the latest commits); the insert is then tried again instead of failing with the error.
+    result = _insert_installation(
+        actor=actor, package=package, user=user, team=team, config=clean_config
+    )
+    if result.created:
+        _installation_changed(
+            result.installation,
+            actor=actor,
+            action=AuditAction.PLUGIN_INSTALL,
+            ip=ip,
+            version=version.version,
+        )
+    return result
+
+
+def _insert_installation(
+    *, actor, package: PluginPackage, user, team: Team | None, config: dict
+) -> InstallResult:
+    """The tenant's installation of a package, inserted with `config` (and counted) unless
+    one exists, which is returned unchanged.
+
+    Insert first: a new installation is the common case. An existing one (a retry, or a
+    concurrent install that won) fails the unique constraint inside a savepoint, which leaves
+    the transaction usable, and is read. Between that failure and the read, a concurrent
+    uninstall may delete the row it collided with (each statement sees the latest commits);
+    the insert is then tried again instead of failing with the error.
+    """
     for _attempt in range(INSTALL_ATTEMPTS):
         try:
             with transaction.atomic():
                 install = TenantPluginInstall.objects.create(
-                    package=package, user=user, team=team, config=clean_config, installed_by=actor
+                    package=package, user=user, team=team, config=config, installed_by=actor
                 )
             break
         except IntegrityError:
@@ -147,13 +168,10 @@ def install_plugin(
                 return InstallResult(existing, created=False)
     else:
         raise Conflict(
-            f"Plugin '{name}' was installed and uninstalled for {_tenant_label(team)} by other "
-            "requests at the same time; try again."
+            f"Plugin '{package.name}' was installed and uninstalled for {_tenant_label(team)} "
+            "by other requests at the same time; try again."
         )
     _count_installs(package, +1)
-    _installation_changed(
-        install, actor=actor, action=AuditAction.PLUGIN_INSTALL, ip=ip, version=version.version
-    )
     return InstallResult(install, created=True)
 
 
@@ -202,14 +220,18 @@ def configure_plugin(
 ) -> TenantPluginInstall:
     """Replace an installation's config, validated against the version it runs.
 
-    A core plugin the actor has no installation of is installed for them with that config
-    (a core plugin needs no row until it has settings of its own).
+    A core plugin the actor has no installation of gets one (a core plugin needs no row
+    until it has settings of its own), made with no config and then configured as any
+    other, in this transaction: a refused config leaves no row behind, and a row a
+    concurrent request made first is configured, not returned unchanged.
     """
     user, team = _tenant(actor=actor, team_id=team_id)
     package = selectors.available_package(name=name)
     install = selectors.tenant_install(package=package, user=user, team=team)
+    created = False
     if install is None and team is None and selectors.is_core_for_everyone(package):
-        return install_plugin(actor=actor, name=name, config=config, ip=ip).installation
+        result = _insert_installation(actor=actor, package=package, user=user, team=None, config={})
+        install, created = result.installation, result.created
     if install is None:
         raise NotFound(f"Plugin '{name}' is not installed for {_tenant_label(team)}.")
     pinned = install.pinned_version
@@ -221,7 +243,7 @@ def configure_plugin(
     # Secrets left out (or sent back masked) keep their stored value.
     config = keep_unchanged_secrets(config, install.config, schema)
     clean_config = validate_config(config, schema, plugin=f"{name} {version.version}")
-    if clean_config == unseal(install.config):
+    if clean_config == unseal(install.config) and not created:
         return install
     previous_keys = sorted(install.config or {})
     install.config = seal(clean_config, schema)

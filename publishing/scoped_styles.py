@@ -11,6 +11,9 @@ Every style rule's selector is rewritten, with a CSS parser (tinycss2), so that 
 
 `:where()` adds no specificity, so the plugin's rules keep their order among themselves, and
 compounds before the subject still match the real page (`.dark` on <html> keeps working).
+Rules nested in a style rule (CSS nesting: `&:hover`, `& ~ *`, `> p`, `@media` inside a rule)
+get the same on their subject, at every depth, so `:root { & ~ * {…} }` cannot reach the host's
+siblings; the rule's declarations are kept as they are.
 At-rules that hold style rules (@media, @supports, @layer, @container, @scope, @document,
 @starting-style) are scoped inside; those that hold none (@keyframes, @font-face, @property,
 @charset, @page, …) are kept as they are. `@import` is dropped: a relative URL could load
@@ -71,8 +74,8 @@ _COMBINATORS = {">", "+", "~"}
 # Grouping at-rules nested deeper than this are dropped (a browser's own limit is far lower
 # than Python's recursion limit, and no real stylesheet comes near).
 MAX_NESTING = 32
-# The scoped text grows by about 70 characters per selector (2.5 times for Tailwind's output);
-# a stylesheet of nothing but tiny selectors would grow without bound, so it is capped.
+# The scoped text grows by about 70 bytes per selector (2.5 times for Tailwind's output); a
+# stylesheet of nothing but tiny selectors would grow without bound, so its UTF-8 size is capped.
 MAX_SCOPED_BYTES = 4 * 1024 * 1024
 
 
@@ -99,7 +102,7 @@ def scope_stylesheet(
 
     Raises ScopeError for text that is not a stylesheet the shell could load (one ending
     inside a selector, a sign it was cut short), ScopedTooLarge once the scoped text passes
-    max_bytes characters.
+    max_bytes bytes (UTF-8, as it is stored).
     """
     scope = _Scope(name, max_bytes=max_bytes)
     nodes = tinycss2.parse_stylesheet(
@@ -121,18 +124,20 @@ class _Scope:
         self.max_bytes = max_bytes
 
     def emit(self, out: list[str], text: str) -> None:
-        self.size += len(text)
+        self.size += _utf8_length(text)
         if self.size > self.max_bytes:
             raise self.too_large()
         out.append(text)
 
     def too_large(self) -> ScopedTooLarge:
         return ScopedTooLarge(
-            f"scoped to the plugin, the stylesheet would pass {self.max_bytes} characters "
+            f"scoped to the plugin, the stylesheet would pass {self.max_bytes} bytes "
             "(each selector gains the plugin's scope); use fewer selectors"
         )
 
-    def rules(self, nodes: list, *, depth: int) -> list[str]:
+    def rules(self, nodes: list, *, depth: int, nested: bool = False) -> list[str]:
+        """The scoped text of a list of rules: a stylesheet's or a grouping at-rule's
+        (`nested` false), or a style rule's block (`nested`: declarations and nested rules)."""
         out = []
         for node in nodes:
             if node.type == "error" and depth:
@@ -144,24 +149,39 @@ class _Scope:
                     "(the stylesheet ends inside a selector: is it cut short?)"
                 )
             if node.type == "qualified-rule":
-                prelude = self.selector_list(node.prelude)
-                if prelude is None:
+                prelude = self.selector_list(node.prelude, nested=nested)
+                if prelude is None or depth >= MAX_NESTING:
                     self.dropped += 1
                     continue
-                self.emit(out, f"{prelude}{{{tinycss2.serialize(node.content)}}}")
+                self.emit(out, f"{prelude}{{")
+                out.extend(self.block(node.content, depth=depth + 1))
+                self.emit(out, "}")
             elif node.type == "at-rule" and not self.is_known(node):
                 self.dropped += 1
             elif node.type == "at-rule" and self.is_grouping(node):
                 if depth >= MAX_NESTING:
                     self.dropped += 1
                     continue
-                inner = tinycss2.parse_rule_list(node.content, skip_comments=False)
+                if nested:  # inside a style rule, its block holds declarations too
+                    inner = tinycss2.parse_blocks_contents(node.content, skip_comments=False)
+                else:
+                    inner = tinycss2.parse_rule_list(node.content, skip_comments=False)
                 self.emit(out, f"@{node.at_keyword}{tinycss2.serialize(node.prelude)}{{")
-                out.extend(self.rules(inner, depth=depth + 1))
+                out.extend(self.rules(inner, depth=depth + 1, nested=nested))
                 self.emit(out, "}")
-            else:  # other at-rules, comments and whitespace, as they are
+            else:  # declarations, other at-rules, comments and whitespace, as they are
                 self.emit(out, tinycss2.serialize([node]))
         return out
+
+    def block(self, content: list, *, depth: int) -> list[str]:
+        """A style rule's block: its declarations as they are, and the rules nested in it (CSS
+        nesting) scoped as top-level ones are, so that `& ~ *` cannot reach past the host."""
+        nodes = tinycss2.parse_blocks_contents(content, skip_comments=False)
+        if all(node.type in ("declaration", "whitespace", "comment") for node in nodes):
+            out: list[str] = []
+            self.emit(out, tinycss2.serialize(content))  # declarations only: the text unchanged
+            return out
+        return self.rules(nodes, depth=depth, nested=True)
 
     @staticmethod
     def is_grouping(rule: ast.AtRule) -> bool:
@@ -172,21 +192,24 @@ class _Scope:
     def is_known(rule: ast.AtRule) -> bool:
         return _at_keyword(rule) in _GROUPING_AT_RULES | _KEPT_AT_RULES
 
-    def selector_list(self, prelude: list) -> str | None:
+    def selector_list(self, prelude: list, *, nested: bool = False) -> str | None:
         """The scoped selector list, or None when it is not a valid one."""
         scoped = []
         length = self.size
         for selector in _split_top_level_commas(prelude):
-            text = self.selector(selector)
+            text = self.selector(selector, nested=nested)
             if text is None:
                 return None  # one invalid selector invalidates the whole list, as in browsers
             scoped.append(text)
-            length += len(text) + 2
+            length += _utf8_length(text) + 2
             if length > self.max_bytes:
                 raise self.too_large()
         return ", ".join(scoped)
 
-    def selector(self, tokens: list) -> str | None:
+    def selector(self, tokens: list, *, nested: bool = False) -> str | None:
+        """One selector scoped: its subject is the host or inside it. A nested one (relative
+        to its parent rule's, `& ~ *`, `> p`) gets the same on its subject, and no document
+        selector stands for the host there (`& :root` matches nothing anyway)."""
         tokens = _strip(tokens)
         if not tokens or not all(_is_selector_token(token) for token in tokens):
             return None
@@ -196,6 +219,8 @@ class _Scope:
         subject = tokens[start:]
         cut = _pseudo_element_start(subject)
         before, pseudo = subject[:cut], subject[cut:]
+        if nested:
+            return tinycss2.serialize(tokens[:start] + before + self.inside + pseudo)
         if _is_root_compound(before):
             # The document (or its body) itself: the host takes its place below it.
             return tinycss2.serialize(tokens[:start] + before + self.host + pseudo)
@@ -203,6 +228,10 @@ class _Scope:
         if start == 0 and not pseudo and _is_theme_class(before):
             return f"{scoped}, {tinycss2.serialize(before + self.host)}"
         return scoped
+
+
+def _utf8_length(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
 
 
 def _at_keyword(rule: ast.AtRule) -> str:

@@ -116,6 +116,12 @@ class StorageValueRequestSerializer(StrictRequestSerializer):
 
 
 class InstallationSerializer(serializers.ModelSerializer):
+    id = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text="null for a core plugin you have not configured: installed for everyone, "
+        "with no installation row of yours yet (GET answers its defaults)",
+    )
     plugin = serializers.CharField(source="package.name")
     source = serializers.SerializerMethodField()
     teamId = serializers.IntegerField(source="team_id", allow_null=True)
@@ -123,8 +129,8 @@ class InstallationSerializer(serializers.ModelSerializer):
     pinnedVersion = serializers.CharField(
         source="pinned_version.version", default=None, allow_null=True
     )
-    installedAt = serializers.DateTimeField(source="created_at")
-    updatedAt = serializers.DateTimeField(source="updated_at")
+    installedAt = serializers.DateTimeField(source="created_at", allow_null=True)
+    updatedAt = serializers.DateTimeField(source="updated_at", allow_null=True)
 
     class Meta:
         model = TenantPluginInstall
@@ -258,7 +264,9 @@ class PersonalizedPluginSerializer(serializers.Serializer):
     installed = serializers.SerializerMethodField(
         help_text="always true: every plugin listed is installed for you (or your team)"
     )
-    isCore = serializers.BooleanField(source="package.is_core")
+    isCore = serializers.BooleanField(
+        source="is_core", help_text="installed for everyone, as the bootstrap's isCore"
+    )
     integrity = IntegritySerializer(source="manifest.integrity")
     bundleHash = serializers.CharField(source="manifest.bundleHash")
     bundleSize = serializers.IntegerField(source="manifest.bundleSize", allow_null=True)

@@ -16,7 +16,7 @@ from installs.bootstrap import person_bootstrap
 from installs.cache import bootstrap_envelope, remember_person
 from installs.storage_rules import MAX_STORAGE_KEYS, check_storage_key
 from naap.api import JSONParser, success
-from naap.errors import BadRequest, NotFound
+from naap.errors import BadRequest
 from naap.etags import etag_matches
 from naap.http import client_ip
 from naap.permissions import SessionOnly
@@ -33,23 +33,6 @@ def parse(serializer_class, data) -> dict:
     form = serializer_class(data=data)
     form.is_valid(raise_exception=True)
     return form.validated_data
-
-
-def installation_to_read(*, user, name: str, team_id: int | None):
-    """The person's own installation of a plugin, or (teamId) their team's: any member may
-    read it, only admins change it. NotFound when it is not installed there."""
-    team = None
-    if team_id is not None:
-        team = selectors.membership_for(user=user, team_id=team_id).team
-    package = selectors.available_package(name=name)
-    install = selectors.tenant_install(
-        package=package, user=user if team is None else None, team=team
-    )
-    if install is None:
-        where = f"team '{team.name}'" if team is not None else "you personally"
-        hint = "" if team is not None else " (a team's installation: add ?teamId=)"
-        raise NotFound(f"Plugin '{name}' is not installed for {where}{hint}.")
-    return install
 
 
 class PersonView(APIView):
@@ -140,7 +123,10 @@ class ConfigView(PersonView):
     plugin_grant_reads = False
 
     @extend_schema(
-        summary="Your installation's config, or with teamId your team's (secrets masked)",
+        summary=(
+            "Your installation's config, or with teamId your team's (secrets masked); for a "
+            "core plugin you have not configured, its defaults"
+        ),
         parameters=[
             OpenApiParameter(
                 "teamId", int, description="a team you belong to (any member may read)"
@@ -150,7 +136,9 @@ class ConfigView(PersonView):
     )
     def get(self, request, name: str):
         query = parse(shapes.TeamQuerySerializer, request.query_params)
-        install = installation_to_read(user=request.user, name=name, team_id=query.get("teamId"))
+        install = selectors.installation_to_read(
+            user=request.user, name=name, team_id=query.get("teamId")
+        )
         return success(shapes.InstallationSerializer(install).data)
 
     @extend_schema(

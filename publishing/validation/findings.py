@@ -63,10 +63,6 @@ def _declared_hosts(manifest: dict) -> list[str]:
     return [urlsplit(origin).hostname or "" for origin in declared_origins(manifest)]
 
 
-def _host_is_declared(host: str, declared: list[str]) -> bool:
-    return host in declared
-
-
 def _finding(check: str, severity: str, message: str, detail: Any = None) -> dict:
     return {"check": check, "severity": severity, "message": message, "detail": detail}
 
@@ -173,8 +169,8 @@ def scan_bundle(
         }
     )
     if hosts:
-        declared = _declared_hosts(manifest)
-        undeclared = [host for host in hosts if not _host_is_declared(host, declared)]
+        declared = set(_declared_hosts(manifest))
+        undeclared = [host for host in hosts if host not in declared]
         message = f"The bundle contains URLs on {len(hosts)} external host(s): {', '.join(hosts)}."
         if undeclared:
             message += f" Not declared in permissions.external: {', '.join(undeclared)}."

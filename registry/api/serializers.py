@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from registry.filters import SORT_CHOICES
 from registry.models import DeploymentEvent, PluginDeployment, PluginPackage, PluginVersion
 from registry.selectors import latest_version_of
 
@@ -182,11 +183,11 @@ class RegistryPackageSerializer(PackageSerializer):
         ]
 
 
-# Upstream's sorts; `rating` is refused until plugins have ratings.
-PACKAGES_SORTS = ["downloads", "newest", "name", "relevance", "rating"]
+# Upstream's sorts: the catalog's, and `rating`, refused until plugins have ratings.
+PACKAGES_SORTS = [*(choice for choice, _ in SORT_CHOICES), "rating"]
 NO_RATINGS = (
-    "Plugins have no ratings yet, so they cannot be sorted by rating: "
-    "use downloads, newest, name or relevance."
+    "Plugins have no ratings yet, so they cannot be sorted by rating: use "
+    f"{', '.join(PACKAGES_SORTS[:-2])} or {PACKAGES_SORTS[-2]}."
 )
 
 

@@ -35,6 +35,21 @@ from registry.membership import may_act_for_publisher
 MANIFEST_MAX_AGE = 300
 
 
+def listed_page(filters, paging, *, size_field: str) -> tuple[list, int, int, int]:
+    """One page of the listed packages: (rows, total, page, size). `filters` go to the
+    catalog's FilterSet (search, category, sort, shellVersion…); `paging` is the route's query
+    serializer, holding `page` and `size_field`. A 400 names every bad field of both."""
+    errors = {} if paging.is_valid() else dict(paging.errors)
+    filterset = PackageFilterSet(filters, queryset=selectors.listed_packages())
+    if not filterset.is_valid():
+        errors.update(filterset.errors)
+    if errors:
+        raise ValidationError(errors)
+    page, size = paging.validated_data["page"], paging.validated_data[size_field]
+    rows, total = filterset.page_and_total(offset=(page - 1) * size, limit=size)
+    return rows, total, page, size
+
+
 class RegistryListView(APIView):
     @extend_schema(
         operation_id="plugins_registry_list",
@@ -59,14 +74,7 @@ class RegistryListView(APIView):
     )
     def get(self, request):
         paging = RegistryQuerySerializer(data=request.query_params)
-        filterset = PackageFilterSet(request.query_params, queryset=selectors.listed_packages())
-        errors = {} if paging.is_valid() else dict(paging.errors)
-        if not filterset.is_valid():
-            errors.update(filterset.errors)
-        if errors:
-            raise ValidationError(errors)
-        page, limit = paging.validated_data["page"], paging.validated_data["limit"]
-        rows, total = filterset.page_and_total(offset=(page - 1) * limit, limit=limit)
+        rows, total, page, limit = listed_page(request.query_params, paging, size_field="limit")
         return success(
             {
                 "plugins": PackageSummarySerializer(rows, many=True).data,
@@ -101,11 +109,7 @@ class RegistryPackagesView(APIView):
         filters = {key: wanted[key] for key in ("search", "sort") if wanted.get(key)}
         if wanted.get("category") not in (None, "", "all"):
             filters["category"] = wanted["category"]
-        filterset = PackageFilterSet(filters, queryset=selectors.listed_packages())
-        if not filterset.is_valid():
-            raise ValidationError(filterset.errors)
-        page, size = wanted["page"], wanted["pageSize"]
-        rows, total = filterset.page_and_total(offset=(page - 1) * size, limit=size)
+        rows, total, page, size = listed_page(filters, query, size_field="pageSize")
         return success(
             {"packages": RegistryPackageSerializer(rows, many=True).data},
             meta={

@@ -8,10 +8,11 @@ plugin cannot be uninstalled; and every change to the core set reaches cached bo
 import pytest
 from django.test import Client
 
+from installs import selectors
 from installs.bootstrap_fastpath import BootstrapFastPath
 from installs.models import TenantPluginInstall, UserPluginPreference
 from publishing import services as publishing
-from registry.models import PluginVersion
+from registry.models import AuditEvent, PluginVersion
 from tests.factories import make_team, make_user
 from tests.installs.helpers import error_of, install, publish_plugin, send, uninstall
 from tests.wsgi import call
@@ -196,6 +197,75 @@ def test_configuring_a_core_plugin_installs_it_for_you_with_that_config(core, ap
     assert plugins_of(api)["team-directory"]["config"]["label"] == "Desk"
     other = signed_in(make_user())
     assert "label" not in plugins_of(other)["team-directory"]["config"]
+
+
+def test_configuring_a_core_plugin_is_audited_as_a_configuration_and_counted_once(core, api):
+    response = send(
+        api, "put", "/api/v1/plugins/team-directory/config", {"config": {"label": "Desk"}}
+    )
+    assert response.status_code == 200, response.content
+    actions = list(AuditEvent.objects.values_list("action", flat=True))
+    assert "plugin.configure" in actions and "plugin.install" not in actions
+    core.refresh_from_db()
+    assert core.install_count == 1
+
+
+def test_a_refused_config_for_a_core_plugin_leaves_no_row_behind(core, api):
+    response = send(
+        api, "put", "/api/v1/plugins/team-directory/config", {"config": {"refreshSeconds": "x"}}
+    )
+    assert response.status_code == 400, response.content
+    assert not TenantPluginInstall.objects.exists()
+    core.refresh_from_db()
+    assert core.install_count == 0
+
+
+def test_a_core_plugin_installed_by_a_concurrent_request_is_still_configured(
+    core, api, person, monkeypatch
+):
+    # The row appears between this request's read and its insert (another tab won the race).
+    TenantPluginInstall.objects.create(package=core, user=person, config={}, installed_by=person)
+    real = selectors.tenant_install
+    reads = []
+
+    def first_read_misses(**kwargs):
+        reads.append(kwargs)
+        return None if len(reads) == 1 else real(**kwargs)
+
+    monkeypatch.setattr(selectors, "tenant_install", first_read_misses)
+    response = send(
+        api, "put", "/api/v1/plugins/team-directory/config", {"config": {"label": "Desk"}}
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["data"]["config"]["label"] == "Desk"
+    assert TenantPluginInstall.objects.get().config["label"] == "Desk"
+    assert AuditEvent.objects.filter(action="plugin.configure").count() == 1
+
+
+def test_reading_the_config_of_a_core_plugin_you_never_configured_answers_its_defaults(
+    core, api, person
+):
+    got = api.get("/api/v1/plugins/team-directory/config")
+    assert got.status_code == 200, got.content
+    data = got.json()["data"]
+    assert data["config"] == {"refreshSeconds": 30, "currency": "EUR"}  # the schema's defaults
+    assert (data["id"], data["plugin"], data["source"], data["teamId"]) == (
+        None,
+        "team-directory",
+        "user",
+        None,
+    )
+    assert (data["installedAt"], data["pinnedVersion"], data["enabled"]) == (None, None, True)
+    assert not TenantPluginInstall.objects.exists()  # nothing written by reading
+    # After PUT, GET answers the row PUT made.
+    send(api, "put", "/api/v1/plugins/team-directory/config", {"config": {"label": "Desk"}})
+    data = api.get("/api/v1/plugins/team-directory/config").json()["data"]
+    assert data["config"]["label"] == "Desk"
+    assert data["id"] == TenantPluginInstall.objects.get().pk
+    # A team's config of it is still the team's row, which it has none of.
+    team = make_team("finance", admin=person)
+    response = api.get("/api/v1/plugins/team-directory/config", {"teamId": team.pk})
+    assert response.status_code == 404
 
 
 def test_my_plugins_shows_core_plugins_as_everyones_without_uninstall(core, api):

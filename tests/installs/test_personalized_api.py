@@ -108,7 +108,7 @@ def test_preferences_order_and_pin_the_list_as_upstream_sorts_it(api, wallet):
     assert [(p["name"], p["pinned"]) for p in plugins] == [("my-notes", True), ("my-wallet", False)]
 
 
-def test_is_core_is_the_packages_and_a_staff_change_is_seen_at_once(api, wallet):
+def test_is_core_follows_the_core_set_and_a_staff_change_is_seen_at_once(api, wallet):
     install(api)
     first = personalized(api)
     assert first.json()["data"]["plugins"][0]["isCore"] is False
@@ -118,6 +118,20 @@ def test_is_core_is_the_packages_and_a_staff_change_is_seen_at_once(api, wallet)
     second = personalized(api)
     assert second.json()["data"]["plugins"][0]["isCore"] is True
     assert second["ETag"] != first["ETag"]
+
+
+def test_is_core_agrees_with_the_bootstrap_for_an_unlisted_or_deprecated_core_package(api, wallet):
+    install(api)
+    staff = make_user(staff=True)
+    publishing.set_package_flag(actor=staff, package=wallet, flag="is_core", value=True)
+    publishing.set_package_listing(actor=staff, package=wallet, listed=False)
+    # Still installed for this person, but no longer installed for everyone.
+    item = personalized(api).json()["data"]["plugins"][0]
+    bootstrap_item = api.get("/api/v1/plugins/installed").json()["data"]["plugins"][0]
+    assert item["isCore"] is bootstrap_item["isCore"] is False
+    publishing.set_package_listing(actor=staff, package=wallet, listed=True)
+    publishing.deprecate_package(actor=staff, package=wallet, message="Use my-bank")
+    assert personalized(api).json()["data"]["plugins"][0]["isCore"] is False
 
 
 def test_an_unchanged_answer_is_a_304_with_the_same_etag(api, wallet):

@@ -128,7 +128,8 @@ def test_a_token_from_another_session_is_not_renewed(person, tokens):
 
     response = renew(other, "my-wallet", tokens["my-wallet"])
 
-    assert response.status_code == 403
+    assert response.status_code == 401
+    assert error_of(response)["code"] == "UNAUTHORIZED"
     assert "another session" in error_of(response)["message"]
 
 

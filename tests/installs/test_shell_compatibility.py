@@ -1,8 +1,9 @@
 """The bootstrap for a shell version: versions whose `shell` range leaves it out are skipped.
 
-For the canary and the deployed version, the newest compatible published release is picked
-instead (in one query for all such packages); a pinned version is kept or the plugin is
-named incompatible; `incompatible` lists only plugins none of whose versions may run.
+For the canary and the deployed version, the newest compatible published release no newer than
+the deployed one is picked instead (in two queries for all such packages); a pinned version is
+kept or the plugin is named incompatible; `incompatible` lists only plugins none of whose
+versions may run.
 """
 
 import json
@@ -12,7 +13,9 @@ from urllib.parse import parse_qsl
 import pytest
 
 from installs.models import TenantPluginInstall
-from registry.models import PluginDeployment
+from registry.deployments import roll_back
+from registry.models import PluginDeployment, PluginPackage
+from tests.factories import make_user
 from tests.installs.helpers import install, publish_plugin
 
 pytestmark = pytest.mark.django_db
@@ -103,13 +106,36 @@ def test_one_query_finds_the_compatible_versions_of_every_package(api, django_as
         install(api, name)
         if index == 0:
             bootstrap(api)  # the session and manifests cached, as for every later request
-            # user, team ids, installs, core packages, preferences, and the candidates
-            with django_assert_num_queries(6):
+            # user, team ids, installs, core packages, preferences, the candidates' ranges
+            # and the chosen versions
+            with django_assert_num_queries(7):
                 assert versions_of(api, shellVersion="1.0.0") == {name: "1.0.0"}
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         data = bootstrap(api, shellVersion="1.1.0")
     assert {item["manifest"]["version"] for item in data["plugins"]} == {"1.0.0"}
     assert len(data["plugins"]) == 6
+
+
+def test_a_newer_version_published_without_deploying_is_never_the_fallback(api):
+    first = publish_plugin("my-wallet", "1.0.0", shell={"maxVersion": "1.x"})
+    release("my-wallet", "2.0.0", first, shell={"minVersion": "2.0.0"})  # deployed
+    release("my-wallet", "2.1.0", first, shell={"maxVersion": "1.x"}, deploy=False)
+    install(api)
+    assert versions_of(api, shellVersion="1.2.0") == {"my-wallet": "1.0.0"}
+    assert versions_of(api, shellVersion="2.0.0") == {"my-wallet": "2.0.0"}
+
+
+def test_after_a_rollback_the_version_rolled_back_from_is_never_the_fallback(api):
+    first = publish_plugin("my-wallet", "1.0.0", shell={"maxVersion": "1.x"})
+    release("my-wallet", "1.1.0", first, shell={"minVersion": "2.0.0"})
+    release("my-wallet", "1.2.0", first, shell={"maxVersion": "1.x"})  # deployed, then withdrawn
+    install(api)
+    assert versions_of(api, shellVersion="1.5.0") == {"my-wallet": "1.2.0"}
+    package = PluginPackage.objects.get(name="my-wallet")
+    staff = make_user("staff", staff=True)
+    roll_back(actor=staff, package=package, to_version="1.1.0", reason="broke checkout")
+    assert versions_of(api, shellVersion="1.5.0") == {"my-wallet": "1.0.0"}
+    assert versions_of(api, shellVersion="2.0.0") == {"my-wallet": "1.1.0"}
 
 
 def test_the_demo_shells_frame_asks_for_the_shells_version(api, settings):

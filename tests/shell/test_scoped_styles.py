@@ -270,3 +270,55 @@ def test_a_manifest_without_a_scoped_stylesheet_loads_the_one_as_published(
     )
 
     assert href.endswith(other.styles_key)
+
+
+NESTED_STYLES = b"""
+:root { & ~ * { font-style: oblique; } & + * { color: rgb(255, 0, 0); } }
+body { @media all { & ~ * * { font-weight: 900; } } }
+.nest-title { &:hover, & { font-style: italic; } @media all { font-weight: 700; } }
+"""
+
+
+def test_rules_nested_in_a_plugins_rules_stay_inside_its_host(
+    page, browser_context, live_server, react_files
+):
+    person = make_user("ada")
+    sign_in(browser_context, live_server, person)
+    publish_probe(
+        "nest-plugin",
+        bundle=probe_bundle(
+            "nest-plugin",
+            body="var t = document.createElement('h1'); t.className = 'nest-title';"
+            " t.textContent = 'Nested'; container.appendChild(t);",
+        ),
+        styles=NESTED_STYLES,
+    )
+    install_plugin(actor=person, name="nest-plugin", team_id=None, config=None)
+    frame = open_shell(page, "/shell/plugins/nest-plugin")
+    wait_for_state(frame, CONTENT, "mounted")
+
+    seen = frame.evaluate(
+        """() => {
+          // The host's siblings and what is inside them: the page's, not the plugin's.
+          const host = document.querySelector("[data-naap-scope='nest-plugin']");
+          const sibling = document.createElement("p");
+          sibling.innerHTML = "Page <b>text</b>";
+          host.after(sibling);
+          const read = (element) => {
+            const style = getComputedStyle(element);
+            return [style.fontStyle, style.color, style.fontWeight];
+          };
+          return {
+            sibling: read(sibling),
+            inSibling: read(sibling.querySelector("b")),
+            title: read(host.querySelector(".nest-title")),
+          };
+        }"""
+    )
+
+    assert seen["sibling"][0] == "normal"
+    assert seen["sibling"][1] != "rgb(255, 0, 0)"
+    assert seen["inSibling"][2] != "900"
+    # The plugin's own nested rules still apply inside its host.
+    assert seen["title"][0] == "italic"
+    assert seen["title"][2] == "700"

@@ -163,10 +163,19 @@ def test_a_stylesheet_cut_short_inside_a_selector_is_refused_saying_where():
 
 
 def test_the_scoped_text_is_capped():
-    with pytest.raises(ScopedTooLarge, match="would pass 1000 characters"):
+    with pytest.raises(ScopedTooLarge, match="would pass 1000 bytes"):
         scope_stylesheet("a," * 200 + "b{}", name="demo", max_bytes=1000)
     with pytest.raises(ScopedTooLarge):
         scope_stylesheet("a{}" * 200, name="demo", max_bytes=1000)
+
+
+def test_the_cap_counts_utf8_bytes_as_the_file_is_stored():
+    css = ".a{content:'" + "é" * 100 + "'}"
+    text = scoped(css)
+    assert len(text) < len(text.encode()) == len(text) + 100
+    assert scope_stylesheet(css, name="demo", max_bytes=len(text.encode())).text == text
+    with pytest.raises(ScopedTooLarge, match="bytes"):
+        scope_stylesheet(css, name="demo", max_bytes=len(text) + 50)
 
 
 def test_a_byte_order_mark_and_crlf_line_ends_are_read_as_css_reads_them():
@@ -206,3 +215,64 @@ def test_a_theme_class_alone_also_reaches_the_host_below_the_root_that_carries_i
     assert scoped(".dark .card{a:b}") == f".dark .card{IN}{{a:b}}"
     assert scoped(".dark.card{a:b}") == f".dark.card{IN}{{a:b}}"
     assert scoped(".darker{a:b}") == f".darker{IN}{{a:b}}"
+
+
+def test_a_nested_rule_cannot_reach_the_hosts_siblings():
+    # `& ~ *` under `:root` would hide every sibling of the host if its block were copied.
+    out = scoped(":root { & ~ * { display:none } }")
+    assert out == f":root{HOST}{{ & ~ *{IN}{{ display:none }} }}"
+    # Relative nested selectors and `&` anywhere: the subject carries the scope.
+    assert scoped(".a{ > p{x:y} + .b{x:y} .c &{x:y} }") == (
+        f".a{IN}{{ > p{IN}{{x:y}} + .b{IN}{{x:y}} .c &{IN}{{x:y}} }}"
+    )
+    # No document selector stands for the host inside a rule: its subject is scoped as any.
+    assert scoped("html{ & + body{x:y} }") == f"html{HOST}{{ & + body{IN}{{x:y}} }}"
+
+
+def test_rules_nested_at_any_depth_and_in_nested_at_rules_are_scoped():
+    css = ":root{@media (min-width:1px){ color:red; & ~ *{a:b} @supports (x:y){ .d ~ &{e:f} } }}"
+    assert scoped(css) == (
+        f":root{HOST}{{@media (min-width:1px){{ color:red; & ~ *{IN}{{a:b}} "
+        f"@supports (x:y){{ .d ~ &{IN}{{e:f}} }} }}}}"
+    )
+    assert scoped(".a{ .b{ .c{ &::before{x:y} } } }") == (
+        f".a{IN}{{ .b{IN}{{ .c{IN}{{ &{IN}::before{{x:y}} }} }} }}"
+    )
+
+
+def test_nested_at_rules_are_kept_or_dropped_as_at_the_top():
+    result = scope_stylesheet(
+        '.a{ color:red; @import "x.css"; @future{ & ~ *{a:b} } @layer x; .b }', name="demo"
+    )
+    assert result.dropped == 3  # the import, the unknown at-rule, the junk
+    assert result.text == f".a{IN}{{ color:red;   @layer x; }}"
+
+
+def test_a_rule_with_declarations_only_is_copied_as_it_was():
+    assert scoped(".a{ color : red !important ; --x:{a:b} }") == (
+        f".a{IN}{{ color : red !important ; --x:{{a:b}} }}"
+    )
+
+
+def test_tailwind_4_nested_variants_keep_working_inside_the_plugin():
+    # Tailwind 4 writes its variants as nested rules and at-rules.
+    css = (
+        ".hover\\:bg-blue-500{&:hover{@media (hover:hover){background-color:var(--b)}}}"
+        ".md\\:flex{@media (width>=48rem){display:flex}}"
+        ".peer-checked\\:block{&:is(:where(.peer):checked ~ *){display:block}}"
+        ".space-y-2{:where(&>:not(:last-child)){margin-block-end:.5rem}}"
+    )
+    assert scoped(css) == (
+        f".hover\\:bg-blue-500{IN}{{&:hover{IN}{{@media (hover:hover){{"
+        "background-color:var(--b);}}}"
+        f".md\\:flex{IN}{{@media (width>=48rem){{display:flex;}}}}"
+        f".peer-checked\\:block{IN}{{&:is(:where(.peer):checked ~ *){IN}{{display:block}}}}"
+        f".space-y-2{IN}{{:where(&>:not(:last-child)){IN}{{margin-block-end:.5rem}}}}"
+    )
+
+
+def test_nested_style_rules_beyond_the_limit_are_dropped():
+    deep = ".x{" * (MAX_NESTING + 2) + "a:b" + "}" * (MAX_NESTING + 2)
+    result = scope_stylesheet(deep, name="demo")
+    assert result.dropped == 1
+    assert result.text.count(".x") == MAX_NESTING
