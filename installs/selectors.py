@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,15 +16,13 @@ from installs.models import (
     TenantPluginInstall,
     UserPluginPreference,
 )
+from installs.versions import resolve_versions
 from naap.errors import NotFound
-from registry import semver
 from registry.models import PluginPackage, PluginVersion
 from registry.selectors import manifests_for_versions
 
 # Packages people may install and keep using; drafts, reviews and rejections are not.
 AVAILABLE_PACKAGE_STATUSES = (PluginPackage.Status.PUBLISHED, PluginPackage.Status.UNLISTED)
-# A pinned version keeps resolving after it is yanked: a team pinned it on purpose.
-PINNABLE_VERSION_STATUSES = (PluginVersion.Status.PUBLISHED, PluginVersion.Status.YANKED)
 
 
 @dataclass(frozen=True)
@@ -199,47 +196,6 @@ def installed_package_for(*, user, name: str) -> PluginPackage:
     return core
 
 
-def canary_bucket(*, user_id: int, name: str) -> int:
-    """The user's stable bucket (0-99) for a package's canary rollout."""
-    digest = hashlib.sha256(f"{user_id}:{name}".encode()).hexdigest()
-    return int(digest[:8], 16) % 100
-
-
-def versions_to_try(install: TenantPluginInstall, *, user_id: int) -> list[PluginVersion]:
-    """The versions an installation may resolve to for a user, best first: the pinned one
-    alone when it is pinned; else the canary (for users in its bucket), then the deployed one.
-    """
-    pinned = install.pinned_version
-    if (
-        pinned is not None
-        and pinned.package_id == install.package_id
-        and pinned.status in PINNABLE_VERSION_STATUSES
-    ):
-        return [pinned]
-    deployment = getattr(install.package, "deployment", None)
-    if deployment is None:
-        return []
-    choices = []
-    canary = deployment.canary_version
-    if (
-        canary is not None
-        and canary.status == PluginVersion.Status.PUBLISHED
-        and deployment.canary_percent > 0
-        and canary_bucket(user_id=user_id, name=install.package.name) < deployment.canary_percent
-    ):
-        choices.append(canary)
-    deployed = deployment.version
-    if deployed is not None and deployed.status == PluginVersion.Status.PUBLISHED:
-        choices.append(deployed)
-    return choices
-
-
-def version_for_user(install: TenantPluginInstall, *, user_id: int) -> PluginVersion | None:
-    """The version an installation resolves to for a user: pinned, else canary, else deployed."""
-    choices = versions_to_try(install, user_id=user_id)
-    return choices[0] if choices else None
-
-
 def _winning_installs(installs: list[TenantPluginInstall]) -> list[TenantPluginInstall]:
     """One install per package: the user's own, else the team whose name sorts first."""
     winners: dict[int, TenantPluginInstall] = {}
@@ -247,103 +203,6 @@ def _winning_installs(installs: list[TenantPluginInstall]) -> list[TenantPluginI
     for install in sorted(installs, key=lambda row: row.team.name if row.team else ""):
         winners.setdefault(install.package_id, install)
     return list(winners.values())
-
-
-def _shell_admits(manifest: dict[str, Any], shell_version: str) -> bool:
-    return _range_admits(manifest.get("shell"), shell_version)
-
-
-def _range_admits(shell: dict[str, Any] | None, shell_version: str) -> bool:
-    """Whether a manifest's `shell` range (minVersion, maxVersion) admits the shell's version."""
-    shell = shell if isinstance(shell, dict) else {}
-    try:
-        return semver.satisfies_range(
-            shell_version, minimum=shell.get("minVersion"), maximum=shell.get("maxVersion")
-        )
-    except semver.InvalidVersion:
-        # Publishing validates the range; a row that slipped through should not hide a plugin.
-        return True
-
-
-def _newest_compatible(
-    ceilings: dict[int, str], *, shell_version: str, tried: set[int]
-) -> dict[int, PluginVersion]:
-    """For each package (id: the sort_key of its deployed version), the newest published
-    release at or below its deployed version whose shell range admits the shell's version.
-
-    Never above the deployed version: a newer release may be one staff published without
-    deploying or rolled back from. Pre-releases are never picked for people. Two queries for
-    all packages: the candidates' ids and shell ranges, then the chosen versions' rows.
-    """
-    if not ceilings:
-        return {}
-    at_or_below = Q()
-    for package_id, sort_key in ceilings.items():
-        at_or_below |= Q(package_id=package_id, sort_key__lte=sort_key)
-    candidates = (
-        PluginVersion.objects.filter(
-            at_or_below, status=PluginVersion.Status.PUBLISHED, prerelease=""
-        )
-        .exclude(pk__in=tried)
-        .order_by("package_id", "-sort_key")
-        .values_list("pk", "package_id", "manifest__shell")
-    )
-    chosen: dict[int, int] = {}
-    for pk, package_id, shell in candidates:
-        if package_id not in chosen and _range_admits(shell, shell_version):
-            chosen[package_id] = pk
-    if not chosen:
-        return {}
-    versions = PluginVersion.objects.filter(pk__in=list(chosen.values())).order_by()
-    return {version.package_id: version for version in versions}
-
-
-def _resolve_versions(
-    installs: list[TenantPluginInstall], *, user_id: int, shell_version: str
-) -> tuple[list[tuple[TenantPluginInstall, PluginVersion]], list[str]]:
-    """The version each installation runs for a user and the shell's version, and the names
-    of the packages left out because no version they may run admits the shell.
-
-    Without a shell version: pinned, else canary, else deployed. With one, the first of
-    those the shell's range admits; when neither the canary nor the deployed version does,
-    the newest compatible published release no newer than the deployed one (two queries for
-    every such package; none when nothing is deployed). A pinned version is kept on purpose:
-    when it does not admit the shell, the plugin is incompatible.
-    """
-    resolved: list[tuple[TenantPluginInstall, PluginVersion]] = []
-    incompatible: list[str] = []
-    fall_back: dict[int, TenantPluginInstall] = {}
-    tried: set[int] = set()
-    for install in installs:
-        choices = versions_to_try(install, user_id=user_id)
-        if not choices:
-            continue
-        if shell_version:
-            tried.update(version.pk for version in choices)
-            admitted = [v for v in choices if _shell_admits(v.manifest, shell_version)]
-            if not admitted:
-                if choices[0] is install.pinned_version:
-                    incompatible.append(install.package.name)
-                else:
-                    fall_back[install.package_id] = install
-                continue
-            choices = admitted
-        resolved.append((install, choices[0]))
-    ceilings = {}
-    for package_id, install in fall_back.items():
-        deployed = install.package.deployment.version
-        if deployed is not None:
-            ceilings[package_id] = deployed.sort_key
-    newest = _newest_compatible(ceilings, shell_version=shell_version, tried=tried)
-    for package_id, install in fall_back.items():
-        if package_id in newest:
-            resolved.append((install, newest[package_id]))
-        else:
-            incompatible.append(install.package.name)
-    for install, version in resolved:
-        # The version's package is the install's; sharing it saves a query per plugin.
-        version.package = install.package
-    return resolved, incompatible
 
 
 def _with_core_packages(
@@ -408,7 +267,7 @@ def effective_plugins(*, user, team_id: int | None = None, shell_version: str = 
                 user=user, package_id__in=[install.package_id for install in chosen]
             ).order_by()
         }
-    resolved, incompatible = _resolve_versions(chosen, user_id=user.pk, shell_version=shell_version)
+    resolved, incompatible = resolve_versions(chosen, user_id=user.pk, shell_version=shell_version)
     manifests = manifests_for_versions([version for _, version in resolved])
     plugins: list[EffectivePlugin] = []
     for install, version in resolved:

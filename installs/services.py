@@ -30,6 +30,7 @@ from installs.storage_rules import (
     check_storage_key,
     storage_value_size,
 )
+from installs.versions import PINNABLE_VERSION_STATUSES
 from naap.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, ValidationFailed
 from registry.audit import AuditAction
 from registry.models import PluginDeployment, PluginPackage, PluginVersion
@@ -235,7 +236,7 @@ def configure_plugin(
     if install is None:
         raise NotFound(f"Plugin '{name}' is not installed for {_tenant_label(team)}.")
     pinned = install.pinned_version
-    if pinned is not None and pinned.status in selectors.PINNABLE_VERSION_STATUSES:
+    if pinned is not None and pinned.status in PINNABLE_VERSION_STATUSES:
         version = pinned
     else:
         version = _installable_version(package)

@@ -15,6 +15,7 @@ from installs.config_secrets import MASK, masked
 from installs.forms import FIELD_PREFIX, ConfigForm, InstallForm, config_form_fields
 from installs.models import TeamMembership, TenantPluginInstall
 from installs.templatetags.install_tags import admin_teams
+from installs.versions import version_for_user
 from naap.errors import NaapError
 from naap.forms import attach_errors
 from naap.http import client_ip
@@ -175,7 +176,7 @@ def config_page(request, name: str):
     install = installs.first()
     if install is None:
         raise Http404(f"Plugin '{name}' is not installed there.")
-    version = selectors.version_for_user(install, user_id=request.user.pk)
+    version = version_for_user(install, user_id=request.user.pk)
     schema = config_schema_of(version.manifest) if version else None
     try:
         fields, schema_problems = config_form_fields(schema), {}

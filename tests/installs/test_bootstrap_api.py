@@ -7,8 +7,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from installs import selectors
 from installs.models import TenantPluginInstall, UserPluginPreference
+from installs.versions import canary_bucket
 from publishing import services as publishing
 from registry.models import PluginDeployment, PluginPackage
 from tests.factories import make_team, make_user
@@ -228,12 +228,12 @@ def test_the_canary_bucket_is_a_stable_hash_of_user_and_plugin(client, canary):
     served = {}
     for user in users:
         client.force_login(user)
-        bucket = selectors.canary_bucket(user_id=user.pk, name="my-wallet")
+        bucket = canary_bucket(user_id=user.pk, name="my-wallet")
         expected = "1.2.0" if bucket < 50 else "1.1.0"
         for _ in range(2):  # the same user lands in the same bucket every time
             assert plugins_of(client)["my-wallet"]["manifest"]["version"] == expected
         served[user.pk] = expected
-    assert selectors.canary_bucket(user_id=42, name="my-wallet") == (
+    assert canary_bucket(user_id=42, name="my-wallet") == (
         int(hashlib.sha256(b"42:my-wallet").hexdigest()[:8], 16) % 100
     )
     assert len(set(served.values())) == 2  # 20 users split between both versions
