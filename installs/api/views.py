@@ -177,6 +177,31 @@ class PreferencesView(PersonView):
         return success(shapes.PreferenceSerializer(preference).data)
 
 
+def cached_bootstrap_for(request):
+    """The signed-in person's cached bootstrap entry for the query's team and shell version."""
+    query = parse(shapes.BootstrapQuerySerializer, request.query_params)
+    cached = person_bootstrap(
+        user=request.user,
+        team_id=query.get("teamId"),
+        shell_version=query.get("shellVersion", ""),
+    )
+    remember_person(request.user)  # for the hot path in front of Django
+    return cached
+
+
+def bootstrap_response(request, etag: str, body) -> HttpResponse:
+    """One of an entry's answers, or 304 when the client holds it (`body` is only called
+    for a 200)."""
+    headers = {
+        "ETag": etag,
+        "Cache-Control": "private, no-cache",
+        "Vary": "Cookie, Authorization",
+    }
+    if etag_matches(request.headers.get("If-None-Match"), etag):
+        return HttpResponse(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    return HttpResponse(body(), content_type="application/json", headers=headers)
+
+
 class InstalledPluginsView(PersonView):
     @extend_schema(
         summary="The shell bootstrap: your effective plugins with their manifests",
@@ -187,21 +212,8 @@ class InstalledPluginsView(PersonView):
         responses={200: shapes.BootstrapSerializer, 304: NOT_MODIFIED, **errors(404)},
     )
     def get(self, request):
-        query = parse(shapes.BootstrapQuerySerializer, request.query_params)
-        team_id, shell_version = query.get("teamId"), query.get("shellVersion", "")
-
-        cached = person_bootstrap(user=request.user, team_id=team_id, shell_version=shell_version)
-        remember_person(request.user)  # for the hot path in front of Django
-        headers = {
-            "ETag": cached.etag,
-            "Cache-Control": "private, no-cache",
-            "Vary": "Cookie, Authorization",
-        }
-        if etag_matches(request.headers.get("If-None-Match"), cached.etag):
-            return HttpResponse(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
-        return HttpResponse(
-            bootstrap_envelope(cached.body), content_type="application/json", headers=headers
-        )
+        cached = cached_bootstrap_for(request)
+        return bootstrap_response(request, cached.etag, lambda: bootstrap_envelope(cached.body))
 
 
 class PersonalizedPluginsView(PersonView):
@@ -216,22 +228,9 @@ class PersonalizedPluginsView(PersonView):
         responses={200: shapes.PersonalizedSerializer, 304: NOT_MODIFIED, **errors(404)},
     )
     def get(self, request):
-        query = parse(shapes.BootstrapQuerySerializer, request.query_params)
-        cached = person_bootstrap(
-            user=request.user,
-            team_id=query.get("teamId"),
-            shell_version=query.get("shellVersion", ""),
-        )
-        remember_person(request.user)  # for the hot path in front of Django
-        headers = {
-            "ETag": cached.personalized_etag,
-            "Cache-Control": "private, no-cache",
-            "Vary": "Cookie, Authorization",
-        }
-        if etag_matches(request.headers.get("If-None-Match"), cached.personalized_etag):
-            return HttpResponse(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
-        return HttpResponse(
-            cached.personalized_body, content_type="application/json", headers=headers
+        cached = cached_bootstrap_for(request)
+        return bootstrap_response(
+            request, cached.personalized_etag, lambda: cached.personalized_body
         )
 
 

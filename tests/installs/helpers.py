@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from installs.models import TenantPluginInstall
 from registry.models import AuditEvent, PluginDeployment, PluginPackage
 from tests.factories import publish
@@ -112,3 +114,27 @@ class TeamAdmin:
                 f"memberships-{index}-role": membership.role,
             }
         self._post(f"/admin/installs/team/{team.pk}/change/", data)
+
+
+BOOTSTRAP = "/api/v1/plugins/installed"
+
+
+def bootstrap(client, **query) -> dict:
+    """The `data` of the client's bootstrap (asserting a 200)."""
+    response = client.get(BOOTSTRAP, query)
+    assert response.status_code == 200, response.content
+    return response.json()["data"]
+
+
+def plugins_of(client, **query) -> dict[str, dict]:
+    """The client's bootstrap plugins by name."""
+    return {item["name"]: item for item in bootstrap(client, **query)["plugins"]}
+
+
+def frame_grants(client, *names: str) -> dict[str, str]:
+    """The grants the shell frame's page gives the signed-in person's plugins, by name."""
+    page = client.get("/sandbox/shell/").content.decode()
+    pattern = "|".join(re.escape(name) for name in names)
+    found = dict(re.findall(rf'"({pattern})": "(gAAAA[^"]+)"', page))
+    assert set(found) == set(names)
+    return found

@@ -12,21 +12,17 @@ from installs.versions import canary_bucket
 from publishing import services as publishing
 from registry.models import PluginDeployment, PluginPackage
 from tests.factories import make_team, make_user
-from tests.installs.helpers import error_of, install, publish_plugin, send
+from tests.installs.helpers import (
+    BOOTSTRAP,
+    bootstrap,
+    error_of,
+    install,
+    plugins_of,
+    publish_plugin,
+    send,
+)
 
 pytestmark = pytest.mark.django_db
-
-BOOTSTRAP = "/api/v1/plugins/installed"
-
-
-def bootstrap(client, **query):
-    response = client.get(BOOTSTRAP, query)
-    assert response.status_code == 200, response.content
-    return response.json()["data"]
-
-
-def plugins_of(client, **query) -> dict[str, dict]:
-    return {item["name"]: item for item in bootstrap(client, **query)["plugins"]}
 
 
 def manifest_of(client, name, version):

@@ -14,22 +14,19 @@ from installs.models import TenantPluginInstall, UserPluginPreference
 from publishing import services as publishing
 from registry.models import AuditEvent, PluginVersion
 from tests.factories import make_team, make_user
-from tests.installs.helpers import error_of, install, publish_plugin, send, uninstall
+from tests.installs.helpers import (
+    BOOTSTRAP,
+    bootstrap,
+    error_of,
+    install,
+    plugins_of,
+    publish_plugin,
+    send,
+    uninstall,
+)
 from tests.wsgi import call
 
 pytestmark = pytest.mark.django_db
-
-BOOTSTRAP = "/api/v1/plugins/installed"
-
-
-def bootstrap(client, **query) -> dict:
-    response = client.get(BOOTSTRAP, query)
-    assert response.status_code == 200, response.content
-    return response.json()["data"]
-
-
-def plugins_of(client, **query) -> dict[str, dict]:
-    return {item["name"]: item for item in bootstrap(client, **query)["plugins"]}
 
 
 def mark_core(package, value: bool = True):

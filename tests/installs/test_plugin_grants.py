@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 
 import pytest
@@ -10,7 +9,7 @@ from django.test import Client, override_settings
 
 from installs.models import PluginStorageEntry
 from publishing.models import ApiToken
-from tests.installs.helpers import error_of, install, publish_plugin, send
+from tests.installs.helpers import error_of, frame_grants, install, publish_plugin, send
 
 pytestmark = pytest.mark.django_db
 
@@ -26,10 +25,7 @@ def grants(api, plugins) -> dict[str, str]:
     """The grants the shell frame gives the signed-in person's two plugins."""
     assert install(api, "my-wallet").status_code == 201
     assert install(api, "notes-board").status_code == 201
-    page = api.get("/sandbox/shell/").content.decode()
-    found = dict(re.findall(r'"(my-wallet|notes-board)": "(gAAAA[^"]+)"', page))
-    assert set(found) == {"my-wallet", "notes-board"}
-    return found
+    return frame_grants(api, "my-wallet", "notes-board")
 
 
 def as_plugin(grant: str, method: str, url: str, body=None):

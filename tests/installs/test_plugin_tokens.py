@@ -3,14 +3,13 @@ page (POST /api/v1/plugins/{name}/token, session and CSRF) in exchange for the p
 
 from __future__ import annotations
 
-import re
 import time
 
 import pytest
 from django.test import Client, override_settings
 
 from installs.models import PluginStorageEntry
-from tests.installs.helpers import error_of, install, publish_plugin, send
+from tests.installs.helpers import error_of, frame_grants, install, publish_plugin, send
 
 pytestmark = pytest.mark.django_db
 
@@ -23,10 +22,7 @@ def tokens(api, wallet) -> dict[str, str]:
     publish_plugin("notes-board", "1.0.0")
     assert install(api, "my-wallet").status_code == 201
     assert install(api, "notes-board").status_code == 201
-    page = api.get("/sandbox/shell/").content.decode()
-    found = dict(re.findall(r'"(my-wallet|notes-board)": "(gAAAA[^"]+)"', page))
-    assert set(found) == {"my-wallet", "notes-board"}
-    return found
+    return frame_grants(api, "my-wallet", "notes-board")
 
 
 def renew(client, name: str, grant, **extra):

@@ -16,17 +16,9 @@ from installs.models import TenantPluginInstall
 from registry.deployments import roll_back
 from registry.models import PluginDeployment, PluginPackage
 from tests.factories import make_user
-from tests.installs.helpers import install, publish_plugin
+from tests.installs.helpers import BOOTSTRAP, bootstrap, install, publish_plugin
 
 pytestmark = pytest.mark.django_db
-
-BOOTSTRAP = "/api/v1/plugins/installed"
-
-
-def bootstrap(client, **query) -> dict:
-    response = client.get(BOOTSTRAP, query)
-    assert response.status_code == 200, response.content
-    return response.json()["data"]
 
 
 def versions_of(client, **query) -> dict[str, str]:
