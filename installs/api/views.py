@@ -177,6 +177,12 @@ class PreferencesView(PersonView):
         return success(shapes.PreferenceSerializer(preference).data)
 
 
+BOOTSTRAP_QUERY = [
+    TEAM_ID_QUERY,
+    OpenApiParameter("shellVersion", str, description="leave out plugins it cannot run"),
+]
+
+
 def cached_bootstrap_for(request):
     """The signed-in person's cached bootstrap entry for the query's team and shell version."""
     query = parse(shapes.BootstrapQuerySerializer, request.query_params)
@@ -205,10 +211,7 @@ def bootstrap_response(request, etag: str, body) -> HttpResponse:
 class InstalledPluginsView(PersonView):
     @extend_schema(
         summary="The shell bootstrap: your effective plugins with their manifests",
-        parameters=[
-            TEAM_ID_QUERY,
-            OpenApiParameter("shellVersion", str, description="leave out plugins it cannot run"),
-        ],
+        parameters=BOOTSTRAP_QUERY,
         responses={200: shapes.BootstrapSerializer, 304: NOT_MODIFIED, **errors(404)},
     )
     def get(self, request):
@@ -221,10 +224,7 @@ class PersonalizedPluginsView(PersonView):
 
     @extend_schema(
         summary="Your plugins in upstream NaaP's flat shape (what a NaaP shell boots from)",
-        parameters=[
-            TEAM_ID_QUERY,
-            OpenApiParameter("shellVersion", str, description="leave out plugins it cannot run"),
-        ],
+        parameters=BOOTSTRAP_QUERY,
         responses={200: shapes.PersonalizedSerializer, 304: NOT_MODIFIED, **errors(404)},
     )
     def get(self, request):
