@@ -71,7 +71,8 @@ def test_a_mounted_plugin_and_one_whose_mount_throws_are_counted_after_the_beaco
           window.__beacons = [];
           navigator.sendBeacon = (...args) => { window.__beacons.push(args); return true; };
           const shell = await import(module);
-          const url = new URL("/api/v1/plugins/registry/steady-probe/1.0.0/manifest", document.baseURI);
+          const path = "/api/v1/plugins/registry/steady-probe/1.0.0/manifest";
+          const url = new URL(path, document.baseURI);
           const manifest = await (await fetch(url)).json();
           const host = document.createElement("div");
           document.body.append(host);
