@@ -204,7 +204,7 @@ _local_lock = threading.Lock()
 
 def rate_limit() -> int:
     """Batches one client address may send per minute."""
-    return getattr(settings, "NAAP_FIELD_REPORTS_PER_MINUTE", 120)
+    return settings.NAAP_FIELD_REPORTS_PER_MINUTE
 
 
 def count(events: list[Event], *, client: str, now: float | None = None) -> None:

@@ -8,8 +8,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from naap.api import error_body
 from naap.errors import NaapError
-from naap.http import client_ip
-from registry.field_reports import check_events, count, parse_batch
+from naap.http import client_ip, refuse_large_body
+from registry.field_reports import MAX_BODY_BYTES, check_events, count, parse_batch
 
 
 @csrf_exempt
@@ -24,6 +24,7 @@ def field_reports(request: HttpRequest) -> JsonResponse:
         response["Allow"] = "POST"
         return response
     try:
+        refuse_large_body(request, limit=MAX_BODY_BYTES)  # before the body is read
         versions, raw_events = parse_batch(request.body)
         events = check_events(versions, raw_events)
         count(events, client=client_ip(request) or "unknown")

@@ -7,13 +7,14 @@ import datetime as dt
 import json
 import os
 import threading
+import time
 
 import pytest
 import redis
 from django.core.cache import cache
 from django.test import Client
 
-from registry.field_health import version_health
+from registry.field_health import flush_field_reports, version_health
 from registry.field_reports import MAX_EVENTS, issue_ticket, peek_pending
 from tests.factories import make_package, make_version
 
@@ -198,3 +199,37 @@ def test_a_batch_costs_one_round_trip_to_redis(cache_backend, versions):
     assert ours[0].upper().startswith("EVAL")
     assert counted(old) == 6 and counted(new) == 5
     cache.clear()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_while_redis_is_down_batches_answer_503_and_health_reads_the_database(settings):
+    from tests.live import running_redis
+
+    with running_redis() as server:
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "naap.redis_cache.NaapRedisCache",
+                "LOCATION": f"redis://127.0.0.1:{server.port}/0",
+                "OPTIONS": {
+                    "socket_connect_timeout": 0.3,
+                    "socket_timeout": 0.3,
+                    "retry_after": 0.2,
+                },
+            }
+        }
+        version = make_version(make_package("outage-wallet"), "1.0.0")
+        ticket = issue_ticket({"outage-wallet@1.0.0": version.pk})
+        body = {"ticket": ticket, "events": [mounted("outage-wallet@1.0.0")]}
+        assert post(body).status_code == 202
+        flush_field_reports()
+        server.stop()
+        refused = post(body)
+        assert refused.status_code == 503
+        assert refused.json()["success"] is False
+        assert counted(version) == 1  # what was flushed; the counters are out of reach
+        server.start()
+        deadline = time.monotonic() + 5
+        while post(body).status_code != 202:
+            assert time.monotonic() < deadline, "Redis did not come back"
+            time.sleep(0.1)
+        assert counted(version) == 2
