@@ -165,7 +165,6 @@ def counter_deltas(events: list[Event], minute: int) -> dict[str, dict[str, int]
         if event.outcome == "mounted":
             add("loads")
             add("mounted")
-            add("ms")
             add("ms_sum", event.load_ms)
             add(f"b{bucket_of(event.load_ms)}")
         else:
@@ -233,7 +232,19 @@ def _count_in_redis(deltas: dict[str, dict[str, int]], rate_key: str) -> int:
         for field, delta in fields.items():
             args += [field, delta]
     keys = [cache.make_key(rate_key), cache.make_key(PENDING_KEY)]
-    return int(cache.raw_client(write=True).eval(INGEST_SCRIPT, len(keys), *keys, *args))
+    return int(_ingest_script()(keys=keys, args=args, client=cache.raw_client(write=True)))
+
+
+_script = None
+
+
+def _ingest_script():
+    """The script, sent by its digest (EVALSHA; redis-py sends it whole once if Redis does not
+    know it yet, after a restart)."""
+    global _script
+    if _script is None:
+        _script = cache.raw_client(write=True).register_script(INGEST_SCRIPT)
+    return _script
 
 
 def _count_locally(deltas: dict[str, dict[str, int]], rate_key: str) -> None:
