@@ -7,7 +7,8 @@
  * step, no globals of its own. On the window it touches the plugin globals it must read (and
  * puts back as they were), React/ReactDOM (provided from this site's static files to plugins
  * that use the shell's React), stand-ins for localStorage/sessionStorage where the origin is
- * opaque, and its listeners for errors plugins raise later; on <html>, the theme.
+ * opaque, and its listeners for errors plugins raise later and for the page being hidden (field
+ * reports); on <html>, the theme.
  * The documented API is in docs/shell-runtime.md.
  *
  * @module naap/shell
