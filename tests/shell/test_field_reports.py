@@ -106,3 +106,23 @@ def test_reports_go_out_when_the_page_is_left(page, person):
     page.goto("about:blank")  # pagehide
     health = health_when([steady.pk], lambda h: h[steady.pk]["loads"])
     assert (health[steady.pk]["loads"], health[steady.pk]["mounted"]) == (1, 1)
+
+
+def test_a_failed_load_and_its_successful_retry_are_both_counted(page, person):
+    flaky = publish_probe(
+        "flaky-probe",
+        bundle=probe_bundle("flaky-probe", body="if (!window.__fixed) throw new Error('flaky');"),
+    )
+    install(person, "flaky-probe")
+    frame = open_shell(page, "/shell/plugins/flaky-probe")
+    wait_for_state(frame, CONTENT, "error")
+    frame.evaluate("() => { window.__fixed = true; }")
+    # Retry asks the marketplace's page for a fresh bootstrap (with a ticket of its own).
+    frame.locator(f"{CONTENT} .naap-host__retry").click()
+    wait_for_state(frame, CONTENT, "mounted")
+    assert frame.evaluate(f"async () => (await import({SHELL_MODULE!r})).flushFieldReports()")
+    health = health_when([flaky.pk], lambda h: h[flaky.pk]["loads"] == 2)
+    assert health[flaky.pk]["loads"] == 2
+    assert health[flaky.pk]["mounted"] == 1
+    assert health[flaky.pk]["failures_by_phase"]["mount"] == 1
+    assert health[flaky.pk]["success_rate"] == 0.5
