@@ -92,11 +92,13 @@ def _reason(reason: str, *, required: bool = False) -> str:
 
 
 def _locked_deployment(package: PluginPackage) -> PluginDeployment:
-    return (
+    deployment = (
         PluginDeployment.objects.select_for_update()
         .select_related("version", "canary_version")
         .get_or_create(package=package)[0]
     )
+    deployment.package = package  # the caller's row: no query to read its name
+    return deployment
 
 
 def _locked_open(package: PluginPackage) -> tuple[PluginDeployment, Rollout]:
