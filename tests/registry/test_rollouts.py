@@ -387,3 +387,22 @@ def test_publishing_a_newer_deployed_version_supersedes_the_rollout(staff, packa
     assert rollout.end_reason.startswith("superseded by a deploy of 1.3.0")
     deployment = deployment_of(package)
     assert (deployment.version.version, deployment.canary_version) == ("1.3.0", None)
+
+
+def test_the_deployment_api_shows_each_steps_shares(client, staff, package):
+    start(staff, package, reason="new checkout")
+    rollouts.advance_rollout(actor=staff, package=package)
+    detail = client.get("/api/v1/plugins/my-wallet/deployment").json()["data"]
+    assert (detail["deployment"]["canaryVersion"], detail["deployment"]["canaryPercent"]) == (
+        "1.1.0",
+        35,
+    )
+    advance, started = detail["events"][:2]
+    assert {k: advance[k] for k in ("kind", "fromPercent", "toPercent", "toVersion")} == {
+        "kind": "advance",
+        "fromPercent": 10,
+        "toPercent": 35,
+        "toVersion": "1.1.0",
+    }
+    assert (started["kind"], started["fromPercent"], started["toPercent"]) == ("canary", 0, 10)
+    assert started["reason"] == "new checkout"
