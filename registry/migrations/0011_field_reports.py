@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registry', '0009_scoped_styles'),
+        ('registry', '0010_rollouts'),
     ]
 
     operations = [
