@@ -1,0 +1,48 @@
+"""The audit log is the outbox: a new audit row of a subscribed action writes one delivery row
+per matching endpoint in the same transaction, and the deliveries are queued only once that
+transaction commits. A rolled-back change leaves no audit row, no delivery and sends nothing.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from registry.models import AuditEvent
+from webhooks.events import EVENTS, package_of, payload_for
+from webhooks.models import WebhookDelivery, WebhookEndpoint
+
+
+def on_audit_event(sender, instance: AuditEvent, created: bool, **kwargs) -> None:
+    """post_save of AuditEvent: fan a subscribed action out to the package's endpoints."""
+    name = EVENTS.get(instance.action)
+    if not created or name is None or kwargs.get("raw"):
+        return
+    package = package_of(instance)
+    if package is None:
+        return
+    endpoints = [
+        endpoint
+        for endpoint in WebhookEndpoint.objects.filter(
+            publisher_id=package.publisher_id, is_active=True
+        )
+        if endpoint.wants(name)
+    ]
+    if not endpoints:
+        return
+    body = payload_for(instance, name, package)
+    deliveries = WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(endpoint=endpoint, audit_event=instance, event=name, payload=body)
+        for endpoint in endpoints
+    )
+    queue_on_commit([delivery.pk for delivery in deliveries])
+
+
+def queue_on_commit(delivery_ids: list[int]) -> None:
+    """Queue the first attempt of each delivery once the current transaction commits."""
+    from webhooks.tasks import deliver_webhook
+
+    def enqueue() -> None:
+        for delivery_id in delivery_ids:
+            deliver_webhook.enqueue(delivery_id)
+
+    transaction.on_commit(enqueue)
