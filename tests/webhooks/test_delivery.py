@@ -13,7 +13,12 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from publishing.services import approve_version, reject_version, yank_version
+from publishing.services import (
+    approve_version,
+    reject_version,
+    rollback_deployment,
+    yank_version,
+)
 from registry.models import PluginVersion
 from tests.factories import make_publisher, make_user, publish
 from tests.webhooks.conftest import run_worker
@@ -134,11 +139,22 @@ def test_nothing_is_sent_when_the_transaction_rolls_back(client, owner, receiver
     assert receiver.requests == []
 
 
-def test_moderation_and_yank_events_reach_subscribed_endpoints_only(client, owner, receiver):
-    created = register(client, owner, receiver.url, ["version.approved", "version.yanked"])
+def test_moderation_yank_and_rollback_events_reach_subscribed_endpoints_only(
+    client, owner, receiver
+):
+    subscribed = [
+        "version.approved",
+        "version.rejected",
+        "version.yanked",
+        "deployment.rolled_back",
+    ]
+    created = register(client, owner, receiver.url, subscribed)
     user, publisher = owner
     staff = make_user(staff=True)
-    publish("my-wallet", "1.0.0", actor=user, publisher=publisher)  # not subscribed
+    publish("my-wallet", "0.9.0", actor=user, publisher=publisher)  # not subscribed
+    publish("my-wallet", "1.0.0", actor=user, publisher=publisher)
+    package = PluginVersion.objects.get(version="1.0.0").package
+    rollback_deployment(actor=user, package=package, to_version="0.9.0", reason="Broken.")
     for version in ("1.1.0", "1.2.0"):
         publish("my-wallet", version, actor=user, publisher=publisher, deploy=False)
         PluginVersion.objects.filter(version=version).update(status="pending_review")
@@ -147,7 +163,7 @@ def test_moderation_and_yank_events_reach_subscribed_endpoints_only(client, owne
     yank_version(actor=user, version=PluginVersion.objects.get(version="1.0.0"), reason="Bug.")
     run_worker()
     events = [verify(created["secret"], r)["event"] for r in receiver.requests]
-    assert sorted(events) == ["version.approved", "version.yanked"]
+    assert sorted(events) == sorted(subscribed)
 
 
 def test_delivery_time_check_refuses_a_private_address_in_production(
