@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import F
+
 from registry.audit import AuditAction
-from registry.models import AuditEvent, PluginDeployment, PluginPackage, PluginVersion
+from registry.models import AuditEvent
+from webhooks.models import WebhookEndpoint
 
 EVENTS: dict[str, str] = {
     AuditAction.VERSION_PUBLISH: "version.published",
@@ -23,32 +26,36 @@ TEST_EVENT = "webhook.test"
 EVENT_NAMES: tuple[str, ...] = (*EVENTS.values(), TEST_EVENT)
 
 
-def package_of(event: AuditEvent) -> PluginPackage | None:
-    """The package an audit row is about, when it is about one (version, deployment, package)."""
-    lookups = {
-        "pluginversion": lambda pk: PluginVersion.objects.select_related("package").get(pk=pk),
-        "plugindeployment": lambda pk: PluginDeployment.objects.select_related("package").get(
-            pk=pk
-        ),
-    }
-    try:
-        if event.target_type == "pluginpackage":
-            return PluginPackage.objects.get(pk=event.target_id)
-        if event.target_type in lookups:
-            return lookups[event.target_type](event.target_id).package
-    except (PluginVersion.DoesNotExist, PluginDeployment.DoesNotExist, PluginPackage.DoesNotExist):
-        return None
-    return None
+# How an audit row's target leads to its package, as a lookup from WebhookEndpoint.
+PACKAGE_PATHS: dict[str, str] = {
+    "pluginversion": "publisher__packages__versions__pk",
+    "plugindeployment": "publisher__packages__deployment__pk",
+    "pluginpackage": "publisher__packages__pk",
+}
 
 
-def payload_for(event: AuditEvent, name: str, package: PluginPackage) -> dict[str, Any]:
+def endpoints_for(event: AuditEvent, name: str) -> list[WebhookEndpoint]:
+    """The active endpoints subscribed to `name` of the publisher owning the package the audit
+    row is about, each with `package_name`: one query."""
+    path = PACKAGE_PATHS.get(event.target_type)
+    if path is None or not event.target_id.isdigit():
+        return []
+    rows = (
+        WebhookEndpoint.objects.filter(is_active=True, **{path: int(event.target_id)})
+        .annotate(package_name=F("publisher__packages__name"))
+        .select_related("publisher")
+    )
+    return [endpoint for endpoint in rows if endpoint.wants(name)]
+
+
+def payload_for(event: AuditEvent, name: str, endpoint: WebhookEndpoint) -> dict[str, Any]:
     """The JSON body publishers receive: what happened, to which package, when, by whom."""
     return {
         "event": name,
         "occurredAt": event.created_at.isoformat(),
-        "package": package.name,
-        "publisher": package.publisher.name,
+        "package": endpoint.package_name,
+        "publisher": endpoint.publisher.name,
         "target": event.target,
-        "actor": event.actor.get_username() if event.actor_id else None,
+        "actor": event.actor.get_username() if event.actor else None,
         "details": event.details,
     }

@@ -8,8 +8,8 @@ from __future__ import annotations
 from django.db import transaction
 
 from registry.models import AuditEvent
-from webhooks.events import EVENTS, package_of, payload_for
-from webhooks.models import WebhookDelivery, WebhookEndpoint
+from webhooks.events import EVENTS, endpoints_for, payload_for
+from webhooks.models import WebhookDelivery
 
 
 def on_audit_event(sender, instance: AuditEvent, created: bool, **kwargs) -> None:
@@ -17,21 +17,16 @@ def on_audit_event(sender, instance: AuditEvent, created: bool, **kwargs) -> Non
     name = EVENTS.get(instance.action)
     if not created or name is None or kwargs.get("raw"):
         return
-    package = package_of(instance)
-    if package is None:
-        return
-    endpoints = [
-        endpoint
-        for endpoint in WebhookEndpoint.objects.filter(
-            publisher_id=package.publisher_id, is_active=True
-        )
-        if endpoint.wants(name)
-    ]
+    endpoints = endpoints_for(instance, name)
     if not endpoints:
         return
-    body = payload_for(instance, name, package)
     deliveries = WebhookDelivery.objects.bulk_create(
-        WebhookDelivery(endpoint=endpoint, audit_event=instance, event=name, payload=body)
+        WebhookDelivery(
+            endpoint=endpoint,
+            audit_event=instance,
+            event=name,
+            payload=payload_for(instance, name, endpoint),
+        )
         for endpoint in endpoints
     )
     queue_on_commit([delivery.pk for delivery in deliveries])
