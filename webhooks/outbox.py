@@ -1,6 +1,7 @@
 """The audit log is the outbox: a new audit row of a subscribed action writes one delivery row
-per matching endpoint in the same transaction, and the deliveries are queued only once that
-transaction commits. A rolled-back change leaves no audit row, no delivery and sends nothing.
+per matching endpoint, and its queued task, in the same transaction; nothing runs before that
+transaction commits. A rolled-back change leaves no audit row, no delivery, no task and sends
+nothing.
 """
 
 from __future__ import annotations
@@ -33,11 +34,23 @@ def on_audit_event(sender, instance: AuditEvent, created: bool, **kwargs) -> Non
 
 
 def queue_on_commit(delivery_ids: list[int]) -> None:
-    """Queue the first attempt of each delivery once the current transaction commits."""
+    """Queue the first attempt of each delivery so that it runs only once the current
+    transaction commits.
+
+    With the database backend the task rows are written in the transaction itself: they
+    commit (or roll back) with the audit and delivery rows, so a crash right after the commit
+    loses nothing, and no worker sees them before the commit. Any other backend is handed the
+    tasks after the commit.
+    """
+    from django_tasks_db import DatabaseBackend
+
     from webhooks.tasks import deliver_webhook
 
     def enqueue() -> None:
         for delivery_id in delivery_ids:
             deliver_webhook.enqueue(delivery_id)
 
-    transaction.on_commit(enqueue)
+    if isinstance(deliver_webhook.get_backend(), DatabaseBackend):
+        enqueue()
+    else:
+        transaction.on_commit(enqueue)
