@@ -22,8 +22,14 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_display = [
-        "event", "endpoint", "status", "attempts", "response_status", "response_ms", "created_at",
-    ]  # fmt: skip
+        "event",
+        "endpoint",
+        "status",
+        "attempts",
+        "response_status",
+        "response_ms",
+        "created_at",
+    ]
     list_filter = ["status", "event"]
     search_fields = ["endpoint__url", "endpoint__publisher__name"]
     list_select_related = ["endpoint", "endpoint__publisher"]

@@ -52,9 +52,18 @@ class DeliverySerializer(serializers.ModelSerializer):
     class Meta:
         model = WebhookDelivery
         fields = [
-            "id", "event", "status", "attempts", "responseStatus", "responseMs", "error",
-            "nextAttemptAt", "deliveredAt", "createdAt", "payload",
-        ]  # fmt: skip
+            "id",
+            "event",
+            "status",
+            "attempts",
+            "responseStatus",
+            "responseMs",
+            "error",
+            "nextAttemptAt",
+            "deliveredAt",
+            "createdAt",
+            "payload",
+        ]
 
 
 class WebhookView(SessionWriteView):

@@ -34,7 +34,7 @@ def check_url(url: str, *, resolve: bool) -> None:
         raise ValidationFailed("The URL may not carry a user name or password.", field="url")
     if allow_private:
         return
-    host = parts.hostname
+    host = parts.hostname.rstrip(".")
     try:
         addresses = [str(ipaddress.ip_address(host))]
     except ValueError:
