@@ -58,6 +58,9 @@ def test_the_secret_is_shown_once_and_stored_encrypted(client, owner):
         ("https://10.1.2.3/hooks", "The URL must name a public address."),
         ("https://169.254.169.254/latest", "The URL must name a public address."),
         ("https://[::1]/hooks", "The URL must name a public address."),
+        ("https://[::ffff:127.0.0.1]/hooks", "The URL must name a public address."),
+        ("https://2130706433/hooks", "The URL must name a public address."),  # 127.0.0.1
+        ("https://100.64.0.1/hooks", "The URL must name a public address."),
         ("https://localhost/hooks", "The URL must name a public host."),
         ("https://localhost./hooks", "The URL must name a public host."),
         ("https://printer.local/hooks", "The URL must name a public host."),
