@@ -3,14 +3,20 @@ publisher's page with its delivery log and test button, and the admin."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from io import StringIO
+
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.core.management import call_command
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from tests.factories import make_publisher, make_user
 from tests.publishing.helpers import bearer, token_for
 from tests.webhooks.conftest import run_worker
 from webhooks.models import WebhookDelivery, WebhookEndpoint
+from webhooks.services import register_endpoint
 from webhooks.signing import decrypt_secret
 
 pytestmark = pytest.mark.django_db
@@ -216,3 +222,26 @@ def test_operators_cannot_change_endpoints_in_the_admin(client, owner):
     # …nor through the API: only members and staff allowed to manage webhooks.
     response = client.get(f"/api/v1/publishers/{publisher.name}/webhooks")
     assert response.status_code == 403
+
+
+def test_pruning_deletes_only_old_finished_deliveries(owner):
+    user, publisher = owner
+    endpoint, _ = register_endpoint(
+        actor=user, publisher=publisher, url="https://hooks.example.com/", events=[]
+    )
+    statuses = ["succeeded", "failed", "retrying", "succeeded"]
+    rows = [
+        WebhookDelivery.objects.create(
+            endpoint=endpoint, event="webhook.test", payload={}, status=s
+        )
+        for s in statuses
+    ]
+    old = timezone.now() - timedelta(days=31)
+    WebhookDelivery.objects.filter(pk__in=[r.pk for r in rows[:3]]).update(updated_at=old)
+    out = StringIO()
+    call_command("prune_webhook_deliveries", stdout=out)
+    assert out.getvalue().startswith("Deleted 2 webhook deliveries")
+    assert sorted(WebhookDelivery.objects.values_list("status", flat=True)) == [
+        "retrying",
+        "succeeded",
+    ]
