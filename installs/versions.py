@@ -18,10 +18,23 @@ from registry.models import PluginVersion
 PINNABLE_VERSION_STATUSES = (PluginVersion.Status.PUBLISHED, PluginVersion.Status.YANKED)
 
 
-def canary_bucket(*, user_id: int, name: str) -> int:
-    """The user's stable bucket (0-99) for a package's canary rollout."""
-    digest = hashlib.sha256(f"{user_id}:{name}".encode()).hexdigest()
+def canary_bucket(*, user_id: int, name: str, team_id: int | None = None) -> int:
+    """The stable bucket (0-99) of a person, or of a team for a team's install, for a
+    package's rollout: people whose bucket is below the candidate's share run it.
+
+    It depends only on who and which package, never on the share or the version, so a person
+    (a whole team) in the candidate at 10 % is still in it at 20 %, and nobody flips back and
+    forth as a rollout advances.
+    """
+    tenant = f"team:{team_id}" if team_id is not None else str(user_id)
+    digest = hashlib.sha256(f"{tenant}:{name}".encode()).hexdigest()
     return int(digest[:8], 16) % 100
+
+
+def install_bucket(install: TenantPluginInstall, *, user_id: int) -> int:
+    """The bucket an installation's people fall in: the team's for a team install (everyone
+    in the team sees the same version), else the person's."""
+    return canary_bucket(user_id=user_id, name=install.package.name, team_id=install.team_id)
 
 
 def versions_to_try(install: TenantPluginInstall, *, user_id: int) -> list[PluginVersion]:
@@ -44,7 +57,7 @@ def versions_to_try(install: TenantPluginInstall, *, user_id: int) -> list[Plugi
         canary is not None
         and canary.status == PluginVersion.Status.PUBLISHED
         and deployment.canary_percent > 0
-        and canary_bucket(user_id=user_id, name=install.package.name) < deployment.canary_percent
+        and install_bucket(install, user_id=user_id) < deployment.canary_percent
     ):
         choices.append(canary)
     deployed = deployment.version

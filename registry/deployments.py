@@ -15,7 +15,14 @@ from django.utils import timezone
 
 from naap.errors import Conflict, NotFound
 from registry.cache import invalidate_package
-from registry.models import DeploymentEvent, PluginDeployment, PluginPackage, PluginVersion
+from registry.models import (
+    DeploymentEvent,
+    PluginDeployment,
+    PluginPackage,
+    PluginVersion,
+    Rollout,
+)
+from registry.rollouts import end_open_rollout, open_rollout
 
 __all__ = [
     "deploy_published_version",
@@ -66,7 +73,23 @@ def move_deployment(
     kind: DeploymentEvent.Kind,
     reason: str,
 ) -> PluginDeployment:
-    """Point the deployment at a version (None: nothing deployed) and record the event."""
+    """Point the deployment at a version (None: nothing deployed) and record the event.
+
+    An open rollout is superseded first (recorded as its own event): a deploy of any version
+    ends it explicitly. An open rollout always has its candidate on the deployment as canary,
+    so a deployment without one costs no query here.
+    """
+    if deployment.pk is not None and deployment.canary_version_id is not None:
+        open_one = open_rollout(deployment.package)
+        if open_one is not None:
+            target = version.version if version else "nothing"
+            end_open_rollout(
+                deployment=deployment,
+                rollout=open_one,
+                actor=actor,
+                status=Rollout.Status.SUPERSEDED,
+                reason=f"superseded by a {kind} of {target}: {reason}".rstrip(": "),
+            )
     previous = deployment.version
     deployment.version = version
     deployment.status = (
@@ -136,6 +159,15 @@ def withdraw_version(*, actor, version: PluginVersion) -> None:
     )
     if deployment is None:
         return
+    open_one = open_rollout(version.package) if deployment.canary_version_id == version.pk else None
+    if open_one is not None and open_one.candidate_id == version.pk:
+        end_open_rollout(
+            deployment=deployment,
+            rollout=open_one,
+            actor=actor,
+            status=Rollout.Status.ABORTED,
+            reason=f"{version.version} yanked: {version.yank_reason}",
+        )
     if deployment.canary_version_id == version.pk:
         deployment.canary_version = None
         deployment.canary_percent = 0

@@ -338,6 +338,11 @@ class DeploymentEventKind(models.TextChoices):
     CANARY = "canary", "Canary"
     PROMOTE = "promote", "Promote"
     ABORT = "abort", "Abort"
+    # Staged rollouts (registry.rollouts): CANARY starts one, PROMOTE and ABORT end one.
+    ADVANCE = "advance", "Advance"
+    PAUSE = "pause", "Pause"
+    RESUME = "resume", "Resume"
+    SUPERSEDE = "supersede", "Supersede"
 
 
 class DeploymentEvent(TimestampedModel):
@@ -357,6 +362,12 @@ class DeploymentEvent(TimestampedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     reason = models.TextField(blank=True)
+    rollout = models.ForeignKey(
+        "Rollout", null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    # The candidate's share of people before and after a rollout's step (null outside one).
+    from_percent = models.PositiveSmallIntegerField(null=True, blank=True)
+    to_percent = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -413,3 +424,7 @@ class AuditEvent(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.action} {self.target} by {self.actor or 'system'}"
+
+
+# Rollouts live in their own module; importing them here registers them with the app.
+from registry.rollout_models import Rollout, RolloutStatus  # noqa: E402, F401

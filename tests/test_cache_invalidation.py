@@ -26,7 +26,7 @@ from installs.cache import team_generation_key, user_generation_key
 from publishing import legacy
 from publishing import services as publishing_services
 from publishing.services import scoped_styles as scoped_styles_services
-from registry import deployments
+from registry import deployments, rollouts
 from registry import services as registry_services
 from registry.cache import CORE_GENERATION_KEY, generation_key
 from registry.models import DeploymentEvent, PluginDeployment, PluginVersion
@@ -41,6 +41,7 @@ SERVICE_MODULES = [
         for module in pkgutil.iter_modules(publishing.services.__path__)
     ),
     "registry.deployments",
+    "registry.rollouts",
     "registry.services",
     "installs.services",
     "publishing.tokens",
@@ -165,6 +166,47 @@ def forget_scoped_styles(world: World) -> Callable[[], object]:
     return lambda: scoped_styles_services.derive_scoped_styles(version)
 
 
+def start_a_wallet_rollout(world: World) -> Callable[[], object]:
+    """my-wallet rolled back to 1.0.0; the call rolls 1.1.0 out again to 10 % of people."""
+    package = world.wallet.package
+    deployments.roll_back(actor=world.staff, package=package, to_version="1.0.0", reason="")
+    return lambda: rollouts.start_rollout(
+        actor=world.staff,
+        package=package,
+        version="1.1.0",
+        initial_percent=10,
+        increment_percent=20,
+        interval_seconds=60,
+    )
+
+
+def start_wallet_rollout(world: World):
+    """A running rollout of my-wallet 1.1.0 at 10 % (1.0.0 stable)."""
+    return start_a_wallet_rollout(world)()
+
+
+def rollout_transition(name: str, **arguments) -> Callable[[World], Callable[[], object]]:
+    """A scenario: a running rollout of my-wallet, then one of the service's transitions."""
+
+    def prepare(world: World) -> Callable[[], object]:
+        start_wallet_rollout(world)
+        service = getattr(rollouts, name)
+        return lambda: service(actor=world.staff, package=world.wallet.package, **arguments)
+
+    return prepare
+
+
+def end_wallet_rollout(world: World) -> Callable[[], object]:
+    rollout = start_wallet_rollout(world)
+    return lambda: rollouts.end_open_rollout(
+        deployment=world.wallet,
+        rollout=rollout,
+        actor=world.staff,
+        status=rollout.Status.SUPERSEDED,
+        reason="test",
+    )
+
+
 # Each scenario: the generations it must move, and a set-up (on a World) that returns the call
 # that must move them.
 Scenario = tuple[list[Callable[[World], str]], Callable[[World], Callable[[], object]]]
@@ -273,6 +315,14 @@ SHOWN: dict[str, Scenario] = {
         [package_key()],
         lambda w: lambda: deployments.withdraw_version(actor=w.staff, version=w.version("1.1.0")),
     ),
+    "registry.rollouts.start_rollout": ([package_key()], start_a_wallet_rollout),
+    "registry.rollouts.advance_rollout": ([package_key()], rollout_transition("advance_rollout")),
+    "registry.rollouts.promote_rollout": ([package_key()], rollout_transition("promote_rollout")),
+    "registry.rollouts.abort_rollout": (
+        [package_key()],
+        rollout_transition("abort_rollout", reason="broken"),
+    ),
+    "registry.rollouts.end_open_rollout": ([package_key()], end_wallet_rollout),
     "installs.services.install_plugin": (
         [team_key],
         lambda w: (
@@ -335,6 +385,9 @@ NOT_SHOWN: dict[str, str] = {
     "publishing.services.publishers.verify_publisher": "changes how later versions publish",
     "registry.deployments.deploys_on_publish": "a rule; writes nothing",
     "registry.deployments.move_kind": "a rule; writes nothing",
+    "registry.rollouts.open_rollout": "a read",
+    "registry.rollouts.pause_rollout": "the share and both versions stay; nothing served changes",
+    "registry.rollouts.resume_rollout": "the share and both versions stay; nothing served changes",
     "registry.services.record_audit_event": "the audit log is shown to staff only",
     "registry.services.refresh_search_data": "search data, read by the browse page",
     "registry.services.set_search_vector": "search data, read by the browse page",

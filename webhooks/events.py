@@ -21,6 +21,10 @@ EVENTS: dict[str, str] = {
     AuditAction.VERSION_REJECT: "version.rejected",
     AuditAction.VERSION_YANK: "version.yanked",
     AuditAction.DEPLOYMENT_ROLLBACK: "deployment.rolled_back",
+    AuditAction.ROLLOUT_START: "rollout.started",
+    AuditAction.ROLLOUT_ADVANCE: "rollout.advanced",
+    AuditAction.ROLLOUT_PROMOTE: "rollout.promoted",
+    AuditAction.ROLLOUT_ABORT: "rollout.aborted",
 }
 TEST_EVENT = "webhook.test"
 EVENT_NAMES: tuple[str, ...] = (*EVENTS.values(), TEST_EVENT)

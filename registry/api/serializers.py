@@ -133,10 +133,22 @@ class DeploymentEventSerializer(serializers.ModelSerializer):
     toVersion = serializers.CharField(source="to_version.version", default=None, allow_null=True)
     actor = serializers.CharField(source="actor.username", default=None, allow_null=True)
     createdAt = serializers.DateTimeField(source="created_at")
+    # A staged rollout's step: the candidate's share before and after (null outside one).
+    fromPercent = serializers.IntegerField(source="from_percent", allow_null=True)
+    toPercent = serializers.IntegerField(source="to_percent", allow_null=True)
 
     class Meta:
         model = DeploymentEvent
-        fields = ["kind", "fromVersion", "toVersion", "actor", "reason", "createdAt"]
+        fields = [
+            "kind",
+            "fromVersion",
+            "toVersion",
+            "actor",
+            "reason",
+            "fromPercent",
+            "toPercent",
+            "createdAt",
+        ]
 
 
 class DeploymentSerializer(serializers.ModelSerializer):

@@ -220,10 +220,10 @@ def test_with_canary_at_0_percent_nobody_gets_the_canary(client, canary):
 def test_the_canary_bucket_is_a_stable_hash_of_user_and_plugin(client, canary):
     set_canary(canary, 50)
     users = [make_user() for _ in range(20)]
-    team_with_plugin("my-wallet", members=users)
     served = {}
     for user in users:
         client.force_login(user)
+        assert install(client).status_code == 201
         bucket = canary_bucket(user_id=user.pk, name="my-wallet")
         expected = "1.2.0" if bucket < 50 else "1.1.0"
         for _ in range(2):  # the same user lands in the same bucket every time
@@ -233,6 +233,24 @@ def test_the_canary_bucket_is_a_stable_hash_of_user_and_plugin(client, canary):
         int(hashlib.sha256(b"42:my-wallet").hexdigest()[:8], 16) % 100
     )
     assert len(set(served.values())) == 2  # 20 users split between both versions
+
+
+def test_a_team_install_buckets_the_whole_team_together(client, canary):
+    set_canary(canary, 50)
+    served = {}
+    for number in range(12):
+        members = [make_user() for _ in range(3)]
+        team = team_with_plugin("my-wallet", members=members, team_name=f"team-{number}")
+        bucket = canary_bucket(user_id=members[0].pk, name="my-wallet", team_id=team.pk)
+        expected = "1.2.0" if bucket < 50 else "1.1.0"
+        for member in members:  # every member runs the team's version, whatever their own bucket
+            client.force_login(member)
+            assert plugins_of(client)["my-wallet"]["manifest"]["version"] == expected
+        served[team.pk] = expected
+    assert canary_bucket(user_id=1, name="my-wallet", team_id=7) == (
+        int(hashlib.sha256(b"team:7:my-wallet").hexdigest()[:8], 16) % 100
+    )
+    assert len(set(served.values())) == 2  # 12 teams split between both versions
 
 
 def test_a_yanked_canary_is_not_served(api, canary):

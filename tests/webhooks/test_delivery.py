@@ -19,6 +19,7 @@ from publishing.services import (
     rollback_deployment,
     yank_version,
 )
+from registry import rollouts
 from registry.models import PluginVersion
 from tests.factories import make_publisher, make_user, publish
 from tests.webhooks.conftest import run_worker
@@ -179,3 +180,47 @@ def test_delivery_time_check_refuses_a_private_address_in_production(
     assert receiver.requests == []
     assert delivery.status == "retrying"
     assert delivery.error == "The URL must be an https:// address."
+
+
+def test_rollout_events_are_delivered(client, owner, receiver):
+    created = register(client, owner, receiver.url)
+    user, publisher = owner
+    publish("my-wallet", "1.0.0", actor=user, publisher=publisher)
+    publish("my-wallet", "1.1.0", actor=user, publisher=publisher, deploy=False)
+    package = PluginVersion.objects.get(version="1.0.0").package
+    rollouts.start_rollout(
+        actor=user,
+        package=package,
+        version="1.1.0",
+        initial_percent=10,
+        increment_percent=40,
+        interval_seconds=60,
+    )
+    rollouts.advance_rollout(actor=user, package=package)
+    rollouts.promote_rollout(actor=user, package=package)
+    publish("my-wallet", "1.2.0", actor=user, publisher=publisher, deploy=False)
+    rollouts.start_rollout(
+        actor=user,
+        package=package,
+        version="1.2.0",
+        initial_percent=5,
+        increment_percent=5,
+        interval_seconds=60,
+    )
+    rollouts.abort_rollout(actor=user, package=package, reason="Errors in the field.")
+    run_worker()
+
+    bodies = sorted(
+        (verify(created["secret"], r) for r in receiver.requests), key=lambda b: b["occurredAt"]
+    )
+    rollout_bodies = [b for b in bodies if b["event"].startswith("rollout.")]
+    assert [b["event"] for b in rollout_bodies] == [
+        "rollout.started",
+        "rollout.advanced",
+        "rollout.promoted",
+        "rollout.started",
+        "rollout.aborted",
+    ]
+    assert all(b["package"] == "my-wallet" for b in rollout_bodies)
+    assert rollout_bodies[1]["details"]["toPercent"] == 50
+    assert rollout_bodies[-1]["details"]["reason"] == "Errors in the field."

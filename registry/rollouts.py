@@ -1,0 +1,424 @@
+"""Staged rollouts: a candidate version reaches a growing share of people, then everyone.
+
+A rollout starts a published version at an initial share, advances by its increment (reaching
+100 promotes it), is promoted (it becomes the deployed version), aborted (everyone back on the
+stable version), paused and resumed. One rollout per package is open (running or paused) at a
+time; moving the deployment to another version supersedes it (registry.deployments).
+
+While a rollout is open the package's deployment carries its candidate and share as
+canary_version and canary_percent: bootstraps read those (installs.versions), so a person's
+stable bucket decides which version they run. Each transition locks the deployment row, records
+a DeploymentEvent (who, why, versions, shares) and an audit entry; each that changes who runs
+which version (all but pause and resume) retires the package's cached manifests and bootstraps
+(invalidate_package). Who may act is the caller's question.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from naap.errors import Conflict, NotFound, ValidationFailed
+from registry.audit import AuditAction
+from registry.cache import invalidate_package
+from registry.models import (
+    DeploymentEvent,
+    PluginDeployment,
+    PluginPackage,
+    PluginVersion,
+    Rollout,
+)
+from registry.services import record_audit_event
+
+__all__ = [
+    "abort_rollout",
+    "advance_rollout",
+    "end_open_rollout",
+    "open_rollout",
+    "pause_rollout",
+    "promote_rollout",
+    "resume_rollout",
+    "start_rollout",
+]
+
+DEFAULT_MIN_SAMPLE = 20
+MAX_INTERVAL_SECONDS = 7 * 24 * 60 * 60
+MAX_LATENCY_MS = 600_000
+MAX_MIN_SAMPLE = 1_000_000
+MAX_REASON_LENGTH = 1000
+
+_ACTIONS = {
+    DeploymentEvent.Kind.CANARY: AuditAction.ROLLOUT_START,
+    DeploymentEvent.Kind.ADVANCE: AuditAction.ROLLOUT_ADVANCE,
+    DeploymentEvent.Kind.PROMOTE: AuditAction.ROLLOUT_PROMOTE,
+    DeploymentEvent.Kind.ABORT: AuditAction.ROLLOUT_ABORT,
+    DeploymentEvent.Kind.PAUSE: AuditAction.ROLLOUT_PAUSE,
+    DeploymentEvent.Kind.RESUME: AuditAction.ROLLOUT_RESUME,
+    DeploymentEvent.Kind.SUPERSEDE: AuditAction.ROLLOUT_SUPERSEDE,
+}
+
+
+def open_rollout(package: PluginPackage) -> Rollout | None:
+    """The package's running or paused rollout, if any (one query)."""
+    return (
+        Rollout.objects.filter(package=package, status__in=Rollout.OPEN_STATUSES)
+        .select_related("candidate", "stable")
+        .first()
+    )
+
+
+def _number(value, *, field: str, low, high, kind=int):
+    """A bounded number from a service argument, or a ValidationFailed naming the field."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValidationFailed(f"{field} must be a number.", field=field)
+    if kind is int and value != int(value):
+        raise ValidationFailed(f"{field} must be a whole number.", field=field)
+    if not low <= value <= high:
+        raise ValidationFailed(f"{field} must be between {low} and {high}.", field=field)
+    return kind(value)
+
+
+def _reason(reason: str, *, required: bool = False) -> str:
+    reason = (reason or "").strip()
+    if required and not reason:
+        raise ValidationFailed("Say why.", field="reason")
+    if len(reason) > MAX_REASON_LENGTH:
+        raise ValidationFailed(
+            f"The reason is limited to {MAX_REASON_LENGTH} characters.", field="reason"
+        )
+    return reason
+
+
+def _locked_deployment(package: PluginPackage) -> PluginDeployment:
+    deployment = (
+        PluginDeployment.objects.select_for_update()
+        .select_related("version", "canary_version")
+        .get_or_create(package=package)[0]
+    )
+    deployment.package = package  # the caller's row: no query to read its name
+    return deployment
+
+
+def _locked_open(package: PluginPackage) -> tuple[PluginDeployment, Rollout]:
+    """The package's deployment and open rollout, both locked, or NotFound."""
+    deployment = _locked_deployment(package)
+    rollout = (
+        Rollout.objects.select_for_update()
+        .select_related("candidate", "stable")
+        .filter(package=package, status__in=Rollout.OPEN_STATUSES)
+        .first()
+    )
+    if rollout is None:
+        raise NotFound(f"'{package.name}' has no running or paused rollout.")
+    return deployment, rollout
+
+
+def _record(
+    *,
+    deployment: PluginDeployment,
+    rollout: Rollout,
+    kind: DeploymentEvent.Kind,
+    actor,
+    reason: str,
+    from_percent: int,
+    to_percent: int,
+    ip: str | None = None,
+    shown: bool = True,
+) -> None:
+    """The transition's DeploymentEvent and audit entry, and, when it changes who runs which
+    version (`shown`), the retirement of the package's cached manifests and bootstraps."""
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    DeploymentEvent.objects.create(
+        deployment=deployment,
+        rollout=rollout,
+        kind=kind,
+        from_version=rollout.stable,
+        to_version=rollout.candidate,
+        actor=user,
+        reason=reason,
+        from_percent=from_percent,
+        to_percent=to_percent,
+    )
+    record_audit_event(
+        actor,
+        _ACTIONS[kind],
+        deployment.package,
+        ip=ip,
+        details={
+            "rollout": rollout.pk,
+            "candidate": rollout.candidate.version,
+            "stable": rollout.stable.version if rollout.stable else None,
+            "fromPercent": from_percent,
+            "toPercent": to_percent,
+            "reason": reason,
+        },
+    )
+    if shown:
+        invalidate_package(deployment.package.name)
+
+
+def _set_canary(deployment: PluginDeployment, version: PluginVersion | None, percent: int):
+    deployment.canary_version = version
+    deployment.canary_percent = percent
+    deployment.save(update_fields=["canary_version", "canary_percent", "updated_at"])
+
+
+@transaction.atomic
+def start_rollout(
+    *,
+    actor,
+    package: PluginPackage,
+    version: str,
+    initial_percent: int,
+    increment_percent: int,
+    interval_seconds: int,
+    success_threshold: float = 0.95,
+    error_rate_limit: float = 0.05,
+    latency_p99_limit_ms: int = 5000,
+    min_sample: int = DEFAULT_MIN_SAMPLE,
+    reason: str = "",
+    ip: str | None = None,
+) -> Rollout:
+    """Start rolling a published version out to `initial_percent` % of people.
+
+    Refused while another rollout of the package is open, when nothing is deployed yet (there
+    is no stable version to keep the others on) and for the deployed version itself.
+    """
+    initial = _number(initial_percent, field="initialPercent", low=1, high=99)
+    increment = _number(increment_percent, field="incrementPercent", low=1, high=100)
+    interval = _number(interval_seconds, field="intervalSeconds", low=0, high=MAX_INTERVAL_SECONDS)
+    threshold = _number(success_threshold, field="successThreshold", low=0, high=1, kind=float)
+    error_rate = _number(error_rate_limit, field="onErrorRate", low=0, high=1, kind=float)
+    latency = _number(latency_p99_limit_ms, field="onLatencyP99", low=1, high=MAX_LATENCY_MS)
+    sample = _number(min_sample, field="minSample", low=1, high=MAX_MIN_SAMPLE)
+    reason = _reason(reason)
+    deployment = _locked_deployment(package)
+    candidate = package.versions.filter(version=version).first()
+    if candidate is None:
+        raise NotFound(f"No version {version} of plugin '{package.name}'.", field="version")
+    if candidate.status != PluginVersion.Status.PUBLISHED:
+        raise Conflict(
+            f"{candidate} is {candidate.get_status_display().lower()}; only a published, "
+            "non-yanked version can be rolled out.",
+            field="version",
+        )
+    if deployment.version is None:
+        raise Conflict(
+            f"Nothing of '{package.name}' is deployed yet, so there is no stable version to "
+            "keep the others on: deploy a first version directly.",
+            field="version",
+        )
+    if deployment.version_id == candidate.pk:
+        raise Conflict(f"{candidate} is already the deployed version.", field="version")
+    current = Rollout.objects.filter(package=package, status__in=Rollout.OPEN_STATUSES).first()
+    if current is not None:
+        raise Conflict(
+            f"'{package.name}' already has a {current.status} rollout of "
+            f"{current.candidate.version}; promote or abort it first.",
+            details={"rolloutId": current.pk},
+        )
+    rollout = Rollout.objects.create(
+        package=package,
+        candidate=candidate,
+        stable=deployment.version,
+        percent=initial,
+        initial_percent=initial,
+        increment_percent=increment,
+        interval_seconds=interval,
+        success_threshold=threshold,
+        error_rate_limit=error_rate,
+        latency_p99_limit_ms=latency,
+        min_sample=sample,
+        next_step_at=timezone.now() + timedelta(seconds=interval),
+        started_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    _set_canary(deployment, candidate, initial)
+    _record(
+        deployment=deployment,
+        rollout=rollout,
+        kind=DeploymentEvent.Kind.CANARY,
+        actor=actor,
+        reason=reason,
+        from_percent=0,
+        to_percent=initial,
+        ip=ip,
+    )
+    return rollout
+
+
+@transaction.atomic
+def advance_rollout(
+    *, actor, package: PluginPackage, reason: str = "", ip: str | None = None
+) -> Rollout:
+    """Give the candidate its increment more of people; at 100 % it is promoted."""
+    reason = _reason(reason)
+    deployment, rollout = _locked_open(package)
+    if rollout.status != Rollout.Status.RUNNING:
+        raise Conflict("The rollout is paused; resume it before advancing it.")
+    target = min(100, rollout.percent + rollout.increment_percent)
+    if target >= 100:
+        return _promote(deployment, rollout, actor=actor, reason=reason, ip=ip)
+    previous = rollout.percent
+    rollout.percent = target
+    rollout.next_step_at = timezone.now() + timedelta(seconds=rollout.interval_seconds)
+    rollout.save(update_fields=["percent", "next_step_at", "updated_at"])
+    _set_canary(deployment, rollout.candidate, target)
+    _record(
+        deployment=deployment,
+        rollout=rollout,
+        kind=DeploymentEvent.Kind.ADVANCE,
+        actor=actor,
+        reason=reason,
+        from_percent=previous,
+        to_percent=target,
+        ip=ip,
+    )
+    return rollout
+
+
+@transaction.atomic
+def promote_rollout(
+    *, actor, package: PluginPackage, reason: str = "", ip: str | None = None
+) -> Rollout:
+    """Make the candidate the deployed version for everyone (running or paused rollouts)."""
+    reason = _reason(reason)
+    deployment, rollout = _locked_open(package)
+    return _promote(deployment, rollout, actor=actor, reason=reason, ip=ip)
+
+
+def _promote(deployment, rollout, *, actor, reason: str, ip: str | None) -> Rollout:
+    if rollout.candidate.status != PluginVersion.Status.PUBLISHED:
+        raise Conflict(f"{rollout.candidate} is no longer published; it cannot be promoted.")
+    previous = rollout.percent
+    _close(rollout, Rollout.Status.PROMOTED, reason=reason, percent=100)
+    deployment.version = rollout.candidate
+    deployment.status = PluginDeployment.Status.ACTIVE
+    deployment.deployed_at = timezone.now()
+    deployment.deployed_by = actor if getattr(actor, "is_authenticated", False) else None
+    deployment.canary_version = None
+    deployment.canary_percent = 0
+    deployment.save()
+    _record(
+        deployment=deployment,
+        rollout=rollout,
+        kind=DeploymentEvent.Kind.PROMOTE,
+        actor=actor,
+        reason=reason,
+        from_percent=previous,
+        to_percent=100,
+        ip=ip,
+    )
+    return rollout
+
+
+def _close(rollout: Rollout, status: Rollout.Status, *, reason: str, percent: int) -> None:
+    rollout.status = status
+    rollout.percent = percent
+    rollout.ended_at = timezone.now()
+    rollout.end_reason = reason
+    rollout.next_step_at = None
+    rollout.save(
+        update_fields=["status", "percent", "ended_at", "end_reason", "next_step_at", "updated_at"]
+    )
+
+
+@transaction.atomic
+def abort_rollout(*, actor, package: PluginPackage, reason: str, ip: str | None = None) -> Rollout:
+    """Put everyone back on the stable version and end the rollout; the reason is required."""
+    reason = _reason(reason, required=True)
+    deployment, rollout = _locked_open(package)
+    end_open_rollout(
+        deployment=deployment,
+        rollout=rollout,
+        actor=actor,
+        status=Rollout.Status.ABORTED,
+        reason=reason,
+        ip=ip,
+    )
+    return rollout
+
+
+def end_open_rollout(
+    *,
+    deployment: PluginDeployment,
+    rollout: Rollout,
+    actor,
+    status: Rollout.Status,
+    reason: str,
+    ip: str | None = None,
+) -> None:
+    """End an open rollout without promoting it (aborted or superseded): the candidate leaves
+    the deployment. The caller holds the deployment's row lock."""
+    kind = (
+        DeploymentEvent.Kind.ABORT
+        if status == Rollout.Status.ABORTED
+        else DeploymentEvent.Kind.SUPERSEDE
+    )
+    previous = rollout.percent
+    _close(rollout, status, reason=reason, percent=0)
+    if deployment.canary_version_id == rollout.candidate_id:
+        _set_canary(deployment, None, 0)
+    _record(
+        deployment=deployment,
+        rollout=rollout,
+        kind=kind,
+        actor=actor,
+        reason=reason,
+        from_percent=previous,
+        to_percent=0,
+        ip=ip,
+    )
+
+
+@transaction.atomic
+def pause_rollout(
+    *, actor, package: PluginPackage, reason: str = "", ip: str | None = None
+) -> Rollout:
+    """Hold the candidate at its share: nobody moves, no step is due until resumed."""
+    reason = _reason(reason)
+    deployment, rollout = _locked_open(package)
+    if rollout.status != Rollout.Status.RUNNING:
+        raise Conflict("The rollout is already paused.")
+    rollout.status = Rollout.Status.PAUSED
+    rollout.next_step_at = None
+    rollout.save(update_fields=["status", "next_step_at", "updated_at"])
+    _record(
+        deployment=deployment,
+        rollout=rollout,
+        kind=DeploymentEvent.Kind.PAUSE,
+        actor=actor,
+        reason=reason,
+        from_percent=rollout.percent,
+        to_percent=rollout.percent,
+        ip=ip,
+        shown=False,  # the share and both versions stay: nothing served changes
+    )
+    return rollout
+
+
+@transaction.atomic
+def resume_rollout(
+    *, actor, package: PluginPackage, reason: str = "", ip: str | None = None
+) -> Rollout:
+    """Run a paused rollout again; its next step is due one interval from now."""
+    reason = _reason(reason)
+    deployment, rollout = _locked_open(package)
+    if rollout.status != Rollout.Status.PAUSED:
+        raise Conflict("The rollout is running, not paused.")
+    rollout.status = Rollout.Status.RUNNING
+    rollout.next_step_at = timezone.now() + timedelta(seconds=rollout.interval_seconds)
+    rollout.save(update_fields=["status", "next_step_at", "updated_at"])
+    _record(
+        deployment=deployment,
+        rollout=rollout,
+        kind=DeploymentEvent.Kind.RESUME,
+        actor=actor,
+        reason=reason,
+        from_percent=rollout.percent,
+        to_percent=rollout.percent,
+        ip=ip,
+        shown=False,  # the share and both versions stay: nothing served changes
+    )
+    return rollout
