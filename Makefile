@@ -71,6 +71,10 @@ dev: install
 	@echo "  Admin:                   http://$(HOST):$(PORT)/admin/  (admin / admin)"
 	@echo "  Demo user:               demo / demo"
 	@echo ""
+	@echo "  Task worker (webhook deliveries) runs beside the server: manage.py db_worker"
+	@echo ""
+	@DEBUG=1 $(PY) manage.py db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install

@@ -103,6 +103,8 @@ INSTALLED_APPS = [
     "registry",
     "publishing",
     "installs",
+    "webhooks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -258,6 +260,20 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = NAAP_MAX_REQUEST_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = PLUGIN_MAX_BUNDLE_BYTES + 1024 * 1024
 # Version of the shell runtime this server ships (static/naap/shell.js).
 NAAP_SHELL_VERSION = "1.0.0"
+
+# Background tasks (django.tasks) are rows in the database (django-tasks-db): a queued webhook
+# delivery survives restarts, and any number of `manage.py db_worker` processes share the queue
+# (docs/decisions.md, "Webhooks").
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# Webhooks (docs/decisions.md, "Webhooks"): http:// and private addresses only when allowed
+# (development and tests); production sends to public https:// endpoints only.
+WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", DEBUG)
+WEBHOOK_MAX_ENDPOINTS = env_int("WEBHOOK_MAX_ENDPOINTS", 10)
+WEBHOOK_MAX_URL_LENGTH = 500
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 6)
+# Wait after the n-th failed attempt: WEBHOOK_BACKOFF_SECONDS * 4^(n-1) (30 s, 2 min, 8 min, …).
+WEBHOOK_BACKOFF_SECONDS = env_int("WEBHOOK_BACKOFF_SECONDS", 30)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"

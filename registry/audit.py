@@ -13,6 +13,8 @@ class AuditAction(StrEnum):
     PUBLISHER_VERIFY = "publisher.verify"
     TOKEN_CREATE = "token.create"
     TOKEN_REVOKE = "token.revoke"
+    WEBHOOK_CREATE = "webhook.create"
+    WEBHOOK_DELETE = "webhook.delete"
     VERSION_PUBLISH = "version.publish"
     VERSION_APPROVE = "version.approve"
     VERSION_REJECT = "version.reject"

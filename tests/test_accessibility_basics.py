@@ -6,6 +6,7 @@ from html.parser import HTMLParser
 import pytest
 
 from tests.factories import make_publisher, make_team, make_user, publish
+from webhooks.services import register_endpoint, send_test_event
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +56,7 @@ class PageAudit(HTMLParser):
 
 
 @pytest.fixture
-def signed_in_with_data(client):
+def signed_in_with_data(client, settings):
     user = make_user("alice")
     make_team("ops-team", admin=user)
     publisher = make_publisher("acme", owner=user)
@@ -69,6 +70,13 @@ def signed_in_with_data(client):
     publish("my-wallet", "1.0.0", actor=user, publisher=publisher, config={"schema": schema})
     client.force_login(user)
     client.post("/plugins/my-wallet/install/", {"target": "me", "config__currency": "EUR"})
+    # A webhook endpoint with a queued delivery, so its page shows its buttons and its log
+    # (the host is not looked up: there may be no DNS where tests run).
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
+    endpoint, _ = register_endpoint(
+        actor=user, publisher=publisher, url="https://hooks.example.com/", events=[]
+    )
+    send_test_event(actor=user, publisher=publisher, endpoint_id=endpoint.pk)
     return client
 
 
@@ -82,6 +90,7 @@ def signed_in_with_data(client):
         "/me/plugins/",
         "/me/plugins/my-wallet/config/",
         "/me/tokens/",
+        "/me/webhooks/",
         "/publishers/new/",
     ],
 )

@@ -424,16 +424,17 @@ def test_publish_with_a_sourcemap_stores_it_beside_the_bundle(client, plugin_sto
     assert f"plugins/my-wallet/1.0.0/bundle.{hash8}.js.map" in stored_files(plugin_storage_in_tmp)
 
 
-def test_a_token_publish_of_a_new_version_takes_fifteen_queries(
+def test_a_token_publish_of_a_new_version_takes_sixteen_queries(
     client, django_assert_max_num_queries
 ):
     # Token, its owner's membership (tokens die with it), package, the token's package
     # restriction, the version's precedence; then the transaction (see
-    # test_publish_service.py); the answer's serializers read no more.
+    # test_publish_service.py, webhook endpoints included); the answer's serializers read no
+    # more.
     _, _, _, secret = token_for()
     assert client.post(URL, publish_form(), **bearer(secret)).status_code == 201
 
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(16):
         response = client.post(URL, publish_form(version="1.1.0"), **bearer(secret))
 
     assert response.status_code == 201

@@ -15,26 +15,28 @@ from tests.publishing.helpers import stored_files
 pytestmark = pytest.mark.django_db
 
 
-def test_the_first_publish_of_a_name_takes_eleven_queries(django_assert_max_num_queries):
+def test_the_first_publish_of_a_name_takes_twelve_queries(django_assert_max_num_queries):
     # Package lookup, membership, savepoints around the transaction and the package insert,
     # then one INSERT each: package (with its metadata and search data), version,
-    # deployment, deployment event, audit event. manifest.json's key is in the version row.
+    # deployment, deployment event, audit event; the publisher's webhook endpoints that want
+    # the event (webhooks.outbox). manifest.json's key is in the version row.
     user = make_user()
     publisher = make_publisher(owner=user)
 
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(12):
         publish(actor=user, publisher=publisher)
 
 
-def test_publishing_a_new_version_takes_thirteen_queries(django_assert_max_num_queries):
+def test_publishing_a_new_version_takes_fourteen_queries(django_assert_max_num_queries):
     user = make_user()
     publisher = make_publisher(owner=user)
     publish(actor=user, publisher=publisher)
 
     # Package, membership, the version's precedence; in the transaction: lock the package,
     # insert the version, find the newest, one UPDATE of the package with its search data,
-    # the deployment with its version, its UPDATE, the event and the audit row.
-    with django_assert_max_num_queries(13):
+    # the deployment with its version, its UPDATE, the event and the audit row, and the
+    # publisher's webhook endpoints that want the event.
+    with django_assert_max_num_queries(14):
         publish(version="1.1.0", actor=user, publisher=publisher, marker="1.1.0")
 
 
