@@ -119,13 +119,13 @@ class EndpointTestView(WebhookView):
     @extend_schema(
         summary="Queue a `webhook.test` delivery to an endpoint",
         request=None,
-        responses={202: DeliverySerializer, **errors(403, 404)},
+        responses={201: DeliverySerializer, **errors(403, 404)},
     )
     def post(self, request, name: str, endpoint_id: int):
         delivery = services.send_test_event(
             actor=request.user, publisher=publisher_named(name), endpoint_id=endpoint_id
         )
-        return success(DeliverySerializer(delivery).data, status_code=202)
+        return success(DeliverySerializer(delivery).data, status_code=201)
 
 
 class DeliveryListView(WebhookView):

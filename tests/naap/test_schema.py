@@ -19,6 +19,11 @@ SESSION_ONLY = {
     ("/api/v1/plugins/{name}/config", "put"),
     ("/api/v1/plugins/{name}/preferences", "put"),
     ("/api/v1/plugins/{name}/token", "post"),
+    ("/api/v1/publishers/{name}/webhooks", "get"),
+    ("/api/v1/publishers/{name}/webhooks", "post"),
+    ("/api/v1/publishers/{name}/webhooks/{endpoint_id}", "delete"),
+    ("/api/v1/publishers/{name}/webhooks/{endpoint_id}/test", "post"),
+    ("/api/v1/publishers/{name}/webhooks/{endpoint_id}/deliveries", "get"),
     ("/api/v1/plugins/{name}/storage", "get"),
     ("/api/v1/plugins/{name}/storage/{key}", "get"),
     ("/api/v1/plugins/{name}/storage/{key}", "put"),
@@ -145,7 +150,7 @@ def test_open_reads_are_never_refused_with_403_nor_session_reads_throttled(schem
 
 def test_deletes_answer_200_with_a_body_not_204(schema):
     deletes = [operation for (_, method), operation in operations(schema) if method == "delete"]
-    assert len(deletes) == 3
+    assert len(deletes) == 4
     for operation in deletes:
         assert "204" not in operation["responses"]
         assert "content" in resolve(schema, operation["responses"]["200"])

@@ -139,7 +139,7 @@ def test_only_members_and_permitted_staff_manage_webhooks(client, owner, receive
     plain_staff.user_permissions.add(Permission.objects.get(codename="change_webhookendpoint"))
     client.force_login(plain_staff)
     assert client.get(base).status_code == 200
-    assert client.post(f"{base}/{endpoint_id}/test").status_code == 202
+    assert client.post(f"{base}/{endpoint_id}/test").status_code == 201
     assert client.delete(f"{base}/{endpoint_id}").status_code == 200
     assert not WebhookEndpoint.objects.exists()
 
