@@ -10,6 +10,7 @@ import json
 from installs import selectors
 from installs.api import serializers as shapes
 from installs.cache import BootstrapEntry, BuiltBootstrap, cached_bootstrap
+from registry.field_reports import issue_ticket
 
 
 def person_bootstrap(
@@ -22,7 +23,11 @@ def person_bootstrap(
             user=user, team_id=team_id, shell_version=shell_version
         )
         data: dict = {
-            "plugins": shapes.InstalledPluginSerializer(bootstrap.plugins, many=True).data
+            "plugins": shapes.InstalledPluginSerializer(bootstrap.plugins, many=True).data,
+            # What the shell may send field reports for (registry.field_reports).
+            "reportTicket": issue_ticket(
+                {f"{p.name}@{p.version.version}": p.version.pk for p in bootstrap.plugins}
+            ),
         }
         if shell_version:
             data["shellVersion"] = shell_version

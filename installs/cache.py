@@ -45,6 +45,7 @@ from django.utils import timezone
 from naap.redis_cache import EPOCH_KEY, cache_epoch, read_many
 from registry.cache import CORE_GENERATION_KEY, bump_generations
 from registry.cache import generation_key as package_generation_key
+from registry.field_reports import ticket_period
 from registry.selectors import iso
 
 BOOTSTRAP_TIMEOUT = 24 * 60 * 60
@@ -152,6 +153,15 @@ def _json(data: dict) -> bytes:
     return json.dumps(data, separators=(",", ":"), sort_keys=True, default=str).encode()
 
 
+def _etag_body(data: dict, body: bytes) -> bytes:
+    """What the ETag covers: the data, with the report ticket (new at every build) standing for
+    the ticket period it was issued in, so a shell revalidating gets a 304 until the data
+    changes or the period ends (and then a fresh ticket)."""
+    if "reportTicket" not in data:
+        return body
+    return _json({**data, "reportTicket": ticket_period()})
+
+
 def _stamp_keys(team_ids: Iterable[int], package_names: Iterable[str]) -> list[str]:
     return [
         EPOCH_KEY,
@@ -196,7 +206,7 @@ def cached_bootstrap(
         # A generation not read before the database cannot vouch for what was read.
         stamps=tuple(known.get(key, UNKNOWN) for key in keys),
         body=body,
-        etag=bootstrap_etag(body),
+        etag=bootstrap_etag(_etag_body(built.data, body)),
         personalized_body=personalized,
         personalized_etag=bootstrap_etag(personalized) if personalized else "",
     )

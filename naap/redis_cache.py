@@ -268,6 +268,12 @@ class NaapRedisCache(RedisCache):
             raise RuntimeError("the cache did not return what was just written")
         client.delete(key)
 
+    def guarded(self, operation: Callable, *args, fallback=None):
+        """operation(*args) under the outage rules (a script or pipeline of our own on
+        `raw_client`); `fallback` while Redis is skipped or when it fails now, raised when it
+        is CacheUnavailable."""
+        return self._cache.guarded(operation, *args, fallback=fallback)
+
     def incr_many(self, deltas: dict[str, int], *, timeout: int | None) -> dict[str, int]:
         """Add each delta to its counter (created at 0 when missing) in one round trip; the
         new totals. `timeout` None keeps the counters without expiry. CacheUnavailable when

@@ -416,6 +416,9 @@ REST_FRAMEWORK = {
 # this time; the CDN in front caches manifests for 300 s anyway.
 MANIFEST_RECHECK_SECONDS = env_int("NAAP_MANIFEST_RECHECK_MS", 1000) / 1000
 
+# Field reports (registry/field_reports.py): batches one client address may send per minute.
+NAAP_FIELD_REPORTS_PER_MINUTE = env_int("NAAP_FIELD_REPORTS_PER_MINUTE", 120)
+
 SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

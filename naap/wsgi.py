@@ -1,4 +1,5 @@
-"""WSGI entry point (gunicorn naap.wsgi): Django behind the manifest and bootstrap hot paths."""
+"""WSGI entry point (gunicorn naap.wsgi): Django behind the manifest, bootstrap and field
+reports hot paths."""
 
 import os
 
@@ -15,6 +16,7 @@ get_resolver().url_patterns  # noqa: B018
 
 # Imported once Django is set up: they read settings and models.
 from installs.bootstrap_fastpath import BootstrapFastPath  # noqa: E402
+from registry.field_fastpath import FieldReportsFastPath  # noqa: E402
 from registry.manifest_fastpath import ManifestFastPath  # noqa: E402
 
-application = BootstrapFastPath(ManifestFastPath(django_application))
+application = FieldReportsFastPath(BootstrapFastPath(ManifestFastPath(django_application)))

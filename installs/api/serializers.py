@@ -209,6 +209,12 @@ class BootstrapSerializer(serializers.Serializer):
             "with shellVersion: installed plugins none of whose versions they may run admits it"
         ),
     )
+    reportTicket = serializers.CharField(
+        help_text=(
+            "what the shell sends with its field reports (POST /api/v1/plugins/field-reports): "
+            "the versions this answer serves, signed, valid for 3 days"
+        )
+    )
     generatedAt = serializers.DateTimeField()
 
 

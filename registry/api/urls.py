@@ -2,9 +2,11 @@
 
 from django.urls import path
 
+from registry import field_views
 from registry.api import views
 
 urlpatterns = [
+    path("plugins/field-reports", field_views.field_reports, name="field-reports"),
     path("plugins/registry", views.RegistryListView.as_view(), name="registry-list"),
     path("registry/packages", views.RegistryPackagesView.as_view(), name="registry-packages"),
     path("plugins/registry/<str:name>", views.PackageDetailView.as_view(), name="package-detail"),

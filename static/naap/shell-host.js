@@ -61,8 +61,9 @@ export function connectShellFrame(
         cache: "no-store",
       });
       if (!response.ok) throw new Error(`Your plugins could not be loaded (HTTP ${response.status}).`);
-      const { plugins } = (await response.json()).data;
+      const { plugins, reportTicket } = (await response.json()).data;
       return {
+        reportTicket,
         plugins: plugins.map(({ name, displayName, enabled, manifest }) => ({
           name,
           displayName,

@@ -7,7 +7,8 @@
  * step, no globals of its own. On the window it touches the plugin globals it must read (and
  * puts back as they were), React/ReactDOM (provided from this site's static files to plugins
  * that use the shell's React), stand-ins for localStorage/sessionStorage where the origin is
- * opaque, and its listeners for errors plugins raise later; on <html>, the theme.
+ * opaque, and its listeners for errors plugins raise later and for the page being hidden (field
+ * reports); on <html>, the theme.
  * The documented API is in docs/shell-runtime.md.
  *
  * @module naap/shell
@@ -24,6 +25,7 @@ import {
   sleep,
 } from "./shell-events.js";
 import { PermissionDeniedError, ShellServiceError, element } from "./shell-services.js";
+import { createReporter, phaseOf } from "./shell-reports.js";
 
 // The plugin context lives in shell-context.js (with shell-events.js and shell-services.js).
 export {
@@ -73,6 +75,21 @@ const ShellMessageChannel = window.MessageChannel;
 // The framing page, taken before any plugin runs: `window.parent` is replaceable, and a
 // plugin that replaced it would receive the next token renewal's message.
 const hostWindow = window.parent;
+// Field reports go out with the browser's own sendBeacon, taken before any plugin runs, so
+// no plugin sees (or rewrites) the outcomes the runtime reports (docs/shell-runtime.md,
+// "Field reports").
+const shellSendBeacon =
+  typeof navigator.sendBeacon === "function" ? navigator.sendBeacon.bind(navigator) : null;
+const reporter = createReporter({
+  sendBeacon: shellSendBeacon,
+  url: () => new URL(`${runtime.apiBase}/plugins/field-reports`, document.baseURI).href,
+  setTimer: window.setTimeout.bind(window),
+  clearTimer: window.clearTimeout.bind(window),
+});
+window.addEventListener("pagehide", () => reporter.flush());
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "hidden") reporter.flush();
+});
 // Head start of the routed plugin over the headless ones at boot (bootShell).
 const ROUTED_HEAD_START_MS = 1000;
 
@@ -963,11 +980,33 @@ function pluginCrashed(record, error) {
   if (record.settled && hosts.get(record.host) === record) failHost(record, record.crashed);
 }
 
+/**
+ * Send the field reports queued so far now (they also go when 20 are queued, 5 s after the
+ * first, and when the page is hidden); false when there was nothing to send or a beacon was
+ * refused.
+ *
+ * @returns {boolean}
+ */
+export function flushFieldReports() {
+  return reporter.flush();
+}
+
+/** A failure of one of the shell's own mounts, reported once: before it mounted, in the
+ * phase the error names (an error of its code while mounting is a mount failure); after, as
+ * a runtime failure. */
+function reportFailure(record, error) {
+  if (!record.trusted || record.reported === "failed" || !record.manifest) return;
+  record.reported = "failed";
+  const loadPhase = phaseOf(error) === "runtime" ? "mount" : phaseOf(error);
+  reporter.report(keyOf(record.manifest), "failed", record.settled ? "runtime" : loadPhase);
+}
+
 /** Put a host into the error state: cleanup, the message and a Retry button. */
 function failHost(record, error) {
   const { host, manifest, options } = record;
   runCleanup(record);
   record.failed = true;
+  reportFailure(record, error);
   console.error(`[naap] ${messageOf(error)}`, error.cause ?? "");
   const retry = async () => {
     let next = manifest;
@@ -1098,6 +1137,7 @@ async function mountIn(host, manifest, options, trusted) {
     record.rendered = container.firstChild !== null;
     const duration = performance.now() - started;
     performance.measure(`naap:mount ${label}`, { start: started, duration });
+    if (trusted) reporter.report(label, "mounted", "", duration);
     setState(host, "mounted", { plugin: label, duration });
     return { state: "mounted", error: null, duration };
   } catch (error) {
@@ -1285,17 +1325,22 @@ async function fetchInstalledPlugins() {
   try {
     response = await shellFetch(url, { headers, credentials: "same-origin", cache: "no-store" });
   } catch (error) {
-    if (cached) return { plugins: cached.plugins, source: "cache" };
+    if (cached) return { plugins: cached.plugins, reportTicket: cached.reportTicket, source: "cache" };
     throw new Error(`Could not reach the registry for your plugins: ${messageOf(error)}`);
   }
-  if (response.status === 304 && cached) return { plugins: cached.plugins, source: "network" };
+  if (response.status === 304 && cached) {
+    return { plugins: cached.plugins, reportTicket: cached.reportTicket, source: "network" };
+  }
   if (!response.ok) {
-    if (cached && response.status >= 500) return { plugins: cached.plugins, source: "cache" };
+    if (cached && response.status >= 500) {
+      return { plugins: cached.plugins, reportTicket: cached.reportTicket, source: "cache" };
+    }
     throw new Error(`Your plugins could not be loaded: ${await errorMessageOf(response)}`);
   }
-  const plugins = (await response.json()).data.plugins;
+  const { plugins, reportTicket } = (await response.json()).data;
   const now = Date.now();
-  await cachePut("bootstrap", key, { plugins, etag: response.headers.get("ETag"), storedAt: now });
+  const etag = response.headers.get("ETag");
+  await cachePut("bootstrap", key, { plugins, reportTicket, etag, storedAt: now });
   for (const plugin of plugins) {
     // The same document the manifest endpoint serves, so an offline start has it too.
     const { name, version } = plugin.manifest;
@@ -1309,7 +1354,7 @@ async function fetchInstalledPlugins() {
       });
     }
   }
-  return { plugins, source: "network" };
+  return { plugins, reportTicket, source: "network" };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1416,7 +1461,7 @@ export async function bootShell(options = {}) {
   let bootstrap;
   try {
     bootstrap = options.bootstrap
-      ? { plugins: options.bootstrap.plugins, source: "inline" }
+      ? { plugins: options.bootstrap.plugins, reportTicket: options.bootstrap.reportTicket, source: "inline" }
       : await fetchInstalledPlugins();
   } catch (error) {
     say(messageOf(error));
@@ -1425,6 +1470,7 @@ export async function bootShell(options = {}) {
   // Headless plugins serve the others: they load even when switched off.
   let plugins = bootstrap.plugins.filter((plugin) => plugin.enabled || isHeadless(plugin));
   privileged.setInstallations(bootstrap.plugins);
+  reporter.setTicket(bootstrap.reportTicket, bootstrap.plugins);
   await resolveShellGlobals(plugins.map((plugin) => plugin.manifest));
   plugins = plugins.map((plugin) => ({ ...plugin, manifest: withShellGlobals(plugin.manifest) }));
   const headless = plugins.filter(isHeadless);
@@ -1438,6 +1484,8 @@ export async function bootShell(options = {}) {
 
   const refreshed = (name) => async () => {
     const fresh = runtime.bridge ? await askHostPage("naap:plugins") : await fetchInstalledPlugins();
+    // A fresh bootstrap may serve other versions: their reports go with its ticket.
+    if (fresh.reportTicket) reporter.setTicket(fresh.reportTicket, fresh.plugins);
     const found = fresh.plugins.find((plugin) => plugin.name === name);
     if (!found) throw new Error(`${name} is no longer installed.`);
     await resolveShellGlobals([found.manifest]);

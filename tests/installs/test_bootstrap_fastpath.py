@@ -10,6 +10,7 @@ from django.test import Client
 from installs.bootstrap_fastpath import BootstrapFastPath
 from installs.services import install_plugin
 from publishing import services as publishing
+from registry.field_reports import read_ticket
 from registry.models import PluginVersion
 from tests.factories import make_team, make_user
 from tests.installs.helpers import TeamAdmin, install, publish_plugin, send
@@ -63,6 +64,9 @@ def test_an_unchanged_bootstrap_is_sent_without_django(layer, django_app, instal
     data_first, data_third = first.json()["data"], third.json()["data"]
     assert data_third["generatedAt"].endswith("Z")
     data_first.pop("generatedAt"), data_third.pop("generatedAt")
+    # Each build issues its own report ticket, for the same versions.
+    tickets = [read_ticket(data.pop("reportTicket")) for data in (data_first, data_third)]
+    assert tickets[0] == tickets[1] and list(tickets[0]) == ["my-wallet@1.0.0"]
     assert data_first == data_third
     assert third.json()["success"] is True
     assert third.headers["etag"] == first.headers["etag"]

@@ -231,10 +231,15 @@ def test_the_kept_answers_are_bounded(django_app, cache_backend, wallet):
 
 
 def test_the_wsgi_application_is_wrapped():
+    from installs.bootstrap_fastpath import BootstrapFastPath
     from naap import wsgi
+    from registry.field_fastpath import FieldReportsFastPath
 
-    assert isinstance(wsgi.application.app, ManifestFastPath)
-    assert wsgi.application.app.app is wsgi.django_application
+    # Field reports, then bootstraps, then manifests, then Django.
+    assert isinstance(wsgi.application, FieldReportsFastPath)
+    assert isinstance(wsgi.application.app, BootstrapFastPath)
+    assert isinstance(wsgi.application.app.app, ManifestFastPath)
+    assert wsgi.application.app.app.app is wsgi.django_application
 
 
 def test_within_the_recheck_time_a_worker_answers_without_reading_the_generation(

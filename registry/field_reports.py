@@ -1,0 +1,320 @@
+"""Field reports: how each plugin version loads and mounts in people's shells.
+
+The shell runtime sends batches of outcomes (mounted, or failed with its phase, and the load
+time) to `POST /api/v1/plugins/field-reports` (registry.field_views). Each page's bootstrap
+carries a report ticket: a short-lived Fernet token naming the versions it served
+(`name@version` → version id). A batch counts only when every event names a version of its
+ticket, so a shell, or a script posting to the endpoint, cannot report for versions it was
+not served, and the endpoint needs no database query.
+
+Counts are kept per version and minute in the cache: with Redis, one EVAL per batch applies
+the rate limit and adds every counter (one round trip, nothing counted when the batch is over
+the limit); with any other backend (development), the same under a lock of this process.
+`python manage.py flush_field_reports` moves them into PluginVersionMinute rows
+(registry.field_health), which `version_health` reads with what is not flushed yet.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+
+from cryptography.fernet import InvalidToken
+from django.conf import settings
+from django.core.cache import cache
+
+from naap.crypto import derived_fernet_key, multi_fernet
+from naap.errors import BadRequest, NaapError, PayloadTooLarge, ServiceUnavailable
+from naap.redis_cache import CacheUnavailable
+
+# Failure phases, as the shell names them.
+PHASES = ("network", "integrity", "evaluation", "mount", "runtime")
+OUTCOMES = ("mounted", "failed")
+# Upper bounds (ms) of the load-time histogram's buckets; the last bucket holds the rest.
+LOAD_MS_BUCKETS = (50, 100, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 10000)
+MAX_EVENTS = 50
+MAX_BODY_BYTES = 16 * 1024
+MAX_LOAD_MS = 10 * 60 * 1000
+# Counters not flushed within this time expire (the flush runs every minute or so).
+COUNTER_TIMEOUT = 7 * 24 * 60 * 60
+PENDING_KEY = "field-reports:pending"
+TICKET_PURPOSE = b"naap-field-report-ticket"
+
+
+class TooManyReports(NaapError):
+    code = "RATE_LIMITED"
+    status = 429
+    retry_after = 60
+
+
+def ticket_lifetime() -> int:
+    """Seconds a report ticket is accepted. A ticket is built into the cached bootstrap (kept
+    up to a day) and a shell revalidating it keeps its copy while the ETag holds (up to a
+    ticket period, a third of the lifetime): three days leave a day for the page to live."""
+    return getattr(settings, "NAAP_FIELD_REPORT_TICKET_SECONDS", 3 * 24 * 60 * 60)
+
+
+def ticket_period(now: float | None = None) -> int:
+    """The number of the ticket period (a third of the lifetime) `now` falls in: the
+    bootstrap's ETag changes with it, so no shell keeps an expired ticket by revalidating."""
+    now = time.time() if now is None else now
+    return int(now // max(1, ticket_lifetime() // 3))
+
+
+def _fernet():
+    keys = [derived_fernet_key(TICKET_PURPOSE, settings.SECRET_KEY)]
+    keys += [derived_fernet_key(TICKET_PURPOSE, old) for old in settings.SECRET_KEY_FALLBACKS]
+    return multi_fernet(tuple(keys))
+
+
+def issue_ticket(versions: dict[str, int]) -> str:
+    """A report ticket for the versions a page was served (`name@version` → version id)."""
+    return _fernet().encrypt(json.dumps(versions, separators=(",", ":")).encode()).decode()
+
+
+def read_ticket(ticket) -> dict[str, int]:
+    """The versions of a ticket; BadRequest when it is not one of ours or has expired."""
+    if not isinstance(ticket, str) or not ticket or len(ticket) > 8192:
+        raise BadRequest("The report ticket is missing or malformed.", field="ticket")
+    try:
+        versions = json.loads(_fernet().decrypt(ticket.encode(), ttl=ticket_lifetime()))
+    except (InvalidToken, ValueError) as error:
+        raise BadRequest(
+            "The report ticket is not valid or has expired: reload the page.", field="ticket"
+        ) from error
+    return versions
+
+
+@dataclass(frozen=True)
+class Event:
+    """One outcome of one version: mounted (with its load time) or failed in a phase."""
+
+    version_id: int
+    outcome: str
+    phase: str
+    load_ms: int
+
+
+def parse_batch(body: bytes) -> tuple[dict, list[dict]]:
+    """The batch's ticket versions and raw events; the refusals of a malformed batch."""
+    if len(body) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"A batch of field reports is at most {MAX_BODY_BYTES} bytes.")
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, ValueError) as error:
+        raise BadRequest("The body is not valid JSON.") from error
+    if not isinstance(data, dict):
+        raise BadRequest("The body must be an object with `ticket` and `events`.")
+    events = data.get("events")
+    if not isinstance(events, list) or not events:
+        raise BadRequest("`events` must be a non-empty list.", field="events")
+    if len(events) > MAX_EVENTS:
+        raise PayloadTooLarge(
+            f"A batch holds at most {MAX_EVENTS} events, not {len(events)}.", field="events"
+        )
+    return read_ticket(data.get("ticket")), events
+
+
+def check_events(versions: dict[str, int], raw_events: list) -> list[Event]:
+    """Events naming versions of the ticket, with a known outcome and phase; BadRequest names
+    the first that is not."""
+    events = []
+    for index, raw in enumerate(raw_events):
+        where = f"events[{index}]"
+        if not isinstance(raw, dict):
+            raise BadRequest(f"{where} must be an object.", field=where)
+        plugin = raw.get("plugin")
+        if not isinstance(plugin, str) or plugin not in versions:
+            raise BadRequest(
+                f"{where}: {str(plugin)[:100]!r} was not served to this page.", field=where
+            )
+        outcome = raw.get("outcome")
+        if outcome not in OUTCOMES:
+            raise BadRequest(f"{where}: outcome must be mounted or failed.", field=where)
+        phase = raw.get("phase", "")
+        if outcome == "failed" and phase not in PHASES:
+            raise BadRequest(f"{where}: phase must be one of {', '.join(PHASES)}.", field=where)
+        load_ms = raw.get("ms", 0)
+        if type(load_ms) not in (int, float) or not 0 <= load_ms <= MAX_LOAD_MS:
+            raise BadRequest(f"{where}: ms must be a number of milliseconds.", field=where)
+        events.append(
+            Event(versions[plugin], outcome, phase if outcome == "failed" else "", int(load_ms))
+        )
+    return events
+
+
+def bucket_of(load_ms: int) -> int:
+    """The histogram bucket of a load time."""
+    for index, bound in enumerate(LOAD_MS_BUCKETS):
+        if load_ms <= bound:
+            return index
+    return len(LOAD_MS_BUCKETS)
+
+
+def counter_deltas(events: list[Event], minute: int) -> dict[str, dict[str, int]]:
+    """The counters the events add, by hash key (`field-reports:<version id>:<minute>`)."""
+    deltas: dict[str, dict[str, int]] = {}
+    for event in events:
+        fields = deltas.setdefault(f"field-reports:{event.version_id}:{minute}", {})
+
+        def add(field: str, by: int = 1, fields=fields) -> None:
+            fields[field] = fields.get(field, 0) + by
+
+        if event.outcome == "mounted":
+            add("loads")
+            add("mounted")
+            add("ms_sum", event.load_ms)
+            add(f"b{bucket_of(event.load_ms)}")
+        else:
+            if event.phase != "runtime":  # a later error of a load already counted
+                add("loads")
+            add(f"f_{event.phase}")
+    return deltas
+
+
+# One round trip: the client's rate window, then (under the limit) every counter, each hash
+# noted in the pending set for the flush. KEYS: the rate key, the pending set. ARGV: the limit,
+# the rate window's seconds, the counters' seconds, then per hash its key, its number of
+# fields and the field/delta pairs. Answers the client's count in the window, negative when
+# over the limit (nothing counted).
+INGEST_SCRIPT = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+if n > tonumber(ARGV[1]) then return -n end
+local i = 4
+while i <= #ARGV do
+  local key = ARGV[i]
+  local count = tonumber(ARGV[i + 1])
+  i = i + 2
+  for _ = 1, count do
+    redis.call('HINCRBY', key, ARGV[i], ARGV[i + 1])
+    i = i + 2
+  end
+  redis.call('EXPIRE', key, ARGV[3])
+  redis.call('SADD', KEYS[2], key)
+end
+return n
+"""
+
+_local_lock = threading.Lock()
+
+
+def rate_limit() -> int:
+    """Batches one client address may send per minute."""
+    return settings.NAAP_FIELD_REPORTS_PER_MINUTE
+
+
+def count(events: list[Event], *, client: str, now: float | None = None) -> None:
+    """Add the events to this minute's counters, in one round trip with Redis; TooManyReports
+    (nothing counted) past the client's rate, ServiceUnavailable when the cache is down."""
+    now = time.time() if now is None else now
+    minute = int(now // 60)
+    deltas = counter_deltas(events, minute)
+    rate_key = f"field-reports:rate:{client}:{minute}"
+    raw_client = getattr(cache, "raw_client", None)
+    if raw_client is None:
+        _count_locally(deltas, rate_key)
+        return
+    try:
+        answer = cache.guarded(_count_in_redis, deltas, rate_key, fallback=CacheUnavailable)
+    except CacheUnavailable as error:
+        raise ServiceUnavailable("Field reports are not counted now; try again later.") from error
+    if answer < 0:
+        raise TooManyReports("Too many field reports from this address: wait a minute.")
+
+
+def _count_in_redis(deltas: dict[str, dict[str, int]], rate_key: str) -> int:
+    args: list = [rate_limit(), 61, COUNTER_TIMEOUT]
+    for key, fields in deltas.items():
+        args += [cache.make_key(key), len(fields)]
+        for field, delta in fields.items():
+            args += [field, delta]
+    keys = [cache.make_key(rate_key), cache.make_key(PENDING_KEY)]
+    return int(_ingest_script()(keys=keys, args=args, client=cache.raw_client(write=True)))
+
+
+_script = None
+
+
+def _ingest_script():
+    """The script, sent by its digest (EVALSHA; redis-py sends it whole once if Redis does not
+    know it yet, after a restart)."""
+    global _script
+    if _script is None:
+        _script = cache.raw_client(write=True).register_script(INGEST_SCRIPT)
+    return _script
+
+
+def _count_locally(deltas: dict[str, dict[str, int]], rate_key: str) -> None:
+    with _local_lock:
+        sent = cache.get(rate_key, 0) + 1
+        cache.set(rate_key, sent, 61)
+        if sent > rate_limit():
+            raise TooManyReports("Too many field reports from this address: wait a minute.")
+        pending = cache.get(PENDING_KEY, set())
+        for key, fields in deltas.items():
+            totals = cache.get(key, {})
+            for field, delta in fields.items():
+                totals[field] = totals.get(field, 0) + delta
+            cache.set(key, totals, COUNTER_TIMEOUT)
+            pending.add(key)
+        cache.set(PENDING_KEY, pending, COUNTER_TIMEOUT)
+
+
+def take_pending() -> dict[str, dict[str, int]]:
+    """Read and reset every counter not flushed yet, atomically (two flushes never both take
+    the same counts): hash key → field totals."""
+    raw_client = getattr(cache, "raw_client", None)
+    if raw_client is None:
+        with _local_lock:
+            keys = cache.get(PENDING_KEY, set())
+            taken = {key: cache.get(key) or {} for key in keys}
+            cache.delete_many([*keys, PENDING_KEY])
+        return taken
+    client = raw_client(write=True)
+    pending = cache.make_key(PENDING_KEY)
+    members = sorted(member.decode() for member in client.smembers(pending))
+    if not members:
+        return {}
+    pipe = client.pipeline(transaction=True)
+    for member in members:
+        pipe.hgetall(member)
+        pipe.delete(member)
+        pipe.srem(pending, member)
+    replies = pipe.execute()
+    taken = {}
+    prefix_length = len(cache.make_key(""))
+    for index, member in enumerate(members):
+        fields = replies[index * 3]
+        if fields:
+            taken[member[prefix_length:]] = {k.decode(): int(v) for k, v in fields.items()}
+    return taken
+
+
+def peek_pending(version_ids) -> dict[str, dict[str, int]]:
+    """The counters not flushed yet of these versions (hash key → field totals), unchanged."""
+    wanted = {str(version_id) for version_id in version_ids}
+    raw_client = getattr(cache, "raw_client", None)
+    if raw_client is None:
+        keys = [key for key in cache.get(PENDING_KEY, set()) if key.split(":")[1] in wanted]
+        return {key: cache.get(key) or {} for key in keys}
+    members, replies = cache.guarded(_peek_in_redis, wanted, fallback=([], []))
+    prefix_length = len(cache.make_key(""))
+    return {
+        member[prefix_length:]: {k.decode(): int(v) for k, v in fields.items()}
+        for member, fields in zip(members, replies, strict=True)
+        if fields
+    }
+
+
+def _peek_in_redis(wanted: set[str]) -> tuple[list[str], list[dict]]:
+    client = cache.raw_client()
+    prefix_length = len(cache.make_key(""))
+    members = [m.decode() for m in client.smembers(cache.make_key(PENDING_KEY))]
+    members = [m for m in members if m[prefix_length:].split(":")[1] in wanted]
+    pipe = client.pipeline(transaction=False)
+    for member in members:
+        pipe.hgetall(member)
+    return members, (pipe.execute() if members else [])
