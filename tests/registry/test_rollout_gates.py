@@ -4,6 +4,8 @@ step is due aborts, advances, promotes or waits by its candidate's field reports
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
 import threading
 import time
 
@@ -262,3 +264,20 @@ def test_a_staff_action_in_progress_wins_over_the_loop(staff, package):
     rollout = refreshed(rollout)
     assert (rollout.status, rollout.percent) == (Rollout.Status.PAUSED, 50)
     assert gate_events(rollout) == []
+
+
+def test_the_loop_runs_passes_until_sigterm_and_stops_cleanly(staff, package, capsys):
+    rollout = start(staff, package)
+    report("1.1.0", loads=30)
+    make_due(rollout)
+    timer = threading.Timer(0.6, os.kill, (os.getpid(), signal.SIGTERM))
+    timer.start()
+    try:
+        call_command("run_rollouts", "--interval", "0.1")
+    finally:
+        timer.cancel()
+    out = capsys.readouterr().out
+    assert out.startswith("Rollout loop started (a pass every 0.1 s).\n")
+    assert out.count("my-wallet: advance") == 1  # the next step is one interval away
+    assert out.endswith("Rollout loop stopped.\n")
+    assert refreshed(rollout).percent == 75
