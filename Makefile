@@ -72,9 +72,11 @@ dev: install
 	@echo "  Demo user:               demo / demo"
 	@echo ""
 	@echo "  Task worker (webhook deliveries) runs beside the server: manage.py db_worker"
+	@echo "  Rollout loop (health gates) runs beside the server:      manage.py run_rollouts"
 	@echo ""
 	@DEBUG=1 $(PY) manage.py db_worker --no-reload & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	DEBUG=1 $(PY) manage.py run_rollouts & gates=$$!; \
+	trap 'kill $$worker $$gates 2>/dev/null' EXIT INT TERM; \
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install
