@@ -143,7 +143,7 @@ def evaluate_rollout(rollout_id: int, *, now: dt.datetime | None = None) -> Deci
         if locked is None:
             return None  # another loop or a staff action holds it: the next pass looks again
         rollout = (
-            Rollout.objects.select_for_update()
+            Rollout.objects.select_for_update(of=("self",))
             .select_related("package", "candidate", "stable")
             .filter(
                 pk=rollout_id,

@@ -93,7 +93,7 @@ def _reason(reason: str, *, required: bool = False) -> str:
 
 def _locked_deployment(package: PluginPackage) -> PluginDeployment:
     deployment = (
-        PluginDeployment.objects.select_for_update()
+        PluginDeployment.objects.select_for_update(of=("self",))
         .select_related("version", "canary_version")
         .get_or_create(package=package)[0]
     )
@@ -105,7 +105,7 @@ def _locked_open(package: PluginPackage) -> tuple[PluginDeployment, Rollout]:
     """The package's deployment and open rollout, both locked, or NotFound."""
     deployment = _locked_deployment(package)
     rollout = (
-        Rollout.objects.select_for_update()
+        Rollout.objects.select_for_update(of=("self",))
         .select_related("candidate", "stable")
         .filter(package=package, status__in=Rollout.OPEN_STATUSES)
         .first()
