@@ -372,22 +372,24 @@ def end_open_rollout(
     )
 
 
-@transaction.atomic
-def pause_rollout(
-    *, actor, package: PluginPackage, reason: str = "", ip: str | None = None
-) -> Rollout:
-    """Hold the candidate at its share: nobody moves, no step is due until resumed."""
+def _hold_or_run(*, actor, package, reason, ip, paused: bool) -> Rollout:
+    """Pause (hold the share, no step due) or resume (next step one interval from now)."""
     reason = _reason(reason)
     deployment, rollout = _locked_open(package)
-    if rollout.status != Rollout.Status.RUNNING:
-        raise Conflict("The rollout is already paused.")
-    rollout.status = Rollout.Status.PAUSED
-    rollout.next_step_at = None
+    wanted = Rollout.Status.PAUSED if paused else Rollout.Status.RUNNING
+    if rollout.status == wanted:
+        raise Conflict(
+            "The rollout is already paused." if paused else "The rollout is running, not paused."
+        )
+    rollout.status = wanted
+    rollout.next_step_at = (
+        None if paused else timezone.now() + timedelta(seconds=rollout.interval_seconds)
+    )
     rollout.save(update_fields=["status", "next_step_at", "updated_at"])
     _record(
         deployment=deployment,
         rollout=rollout,
-        kind=DeploymentEvent.Kind.PAUSE,
+        kind=DeploymentEvent.Kind.PAUSE if paused else DeploymentEvent.Kind.RESUME,
         actor=actor,
         reason=reason,
         from_percent=rollout.percent,
@@ -396,6 +398,14 @@ def pause_rollout(
         shown=False,  # the share and both versions stay: nothing served changes
     )
     return rollout
+
+
+@transaction.atomic
+def pause_rollout(
+    *, actor, package: PluginPackage, reason: str = "", ip: str | None = None
+) -> Rollout:
+    """Hold the candidate at its share: nobody moves, no step is due until resumed."""
+    return _hold_or_run(actor=actor, package=package, reason=reason, ip=ip, paused=True)
 
 
 @transaction.atomic
@@ -403,22 +413,4 @@ def resume_rollout(
     *, actor, package: PluginPackage, reason: str = "", ip: str | None = None
 ) -> Rollout:
     """Run a paused rollout again; its next step is due one interval from now."""
-    reason = _reason(reason)
-    deployment, rollout = _locked_open(package)
-    if rollout.status != Rollout.Status.PAUSED:
-        raise Conflict("The rollout is running, not paused.")
-    rollout.status = Rollout.Status.RUNNING
-    rollout.next_step_at = timezone.now() + timedelta(seconds=rollout.interval_seconds)
-    rollout.save(update_fields=["status", "next_step_at", "updated_at"])
-    _record(
-        deployment=deployment,
-        rollout=rollout,
-        kind=DeploymentEvent.Kind.RESUME,
-        actor=actor,
-        reason=reason,
-        from_percent=rollout.percent,
-        to_percent=rollout.percent,
-        ip=ip,
-        shown=False,  # the share and both versions stay: nothing served changes
-    )
-    return rollout
+    return _hold_or_run(actor=actor, package=package, reason=reason, ip=ip, paused=False)
