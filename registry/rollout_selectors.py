@@ -83,7 +83,7 @@ class RolloutCharts:
     # (role, version, health over the window) for the stable version (when there is one),
     # then the candidate.
     totals: list[tuple[str, str, dict]]
-    charts: list[SafeString]
+    charts: list[tuple[str, SafeString]]  # (caption, SVG)
 
 
 def _minute(moment: dt.datetime) -> dt.datetime:
@@ -107,7 +107,7 @@ def rollout_charts(rollout: Rollout, *, now: dt.datetime | None = None) -> Rollo
     versions.append(("candidate", rollout.candidate))
     ids = [version.pk for _, version in versions]
     per_minute = minute_health(ids, since=since, until=until)
-    window = version_health(ids, since=since)
+    window = version_health(ids, since=since, until=until)
     totals = [(role, version.version, window[version.pk]) for role, version in versions]
 
     def series(metric, scale: float = 1) -> list[tuple[str, list]]:
@@ -127,23 +127,21 @@ def rollout_charts(rollout: Rollout, *, now: dt.datetime | None = None) -> Rollo
     name = f"{package.display_name} ({package.name})"
     ident = f"rollout-{rollout.pk}"
     charts = [
-        line_chart_svg(
-            minutes, series("loads"), title=f"Loads per minute: {name}", ident=f"{ident}-loads"
-        ),
-        line_chart_svg(
-            minutes,
-            series("success_rate", 100),
-            title=f"Success rate per minute: {name}",
-            ident=f"{ident}-success",
-            unit="%",
-            peak=100,
-        ),
-        line_chart_svg(
-            minutes,
-            series("p95_ms"),
-            title=f"p95 load time per minute: {name}",
-            ident=f"{ident}-p95",
-            unit=" ms",
-        ),
+        (
+            caption,
+            line_chart_svg(
+                minutes,
+                series(metric, scale),
+                title=f"{caption}: {name}",
+                ident=f"{ident}-{key}",
+                unit=unit,
+                peak=peak,
+            ),
+        )
+        for key, caption, metric, scale, unit, peak in (
+            ("loads", "Loads per minute", "loads", 1, "", None),
+            ("success", "Success rate per minute", "success_rate", 100, "%", 100),
+            ("p95", "p95 load time per minute", "p95_ms", 1, " ms", None),
+        )
     ]
     return RolloutCharts(since=since, until=until, totals=totals, charts=charts)

@@ -218,6 +218,18 @@ def test_a_minute_without_reports_breaks_the_line():
     assert "rate at 10:02: 95.5%" in svg
 
 
+def test_the_page_reads_a_fixed_number_of_queries(
+    client, package, rollout, operator, django_assert_max_num_queries
+):
+    for step in range(6):
+        rollouts.pause_rollout(actor=operator, package=package, reason=f"hold {step}")
+        rollouts.resume_rollout(actor=operator, package=package, reason=f"go {step}")
+    client.force_login(operator)
+    with django_assert_max_num_queries(10):
+        body = client.get(page_url(package)).content.decode()
+    assert body.count("hold ") == 6 and body.count("go ") >= 6
+
+
 def test_a_package_never_rolled_out_has_a_page_that_says_so(client, package, operator):
     client.force_login(operator)
     response = client.get(page_url(package))
@@ -227,9 +239,17 @@ def test_a_package_never_rolled_out_has_a_page_that_says_so(client, package, ope
 
 def test_a_closed_rollout_shows_its_end_and_no_buttons(client, package, rollout, operator):
     rollouts.abort_rollout(actor=operator, package=package, reason="checkout broken")
+    rollout.refresh_from_db()
+    ended = rollout.ended_at.replace(second=0, microsecond=0)
+    minute_row(rollout.candidate, ended, loads=7, mounted=7)
+    minute_row(rollout.candidate, ended + dt.timedelta(minutes=3), loads=500, mounted=500)
     client.force_login(operator)
     body = client.get(page_url(package)).content.decode()
     assert "Ended" in body and "checkout broken" in body
+    # Its charts and totals stop at its end: later reports are another story.
+    totals = re.search(r'<table id="naap-field-totals">(.*?)</table>', body, re.S).group(1)
+    assert "<td>7</td>" in totals and "500" not in totals
+    assert f"candidate 1.1.0 at {ended:%H:%M}: 7</title>" in body
     assert '<form method="post"' not in body
     assert body.count(CHART) == 3
     # The list links each rollout to its own page.

@@ -75,6 +75,8 @@ def test_version_health_adds_what_is_not_flushed_yet_and_honours_since(cache_bac
 
     later = version_health([version.pk], since=MINUTE + dt.timedelta(minutes=1))[version.pk]
     assert (later["loads"], later["success_rate"], later["p95_ms"]) == (5, 1.0, 100)
+    first = version_health([version.pk], since=EPOCH, until=MINUTE + dt.timedelta(minutes=1))
+    assert (first[version.pk]["loads"], first[version.pk]["mounted"]) == (25, 20)
     nothing = version_health([version.pk], since=MINUTE + dt.timedelta(minutes=5))[version.pk]
     assert nothing["loads"] == 0 and nothing["success_rate"] is None
 
