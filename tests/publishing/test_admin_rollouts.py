@@ -462,3 +462,10 @@ def test_the_dashboard_lists_running_and_paused_rollouts_only(client, package, r
 def test_the_dashboard_says_when_nothing_is_in_progress(client, package):
     client.force_login(make_user("root", staff=True))
     assert "No rollout is running or paused." in client.get(reverse("admin:index")).content.decode()
+
+
+def test_the_deployment_links_to_its_rollout_page(client, package, rollout, operator):
+    deployment = PluginDeployment.objects.get(package=package)
+    client.force_login(operator)
+    page = client.get(reverse("admin:registry_plugindeployment_change", args=[deployment.pk]))
+    assert f'href="{page_url(package)}"' in page.content.decode()
