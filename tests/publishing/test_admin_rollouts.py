@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from registry import rollouts
-from registry.charts import line_chart_svg
 from registry.field_reports import LOAD_MS_BUCKETS
 from registry.models import (
     AuditEvent,
@@ -195,27 +194,6 @@ def test_chart_titles_and_series_names_are_escaped(client, package, rollout):
     body = client.get(page_url(package)).content.decode()
     assert "<script>alert" not in body
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; (my-wallet)</title>" in body
-
-    svg = line_chart_svg(
-        [dt.datetime(2026, 1, 1, 10, 0, tzinfo=dt.UTC)],
-        [('<img src=x onerror="1">', [3])],
-        title="a & b",
-        ident="t",
-    )
-    assert "<img" not in svg
-    assert "&lt;img src=x onerror=&quot;1&quot;&gt;" in svg
-    assert '<title id="t-title">a &amp; b</title>' in svg
-
-
-def test_a_minute_without_reports_breaks_the_line():
-    minutes = [dt.datetime(2026, 1, 1, 10, m, tzinfo=dt.UTC) for m in range(4)]
-    svg = line_chart_svg(
-        minutes, [("rate", [90.0, None, 95.5, 100.0])], title="t", unit="%", peak=100
-    )
-    assert svg.count("<polyline") == 2
-    assert svg.count("<circle") == 3
-    assert "rate: latest 100%, highest 100%." in svg
-    assert "rate at 10:02: 95.5%" in svg
 
 
 def test_the_page_reads_a_fixed_number_of_queries(
