@@ -1,8 +1,9 @@
-"""Small server-rendered SVG charts: readable without JavaScript, no chart library."""
+"""Small server-rendered SVG charts (daily bars, per-minute lines): readable without
+JavaScript, no chart library."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -58,6 +59,89 @@ def bar_chart_svg(
         f'<text x="{left}" y="{height - 6}" class="label">{first}</text>'
         f'<text x="{width - 4}" y="{height - 6}" text-anchor="end" class="label">{last}</text>'
         + "".join(bars)
+        + "</svg>"
+    )
+    return mark_safe(svg)
+
+
+def _format(value: float, unit: str) -> str:
+    number = f"{value:.1f}".removesuffix(".0") if isinstance(value, float) else str(value)
+    return f"{number}{unit}"
+
+
+def line_chart_svg(
+    minutes: list[datetime],
+    series: list[tuple[str, list[float | None]]],
+    *,
+    title: str,
+    ident: str = "chart",
+    unit: str = "",
+    peak: float | None = None,
+    width: int = 640,
+    height: int = 160,
+) -> SafeString:
+    """A line chart of per-minute values, one line per named series (None: no value that
+    minute, the line breaks), with a title and a description for screen readers, a legend,
+    and a <title> on each point so hovering shows the minute's number. `peak` fixes the top
+    of the scale (100 for percentages); otherwise the largest value sets it."""
+    values = [value for _, points in series for value in points if value is not None]
+    top_value = peak if peak is not None else (max(values, default=0) or 1)
+    left, bottom, top = 44, 22, 22
+    plot_width, plot_height = width - left - 8, height - bottom - top
+    step = plot_width / max(len(minutes) - 1, 1)
+
+    def position(index: int, value: float) -> tuple[float, float]:
+        share = min(value, top_value) / top_value
+        return left + index * step, top + plot_height * (1 - share)
+
+    shapes, legend, described = [], [], []
+    for number, (name, points) in enumerate(series):
+        runs, run = [], []
+        for index, value in enumerate(points):
+            if value is None:
+                if run:
+                    runs.append(run)
+                run = []
+                continue
+            x, y = position(index, value)
+            run.append(f"{x:.1f},{y:.1f}")
+            label = f"{name} at {minutes[index]:%H:%M}: {_format(value, unit)}"
+            shapes.append(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2" class="point series-{number}">'
+                f"<title>{escape(label)}</title></circle>"
+            )
+        if run:
+            runs.append(run)
+        shapes[:0] = [
+            f'<polyline points="{" ".join(run)}" class="line series-{number}"/>' for run in runs
+        ]
+        legend.append(
+            f'<text x="{left + number * 180}" y="14" class="label legend series-{number}">'
+            f"&#9632; {escape(name)}</text>"
+        )
+        present = [value for value in points if value is not None]
+        if present:
+            latest, highest = _format(present[-1], unit), _format(max(present), unit)
+            described.append(f"{name}: latest {latest}, highest {highest}")
+        else:
+            described.append(f"{name}: no reports")
+    first = f"{minutes[0]:%H:%M}" if minutes else ""
+    last = f"{minutes[-1]:%H:%M}" if minutes else ""
+    description = f"Per minute from {first} to {last} UTC. " + "; ".join(described) + "."
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'class="chart" role="img" aria-labelledby="{ident}-title {ident}-desc">'
+        f'<title id="{ident}-title">{escape(title)}</title>'
+        f'<desc id="{ident}-desc">{escape(description)}</desc>'
+        f'<line x1="{left}" y1="{top + plot_height}" x2="{width - 8}" y2="{top + plot_height}" '
+        'class="axis"/>'
+        f'<text x="{left - 4}" y="{top + 8}" text-anchor="end" class="label">'
+        f"{escape(_format(top_value, unit))}</text>"
+        f'<text x="{left - 4}" y="{top + plot_height}" text-anchor="end" class="label">0</text>'
+        f'<text x="{left}" y="{height - 6}" class="label">{first}</text>'
+        f'<text x="{width - 8}" y="{height - 6}" text-anchor="end" class="label">{last}</text>'
+        + "".join(legend)
+        + "".join(shapes)
         + "</svg>"
     )
     return mark_safe(svg)

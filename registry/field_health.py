@@ -1,5 +1,6 @@
 """Field reports kept and read: the flush of the cache's per-minute counters into
-PluginVersionMinute rows, and each version's health over a window for the rollout gates."""
+PluginVersionMinute rows, each version's health over a window for the rollout gates, and per
+minute for the admin's rollout chart."""
 
 from __future__ import annotations
 
@@ -91,9 +92,12 @@ def _percentile(buckets: list[int], share: float) -> int | None:
     return 2 * LOAD_MS_BUCKETS[-1]
 
 
-def version_health(version_ids, *, since: dt.datetime) -> dict[int, dict]:
+def version_health(
+    version_ids, *, since: dt.datetime, until: dt.datetime | None = None
+) -> dict[int, dict]:
     """Each version's field reports from `since` (a minute counts when it starts at or after
-    it), flushed rows and counters not flushed yet together:
+    it; and at or before `until`, when given), flushed rows and counters not flushed yet
+    together:
     `{id: {loads, mounted, failures_by_phase, success_rate, p95_ms, p99_ms}}`.
 
     A load is one attempt to load and mount; `runtime` failures are later errors of loads that
@@ -104,6 +108,8 @@ def version_health(version_ids, *, since: dt.datetime) -> dict[int, dict]:
     version_ids = [int(version_id) for version_id in version_ids]
     totals = {version_id: _empty() for version_id in version_ids}
     rows = PluginVersionMinute.objects.filter(version_id__in=version_ids, minute__gte=since)
+    if until is not None:
+        rows = rows.filter(minute__lte=until)
     for row in rows:
         _add(
             totals[row.version_id],
@@ -112,9 +118,37 @@ def version_health(version_ids, *, since: dt.datetime) -> dict[int, dict]:
         )
     for key, fields in peek_pending(version_ids).items():
         version_id, minute = _split_key(key)
-        if minute >= since and version_id in totals:
+        if minute >= since and (until is None or minute <= until) and version_id in totals:
             _add(totals[version_id], _columns(fields), _buckets(fields))
     return {version_id: _health(total) for version_id, total in totals.items()}
+
+
+def minute_health(version_ids, *, since: dt.datetime, until: dt.datetime) -> dict[int, dict]:
+    """Each version's field reports per minute, for the minutes starting from `since` to
+    `until` (both included), flushed rows and counters not flushed yet together:
+    `{id: {minute: health}}` with version_health's shape; a minute without reports is absent.
+    The admin's rollout chart reads it."""
+    version_ids = [int(version_id) for version_id in version_ids]
+    totals: dict[int, dict[dt.datetime, dict]] = {version_id: {} for version_id in version_ids}
+    rows = PluginVersionMinute.objects.filter(
+        version_id__in=version_ids, minute__gte=since, minute__lte=until
+    )
+    for row in rows:
+        _add(
+            totals[row.version_id].setdefault(row.minute, _empty()),
+            {column: getattr(row, column) for column in COLUMNS},
+            _padded(row.load_ms_buckets),
+        )
+    for key, fields in peek_pending(version_ids).items():
+        version_id, minute = _split_key(key)
+        if since <= minute <= until and version_id in totals:
+            _add(
+                totals[version_id].setdefault(minute, _empty()), _columns(fields), _buckets(fields)
+            )
+    return {
+        version_id: {minute: _health(total) for minute, total in minutes.items()}
+        for version_id, minutes in totals.items()
+    }
 
 
 def _empty() -> dict:

@@ -135,6 +135,7 @@ class PluginDeploymentAdmin(RetiresCachedPackage, RollbackMixin, StaffActs, admi
         "deployed_by",
         "active_installs",
         "rollback_link",
+        "rollout_link",
     ]
     fields = [*readonly_fields, "health_status"]
     inlines = [DeploymentEventInline]
@@ -154,3 +155,8 @@ class PluginDeploymentAdmin(RetiresCachedPackage, RollbackMixin, StaffActs, admi
     def rollback_link(self, deployment: PluginDeployment):
         url = reverse("admin:registry_plugindeployment_rollback", args=[deployment.pk])
         return format_html('<a class="button" href="{}">Roll back…</a>', url)
+
+    @admin.display(description="Staged rollout")
+    def rollout_link(self, deployment: PluginDeployment):
+        url = reverse("admin:registry_rollout_package", args=[deployment.package_id])
+        return format_html('<a href="{}">Rollout page</a>', url)

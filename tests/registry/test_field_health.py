@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from registry.field_health import flush_field_reports, version_health
+from registry.field_health import flush_field_reports, minute_health, version_health
 from registry.field_reports import Event, count, peek_pending
 from registry.models import PluginVersionMinute
 from tests.factories import make_package, make_version
@@ -75,8 +75,30 @@ def test_version_health_adds_what_is_not_flushed_yet_and_honours_since(cache_bac
 
     later = version_health([version.pk], since=MINUTE + dt.timedelta(minutes=1))[version.pk]
     assert (later["loads"], later["success_rate"], later["p95_ms"]) == (5, 1.0, 100)
+    first = version_health([version.pk], since=EPOCH, until=MINUTE + dt.timedelta(minutes=1))
+    assert (first[version.pk]["loads"], first[version.pk]["mounted"]) == (25, 20)
     nothing = version_health([version.pk], since=MINUTE + dt.timedelta(minutes=5))[version.pk]
     assert nothing["loads"] == 0 and nothing["success_rate"] is None
+
+
+@pytest.mark.django_db
+def test_minute_health_answers_each_minute_flushed_or_not_within_its_range(cache_backend, version):
+    other = make_version(version.package, "2.1.0")
+    loads(version, mounted_ms=(40,) * 9, failed=("network",), now=NOW - 60)  # before the range
+    loads(version, mounted_ms=(40,) * 19, failed=("evaluation",))
+    flush_field_reports()
+    loads(version, mounted_ms=(400,) * 3, failed=("runtime",), now=NOW + 60)  # not flushed
+    loads(version, mounted_ms=(40,), now=NOW + 180)  # after the range
+
+    health = minute_health(
+        [version.pk, other.pk], since=MINUTE, until=MINUTE + dt.timedelta(minutes=2)
+    )
+    assert health[other.pk] == {}
+    assert sorted(health[version.pk]) == [MINUTE, MINUTE + dt.timedelta(minutes=1)]
+    first, second = (health[version.pk][minute] for minute in sorted(health[version.pk]))
+    assert (first["loads"], first["success_rate"], first["p95_ms"]) == (20, 0.95, 50)
+    # 3 loads mounted, one of them failed later: 2 of 3 succeeded.
+    assert (second["loads"], second["success_rate"], second["p95_ms"]) == (3, 0.6667, 500)
 
 
 @pytest.mark.django_db(transaction=True)
