@@ -28,10 +28,11 @@ def package_page(request, name: str):
         raise Http404(error.message) from error
     days, error = _days(request.GET.get("days"))
     analytics = selectors.package_analytics(package, days=days)
-    charted = sorted(
+    loaded = sorted(
         (version for version in analytics.versions if version.loads),
         key=lambda version: -version.loads,
-    )[:CHART_VERSIONS]
+    )
+    charted = loaded[:CHART_VERSIONS]
     label = f"{package.display_name}, last {days} day{'s' if days != 1 else ''}"
     charts = {
         "loads": line_chart_svg(
@@ -61,7 +62,7 @@ def package_page(request, name: str):
             "rows": [(version, _percent(version.success_rate)) for version in analytics.versions],
             "charts": charts,
             "charted": len(charted),
-            "chart_limit": CHART_VERSIONS,
+            "left_out": len(loaded) - len(charted),
             "day_choices": DAY_CHOICES,
             "days_error": error,
         },

@@ -139,6 +139,17 @@ def test_more_versions_than_the_chart_holds_keep_the_most_loaded(client, catalog
     page = client.get(URL).content.decode()
     loads_chart = page[page.index('id="loads-title"') : page.index("</svg>")]
     assert "3.6.0" in loads_chart and "1.1.0" not in loads_chart
-    assert "for the 6 most loaded versions" in page
+    assert "for the 6 most loaded versions (3 more in the table)" in page
     # The table lists every version.
     assert "<code>1.1.0</code>" in page
+
+
+def test_without_loads_the_page_says_so_instead_of_drawing_empty_charts(client, catalog):
+    from registry.models import PluginVersionMinute
+
+    PluginVersionMinute.objects.all().delete()
+    client.force_login(catalog.owner)
+    page = client.get(URL).content.decode()
+    assert page.count("No loads reported in this window.") == 2
+    assert "line-chart" not in page
+    assert 'aria-labelledby="downloads-title downloads-desc"' in page
