@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "publishing",
     "installs",
     "webhooks",
+    "analytics",
     "django_tasks_db",
 ]
 

@@ -13,6 +13,7 @@ api_patterns = [
     path("", include("publishing.api.urls")),
     path("", include("installs.api.urls")),
     path("", include("webhooks.api_urls")),
+    path("", include("analytics.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI needs a looser policy than the site's (settings.API_DOCS_CSP says why).
     path(
@@ -35,6 +36,7 @@ urlpatterns = [
     path("", include("installs.shell_urls")),
     path("", include("publishing.urls")),
     path("", include("webhooks.urls")),
+    path("", include("analytics.urls")),
     path("", include("installs.urls")),
     path("", include("registry.urls")),
 ]

@@ -64,31 +64,40 @@ def bar_chart_svg(
     return mark_safe(svg)
 
 
+# Series colours come from the stylesheets (.series-N); more series than this repeat them.
+SERIES_CLASSES = 6
+
+
 def _format(value: float, unit: str) -> str:
     number = f"{value:.1f}".removesuffix(".0") if isinstance(value, float) else str(value)
     return f"{number}{unit}"
 
 
 def line_chart_svg(
-    minutes: list[datetime],
+    ticks: list[datetime] | list[date],
     series: list[tuple[str, list[float | None]]],
     *,
     title: str,
     ident: str = "chart",
     unit: str = "",
     peak: float | None = None,
+    per: str = "minute",
+    tick_format: str = "%H:%M",
     width: int = 640,
     height: int = 160,
 ) -> SafeString:
-    """A line chart of per-minute values, one line per named series (None: no value that
-    minute, the line breaks), with a title and a description for screen readers, a legend,
-    and a <title> on each point so hovering shows the minute's number. `peak` fixes the top
-    of the scale (100 for percentages); otherwise the largest value sets it."""
+    """A line chart of values per minute (or per day: `per="day"`, `tick_format="%Y-%m-%d"`),
+    one line per named series (None: no value at that tick, the line breaks), with a title and
+    a description for screen readers, a legend, and a <title> on each point so hovering shows
+    its number. `peak` fixes the top of the scale (100 for percentages); otherwise the largest
+    value sets it. Names are escaped: a series name is data (a version string)."""
     values = [value for _, points in series for value in points if value is not None]
     top_value = peak if peak is not None else (max(values, default=0) or 1)
-    left, bottom, top = 44, 22, 22
+    legend_height = 16 * len(series)
+    height += legend_height
+    left, bottom, top = 52, 22 + legend_height, 10
     plot_width, plot_height = width - left - 8, height - bottom - top
-    step = plot_width / max(len(minutes) - 1, 1)
+    step = plot_width / max(len(ticks) - 1, 1)
 
     def position(index: int, value: float) -> tuple[float, float]:
         share = min(value, top_value) / top_value
@@ -96,6 +105,7 @@ def line_chart_svg(
 
     shapes, legend, described = [], [], []
     for number, (name, points) in enumerate(series):
+        css = f"series-{number % SERIES_CLASSES}"
         runs, run = [], []
         for index, value in enumerate(points):
             if value is None:
@@ -105,19 +115,21 @@ def line_chart_svg(
                 continue
             x, y = position(index, value)
             run.append(f"{x:.1f},{y:.1f}")
-            label = f"{name} at {minutes[index]:%H:%M}: {_format(value, unit)}"
+            label = f"{name} at {ticks[index]:{tick_format}}: {_format(value, unit)}"
             shapes.append(
-                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2" class="point series-{number}">'
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2" class="series point {css}">'
                 f"<title>{escape(label)}</title></circle>"
             )
         if run:
             runs.append(run)
         shapes[:0] = [
-            f'<polyline points="{" ".join(run)}" class="line series-{number}"/>' for run in runs
+            f'<polyline points="{" ".join(run)}" class="series line {css}"/>' for run in runs
         ]
+        legend_y = height - legend_height + 16 * number + 4
         legend.append(
-            f'<text x="{left + number * 180}" y="14" class="label legend series-{number}">'
-            f"&#9632; {escape(name)}</text>"
+            f'<rect x="{left}" y="{legend_y - 8}" width="10" height="10" '
+            f'class="series key legend {css}"/>'
+            f'<text x="{left + 16}" y="{legend_y + 1}" class="label">{escape(name)}</text>'
         )
         present = [value for value in points if value is not None]
         if present:
@@ -125,21 +137,23 @@ def line_chart_svg(
             described.append(f"{name}: latest {latest}, highest {highest}")
         else:
             described.append(f"{name}: no reports")
-    first = f"{minutes[0]:%H:%M}" if minutes else ""
-    last = f"{minutes[-1]:%H:%M}" if minutes else ""
-    description = f"Per minute from {first} to {last} UTC. " + "; ".join(described) + "."
+    first = f"{ticks[0]:{tick_format}}" if ticks else ""
+    last = f"{ticks[-1]:{tick_format}}" if ticks else ""
+    description = (
+        f"Per {per} from {first} to {last} UTC. " + ("; ".join(described) or "No data") + "."
+    )
+    axis_y = top + plot_height
     svg = (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'class="chart" role="img" aria-labelledby="{ident}-title {ident}-desc">'
+        f'class="chart line-chart" role="img" aria-labelledby="{ident}-title {ident}-desc">'
         f'<title id="{ident}-title">{escape(title)}</title>'
         f'<desc id="{ident}-desc">{escape(description)}</desc>'
-        f'<line x1="{left}" y1="{top + plot_height}" x2="{width - 8}" y2="{top + plot_height}" '
-        'class="axis"/>'
+        f'<line x1="{left}" y1="{axis_y}" x2="{width - 8}" y2="{axis_y}" class="axis"/>'
         f'<text x="{left - 4}" y="{top + 8}" text-anchor="end" class="label">'
         f"{escape(_format(top_value, unit))}</text>"
-        f'<text x="{left - 4}" y="{top + plot_height}" text-anchor="end" class="label">0</text>'
-        f'<text x="{left}" y="{height - 6}" class="label">{first}</text>'
-        f'<text x="{width - 8}" y="{height - 6}" text-anchor="end" class="label">{last}</text>'
+        f'<text x="{left - 4}" y="{axis_y}" text-anchor="end" class="label">0</text>'
+        f'<text x="{left}" y="{axis_y + 16}" class="label">{first}</text>'
+        f'<text x="{width - 8}" y="{axis_y + 16}" text-anchor="end" class="label">{last}</text>'
         + "".join(legend)
         + "".join(shapes)
         + "</svg>"

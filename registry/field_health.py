@@ -161,16 +161,25 @@ def _add(total: dict, columns: dict[str, int], buckets: list[int]) -> None:
     total["buckets"] = [a + b for a, b in zip(total["buckets"], buckets, strict=True)]
 
 
+def success_rate(*, loads: int, mounted: int, failed_runtime: int) -> float | None:
+    """The share of loads that mounted and did not fail later, to 4 places; None without
+    loads. The one definition of a version's success rate (rollout gates, publisher analytics)."""
+    if not loads:
+        return None
+    return round(max(0, mounted - failed_runtime) / loads, 4)
+
+
 def _health(total: dict) -> dict:
     columns = total["columns"]
     loads = columns["loads"]
     failures = {phase: columns[f"failed_{phase}"] for phase in PHASES}
-    healthy = max(0, columns["mounted"] - failures["runtime"])
     return {
         "loads": loads,
         "mounted": columns["mounted"],
         "failures_by_phase": failures,
-        "success_rate": round(healthy / loads, 4) if loads else None,
+        "success_rate": success_rate(
+            loads=loads, mounted=columns["mounted"], failed_runtime=failures["runtime"]
+        ),
         "p95_ms": _percentile(total["buckets"], 0.95),
         "p99_ms": _percentile(total["buckets"], 0.99),
     }

@@ -110,5 +110,6 @@ def publisher_detail(request, name: str):
         {
             "publisher": publisher,
             "plugins": [(package, selectors.latest_version_of(package)) for package in packages],
+            "is_member": may_act_for_publisher(request.user, publisher),
         },
     )

@@ -91,6 +91,8 @@ def signed_in_with_data(client, settings):
         "/me/plugins/my-wallet/config/",
         "/me/tokens/",
         "/me/webhooks/",
+        "/me/analytics/",
+        "/plugins/my-wallet/analytics/",
         "/publishers/new/",
     ],
 )

@@ -90,12 +90,17 @@ PERSON_ROUTES = {
     "PUT /api/v1/plugins/{name}/storage/{key}",
     "DELETE /api/v1/plugins/{name}/storage/{key}",
 }
+# Reads of the publisher's own numbers: its token (read scope) or a member's session.
+PUBLISHER_READS = {"GET /api/v1/plugins/{name}/analytics"}
 # The operations each run must see succeed at least once (a person's session publishes
 # nothing: publishing takes a token, or staff).
 SUCCEEDS = {
     "anonymous": OPEN_READS,
-    "token": OPEN_READS | TOKEN_WRITES,
-    "session": OPEN_READS | (TOKEN_WRITES - {"POST /api/v1/plugins/publish"}) | PERSON_ROUTES,
+    "token": OPEN_READS | TOKEN_WRITES | PUBLISHER_READS,
+    "session": OPEN_READS
+    | (TOKEN_WRITES - {"POST /api/v1/plugins/publish"})
+    | PERSON_ROUTES
+    | PUBLISHER_READS,
 }
 
 

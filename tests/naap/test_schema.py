@@ -134,6 +134,7 @@ def test_every_operation_lists_its_errors_with_the_failure_envelope(schema):
         ("/api/v1/plugins/{name}/storage/{key}", "put", {"200", "201", "409", "411", "413"}),
         ("/api/v1/publishers", "post", {"201", "403", "409"}),
         ("/api/v1/tokens", "post", {"201", "403", "404"}),
+        ("/api/v1/plugins/{name}/analytics", "get", {"200", "400", "401", "403", "404"}),
     ],
 )
 def test_operations_list_the_statuses_they_answer(schema, path, method, statuses):

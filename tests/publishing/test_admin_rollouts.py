@@ -26,7 +26,7 @@ from registry.models import (
 from tests.factories import make_user, publish
 
 pytestmark = pytest.mark.django_db
-CHART = 'class="chart" role="img"'
+CHART = 'class="chart line-chart" role="img"'
 
 
 def staff_with(*, groups=(), view_only=False):
