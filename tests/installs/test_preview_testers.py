@@ -174,3 +174,22 @@ def test_a_tester_added_later_gets_it_at_once_through_the_bootstrap_cache(owner)
     assert names() == ["my-wallet"]
     put(signed_in(owner), users=[])
     assert names() == []
+
+
+def test_staff_adding_a_tester_in_the_admin_retires_their_bootstrap(owner):
+    from django.core.cache import cache
+
+    tess = make_user("tess")
+    package = PluginPackage.objects.get()
+    staff = signed_in(make_user("staffer", staff=True))
+    before = cache.get(user_generation_key(tess.pk), 0)
+    response = staff.post(
+        "/admin/installs/previewtester/add/", {"package": package.pk, "user": tess.pk}
+    )
+    assert response.status_code == 302, response.content[:500]
+    assert PreviewTester.objects.filter(user=tess).exists()
+    assert cache.get(user_generation_key(tess.pk), 0) > before
+    # The flag is set on the Testers page only (with its bumps), never in the package form.
+    page = staff.get(f"/admin/registry/pluginpackage/{package.pk}/change/").content.decode()
+    assert 'name="preview"' not in page
+    assert "/plugins/my-wallet/testers/" in page
