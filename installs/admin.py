@@ -8,6 +8,7 @@ from installs.cache import bump_tenants
 from installs.config_secrets import masked
 from installs.models import (
     PluginStorageEntry,
+    PreviewTester,
     Team,
     TeamMembership,
     TenantPluginInstall,
@@ -111,6 +112,20 @@ class UserPluginPreferenceAdmin(RetiresBootstraps, admin.ModelAdmin):
     search_fields = ["user__username", "package__name"]
     list_select_related = ["user", "package"]
     raw_id_fields = ["user", "package"]
+
+
+@admin.register(PreviewTester)
+class PreviewTesterAdmin(RetiresBootstraps, admin.ModelAdmin):
+    # Whether the package is a preview is set on its Testers page (installs.testers), with
+    # its testers; here staff see who tests what and may add or remove one.
+    list_display = ["package", "tester", "added_by", "created_at"]
+    search_fields = ["package__name", "user__username", "team__name"]
+    list_select_related = ["package", "user", "team", "added_by"]
+    raw_id_fields = ["package", "user", "team", "added_by"]
+
+    @admin.display(description="Tester")
+    def tester(self, row: PreviewTester) -> str:
+        return f"team {row.team}" if row.team_id else f"user {row.user}"
 
 
 @admin.register(PluginStorageEntry)

@@ -11,3 +11,8 @@ class InstallsConfig(AppConfig):
         from installs.cache import connect_person_invalidation
 
         connect_person_invalidation()
+        # Registry decides who sees a preview package; who tests one is known here (teams).
+        from installs.selectors import is_preview_tester
+        from registry.visibility import register_tester_check
+
+        register_tester_check(is_preview_tester)

@@ -138,3 +138,53 @@ class PluginStorageEntry(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.package}:{self.user}:{self.key}"
+
+
+class PreviewTester(TimestampedModel):
+    """A person or a team named to test a preview package (registry's `PluginPackage.preview`).
+
+    It lives here, not in registry, because teams do: registry asks whether someone tests a
+    package through the check installs registers (registry.visibility).
+    """
+
+    package = models.ForeignKey(
+        PluginPackage, on_delete=models.CASCADE, related_name="preview_testers"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="preview_tests",
+    )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.CASCADE, related_name="preview_tests"
+    )
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["package__name", "id"]
+        constraints = [
+            # A tester is a user or a team, never both, never neither.
+            models.CheckConstraint(
+                condition=(Q(user__isnull=False) & Q(team__isnull=True))
+                | (Q(user__isnull=True) & Q(team__isnull=False)),
+                name="preview_tester_user_xor_team",
+            ),
+            models.UniqueConstraint(
+                fields=["package", "user"],
+                condition=Q(user__isnull=False),
+                name="preview_tester_unique_user",
+            ),
+            models.UniqueConstraint(
+                fields=["package", "team"],
+                condition=Q(team__isnull=False),
+                name="preview_tester_unique_team",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        tester = f"team {self.team}" if self.team_id else f"user {self.user}"
+        return f"{tester} tests {self.package}"

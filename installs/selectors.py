@@ -11,6 +11,7 @@ from installs.config_schema import config_schema_of, schema_defaults
 from installs.config_secrets import seal, unseal
 from installs.models import (
     PluginStorageEntry,
+    PreviewTester,
     Team,
     TeamMembership,
     TenantPluginInstall,
@@ -18,11 +19,19 @@ from installs.models import (
 )
 from installs.versions import resolve_versions
 from naap.errors import NotFound
+from registry.membership import may_act_for_publisher
 from registry.models import PluginPackage, PluginVersion
 from registry.selectors import manifests_for_versions
+from registry.visibility import may_see
 
 # Packages people may install and keep using; drafts, reviews and rejections are not.
 AVAILABLE_PACKAGE_STATUSES = (PluginPackage.Status.PUBLISHED, PluginPackage.Status.UNLISTED)
+
+
+# is_core_for_everyone as a query condition.
+CORE_PACKAGE = Q(
+    is_core=True, status=PluginPackage.Status.PUBLISHED, deprecated=False, preview=False
+)
 
 
 @dataclass(frozen=True)
@@ -61,7 +70,8 @@ class EffectivePlugin:
 
     @property
     def installed(self) -> bool:
-        """Whether an installation row stands behind it (a core plugin needs none)."""
+        """Whether an installation row stands behind it (a core plugin, or a preview its
+        person tests, needs none)."""
         return self.install.pk is not None
 
 
@@ -78,19 +88,58 @@ class Bootstrap:
 
 
 def is_core_for_everyone(package: PluginPackage) -> bool:
-    """Whether a package is installed for everyone: staff marked it core, and it is published
-    and not deprecated (an unlisted or deprecated one stays only where it was installed)."""
+    """Whether a package is installed for everyone: staff marked it core, and it is published,
+    not deprecated and not a preview (an unlisted or deprecated one stays only where it was
+    installed; a preview is its testers' only)."""
     return (
         package.is_core
         and package.status == PluginPackage.Status.PUBLISHED
         and not package.deprecated
+        and not package.preview
     )
 
 
 def core_packages() -> QuerySet:
     """The packages installed for everyone (is_core_for_everyone), as a query."""
-    return PluginPackage.objects.filter(
-        is_core=True, status=PluginPackage.Status.PUBLISHED, deprecated=False
+    return PluginPackage.objects.filter(CORE_PACKAGE)
+
+
+def installed_without_row(package: PluginPackage, *, user) -> bool:
+    """Whether the package is the person's with no installation of theirs: a core package, or
+    a preview they test (both made up in the bootstrap, never saved until configured)."""
+    if is_core_for_everyone(package):
+        return True
+    return package.preview and is_preview_tester(user, package)
+
+
+def is_preview_tester(user, package: PluginPackage) -> bool:
+    """Whether the person was named a tester of the package, or is in a team that was (the
+    check registry.visibility asks; installs.apps registers it)."""
+    teams = TeamMembership.objects.filter(user=user).values("team_id")
+    return (
+        PreviewTester.objects.filter(package=package)
+        .filter(Q(user=user) | Q(team_id__in=teams))
+        .exists()
+    )
+
+
+def _tested_previews_query(*, user, team_ids: list[int]) -> Q:
+    """The available preview packages the person tests, themselves or through one of these
+    teams."""
+    testers = PreviewTester.objects.filter(Q(user=user) | Q(team_id__in=team_ids)).order_by()
+    return Q(
+        preview=True,
+        status__in=AVAILABLE_PACKAGE_STATUSES,
+        pk__in=testers.values("package_id"),
+    )
+
+
+def preview_testers_of(package: PluginPackage) -> list[PreviewTester]:
+    """A package's testers, people first, then teams, each by name."""
+    return list(
+        PreviewTester.objects.filter(package=package)
+        .select_related("user", "team")
+        .order_by("team__name", "user__username")
     )
 
 
@@ -105,8 +154,9 @@ def membership_for(*, user, team_id: int) -> TeamMembership:
     return membership
 
 
-def available_package(*, name: str) -> PluginPackage:
-    """A published or unlisted package with its deployed version loaded; NotFound otherwise.
+def available_package(*, name: str, user=None) -> PluginPackage:
+    """A published or unlisted package the person may see (registry.visibility) with its
+    deployed version loaded; NotFound otherwise.
 
     Installs and config changes need the deployed version only; leaving the canary out
     keeps the query to three tables (cheaper to compile and to plan).
@@ -117,7 +167,7 @@ def available_package(*, name: str) -> PluginPackage:
         .order_by()  # a unique name: the Meta ordering would only cost compiling it
         .first()
     )
-    if package is None:
+    if package is None or not may_see(user, package):
         raise NotFound(f"No plugin named '{name}'.")
     return package
 
@@ -137,16 +187,16 @@ def installation_to_read(*, user, name: str, team_id: int | None) -> TenantPlugi
     """The person's own installation of a plugin, or (teamId) their team's: any member may
     read it, only admins change it. NotFound when it is not installed there.
 
-    A core plugin is installed for everyone: without a row of their own, the person gets one
-    made up (never saved; no id or dates) holding the defaults of the deployed version's
-    settings, where `PUT …/config` would start from.
+    A core plugin is installed for everyone (and a preview for its testers): without a row of
+    their own, the person gets one made up (never saved; no id or dates) holding the defaults
+    of the deployed version's settings, where `PUT …/config` would start from.
     """
     team = None
     if team_id is not None:
         team = membership_for(user=user, team_id=team_id).team
-    package = available_package(name=name)
+    package = available_package(name=name, user=user)
     install = tenant_install(package=package, user=user if team is None else None, team=team)
-    if install is None and team is None and is_core_for_everyone(package):
+    if install is None and team is None and installed_without_row(package, user=user):
         deployment = getattr(package, "deployment", None)
         version = deployment.version if deployment is not None else None
         schema = config_schema_of(version.manifest) if version is not None else None
@@ -180,20 +230,28 @@ def _installs_reaching_with_teams(user) -> tuple[Q, list[int]]:
 
 
 def installed_package_for(*, user, name: str) -> PluginPackage:
-    """An available package the user has installed, personally or through a team, or a core
-    package (installed for everyone)."""
+    """An available package the user has installed, personally or through a team, a core
+    package (installed for everyone) or a preview they test (installed for its testers); a
+    preview only while they may see it."""
     install = (
-        TenantPluginInstall.objects.select_related("package")
+        TenantPluginInstall.objects.select_related("package__publisher")
         .filter(_installs_reaching(user))
         .filter(package__name=name, package__status__in=AVAILABLE_PACKAGE_STATUSES)
         .first()
     )
-    if install is not None:
+    if install is not None and may_see(user, install.package):
         return install.package
     core = core_packages().filter(name=name).order_by().first()
-    if core is None:
-        raise NotFound(f"Plugin '{name}' is not installed for you or any of your teams.")
-    return core
+    if core is not None:
+        return core
+    preview = (
+        PluginPackage.objects.filter(name=name, preview=True, status__in=AVAILABLE_PACKAGE_STATUSES)
+        .order_by()
+        .first()
+    )
+    if preview is not None and is_preview_tester(user, preview):
+        return preview
+    raise NotFound(f"Plugin '{name}' is not installed for you or any of your teams.")
 
 
 def _winning_installs(installs: list[TenantPluginInstall]) -> list[TenantPluginInstall]:
@@ -205,24 +263,47 @@ def _winning_installs(installs: list[TenantPluginInstall]) -> list[TenantPluginI
     return list(winners.values())
 
 
-def _with_core_packages(
-    chosen: list[TenantPluginInstall], *, user
-) -> tuple[list[TenantPluginInstall], list[str]]:
-    """The chosen installations and, for every core package none of them installs, one
-    made up for the person (never saved: core plugins need no row); and the core names."""
-    core = list(
-        core_packages()
+def _with_made_up(
+    chosen: list[TenantPluginInstall], packages: list[PluginPackage], *, user
+) -> list[TenantPluginInstall]:
+    """The chosen installations and, for every one of these packages none of them installs,
+    one made up for the person (never saved: core plugins and tested previews need no row)."""
+    installed = {install.package_id for install in chosen}
+    made_up = []
+    for package in packages:
+        if package.pk not in installed:
+            installed.add(package.pk)
+            made_up.append(TenantPluginInstall(package=package, user=user, config={}, enabled=True))
+    return [*chosen, *made_up]
+
+
+def _core_and_tested(*, user, team_ids: list[int]) -> tuple[list, list]:
+    """The core packages, and the previews the person tests (themselves or through one of
+    these teams: in their bootstrap as if installed; upstream NaaP installs a preview for its
+    testers on their first boot), with their deployments, in one query."""
+    packages = (
+        PluginPackage.objects.filter(
+            CORE_PACKAGE | _tested_previews_query(user=user, team_ids=team_ids)
+        )
         .select_related("deployment__version", "deployment__canary_version")
         .defer("search_vector")
         .order_by()
     )
-    installed = {install.package_id for install in chosen}
-    made_up = [
-        TenantPluginInstall(package=package, user=user, config={}, enabled=True)
-        for package in core
-        if package.pk not in installed
-    ]
-    return [*chosen, *made_up], [package.name for package in core]
+    core, tested = [], []
+    for package in packages:
+        (tested if package.preview else core).append(package)
+    return core, tested
+
+
+def _shown(install: TenantPluginInstall, *, user, tested: set[int]) -> bool:
+    """Whether an installation's package is in the bootstrap: available, and for a preview
+    only while the person may see it (tested; or a member or staff: one query, rare)."""
+    package = install.package
+    if package.status not in AVAILABLE_PACKAGE_STATUSES:
+        return False
+    if not package.preview or package.pk in tested:
+        return True
+    return may_act_for_publisher(user, package.publisher)
 
 
 def effective_plugins(*, user, team_id: int | None = None, shell_version: str = "") -> Bootstrap:
@@ -250,14 +331,22 @@ def effective_plugins(*, user, team_id: int | None = None, shell_version: str = 
     # Unavailable packages are read too (and left out here), so that the bootstrap cache
     # knows to watch them: one that is listed again must reappear.
     every_install = list(installs.order_by())
-    chosen, core_names = _with_core_packages(
+    # Previews the person tests are there as if installed, in their own bootstrap and in that
+    # of each team that tests them; previews they may no longer see are left out.
+    core, tested = _core_and_tested(user=user, team_ids=team_ids)
+    tested_ids = {package.pk for package in tested}
+    chosen = _with_made_up(
         _winning_installs(
-            [row for row in every_install if row.package.status in AVAILABLE_PACKAGE_STATUSES]
+            [row for row in every_install if _shown(row, user=user, tested=tested_ids)]
         ),
+        [*core, *tested],
         user=user,
     )
     package_names = tuple(
-        sorted({install.package.name for install in every_install} | set(core_names))
+        sorted(
+            {install.package.name for install in every_install}
+            | {package.name for package in (*core, *tested)}
+        )
     )
     preferences = {}
     if chosen:

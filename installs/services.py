@@ -35,6 +35,7 @@ from naap.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, Validati
 from registry.audit import AuditAction
 from registry.models import PluginDeployment, PluginPackage, PluginVersion
 from registry.services import record_audit_event
+from registry.visibility import may_see
 
 MIN_PREFERENCE_ORDER = -1000
 MAX_PREFERENCE_ORDER = 1000
@@ -126,7 +127,7 @@ def install_plugin(
     configure_plugin), so retries never duplicate rows or counts.
     """
     user, team = _tenant(actor=actor, team_id=team_id)
-    package = selectors.available_package(name=name)
+    package = selectors.available_package(name=name, user=actor)
     version = _installable_version(package)
     schema = config_schema_of(version.manifest)
     clean_config = seal(validate_config(config, schema, plugin=f"{name} {version.version}"), schema)
@@ -188,7 +189,7 @@ def uninstall_plugin(
     a row): people disable it in their preferences instead.
     """
     user, team = _tenant(actor=actor, team_id=team_id)
-    package = PluginPackage.objects.filter(name=name).first()
+    package = PluginPackage.objects.select_related("publisher").filter(name=name).first()
     if package is None:
         raise NotFound(f"No plugin named '{name}'.")
     if selectors.is_core_for_everyone(package):
@@ -198,6 +199,10 @@ def uninstall_plugin(
         )
     install = selectors.tenant_install(package=package, user=user, team=team)
     not_installed = NotFound(f"Plugin '{name}' is not installed for {_tenant_label(team)}.")
+    if install is None and not may_see(actor, package):
+        # A preview the actor may not see: as if no package had the name (an installation
+        # made before it became one can still be removed).
+        raise NotFound(f"No plugin named '{name}'.")
     if install is None:
         raise not_installed
     # Only the call whose DELETE removed the row moves the counters: a concurrent uninstall
@@ -221,16 +226,16 @@ def configure_plugin(
 ) -> TenantPluginInstall:
     """Replace an installation's config, validated against the version it runs.
 
-    A core plugin the actor has no installation of gets one (a core plugin needs no row
-    until it has settings of its own), made with no config and then configured as any
-    other, in this transaction: a refused config leaves no row behind, and a row a
-    concurrent request made first is configured, not returned unchanged.
+    A core plugin (or a preview the actor tests) the actor has no installation of gets one
+    (neither needs a row until it has settings of its own), made with no config and then
+    configured as any other, in this transaction: a refused config leaves no row behind, and
+    a row a concurrent request made first is configured, not returned unchanged.
     """
     user, team = _tenant(actor=actor, team_id=team_id)
-    package = selectors.available_package(name=name)
+    package = selectors.available_package(name=name, user=actor)
     install = selectors.tenant_install(package=package, user=user, team=team)
     created = False
-    if install is None and team is None and selectors.is_core_for_everyone(package):
+    if install is None and team is None and selectors.installed_without_row(package, user=actor):
         result = _insert_installation(actor=actor, package=package, user=user, team=None, config={})
         install, created = result.installation, result.created
     if install is None:

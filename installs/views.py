@@ -21,6 +21,7 @@ from naap.forms import attach_errors
 from naap.http import client_ip
 from registry import selectors as registry_selectors
 from registry.config_schema import ConfigSchemaError
+from registry.visibility import may_see
 
 
 def _config_field(path: str) -> str:
@@ -70,9 +71,15 @@ def _my_plugins(user):
     administered = {team.pk for team in admin_teams(user)}
     team_installs = list(
         TenantPluginInstall.objects.filter(team_id__in=administered)
-        .select_related("package", "team")
+        .select_related("package__publisher", "team")
         .order_by("team__name", "package__name")
     )
+    # A preview the person may not see is not shown, even as their team's.
+    team_installs = [
+        install
+        for install in team_installs
+        if not install.package.preview or may_see(user, install.package)
+    ]
     for install in team_installs:
         # A core plugin is the team's anyway: the page offers no Uninstall for it.
         install.is_core = selectors.is_core_for_everyone(install.package)

@@ -37,6 +37,9 @@ class AuditAction(StrEnum):
     PACKAGE_IS_CORE = "package.is_core"
     PACKAGE_ROUTES_GRANT = "package.routes_grant"
     PACKAGE_ORIGINS_GRANT = "package.origins_grant"
+    # Preview testers (installs.testers): the flag, and who tests it.
+    PACKAGE_PREVIEW = "package.preview"
+    PACKAGE_TESTERS = "package.testers"
     PLUGIN_INSTALL = "plugin.install"
     PLUGIN_UNINSTALL = "plugin.uninstall"
     PLUGIN_CONFIGURE = "plugin.configure"

@@ -44,25 +44,28 @@ DOWNLOAD_COUNTER_TIMEOUT = 8 * 24 * 60 * 60
 
 # Entries are pickled ManifestEntry objects: change MANIFEST_ENTRY_FORMAT with its fields, so
 # a deploy never reads entries an older release wrote.
-MANIFEST_ENTRY_FORMAT = 1
+MANIFEST_ENTRY_FORMAT = 2  # 2: entries say whether their package is a preview
 
 
 @dataclass(frozen=True)
 class ManifestEntry:
     """A manifest as sent and as cached: the document, its compact JSON body, its strong ETag
-    and the id of the version it describes (downloads are counted against it)."""
+    and the id of the version it describes (downloads are counted against it), and whether
+    its package is a preview (registry.visibility: then every request is checked, and no
+    shared cache or hot path keeps it)."""
 
     document: dict
     body: bytes
     etag: str
     version_id: int
+    preview: bool = False
 
 
-def render_manifest(document: dict, *, version_id: int) -> ManifestEntry:
+def render_manifest(document: dict, *, version_id: int, preview: bool = False) -> ManifestEntry:
     """Serialise a manifest document once, with an ETag of its bytes."""
     body = json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    return ManifestEntry(document, body, etag, version_id)
+    return ManifestEntry(document, body, etag, version_id, preview)
 
 
 def generation_key(package_name: str) -> str:

@@ -287,7 +287,9 @@ class ManifestFastPath:
         # The entry the view just served from or wrote; a generation bump in between means
         # the answer may be stale, and it is not kept.
         entry: ManifestEntry | None = cache.get(manifest_cache_key(name, reference, generation))
-        if entry is None or entry.etag != etag:
+        if entry is None or entry.etag != etag or entry.preview:
+            # A preview's manifest is checked at every request (never sent to anonymous
+            # clients, whom alone this layer serves; kept never, whatever happens).
             return
         # The rate headers are this layer's, per request.
         headers = without(answer.headers, *RATE_LIMIT_FIELDS)

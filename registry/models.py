@@ -105,6 +105,10 @@ class PluginPackage(TimestampedModel):
     # version connect to those of them it declares; later versions within them need no review.
     granted_origins = models.JSONField(default=list, blank=True)
     featured = models.BooleanField(default=False)
+    # A preview: seen only by its testers (installs.PreviewTester, users or teams), its
+    # publisher's members and staff; 404 for everyone else on every read path
+    # (registry.visibility). Upstream NaaP's `visibleToUsers: false`.
+    preview = models.BooleanField(default=False)
     downloads = models.BigIntegerField(default=0)
     install_count = models.IntegerField(default=0)
     # The newest version's `shell` range as semver sort keys ("" = unbounded), for filtering

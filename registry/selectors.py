@@ -31,6 +31,7 @@ from registry.models import (
     PluginVersion,
 )
 from registry.routes import own_prefix, routes_overlap
+from registry.visibility import may_see, without_previews
 
 
 def iso(moment) -> str | None:
@@ -105,13 +106,14 @@ def stored_bundle(version: PluginVersion) -> bytes | None:
 
 
 def visible_package(*, name: str, user=None) -> PluginPackage:
-    """A package people may see: published, unlisted or deprecated; others only to members."""
+    """A package people may see: published, unlisted or deprecated; others only to members;
+    a preview only to those registry.visibility.may_see lets see it."""
     package = (
         PluginPackage.objects.select_related("publisher", "deployment__version")
         .filter(name=name)
         .first()
     )
-    if package is None:
+    if package is None or not may_see(user, package):
         raise NotFound(f"No plugin named '{name}'.")
     if package.status in {PluginPackage.Status.PUBLISHED, PluginPackage.Status.UNLISTED}:
         return package
@@ -140,7 +142,7 @@ def resolve_version(*, name: str, version: str) -> PluginVersion:
         )
         found = deployment.version if deployment else None
         if found is None or found.status != PluginVersion.Status.PUBLISHED:
-            raise NotFound(f"Plugin '{name}' has no deployed version.")
+            raise no_such_version(name=name, version=version)
         if found.package.status not in {
             PluginPackage.Status.PUBLISHED,
             PluginPackage.Status.UNLISTED,
@@ -158,8 +160,16 @@ def resolve_version(*, name: str, version: str) -> PluginVersion:
         .first()
     )
     if found is None:
-        raise NotFound(f"No published version {version} of plugin '{name}'.")
+        raise no_such_version(name=name, version=version)
     return found
+
+
+def no_such_version(*, name: str, version: str) -> NotFound:
+    """The 404 of a manifest request naming nothing servable, the same whether the package
+    does not exist or the person may not see it (a preview)."""
+    if version == "latest":
+        return NotFound(f"Plugin '{name}' has no deployed version.")
+    return NotFound(f"No published version {version} of plugin '{name}'.")
 
 
 def deployment_with_events(*, name: str, limit: int = 20) -> tuple[PluginDeployment, list]:
@@ -214,8 +224,9 @@ def rollback_candidates(package: PluginPackage) -> list[PluginVersion]:
     return [version for version in versions if version.parsed < current.parsed]
 
 
-def cached_manifest(*, name: str, reference: str) -> ManifestEntry:
-    """The rendered manifest for a version or `latest`, via the cache.
+def cached_manifest(*, name: str, reference: str, user=None) -> ManifestEntry:
+    """The rendered manifest for a version or `latest`, via the cache; a preview package's
+    only for those who may see it (the same 404 as a missing one for anybody else).
 
     The generation is read before the database, so an entry written from data that a
     concurrent change has since replaced lands under a retired key (see registry.cache).
@@ -223,13 +234,22 @@ def cached_manifest(*, name: str, reference: str) -> ManifestEntry:
     generation = package_generation(name)
     key = manifest_cache_key(name, reference, generation)
     entry: ManifestEntry | None = cache.get(key) if generation.known else None
-    if entry is not None:
-        return entry
-    version = resolve_version(name=name, version=reference)
-    entry = render_manifest(production_manifest(version), version_id=version.pk)
-    if generation.known:
-        cache.set(key, entry, MANIFEST_TIMEOUT)
+    if entry is None:
+        version = resolve_version(name=name, version=reference)
+        entry = _rendered(version)
+        if generation.known:
+            cache.set(key, entry, MANIFEST_TIMEOUT)
+    if entry.preview:
+        package = PluginPackage.objects.select_related("publisher").filter(name=name).first()
+        if package is None or not may_see(user, package):
+            raise no_such_version(name=name, version=reference)
     return entry
+
+
+def _rendered(version: PluginVersion) -> ManifestEntry:
+    return render_manifest(
+        production_manifest(version), version_id=version.pk, preview=version.package.preview
+    )
 
 
 def manifests_for_versions(versions: list[PluginVersion]) -> dict[int, ManifestEntry]:
@@ -248,7 +268,7 @@ def manifests_for_versions(versions: list[PluginVersion]) -> dict[int, ManifestE
     for version in versions:
         entry = found.get(keys[version.pk])
         if entry is None:
-            entry = render_manifest(production_manifest(version), version_id=version.pk)
+            entry = _rendered(version)
             missing[keys[version.pk]] = entry
         rendered[version.pk] = entry
     if missing and known:
@@ -257,8 +277,8 @@ def manifests_for_versions(versions: list[PluginVersion]) -> dict[int, ManifestE
 
 
 def listed_packages() -> QuerySet:
-    """Packages the registry lists: published, with a published version (the FilterSet drops
-    deprecated ones unless asked)."""
+    """Packages the registry lists: published, not a preview, with a published version (the
+    FilterSet drops deprecated ones unless asked)."""
     published = PluginVersion.objects.filter(
         package=OuterRef("pk"), status=PluginVersion.Status.PUBLISHED
     )
@@ -267,7 +287,7 @@ def listed_packages() -> QuerySet:
     # every version row than probe the version index for each match. A scalar subquery is
     # checked per package, last, on the packages the other conditions (and indexes) left.
     return (
-        PluginPackage.objects.filter(status=PluginPackage.Status.PUBLISHED)
+        without_previews(PluginPackage.objects.filter(status=PluginPackage.Status.PUBLISHED))
         .alias(published_version=Subquery(published.order_by().values("pk")[:1]))
         .filter(published_version__isnull=False)
         .select_related("publisher", "deployment__version")
@@ -340,18 +360,21 @@ def route_collision(routes: list[str], *, package_name: str) -> Conflict | None:
     holders = (
         PluginPackage.objects.exclude(name=package_name)
         .exclude(granted_routes=[])
-        .only("name", "granted_routes")
+        .only("name", "granted_routes", "preview")
         .order_by("name")
     )
     for other in holders:
+        # A preview's name is not told to other publishers.
+        holder = None if other.preview else other.name
         for theirs in other.granted_routes:
             for ours in routes:
                 if routes_overlap(ours, theirs):
                     return Conflict(
-                        f"The route {ours} collides with {theirs}, which the package "
-                        f"'{other.name}' holds; use a route under {own_prefix(package_name)} "
+                        f"The route {ours} collides with {theirs}, which "
+                        f"{'another package' if holder is None else f'the package {holder!r}'}"
+                        f" holds; use a route under {own_prefix(package_name)} "
                         "or another top-level path.",
                         field="frontend.routes",
-                        details={"route": ours, "package": other.name, "heldRoute": theirs},
+                        details={"route": ours, "package": holder, "heldRoute": theirs},
                     )
     return None

@@ -126,6 +126,10 @@ def shell_globals(request: HttpRequest) -> JsonResponse:
             found = selectors.resolve_version(name=name, version=version)
         except NotFound:
             continue
+        if found.package.preview:
+            # A public, shared answer: previews' versions carry their globals in their
+            # manifests (`shellGlobals`), which only their testers are sent.
+            continue
         answer[reference] = shell_globals_of(found)
     response = JsonResponse({"success": True, "data": answer})
     # Published files never change, so neither does the answer for a version.

@@ -22,6 +22,7 @@ from django.core.cache import cache
 
 import publishing.services
 from installs import services as installs_services
+from installs import testers as installs_testers
 from installs.cache import team_generation_key, user_generation_key
 from publishing import legacy
 from publishing import services as publishing_services
@@ -44,6 +45,7 @@ SERVICE_MODULES = [
     "registry.rollouts",
     "registry.services",
     "installs.services",
+    "installs.testers",
     "publishing.tokens",
     "publishing.legacy",
 ]
@@ -351,6 +353,20 @@ SHOWN: dict[str, Scenario] = {
             )
         ),
     ),
+    "installs.testers.set_preview_testers": (
+        # The flag retires the package (and its installers' bootstraps); each tester named,
+        # a person or a team, gains it in their bootstrap.
+        [package_key(), person_key, team_key],
+        lambda w: (
+            lambda: installs_testers.set_preview_testers(
+                actor=w.owner,
+                name="my-wallet",
+                preview=True,
+                users=[w.person.username],
+                teams=[w.team.name],
+            )
+        ),
+    ),
     "registry.services.record_shell_globals": ([package_key()], forget_shell_globals),
     "publishing.services.scoped_styles.derive_scoped_styles": (
         [package_key("styled")],
@@ -393,6 +409,7 @@ NOT_SHOWN: dict[str, str] = {
     "registry.services.set_search_vector": "search data, read by the browse page",
     "registry.services.flush_download_stats": "download totals are in neither document",
     "installs.services.set_storage_value": "plugin storage is read through its own API",
+    "installs.testers.preview_settings": "a read",
     "installs.services.delete_storage_value": "plugin storage is read through its own API",
     "publishing.tokens.hash_secret": "pure",
     "publishing.tokens.new_secret": "pure",

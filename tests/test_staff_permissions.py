@@ -5,6 +5,7 @@ import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Group, Permission
 
+from installs.testers import set_preview_testers
 from naap.errors import Forbidden, NotFound
 from publishing import services
 from publishing.models import ApiToken
@@ -75,8 +76,12 @@ ACTS = {
     "roll back": lambda actor, c: services.rollback_deployment(
         actor=actor, package=c["package"], to_version="1.0.0"
     ),
+    "make a preview": lambda actor, c: set_preview_testers(
+        actor=actor, name=c["package"].name, preview=True, users=[], teams=[]
+    ),
 }
 MODERATOR_ACTS = {"approve", "reject", "verify", "feature", "mark core", "unlist"}
+MODERATOR_ACTS |= {"make a preview"}
 OPERATOR_ACTS = {"revoke", "deprecate", "yank", "roll back"}
 
 
@@ -88,7 +93,7 @@ def state(c) -> tuple:
         PluginVersion.objects.get(pk=c["pending"].pk).status,
         Publisher.objects.get(pk=c["publisher"].pk).verified,
         ApiToken.objects.get(pk=c["token"].pk).revoked_at,
-        (package.featured, package.is_core, package.status),
+        (package.featured, package.is_core, package.status, package.preview),
         (deployed.status, deployed.deprecated),
         PluginDeployment.objects.get(package=package).version_id,
     )

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from installs.api import token_views, views
+from installs.api import tester_views, token_views, views
 
 urlpatterns = [
     path("plugins/installed", views.InstalledPluginsView.as_view(), name="plugins-installed"),
@@ -18,6 +18,11 @@ urlpatterns = [
         "plugins/<str:name>/preferences",
         views.PreferencesView.as_view(),
         name="plugin-preferences",
+    ),
+    path(
+        "plugins/<str:name>/testers",
+        tester_views.PreviewTestersView.as_view(),
+        name="plugin-testers",
     ),
     path("plugins/<str:name>/token", token_views.PluginTokenView.as_view(), name="plugin-token"),
     path("plugins/<str:name>/storage", views.StorageListView.as_view(), name="plugin-storage"),

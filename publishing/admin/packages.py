@@ -114,11 +114,20 @@ class PluginPackageAdmin(RetiresCachedPackage, RollbackMixin, StaffActs, admin.M
         "deprecated",
         "is_core",
         "featured",
+        "preview",
         "downloads",
         "install_count",
         "active_version",
     ]
-    list_filter = ["status", "category", "deprecated", "is_core", "featured", "publisher__verified"]
+    list_filter = [
+        "status",
+        "category",
+        "deprecated",
+        "is_core",
+        "featured",
+        "preview",
+        "publisher__verified",
+    ]
     search_fields = ["name", "display_name", "description", "publisher__name"]
     list_select_related = ["publisher", "deployment__version"]
     readonly_fields = [
@@ -131,6 +140,10 @@ class PluginPackageAdmin(RetiresCachedPackage, RollbackMixin, StaffActs, admin.M
         "granted_routes",
         "granted_origins",
         "featured",
+        # Set with its testers on the plugin's Testers page (installs.testers), which retires
+        # the testers' bootstraps too.
+        "preview",
+        "testers_link",
         "downloads",
         "install_count",
         "global_name",
@@ -165,6 +178,11 @@ class PluginPackageAdmin(RetiresCachedPackage, RollbackMixin, StaffActs, admin.M
         if deployment is None or deployment.version is None:
             return "—"
         return deployment.version.version
+
+    @admin.display(description="Testers")
+    def testers_link(self, package: PluginPackage):
+        url = reverse("plugin-testers-page", args=[package.name])
+        return format_html('<a class="button" href="{}">Preview and testers…</a>', url)
 
     @admin.display(description="Deployment")
     def rollback_link(self, package: PluginPackage):

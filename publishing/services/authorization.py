@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from naap.errors import BadRequest, Forbidden
+from naap.errors import BadRequest, Forbidden, NotFound
 from publishing.models import ApiToken
 from publishing.tokens import require_package_allowed, require_scope
 from registry.membership import may_act_for_publisher, staff_may
 from registry.models import PluginPackage, Publisher
+from registry.visibility import may_see
 
 
 def authorize_package_change(
@@ -16,12 +17,17 @@ def authorize_package_change(
     package: PluginPackage,
     scope: str = "publish",
     staff_permission: str | None = None,
+    hide_previews: bool = True,
 ) -> None:
     """Owner token or publisher member (session), or staff (holding staff_permission when the
-    change names one), may change a package."""
+    change names one), may change a package. A preview package those refused may not see is
+    a missing name to them (registry.visibility), unless `hide_previews` is False (a publish
+    of a taken name says it is taken)."""
     if token is not None:
         require_scope(token, scope)
         if token.publisher_id != package.publisher_id:
+            if hide_previews and package.preview:
+                raise NotFound(f"No plugin named '{package.name}'.")
             raise Forbidden(
                 f"'{package.name}' belongs to publisher '{package.publisher.name}', "
                 f"not to '{token.publisher.name}' whose token this is."
@@ -32,6 +38,8 @@ def authorize_package_change(
         return
     if getattr(actor, "is_staff", False):  # staff without the permission the change names
         require_staff(actor, "change this package", permission=staff_permission)
+    if hide_previews and not may_see(actor, package):
+        raise NotFound(f"No plugin named '{package.name}'.")
     raise Forbidden(f"Only members of '{package.publisher.name}' or staff may change it.")
 
 
@@ -45,7 +53,7 @@ def publisher_for_publish(
 ) -> Publisher:
     """The publisher a publish of `name` goes under, once the actor may publish it there."""
     if package is not None:
-        authorize_package_change(actor=actor, token=token, package=package)
+        authorize_package_change(actor=actor, token=token, package=package, hide_previews=False)
         return package.publisher
     # A new name: the first publish claims it for the token's (or given) publisher.
     if token is not None:

@@ -155,15 +155,23 @@ class ManifestView(APIView):
 
     @extend_schema(
         summary="Production manifest of a version (`latest` = the deployed version)",
+        description=(
+            "A preview package's manifest answers only its testers, its publisher's members "
+            "and staff (`Cache-Control: private`); anybody else gets the 404 of a missing one."
+        ),
         responses={200: OpenApiTypes.OBJECT, 304: OpenApiResponse(description="Not modified")},
     )
     def get(self, request, name: str, version: str):
-        rendered = selectors.cached_manifest(name=name, reference=version)
+        rendered = selectors.cached_manifest(name=name, reference=version, user=request.user)
         headers = {
             "Cache-Control": f"public, max-age={MANIFEST_MAX_AGE}",
             "ETag": rendered.etag,
             "Vary": "Accept-Encoding",
         }
+        if rendered.preview:
+            # Seen by its testers only: no shared cache may keep it for anybody else.
+            headers["Cache-Control"] = "private, no-cache"
+            headers["Vary"] = "Accept-Encoding, Cookie, Authorization"
         if etag_matches(request.headers.get("If-None-Match"), rendered.etag):
             return HttpResponse(status=304, headers=headers)
         record_download(version_id=rendered.version_id)

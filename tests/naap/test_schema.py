@@ -19,6 +19,8 @@ SESSION_ONLY = {
     ("/api/v1/plugins/{name}/config", "put"),
     ("/api/v1/plugins/{name}/preferences", "put"),
     ("/api/v1/plugins/{name}/token", "post"),
+    ("/api/v1/plugins/{name}/testers", "get"),
+    ("/api/v1/plugins/{name}/testers", "put"),
     ("/api/v1/publishers/{name}/webhooks", "get"),
     ("/api/v1/publishers/{name}/webhooks", "post"),
     ("/api/v1/publishers/{name}/webhooks/{endpoint_id}", "delete"),
