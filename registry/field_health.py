@@ -94,11 +94,11 @@ def _percentile(buckets: list[int], share: float) -> int | None:
 def version_health(version_ids, *, since: dt.datetime) -> dict[int, dict]:
     """Each version's field reports from `since` (a minute counts when it starts at or after
     it), flushed rows and counters not flushed yet together:
-    `{id: {loads, mounted, failures_by_phase, success_rate, p95_ms, p99_ms}}`.
+    `{id: {loads, mounted, failures_by_phase, success_rate, p50_ms, p95_ms, p99_ms}}`.
 
     A load is one attempt to load and mount; `runtime` failures are later errors of loads that
     mounted. `success_rate` is the share of loads that mounted and did not fail later (None
-    without loads); p95/p99 are the upper bounds of the load-time buckets (None without
+    without loads); p50/p95/p99 are the upper bounds of the load-time buckets (None without
     mounts).
     """
     version_ids = [int(version_id) for version_id in version_ids]
@@ -137,6 +137,7 @@ def _health(total: dict) -> dict:
         "mounted": columns["mounted"],
         "failures_by_phase": failures,
         "success_rate": round(healthy / loads, 4) if loads else None,
+        "p50_ms": _percentile(total["buckets"], 0.5),
         "p95_ms": _percentile(total["buckets"], 0.95),
         "p99_ms": _percentile(total["buckets"], 0.99),
     }
