@@ -76,9 +76,7 @@ def require_scope(token: ApiToken | None, scope: str) -> None:
 
 def has_scope(token: ApiToken, scope: str) -> bool:
     """Whether the token holds the scope, itself or through one that implies it."""
-    return any(
-        held == scope or scope in IMPLIED_SCOPES.get(held, ()) for held in token.scopes
-    )
+    return any(held == scope or scope in IMPLIED_SCOPES.get(held, ()) for held in token.scopes)
 
 
 def require_package_allowed(token: ApiToken | None, package_name: str) -> None:

@@ -17,7 +17,12 @@ from publishing.services.deploys import (
 )
 from registry.field_health import version_health
 from registry.models import DeploymentEvent, PluginDeployment, PluginPackage, Rollout
-from registry.rollouts import MAX_INTERVAL_SECONDS, MAX_LATENCY_MS, MAX_MIN_SAMPLE, MAX_REASON_LENGTH
+from registry.rollouts import (
+    MAX_INTERVAL_SECONDS,
+    MAX_LATENCY_MS,
+    MAX_MIN_SAMPLE,
+    MAX_REASON_LENGTH,
+)
 
 EVENT_LIMIT = 200  # events per answer of the stream; `after` pages on
 STATUS_WINDOW = dt.timedelta(hours=24)  # the metrics' window outside a rollout
@@ -94,22 +99,15 @@ class DeploymentRollbackRequestSerializer(serializers.Serializer):
 class DeployAnswerSerializer(serializers.Serializer):
     deploymentId = serializers.CharField(help_text="rollout-<id> for a canary, deploy-<id> else")
     streamUrl = serializers.URLField(help_text="GET it for the deployment's events")
-    strategy = serializers.ChoiceField(choices=STRATEGIES)
+    strategy = serializers.CharField(help_text="immediate, blue-green or canary, as asked")
     version = serializers.CharField()
     status = serializers.CharField(help_text="running (canary) or complete")
 
 
 class DeploymentStreamEventSerializer(serializers.Serializer):
     id = serializers.CharField()
-    type = serializers.ChoiceField(
-        choices=[
-            "deploy_start",
-            "traffic_shift",
-            "health_check",
-            "deploy_complete",
-            "rollback",
-            "failure",
-        ]
+    type = serializers.CharField(
+        help_text="deploy_start, traffic_shift, health_check, deploy_complete, rollback or failure"
     )
     status = serializers.CharField()
     version = serializers.CharField(allow_null=True)
@@ -141,7 +139,7 @@ class DeploymentStatusSerializer(serializers.Serializer):
     healthStatus = serializers.CharField()
     deployedAt = serializers.DateTimeField(allow_null=True)
     isDeploying = serializers.BooleanField()
-    strategy = serializers.ChoiceField(choices=["immediate", "canary"])
+    strategy = serializers.CharField(help_text="canary while a rollout is open, else immediate")
     candidateVersion = serializers.CharField(allow_null=True)
     traffic = serializers.DictField(child=serializers.IntegerField())
     slots = serializers.ListField(child=serializers.DictField())

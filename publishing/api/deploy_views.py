@@ -154,4 +154,3 @@ class DeploymentRollbackView(ProtocolView):
                 "deploymentId": result.deployment_id,
             }
         )
-

@@ -35,11 +35,7 @@ def upstream_body(version="1.1.0", strategy="canary", *, auto_rollback=True, **c
         "version": version,
         "strategy": {
             "type": strategy,
-            **(
-                {"canary": {**steps, "successThreshold": 0.95}}
-                if strategy == "canary"
-                else {}
-            ),
+            **({"canary": {**steps, "successThreshold": 0.95}} if strategy == "canary" else {}),
             "healthCheck": {
                 "endpoint": "/healthz",
                 "intervalSeconds": 10,
@@ -66,9 +62,7 @@ def package(owner):
     publisher = make_publisher("ada-labs", owner=owner)
     first = publish("my-wallet", "1.0.0", actor=owner, publisher=publisher, marker="1.0.0")
     for number in ("1.1.0", "1.2.0"):
-        publish(
-            "my-wallet", number, actor=owner, publisher=publisher, marker=number, deploy=False
-        )
+        publish("my-wallet", number, actor=owner, publisher=publisher, marker=number, deploy=False)
     return first.package
 
 
@@ -107,16 +101,16 @@ def snapshot(package):
 # deploy, each strategy
 
 
-def test_a_canary_deploy_answers_upstreams_fields_and_starts_a_rollout(client, package, deploy_token):
+def test_a_canary_deploy_answers_upstreams_fields_and_starts_a_rollout(
+    client, package, deploy_token
+):
     answer = post(client, f"{API}/deploy", upstream_body(), deploy_token)
     assert answer.status_code == 201, answer.content
     body = answer.json()
     rollout = Rollout.objects.get()
     # Upstream's CLI destructures the bare answer: `const { deploymentId, streamUrl } = ...`.
     assert body["deploymentId"] == f"rollout-{rollout.pk}"
-    assert body["streamUrl"] == (
-        f"http://testserver{API}/deployments/rollout-{rollout.pk}/events"
-    )
+    assert body["streamUrl"] == (f"http://testserver{API}/deployments/rollout-{rollout.pk}/events")
     assert (body["strategy"], body["version"], body["status"]) == ("canary", "1.1.0", "running")
     assert served(package) == ("1.0.0", "1.1.0", 5)
     assert (rollout.increment_percent, rollout.interval_seconds) == (25, 300)
@@ -190,13 +184,41 @@ def bad(body_change):
 BAD_BODIES = [
     (bad(lambda b: b.update(version="9.9.9")), 404, "version"),
     (bad(lambda b: b["strategy"].update(type="rolling")), 400, "strategy.type"),
-    (bad(lambda b: b["strategy"]["canary"].update(initialPercent=0)), 400, "strategy.canary.initialPercent"),
-    (bad(lambda b: b["strategy"]["canary"].update(initialPercent=100)), 400, "strategy.canary.initialPercent"),
-    (bad(lambda b: b["strategy"]["canary"].update(incrementPercent=101)), 400, "strategy.canary.incrementPercent"),
-    (bad(lambda b: b["strategy"]["canary"].update(intervalSeconds=-60)), 400, "strategy.canary.intervalSeconds"),
-    (bad(lambda b: b["strategy"]["canary"].update(successThreshold=1.5)), 400, "strategy.canary.successThreshold"),
-    (bad(lambda b: b["strategy"]["canary"].update(initialPercent=None)), 400, "strategy.canary.initialPercent"),
-    (bad(lambda b: b["strategy"]["rollback"].update(onErrorRate=2)), 400, "strategy.rollback.onErrorRate"),
+    (
+        bad(lambda b: b["strategy"]["canary"].update(initialPercent=0)),
+        400,
+        "strategy.canary.initialPercent",
+    ),
+    (
+        bad(lambda b: b["strategy"]["canary"].update(initialPercent=100)),
+        400,
+        "strategy.canary.initialPercent",
+    ),
+    (
+        bad(lambda b: b["strategy"]["canary"].update(incrementPercent=101)),
+        400,
+        "strategy.canary.incrementPercent",
+    ),
+    (
+        bad(lambda b: b["strategy"]["canary"].update(intervalSeconds=-60)),
+        400,
+        "strategy.canary.intervalSeconds",
+    ),
+    (
+        bad(lambda b: b["strategy"]["canary"].update(successThreshold=1.5)),
+        400,
+        "strategy.canary.successThreshold",
+    ),
+    (
+        bad(lambda b: b["strategy"]["canary"].update(initialPercent=None)),
+        400,
+        "strategy.canary.initialPercent",
+    ),
+    (
+        bad(lambda b: b["strategy"]["rollback"].update(onErrorRate=2)),
+        400,
+        "strategy.rollback.onErrorRate",
+    ),
     (bad(lambda b: b.update(version="x" * 65)), 400, "version"),
     (bad(lambda b: b.update(reason="x" * 1001)), 400, "reason"),
     (bad(lambda b: b.pop("strategy")), 400, "strategy"),
