@@ -9,7 +9,10 @@ from django.utils import timezone
 from naap.models import TimestampedModel
 from registry.models import PluginPackage, PluginVersion, Publisher
 
-TOKEN_SCOPES = ("read", "publish", "admin")
+TOKEN_SCOPES = ("read", "publish", "deploy", "admin")
+# Scopes a scope includes: admin every one; publish deploy, as a publish already deploys and
+# rolls back (docs/decisions.md, "Upstream's deploy protocol").
+IMPLIED_SCOPES = {"admin": frozenset(TOKEN_SCOPES), "publish": frozenset({"deploy"})}
 
 
 class ApiToken(TimestampedModel):

@@ -11,7 +11,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from naap.errors import Forbidden, Unauthorized
-from publishing.models import ApiToken
+from publishing.models import IMPLIED_SCOPES, ApiToken
 from registry.membership import may_act_for_publisher
 
 TOKEN_PREFIX = "naap_"
@@ -63,14 +63,20 @@ def authenticate_secret(secret: str) -> ApiToken:
 
 
 def require_scope(token: ApiToken | None, scope: str) -> None:
-    """Refuse a token that lacks the scope ('admin' implies every scope)."""
+    """Refuse a token that lacks the scope ('admin' implies every scope, 'publish' implies
+    'deploy')."""
     if token is None:
         return
-    if scope not in token.scopes and "admin" not in token.scopes:
+    if not has_scope(token, scope):
         raise Forbidden(
             f"The API token {token.prefix}… lacks the '{scope}' scope; "
             f"it has {', '.join(token.scopes) or 'none'}."
         )
+
+
+def has_scope(token: ApiToken, scope: str) -> bool:
+    """Whether the token holds the scope, itself or through one that implies it."""
+    return any(held == scope or scope in IMPLIED_SCOPES.get(held, ()) for held in token.scopes)
 
 
 def require_package_allowed(token: ApiToken | None, package_name: str) -> None:

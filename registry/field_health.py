@@ -98,11 +98,11 @@ def version_health(
     """Each version's field reports from `since` (a minute counts when it starts at or after
     it; and at or before `until`, when given), flushed rows and counters not flushed yet
     together:
-    `{id: {loads, mounted, failures_by_phase, success_rate, p95_ms, p99_ms}}`.
+    `{id: {loads, mounted, failures_by_phase, success_rate, p50_ms, p95_ms, p99_ms}}`.
 
     A load is one attempt to load and mount; `runtime` failures are later errors of loads that
     mounted. `success_rate` is the share of loads that mounted and did not fail later (None
-    without loads); p95/p99 are the upper bounds of the load-time buckets (None without
+    without loads); p50/p95/p99 are the upper bounds of the load-time buckets (None without
     mounts).
     """
     version_ids = [int(version_id) for version_id in version_ids]
@@ -180,6 +180,7 @@ def _health(total: dict) -> dict:
         "success_rate": success_rate(
             loads=loads, mounted=columns["mounted"], failed_runtime=failures["runtime"]
         ),
+        "p50_ms": _percentile(total["buckets"], 0.5),
         "p95_ms": _percentile(total["buckets"], 0.95),
         "p99_ms": _percentile(total["buckets"], 0.99),
     }

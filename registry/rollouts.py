@@ -180,11 +180,14 @@ def start_rollout(
     min_sample: int = DEFAULT_MIN_SAMPLE,
     reason: str = "",
     ip: str | None = None,
+    supersede: bool = False,
 ) -> Rollout:
     """Start rolling a published version out to `initial_percent` % of people.
 
-    Refused while another rollout of the package is open, when nothing is deployed yet (there
-    is no stable version to keep the others on) and for the deployed version itself.
+    Refused while another rollout of the package is open (unless `supersede`: an open rollout
+    of another version is then ended as superseded first; one of the same version is still
+    refused), when nothing is deployed yet (there is no stable version to keep the others on)
+    and for the deployed version itself.
     """
     initial = _number(initial_percent, field="initialPercent", low=1, high=99)
     increment = _number(increment_percent, field="incrementPercent", low=1, high=100)
@@ -212,7 +215,22 @@ def start_rollout(
         )
     if deployment.version_id == candidate.pk:
         raise Conflict(f"{candidate} is already the deployed version.", field="version")
-    current = Rollout.objects.filter(package=package, status__in=Rollout.OPEN_STATUSES).first()
+    current = (
+        Rollout.objects.select_for_update(of=("self",))
+        .select_related("candidate", "stable")
+        .filter(package=package, status__in=Rollout.OPEN_STATUSES)
+        .first()
+    )
+    if current is not None and supersede and current.candidate_id != candidate.pk:
+        end_open_rollout(
+            deployment=deployment,
+            rollout=current,
+            actor=actor,
+            status=Rollout.Status.SUPERSEDED,
+            reason=f"superseded by a rollout of {candidate.version}: {reason}".rstrip(": "),
+            ip=ip,
+        )
+        current = None
     if current is not None:
         raise Conflict(
             f"'{package.name}' already has a {current.status} rollout of "

@@ -265,6 +265,22 @@ SHOWN: dict[str, Scenario] = {
             )
         ),
     ),
+    "publishing.services.deploys.deploy_plugin": (
+        [package_key()],
+        lambda w: (
+            lambda: publishing_services.deploys.deploy_plugin(
+                actor=w.staff, package=w.wallet.package, version="1.0.0", strategy="canary"
+            )
+        ),
+    ),
+    "publishing.services.deploys.rollback_plugin": (
+        [package_key()],
+        lambda w: (
+            lambda: publishing_services.deploys.rollback_plugin(
+                actor=w.staff, package=w.wallet.package, reason="back to the previous version"
+            )
+        ),
+    ),
     "publishing.services.lifecycle.set_package_listing": (
         [package_key()],
         lambda w: (
@@ -381,6 +397,11 @@ SHOWN: dict[str, Scenario] = {
 NOT_SHOWN: dict[str, str] = {
     "publishing.services.authorization.authorize_package_change": "a check; writes nothing",
     "publishing.services.authorization.publisher_for_publish": "a check; writes nothing",
+    "publishing.services.authorization.authorize_package_read": "a check; writes nothing",
+    "publishing.services.deploys.previous_version": "a query; writes nothing",
+    "publishing.tokens.has_scope": "a check; writes nothing",
+    "publishing.services.deploys.rollout_id": "formats an id; writes nothing",
+    "publishing.services.deploys.event_id": "formats an id; writes nothing",
     "publishing.services.authorization.require_staff": "a check; writes nothing",
     "publishing.services.publish_inputs.parse_manifest": "parses text; writes nothing",
     "publishing.services.publish_inputs.validate_files": "a check; writes nothing",

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from publishing.api import views
+from publishing.api import deploy_views, views
 
 urlpatterns = [
     path("plugins/publish", views.PublishView.as_view(), name="publish"),
@@ -17,6 +17,22 @@ urlpatterns = [
         name="version-yank",
     ),
     path("plugins/<str:name>/rollback", views.RollbackView.as_view(), name="rollback"),
+    path("plugins/<str:name>/deploy", deploy_views.DeployView.as_view(), name="deploy"),
+    path(
+        "plugins/<str:name>/deployments/<str:deployment_id>/events",
+        deploy_views.DeploymentEventsView.as_view(),
+        name="deployment-events",
+    ),
+    path(
+        "plugins/<str:name>/deployment/status",
+        deploy_views.DeploymentStatusView.as_view(),
+        name="deployment-status",
+    ),
+    path(
+        "plugins/<str:name>/deployment/rollback",
+        deploy_views.DeploymentRollbackView.as_view(),
+        name="deployment-rollback",
+    ),
     path("publishers", views.PublisherCreateView.as_view(), name="publisher-create"),
     path("tokens", views.TokenListView.as_view(), name="tokens"),
     path("tokens/<int:token_id>", views.TokenRevokeView.as_view(), name="token-revoke"),

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from publishing.cli import commands
+from publishing.cli import commands, deploy_commands
 from publishing.cli.output import EXIT_UNAVAILABLE, CliError, Ui
 from publishing.cli.upstream import refuse_upstream_options, upstream_command_advice
 
@@ -156,12 +156,99 @@ def build_parser() -> argparse.ArgumentParser:
         "serve another published version (back, or forward again)",
     )
     _package_argument(rollback, "name", metavar="NAME", what="the package")
-    rollback.add_argument("--to", required=True, metavar="VERSION", help="the version to serve")
+    rollback.add_argument(
+        "--to",
+        "-v",
+        "--version",
+        dest="to",
+        metavar="VERSION",
+        help="the version to serve (left out: abort the open rollout, or go back to the "
+        "previous version)",
+    )
     rollback.add_argument("--reason", help="why (recorded in the deployment history)")
 
     status = registry_command("status", commands.command_status, "show deployment and versions")
     _package_argument(status, "name", metavar="NAME", what="the package")
+    status.add_argument(
+        "-w",
+        "--watch",
+        action="store_true",
+        help="follow the open rollout (traffic split, success rates) until it ends; needs a token",
+    )
+    _watch_options(status, timeout=60)
+
+    _deploy_command(registry_command)
     return parser
+
+
+def _watch_options(parser: argparse.ArgumentParser, *, timeout: float) -> None:
+    parser.add_argument(
+        "-i",
+        "--interval",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="how often --watch asks the registry (default: 5)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=timeout,
+        metavar="MINUTES",
+        help=f"stop watching after this long (default: {timeout:g})",
+    )
+
+
+def _deploy_command(registry_command) -> None:
+    deploy = registry_command(
+        "deploy", deploy_commands.command_deploy, "deploy a version: at once or as a canary"
+    )
+    deploy.add_argument(
+        "name", nargs="?", metavar="NAME", help="the package (default: from plugin.json)"
+    )
+    deploy.add_argument(
+        "version", nargs="?", metavar="VERSION", help="the version (default: from plugin.json)"
+    )
+    deploy.add_argument(
+        "-s",
+        "--strategy",
+        choices=deploy_commands.STRATEGIES,
+        default="blue-green",
+        help="immediate and blue-green move everyone at once; canary rolls out in steps "
+        "(default: blue-green)",
+    )
+    deploy.add_argument(
+        "--canary-percent", type=float, default=5, metavar="PERCENT", help="first share (5)"
+    )
+    deploy.add_argument(
+        "--canary-increment", type=float, default=25, metavar="PERCENT", help="each step (25)"
+    )
+    deploy.add_argument(
+        "--canary-interval",
+        type=float,
+        default=5,
+        metavar="MINUTES",
+        help="time between steps, while healthy (5)",
+    )
+    deploy.add_argument(
+        "--auto-rollback",
+        dest="auto_rollback",
+        action="store_true",
+        default=True,
+        help="abort the canary above 5%% errors or a p99 load time of 5 s (the default)",
+    )
+    deploy.add_argument(
+        "--no-auto-rollback",
+        dest="auto_rollback",
+        action="store_false",
+        help="lift those limits (a canary clearly worse than stable is still aborted)",
+    )
+    deploy.add_argument(
+        "--dry-run", action="store_true", help="show the request it would send, send nothing"
+    )
+    deploy.add_argument("-w", "--watch", action="store_true", help="follow a canary until it ends")
+    deploy.add_argument("--reason", help="why (recorded in the deployment history)")
+    _watch_options(deploy, timeout=30)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -357,8 +357,13 @@ def _change_version(
 
 def command_rollback(args: argparse.Namespace, ui: Ui) -> int:
     """Point the package's deployment at another published version: an earlier one, or
-    forward again to a newer one after a rollback."""
+    forward again to a newer one after a rollback. Without a version: abort the open rollout
+    (everyone back on the stable version), or go back to the previous version."""
     name = package_argument(args, "rollback NAME --to VERSION")
+    if args.to is None:
+        from publishing.cli.deploy_commands import command_rollback_protocol
+
+        return command_rollback_protocol(args, ui, name)
     if not is_valid(args.to):
         raise CliError(f"'{args.to}' is not a Semantic Version such as 1.2.0", exit_code=EXIT_USAGE)
     client = make_client(args, ui, token_required=True)
@@ -383,8 +388,13 @@ def _post_change(
 
 
 def command_status(args: argparse.Namespace, ui: Ui) -> int:
-    """Show a package's deployment (active version, canary, recent events) and its versions."""
+    """Show a package's deployment (active version, canary, recent events) and its versions;
+    with --watch, follow its open rollout until it ends."""
     name = package_argument(args, "status NAME")
+    if args.watch:
+        from publishing.cli.deploy_commands import command_status_watch
+
+        return command_status_watch(args, ui, name)
     client = make_client(args, ui, token_required=False)
     try:
         with ui.spinner(f"asking {client.base_url}"):

@@ -102,26 +102,15 @@ UPSTREAM_OPTIONS: dict[str, tuple[UpstreamOption, ...]] = {
     ),
     "rollback": (
         UpstreamOption(
-            ("-v", "--version"),
-            "use --to VERSION: naap-plugin rollback [NAME] --to 1.2.0",
-            takes_value=True,
-        ),
-        UpstreamOption(
             ("-f", "--force"),
             "naap-plugin never asks for confirmation; leave the option out",
         ),
     ),
-    "status": (
+    "deploy": (
         UpstreamOption(
-            ("-w", "--watch"),
-            "status answers once; run it again to refresh (for example: watch -n 5 naap-plugin "
-            "status)",
-        ),
-        UpstreamOption(
-            ("-i", "--interval"),
-            "status answers once; run it again to refresh (for example: watch -n 5 naap-plugin "
-            "status)",
-            takes_value=True,
+            ("--skip-health-check",),
+            "there is no health-check endpoint to skip: a canary's health is the field reports "
+            "of its real loads; --no-auto-rollback lifts its error and latency limits",
         ),
     ),
 }
@@ -138,9 +127,6 @@ UPSTREAM_COMMANDS: dict[str, str] = {
     "github": "in GitHub Actions, set NAAP_REGISTRY_URL and NAAP_REGISTRY_TOKEN in the step's env "
     "and run naap-plugin publish DIR (docs/cli.md, 'In CI')",
     "doctor": "naap-plugin validate DIR checks plugin.json, and build says which tool is missing",
-    "deploy": "publish deploys a release at once (unless --no-deploy, or a pre-release); to serve "
-    "another published version, naap-plugin rollback [NAME] --to VERSION moves the deployment "
-    "forward as well as back",
     "logs": "the marketplace keeps no plugin logs; naap-plugin status shows the deployment's "
     "recent events",
     "generate": "this CLI does not write plugin code; it validates, builds and publishes it",

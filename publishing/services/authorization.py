@@ -43,6 +43,21 @@ def authorize_package_change(
     raise Forbidden(f"Only members of '{package.publisher.name}' or staff may change it.")
 
 
+def authorize_package_read(*, actor, token: ApiToken | None, package: PluginPackage) -> None:
+    """Who may read a package's deployment status and events: a token of its publisher with
+    any scope (and allowed this package), a member of its publisher, or staff."""
+    if token is not None:
+        if token.publisher_id != package.publisher_id:
+            raise Forbidden(
+                f"'{package.name}' belongs to publisher '{package.publisher.name}', "
+                f"not to '{token.publisher.name}' whose token this is."
+            )
+        require_package_allowed(token, package.name)
+        return
+    if not may_act_for_publisher(actor, package.publisher):
+        raise Forbidden(f"Only members of '{package.publisher.name}' or staff may see this.")
+
+
 def publisher_for_publish(
     *,
     actor,

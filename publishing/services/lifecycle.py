@@ -89,7 +89,9 @@ def rollback_deployment(
 ) -> PluginDeployment:
     """Re-point the deployment at another published, non-yanked version, at once: back to an
     earlier one, or forward again after a rollback."""
-    authorize_package_change(actor=actor, token=token, package=package, staff_permission=ROLL_BACK)
+    authorize_package_change(
+        actor=actor, token=token, package=package, scope="deploy", staff_permission=ROLL_BACK
+    )
     deployment, current = roll_back(
         actor=actor, package=package, to_version=to_version, reason=reason.strip()
     )

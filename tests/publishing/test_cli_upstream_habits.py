@@ -149,18 +149,22 @@ def test_an_upstream_command_is_a_usage_error_saying_what_to_use(command, capsys
     ) in err
 
 
-def test_the_advice_for_deploy_names_the_way_forward_after_a_rollback():
-    assert "naap-plugin rollback [NAME] --to VERSION" in UPSTREAM_COMMANDS["deploy"]
-    assert "forward as well as back" in UPSTREAM_COMMANDS["deploy"]
+def test_deploy_status_watch_and_rollback_version_are_ours_now():
+    """The deploy protocol's commands and options mean what they mean upstream."""
+    assert "deploy" not in UPSTREAM_COMMANDS
+    commands = our_commands()
+    assert not is_refusal(options_of(commands["status"])["--watch"])
+    assert options_of(commands["rollback"])["-v"].dest == "to"
+    assert options_of(commands["deploy"])["-s"].dest == "strategy"
 
 
 @pytest.mark.parametrize(
     "argv",
     [
-        ["deploy", "--strategy", "canary", "--canary-percent", "5"],
+        ["deploy", "--skip-health-check"],
         ["publish", "--tag", "beta"],
-        ["status", "--watch"],
-        ["rollback", "-v", "1.0.0"],
+        ["logs"],
+        ["rollback", "-f"],
     ],
 )
 def test_the_real_process_prints_usage_and_one_error_line_and_no_traceback(argv, tmp_path):
