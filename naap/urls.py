@@ -12,6 +12,7 @@ api_patterns = [
     path("", include("registry.api.urls")),
     path("", include("publishing.api.urls")),
     path("", include("installs.api.urls")),
+    path("", include("reviews.api.urls")),
     path("", include("webhooks.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI needs a looser policy than the site's (settings.API_DOCS_CSP says why).
@@ -36,6 +37,7 @@ urlpatterns = [
     path("", include("publishing.urls")),
     path("", include("webhooks.urls")),
     path("", include("installs.urls")),
+    path("", include("reviews.urls")),
     path("", include("registry.urls")),
 ]
 
