@@ -13,7 +13,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from installs.selectors import installed_package_for
-from naap.errors import Conflict, Forbidden, NaapError, NotFound, ValidationFailed
+from naap.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from registry.audit import AuditAction
 from registry.cache import invalidate_package
 from registry.membership import staff_may
@@ -272,14 +272,3 @@ def reply_to_review(*, actor, name: str, review_id: int, text: str, ip: str | No
     _audit(actor, AuditAction.REVIEW_REPLY, review, ip=ip)
     return review
 
-
-__all__ = [
-    "NaapError",
-    "check_may_review",
-    "create_review",
-    "delete_review",
-    "edit_review",
-    "hide_review",
-    "reply_to_review",
-    "unhide_review",
-]
