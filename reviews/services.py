@@ -271,4 +271,3 @@ def reply_to_review(*, actor, name: str, review_id: int, text: str, ip: str | No
     invalidate_package(package.name)
     _audit(actor, AuditAction.REVIEW_REPLY, review, ip=ip)
     return review
-
