@@ -128,6 +128,8 @@ class PluginPackage(TimestampedModel):
         indexes = [
             models.Index(fields=["status", "deprecated", "-downloads"], name="package_listing_idx"),
             models.Index(fields=["category", "status"], name="package_category_idx"),
+            # sort=rating's order has an index on PostgreSQL only (SQLite cannot index NULLS
+            # LAST): migration 0012_package_ratings.
         ]
         constraints = [
             models.CheckConstraint(

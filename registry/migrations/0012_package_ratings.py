@@ -2,6 +2,25 @@
 
 from django.db import migrations, models
 
+# sort=rating's order (registry.filters) over the listed packages, on PostgreSQL only: SQLite
+# cannot index NULLS LAST.
+RATING_INDEX = [
+    "CREATE INDEX IF NOT EXISTS package_rating_idx ON registry_pluginpackage "
+    "(rating_average DESC NULLS LAST, rating_count DESC, name) "
+    "WHERE status = 'published' AND NOT deprecated"
+]
+DROP_RATING_INDEX = ["DROP INDEX IF EXISTS package_rating_idx"]
+
+
+def run_on_postgres(statements):
+    def run(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        for statement in statements:
+            schema_editor.execute(statement)
+
+    return run
+
 
 class Migration(migrations.Migration):
 
@@ -28,5 +47,8 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name='pluginpackage',
             constraint=models.CheckConstraint(condition=models.Q(models.Q(('rating_count', 0), ('rating_average__isnull', True)), models.Q(('rating_count__gt', 0), ('rating_average__gte', 1), ('rating_average__lte', 5)), _connector='OR'), name='package_rating_in_step'),
+        ),
+        migrations.RunPython(
+            run_on_postgres(RATING_INDEX), run_on_postgres(DROP_RATING_INDEX)
         ),
     ]

@@ -237,3 +237,25 @@ def test_the_registry_sorts_by_rating_unrated_last_ties_by_count_then_name(clien
     assert upstream.status_code == 200
     names = [plugin["name"] for plugin in upstream.json()["data"]["packages"]]
     assert names == ["delta", "bravo", "alpha", "charlie"]
+
+
+def test_the_rating_order_is_walked_along_its_index_on_postgresql():
+    """PostgreSQL reads sort=rating's first page along package_rating_idx (a plain sort of
+    every package otherwise); SQLite, which cannot index NULLS LAST, sorts."""
+    from django.db import connection, transaction
+
+    from registry.filters import PackageFilterSet
+    from registry.selectors import listed_packages
+    from tests.factories import make_package, make_version
+
+    for index in range(30):
+        make_version(make_package(f"rated-{index:02d}", rating_count=0), "1.0.0")
+    query = PackageFilterSet({"sort": "rating"}, queryset=listed_packages()).qs[:20]
+    sql, params = query.query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ANALYZE registry_pluginpackage")
+            cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(str(row[0]) for row in cursor.fetchall())
+    assert ("package_rating_idx" in plan) == (connection.vendor == "postgresql"), plan
