@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "registry",
     "publishing",
     "installs",
+    "reviews",
     "webhooks",
     "analytics",
     "django_tasks_db",
@@ -407,6 +408,8 @@ REST_FRAMEWORK = {
         "anon_read": env_str("NAAP_THROTTLE_ANON_READ", "600/min"),
         "user_write": env_str("NAAP_THROTTLE_USER_WRITE", "120/min"),
         "publish": env_str("NAAP_THROTTLE_PUBLISH", "30/hour"),
+        # Creating, editing, deleting and replying to reviews, per person.
+        "review": env_str("NAAP_THROTTLE_REVIEW", "30/hour"),
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

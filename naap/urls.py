@@ -12,6 +12,7 @@ api_patterns = [
     path("", include("registry.api.urls")),
     path("", include("publishing.api.urls")),
     path("", include("installs.api.urls")),
+    path("", include("reviews.api.urls")),
     path("", include("webhooks.api_urls")),
     path("", include("analytics.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -38,6 +39,7 @@ urlpatterns = [
     path("", include("webhooks.urls")),
     path("", include("analytics.urls")),
     path("", include("installs.urls")),
+    path("", include("reviews.urls")),
     path("", include("registry.urls")),
 ]
 

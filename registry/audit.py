@@ -46,3 +46,10 @@ class AuditAction(StrEnum):
     PLUGIN_PREFERENCES = "plugin.preferences"
     PLUGIN_STORAGE_SET = "plugin.storage.set"
     PLUGIN_STORAGE_DELETE = "plugin.storage.delete"
+    # Ratings and reviews (reviews.services), one block.
+    REVIEW_CREATE = "review.create"
+    REVIEW_EDIT = "review.edit"
+    REVIEW_DELETE = "review.delete"
+    REVIEW_HIDE = "review.hide"
+    REVIEW_UNHIDE = "review.unhide"
+    REVIEW_REPLY = "review.reply"

@@ -159,3 +159,65 @@ def line_chart_svg(
         + "</svg>"
     )
     return mark_safe(svg)
+
+
+# A five-pointed star in a 20 by 20 box, drawn five times side by side.
+STAR_PATH = "M10 1.5l2.6 5.5 6 .7-4.5 4.1 1.2 5.9L10 14.8l-5.3 2.9 1.2-5.9L1.4 7.7l6-.7z"
+
+
+def rating_label(average: float | None, count: int) -> str:
+    """How stars read aloud: "4.3 out of 5, 12 ratings", or "No ratings yet"."""
+    if not count or average is None:
+        return "No ratings yet"
+    return f"{average:.1f} out of 5, {count} rating{'' if count == 1 else 's'}"
+
+
+def stars_svg(average: float | None, count: int, *, ident: str) -> SafeString:
+    """Five stars filled up to the average (to a tenth), labelled for screen readers with
+    rating_label; `ident` makes the clip path's id unique on the page."""
+    label = rating_label(average, count)
+    filled = 0.0 if average is None else max(0.0, min(5.0, average)) * 20
+    clip = f"stars-{escape(ident)}"
+    stars = "".join(
+        f'<path transform="translate({index * 20} 0)" d="{STAR_PATH}"/>' for index in range(5)
+    )
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 20" class="stars" '
+        f'role="img" aria-label="{escape(label)}"><title>{escape(label)}</title>'
+        f'<clipPath id="{clip}"><rect width="{filled:.0f}" height="20"/></clipPath>'
+        f'<g class="star-empty">{stars}</g>'
+        f'<g class="star-full" clip-path="url(#{clip})">{stars}</g>'
+        "</svg>"
+    )
+    return mark_safe(svg)
+
+
+def rating_bars_svg(distribution: list[int], *, title: str, ident: str = "ratings") -> SafeString:
+    """Horizontal bars of how many rated 5 down to 1 stars, with a title, a description and
+    a <title> per bar for screen readers."""
+    counts = (list(distribution) + [0] * 5)[:5]
+    total = sum(counts) or 0
+    peak = max(counts) or 1
+    width, row, left, right = 320, 22, 40, 44
+    plot = width - left - right
+    bars = []
+    for position, stars in enumerate(range(5, 0, -1)):
+        count = counts[stars - 1]
+        y = position * row
+        share = f"{round(100 * count / total)} %" if total else "0 %"
+        bars.append(
+            f'<text x="{left - 6}" y="{y + 15}" text-anchor="end" class="label">{stars} ★</text>'
+            f'<rect x="{left}" y="{y + 4}" width="{plot}" height="14" class="track"/>'
+            f'<rect x="{left}" y="{y + 4}" width="{plot * count / peak:.1f}" height="14" '
+            f'class="bar"><title>{stars} star{"" if stars == 1 else "s"}: {count} ({share})'
+            "</title></rect>"
+            f'<text x="{width - right + 6}" y="{y + 15}" class="label">{count}</text>'
+        )
+    description = ", ".join(f"{stars} stars: {counts[stars - 1]}" for stars in range(5, 0, -1))
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {5 * row}" '
+        f'class="chart rating-bars" role="img" aria-labelledby="{ident}-title {ident}-desc">'
+        f'<title id="{ident}-title">{escape(title)}</title>'
+        f'<desc id="{ident}-desc">{escape(description)}.</desc>' + "".join(bars) + "</svg>"
+    )
+    return mark_safe(svg)

@@ -25,6 +25,7 @@ SORT_CHOICES = [
     ("downloads", "Most downloaded"),
     ("newest", "Newest"),
     ("name", "Name"),
+    ("rating", "Top rated"),
 ]
 MAX_SEARCH_LENGTH = 100
 # Word similarity from which a name counts as a typo of the query ("walet" ~ "my-wallet").
@@ -150,6 +151,8 @@ class PackageFilterSet(django_filters.FilterSet):
             "downloads": ["-downloads", "name"],
             "newest": [F("latest_published_at").desc(nulls_last=True), "name"],
             "name": ["name"],
+            # Unrated packages last; ties by how many rated, then by name.
+            "rating": [F("rating_average").desc(nulls_last=True), "-rating_count", "name"],
         }
         return queryset.order_by(*orderings[self._sort])
 

@@ -117,6 +117,12 @@ class PluginPackage(TimestampedModel):
     shell_max_key = models.CharField(max_length=255, blank=True, editable=False)
     # Full-text data: filled by registry.services on PostgreSQL, left empty on SQLite.
     search_vector = SearchVectorField(null=True, blank=True, editable=False)
+    # Its reviews' ratings that staff have not hidden, recounted by the reviews app in each
+    # review write's transaction (docs/decisions.md, "Ratings and reviews"): browse sorts on
+    # them without a join. The distribution counts 1 to 5 stars, in that order.
+    rating_count = models.PositiveIntegerField(default=0, editable=False)
+    rating_average = models.FloatField(null=True, blank=True, editable=False)
+    rating_distribution = models.JSONField(default=list, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -126,6 +132,8 @@ class PluginPackage(TimestampedModel):
         indexes = [
             models.Index(fields=["status", "deprecated", "-downloads"], name="package_listing_idx"),
             models.Index(fields=["category", "status"], name="package_category_idx"),
+            # sort=rating's order has an index on PostgreSQL only (SQLite cannot index NULLS
+            # LAST): migration 0012_package_ratings.
         ]
         constraints = [
             models.CheckConstraint(
@@ -135,6 +143,12 @@ class PluginPackage(TimestampedModel):
             models.CheckConstraint(
                 condition=Q(downloads__gte=0) & Q(install_count__gte=0),
                 name="package_counters_not_negative",
+            ),
+            # No ratings, no average; an average is within the stars.
+            models.CheckConstraint(
+                condition=(Q(rating_count=0) & Q(rating_average__isnull=True))
+                | (Q(rating_count__gt=0) & Q(rating_average__gte=1) & Q(rating_average__lte=5)),
+                name="package_rating_in_step",
             ),
         ]
 

@@ -140,10 +140,12 @@ def page_cases() -> list[Bad]:
     routes = {
         f"{API}/plugins/registry": {"page": pages, "limit": sizes},
         f"{API}/registry/packages": {"page": pages, "pageSize": sizes},
+        f"{API}/plugins/my-wallet/reviews": {"page": pages, "limit": sizes},
+        f"{API}/registry/packages/my-wallet/reviews": {"page": pages, "pageSize": sizes},
     }
     return [
         Bad(
-            f"paging/{auth}/{route.rsplit('/', 1)[1]}/{key}={value}",
+            f"paging/{auth}/{route.removeprefix(API + '/')}/{key}={value}",
             "GET",
             f"{route}?{key}={value}",
             auth=auth,
@@ -165,7 +167,7 @@ def query_and_path_cases() -> list[Bad]:
         ("installed-unknown-team", f"{API}/plugins/installed?teamId=424242", "person"),
         ("personalized-unknown-team", f"{API}/base/plugins/personalized?teamId=424242", "person"),
         ("config-unknown-team", f"{API}/plugins/my-wallet/config?teamId=424242", "person"),
-        ("packages-sort", f"{API}/registry/packages?sort=rating", "anonymous"),
+        ("packages-sort", f"{API}/registry/packages?sort=best", "anonymous"),
         ("package-name-too-long", f"{API}/plugins/registry/{'a' * 300}", "anonymous"),
         (
             "manifest-huge-version",

@@ -31,6 +31,7 @@ from registry import deployments, rollouts
 from registry import services as registry_services
 from registry.cache import CORE_GENERATION_KEY, generation_key
 from registry.models import DeploymentEvent, PluginDeployment, PluginVersion
+from reviews import services as review_services
 from tests.factories import make_package, make_team, make_user, make_version, publish
 from tests.installs.helpers import publish_plugin
 
@@ -48,6 +49,7 @@ SERVICE_MODULES = [
     "installs.testers",
     "publishing.tokens",
     "publishing.legacy",
+    "reviews.services",
 ]
 
 
@@ -207,6 +209,42 @@ def end_wallet_rollout(world: World) -> Callable[[], object]:
         status=rollout.Status.SUPERSEDED,
         reason="test",
     )
+
+
+def person_rates_the_wallet(world: World):
+    """The person (who installed my-wallet) rates it 4."""
+    return review_services.create_review(actor=world.person, name="my-wallet", rating=4)
+
+
+def review_change(name: str) -> Callable[[World], Callable[[], object]]:
+    """A scenario: the person's review of my-wallet, then one change of it (ratings show on
+    the catalog's pages, which the browse cache stamps with the package's generation)."""
+
+    def prepare(world: World) -> Callable[[], object]:
+        review = person_rates_the_wallet(world)
+        calls = {
+            "edit_review": lambda: review_services.edit_review(
+                actor=world.person, name="my-wallet", rating=2
+            ),
+            "delete_review": lambda: review_services.delete_review(
+                actor=world.person, name="my-wallet"
+            ),
+            "hide_review": lambda: review_services.hide_review(
+                actor=world.staff, review=review, reason="abuse"
+            ),
+            "reply_to_review": lambda: review_services.reply_to_review(
+                actor=world.owner, name="my-wallet", review_id=review.pk, text="Thanks"
+            ),
+        }
+        return calls[name]
+
+    return prepare
+
+
+def show_hidden_review_again(world: World) -> Callable[[], object]:
+    review = person_rates_the_wallet(world)
+    review_services.hide_review(actor=world.staff, review=review, reason="abuse")
+    return lambda: review_services.unhide_review(actor=world.staff, review=review)
 
 
 # Each scenario: the generations it must move, and a set-up (on a World) that returns the call
@@ -392,6 +430,15 @@ SHOWN: dict[str, Scenario] = {
         [package_key("old-plugin")],
         migrate_unreachable_legacy_bundle,
     ),
+    "reviews.services.create_review": (
+        [package_key()],
+        lambda w: lambda: person_rates_the_wallet(w),
+    ),
+    **{
+        f"reviews.services.{name}": ([package_key()], review_change(name))
+        for name in ("edit_review", "delete_review", "hide_review", "reply_to_review")
+    },
+    "reviews.services.unhide_review": ([package_key()], show_hidden_review_again),
 }
 
 NOT_SHOWN: dict[str, str] = {
@@ -440,6 +487,7 @@ NOT_SHOWN: dict[str, str] = {
     "publishing.tokens.require_scope": "a check; writes nothing",
     "publishing.tokens.require_package_allowed": "a check; writes nothing",
     "publishing.legacy.legacy_versions_to_migrate": "a read",
+    "reviews.services.check_may_review": "a check; writes nothing",
 }
 
 

@@ -5,11 +5,14 @@ import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Group, Permission
 
+from installs.services import install_plugin
 from installs.testers import set_preview_testers
 from naap.errors import Forbidden, NotFound
 from publishing import services
 from publishing.models import ApiToken
 from registry.models import PluginDeployment, PluginPackage, PluginVersion, Publisher
+from reviews import services as review_services
+from reviews.models import PluginReview
 from tests.factories import make_publisher, make_user, publish
 from tests.publishing.helpers import token_for
 
@@ -37,7 +40,11 @@ def catalog():
     publish("my-wallet", "1.1.0", actor=owner, publisher=first.package.publisher)
     publish("under-review", "1.0.0", verified=False)
     _, _, token, _ = token_for()
+    rater = make_user()
+    install_plugin(actor=rater, name="my-wallet")
+    review = review_services.create_review(actor=rater, name="my-wallet", rating=1)
     return {
+        "review": review,
         "package": PluginPackage.objects.get(name="my-wallet"),
         "deployed": PluginVersion.objects.get(package__name="my-wallet", version="1.1.0"),
         "pending": PluginVersion.objects.get(package__name="under-review"),
@@ -79,8 +86,11 @@ ACTS = {
     "make a preview": lambda actor, c: set_preview_testers(
         actor=actor, name=c["package"].name, preview=True, users=[], teams=[]
     ),
+    "hide review": lambda actor, c: review_services.hide_review(
+        actor=actor, review=c["review"], reason="abuse"
+    ),
 }
-MODERATOR_ACTS = {"approve", "reject", "verify", "feature", "mark core", "unlist"}
+MODERATOR_ACTS = {"approve", "reject", "verify", "feature", "mark core", "unlist", "hide review"}
 MODERATOR_ACTS |= {"make a preview"}
 OPERATOR_ACTS = {"revoke", "deprecate", "yank", "roll back"}
 
@@ -96,6 +106,7 @@ def state(c) -> tuple:
         (package.featured, package.is_core, package.status, package.preview),
         (deployed.status, deployed.deprecated),
         PluginDeployment.objects.get(package=package).version_id,
+        PluginReview.objects.get(pk=c["review"].pk).hidden,
     )
 
 
@@ -132,6 +143,7 @@ ADMIN_ACTIONS = [
     ("registry", "pluginpackage", "feature", "package"),
     ("registry", "publisher", "verify", "publisher"),
     ("publishing", "apitoken", "revoke", "token"),
+    ("reviews", "pluginreview", "hide", "review"),
 ]
 
 

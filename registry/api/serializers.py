@@ -79,6 +79,9 @@ class PackageSummarySerializer(serializers.ModelSerializer):
     installCount = serializers.IntegerField(source="install_count")
     isCore = serializers.BooleanField(source="is_core")
     updatedAt = serializers.DateTimeField(source="updated_at")
+    # Upstream's name for the average of the visible reviews' ratings (null: none yet).
+    rating = serializers.SerializerMethodField()
+    ratingCount = serializers.IntegerField(source="rating_count")
 
     class Meta:
         model = PluginPackage
@@ -88,6 +91,8 @@ class PackageSummarySerializer(serializers.ModelSerializer):
             "latestVersion",
             "downloads",
             "installCount",
+            "rating",
+            "ratingCount",
             "deprecated",
             "featured",
             "isCore",
@@ -96,6 +101,10 @@ class PackageSummarySerializer(serializers.ModelSerializer):
 
     def get_latestVersion(self, package: PluginPackage) -> str | None:
         return latest_version_of(package)
+
+    def get_rating(self, package: PluginPackage) -> float | None:
+        average = package.rating_average
+        return None if average is None else round(average, 2)
 
 
 class PackageSerializer(PackageSummarySerializer):
@@ -120,6 +129,8 @@ class PackageSerializer(PackageSummarySerializer):
             "featured",
             "downloads",
             "installCount",
+            "rating",
+            "ratingCount",
             "globalName",
             "createdAt",
             "updatedAt",
@@ -195,12 +206,8 @@ class RegistryPackageSerializer(PackageSerializer):
         ]
 
 
-# Upstream's sorts: the catalog's, and `rating`, refused until plugins have ratings.
-PACKAGES_SORTS = [*(choice for choice, _ in SORT_CHOICES), "rating"]
-NO_RATINGS = (
-    "Plugins have no ratings yet, so they cannot be sorted by rating: use "
-    f"{', '.join(PACKAGES_SORTS[:-2])} or {PACKAGES_SORTS[-2]}."
-)
+# Upstream's sorts are the catalog's (`rating` included).
+PACKAGES_SORTS = [choice for choice, _ in SORT_CHOICES]
 
 
 class RegistryPackagesQuerySerializer(serializers.Serializer):
@@ -213,8 +220,3 @@ class RegistryPackagesQuerySerializer(serializers.Serializer):
     sort = serializers.ChoiceField(choices=PACKAGES_SORTS, required=False)
     page = serializers.IntegerField(min_value=1, max_value=100_000, default=1)
     pageSize = serializers.IntegerField(min_value=1, max_value=100, default=20)
-
-    def validate_sort(self, value: str) -> str:
-        if value == "rating":
-            raise serializers.ValidationError(NO_RATINGS)
-        return value

@@ -95,7 +95,8 @@ class RegistryPackagesView(APIView):
         summary="Published plugins in upstream NaaP's listing shape (paging in `meta`)",
         description=(
             "`data.packages` is one page; `meta` holds `page`, `pageSize`, `total` and "
-            "`totalPages`. `sort=rating` is refused (400) until plugins have ratings."
+            "`totalPages`. `sort=rating` puts the best rated first (ties: more ratings, then "
+            "the name), unrated plugins last."
         ),
         parameters=[RegistryPackagesQuerySerializer],
         responses=inline_serializer(

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registry', '0011_field_reports'),
+        ('registry', '0012_package_ratings'),
     ]
 
     operations = [

@@ -30,6 +30,12 @@ SESSION_ONLY = {
     ("/api/v1/plugins/{name}/storage/{key}", "get"),
     ("/api/v1/plugins/{name}/storage/{key}", "put"),
     ("/api/v1/plugins/{name}/storage/{key}", "delete"),
+    ("/api/v1/plugins/{name}/reviews", "post"),
+    ("/api/v1/plugins/{name}/reviews", "put"),
+    ("/api/v1/plugins/{name}/reviews", "delete"),
+    ("/api/v1/plugins/{name}/reviews/{review_id}/reply", "post"),
+    ("/api/v1/registry/packages/{name}/reviews", "post"),
+    ("/api/v1/registry/packages/{name}/reviews", "delete"),
 }
 OPEN_READS = {
     ("/api/v1/plugins/registry", "get"),
@@ -37,6 +43,8 @@ OPEN_READS = {
     ("/api/v1/plugins/registry/{name}/{version}/manifest", "get"),
     ("/api/v1/plugins/{name}/deployment", "get"),
     ("/api/v1/registry/packages", "get"),
+    ("/api/v1/plugins/{name}/reviews", "get"),
+    ("/api/v1/registry/packages/{name}/reviews", "get"),
 }
 MANIFEST = ("/api/v1/plugins/registry/{name}/{version}/manifest", "get")
 # Upstream NaaP's deploy protocol answers bare documents, as its CLI reads them.
@@ -147,6 +155,10 @@ def test_every_operation_lists_its_errors_with_the_failure_envelope(schema):
         ("/api/v1/plugins/{name}/deploy", "post", {"201", "403", "404", "409", "413", "415"}),
         ("/api/v1/plugins/{name}/deployment/rollback", "post", {"200", "403", "404", "409"}),
         ("/api/v1/plugins/{name}/deployment/status", "get", {"200", "401", "403", "404"}),
+        ("/api/v1/plugins/{name}/reviews", "post", {"201", "403", "404", "409", "429"}),
+        ("/api/v1/plugins/{name}/reviews", "get", {"200", "404", "429"}),
+        ("/api/v1/plugins/{name}/reviews/{review_id}/reply", "post", {"201", "403", "409"}),
+        ("/api/v1/registry/packages/{name}/reviews", "post", {"200", "201", "403", "429"}),
     ],
 )
 def test_operations_list_the_statuses_they_answer(schema, path, method, statuses):
@@ -163,7 +175,7 @@ def test_open_reads_are_never_refused_with_403_nor_session_reads_throttled(schem
 
 def test_deletes_answer_200_with_a_body_not_204(schema):
     deletes = [operation for (_, method), operation in operations(schema) if method == "delete"]
-    assert len(deletes) == 4
+    assert len(deletes) == 6
     for operation in deletes:
         assert "204" not in operation["responses"]
         assert "content" in resolve(schema, operation["responses"]["200"])

@@ -34,6 +34,8 @@ PACKAGE_KEYS = {
     "featured",
     "downloads",
     "installCount",
+    "rating",
+    "ratingCount",
     "globalName",
     "createdAt",
     "updatedAt",
@@ -91,10 +93,13 @@ def test_upstreams_sorts(client, catalog, sort, expected):
     assert names(client.get(URL, {"sort": sort})) == expected
 
 
-def test_sorting_by_rating_is_refused_clearly_until_there_are_ratings(client, catalog):
-    fields = error_fields(client.get(URL, {"sort": "rating"}))
-    assert fields == {"sort": fields["sort"]}
-    assert "no ratings yet" in fields["sort"]
+def test_sorting_by_rating_puts_the_best_rated_first_and_the_unrated_last(client, catalog):
+    PluginPackage.objects.filter(name="chat-room").update(
+        rating_count=3, rating_average=4.5, rating_distribution=[0, 0, 0, 2, 1]
+    )
+    response = client.get(URL, {"sort": "rating"})
+    assert names(response) == ["chat-room", "gateway-manager", "my-wallet"]
+    assert response.json()["data"]["packages"][0]["rating"] == 4.5
 
 
 def test_category_and_all(client, catalog):
@@ -138,7 +143,7 @@ def test_bad_parameters_are_400_in_the_envelope_naming_the_field(client, catalog
 
 
 def test_every_bad_parameter_is_named_at_once(client, catalog):
-    fields = error_fields(client.get(URL, {"page": "0", "pageSize": "500", "sort": "rating"}))
+    fields = error_fields(client.get(URL, {"page": "0", "pageSize": "500", "sort": "best"}))
     assert set(fields) == {"page", "pageSize", "sort"}
 
 
