@@ -78,6 +78,7 @@ def test_a_batch_counts_every_outcome_of_the_versions_of_its_ticket(cache_backen
             "runtime": 0,
         },
         "success_rate": 0.0,
+        "p50_ms": None,
         "p95_ms": None,
         "p99_ms": None,
     }
