@@ -94,7 +94,8 @@ clean:
 	rm -rf $(VENV) var .pytest_cache
 
 # The benchmark suite (docs/PERFORMANCE.md): catalog, gunicorn + PostgreSQL + Redis, nginx and
-# Verdaccio anchors, wrk runs, worker sweep, publish timing. Not part of `make test` or CI.
+# Verdaccio anchors, wrk runs, worker sweep, publish timing, the bootstrap during rollouts and the
+# field reports ingestion against their targets. Not part of `make test` or CI.
 .PHONY: bench
 bench: $(VENV)/.installed vendor
 	bench/run.sh

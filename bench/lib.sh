@@ -40,18 +40,44 @@ stop_gunicorn() {
 }
 
 # bench NAME BASE_URL REQUEST_FILE [seconds]: a warm-up (BENCH_WARMUP s, 2), then the measured run; prints a
-# markdown row and appends a tab-separated one to $BENCH_DIR/results.tsv.
+# markdown row and appends a tab-separated one to $BENCH_DIR/results.tsv. With BENCH_CPU_PIDS
+# (gunicorn's master PID, say), the row ends with the CPU per request of those processes (µs).
 bench() {
   local name=$1 base=$2 file=$3 seconds=${4:-$BENCH_SECONDS} line
   local threads=$((BENCH_CONNECTIONS < 2 ? BENCH_CONNECTIONS : 2))
   BENCH_REQUESTS="$file" wrk -t"$threads" -c"$BENCH_CONNECTIONS" -d"${BENCH_WARMUP:-2}s" \
     -s bench/requests.lua "$base" \
     >/dev/null
+  local ticks_before="" cpu=""
+  # shellcheck disable=SC2086
+  [ -n "${BENCH_CPU_PIDS:-}" ] && ticks_before=$(cpu_ticks $BENCH_CPU_PIDS)
   line=$(BENCH_REQUESTS="$file" wrk -t"$threads" -c"$BENCH_CONNECTIONS" -d"${seconds}s" --timeout 5s \
     -s bench/requests.lua "$base" | awk '/^BENCH/')
   # shellcheck disable=SC2086
   set -- $line
-  printf '| %s | %s | %s ms | %s ms | %s ms | %s |\n' "$name" "$3" "$4" "$5" "$6" "$(($7 + $8))"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$3" "$4" "$5" "$6" "$(($7 + $8))" \
+  # shellcheck disable=SC2086
+  [ -n "$ticks_before" ] && cpu=$(cpu_per_request "$ticks_before" "$(cpu_ticks $BENCH_CPU_PIDS)" "$2")
+  printf '| %s | %s | %s ms | %s ms | %s ms | %s |%s\n' "$name" "$3" "$4" "$5" "$6" "$(($7 + $8))" \
+    "${cpu:+ $cpu µs |}"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$3" "$4" "$5" "$6" "$(($7 + $8))" "$cpu" \
     >>"$BENCH_DIR/results.tsv"
+}
+
+# cpu_ticks PID...: the CPU time (user + system, clock ticks) of these processes and their
+# children processes (gunicorn's workers). Per request it does not depend on what else the
+# machine runs, unlike req/s: a measure for a shared machine.
+cpu_ticks() {
+  local pid total=0
+  for pid in "$@" $(for parent in "$@"; do pgrep -P "$parent"; done); do
+    # shellcheck disable=SC2046
+    set -- $(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null || echo)
+    [ $# -ge 13 ] && total=$((total + ${12} + ${13}))
+  done
+  echo "$total"
+}
+
+# cpu_per_request TICKS_BEFORE TICKS_AFTER REQUESTS: microseconds of CPU per request.
+cpu_per_request() {
+  python3 -c "import os, sys; b, a, n = map(int, sys.argv[1:]); \
+print(round((a - b) * 1e6 / os.sysconf('SC_CLK_TCK') / max(n, 1)))" "$1" "$2" "$3"
 }

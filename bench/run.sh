@@ -6,6 +6,8 @@
 #   BENCH_FRESH=1 bench/run.sh   make the catalog anew first (bench/make_data.py, ~20 min)
 #   BENCH_SWEEP=0 bench/run.sh   skip the gunicorn worker sweep
 #   BENCH_MAKE_DEV=0 ...         skip timing `make dev` from a clean checkout
+#   BENCH_ISSUE15=0 ...          skip issue 15's runs (bench/bootstrap_rollout.sh on this
+#                                catalog and server, bench/field_reports.sh on its own)
 #
 # Everything listens on 127.0.0.1 and is stopped by PID on exit; every wrk run is bounded
 # (BENCH_SECONDS, default 10). Results: var/bench/results.md (+ results.tsv).
@@ -145,6 +147,16 @@ printf 'GET\t/bench-plugin\t\t\n' >"$requests/verdaccio_metadata.tsv"
   bench "nginx: the same 300 KB bundle" "$static" "$requests/static_bundle.tsv"
   bench "ours: mixed 90 % reads / 10 % writes" "$ours" "$requests/mixed.tsv"
 } | tee -a "$BENCH_DIR/results.md"
+
+# --- issue 15: the bootstrap while rollouts are active, the field reports' ingestion -----------
+if [ "${BENCH_ISSUE15:-1}" = 1 ]; then
+  { echo; GUNICORN_PID=$gunicorn_pid bench/bootstrap_rollout.sh "$ours"; } |
+    tee -a "$BENCH_DIR/results.md"
+  # Its own database (made and dropped) and Redis database (flushed): FIELD_REPORTS_REDIS_DB.
+  { echo; echo "## field reports ingestion next to the manifest hot path (bench/field_reports.sh)"
+    FIELD_REPORTS_DB="${BENCH_DB}_field_reports" REDIS_DB="${FIELD_REPORTS_REDIS_DB:-13}" \
+      bench/field_reports.sh "$BENCH_SECONDS"; } | tee -a "$BENCH_DIR/results.md"
+fi
 
 rate() { awk -F'\t' -v name="$1" '$1 == name {print $2}' "$BENCH_DIR/results.tsv"; }
 ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.3g}')" "$1" "$2"; }

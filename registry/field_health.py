@@ -10,7 +10,13 @@ import logging
 from django.db import transaction
 from django.db.models import F
 
-from registry.field_reports import LOAD_MS_BUCKETS, PHASES, peek_pending, take_pending
+from registry.field_reports import (
+    LOAD_MS_BUCKETS,
+    PHASES,
+    loads_and_mounts,
+    peek_pending,
+    take_pending,
+)
 from registry.models import PluginVersion, PluginVersionMinute
 
 logger = logging.getLogger(__name__)
@@ -24,7 +30,8 @@ def _split_key(key: str) -> tuple[int, dt.datetime]:
 
 
 def _columns(fields: dict[str, int]) -> dict[str, int]:
-    values = {"loads": fields.get("loads", 0), "mounted": fields.get("mounted", 0)}
+    loads, mounted = loads_and_mounts(fields)
+    values = {"loads": loads, "mounted": mounted}
     for phase in PHASES:
         values[f"failed_{phase}"] = fields.get(f"f_{phase}", 0)
     values["load_ms_sum"] = fields.get("ms_sum", 0)

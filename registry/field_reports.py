@@ -7,23 +7,29 @@ carries a report ticket: a short-lived Fernet token naming the versions it serve
 ticket, so a shell, or a script posting to the endpoint, cannot report for versions it was
 not served, and the endpoint needs no database query.
 
-Counts are kept per version and minute in the cache: with Redis, one EVAL per batch applies
+Counts are kept per version and minute in the cache: with Redis, one EVALSHA per batch applies
 the rate limit and adds every counter (one round trip, nothing counted when the batch is over
 the limit); with any other backend (development), the same under a lock of this process.
+A mounted load adds its load-time bucket and its time, a failure its phase: the loads and
+mounts are derived from those when read (`loads_and_mounts`), so the script runs half the
+commands. Each worker keeps the tickets it has verified (bounded, each until it expires), so
+a page's later batches skip the decryption.
 `python manage.py flush_field_reports` moves them into PluginVersionMinute rows
 (registry.field_health), which `version_health` reads with what is not flushed yet.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import struct
 import threading
 import time
 from dataclasses import dataclass
 
 from cryptography.fernet import InvalidToken
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 
 from naap.crypto import derived_fernet_key, multi_fernet
 from naap.errors import BadRequest, NaapError, PayloadTooLarge, ServiceUnavailable
@@ -41,6 +47,8 @@ MAX_LOAD_MS = 10 * 60 * 1000
 COUNTER_TIMEOUT = 7 * 24 * 60 * 60
 PENDING_KEY = "field-reports:pending"
 TICKET_PURPOSE = b"naap-field-report-ticket"
+# Tickets a worker keeps once verified (a page sends all its batches with one ticket).
+MAX_KEPT_TICKETS = 4096
 
 
 class TooManyReports(NaapError):
@@ -75,16 +83,38 @@ def issue_ticket(versions: dict[str, int]) -> str:
 
 
 def read_ticket(ticket) -> dict[str, int]:
-    """The versions of a ticket; BadRequest when it is not one of ours or has expired."""
+    """The versions of a ticket; BadRequest when it is not one of ours or has expired.
+
+    A ticket verified once is kept by this worker (with the keys that verified it and its
+    timestamp), so the next batches of the same page skip the decryption; it is still refused
+    from the moment it expires, and when the keys change."""
     if not isinstance(ticket, str) or not ticket or len(ticket) > 8192:
         raise BadRequest("The report ticket is missing or malformed.", field="ticket")
+    fernet = _fernet()
+    kept = _kept_tickets.get(ticket)
+    if kept is not None and kept[0] is fernet:
+        if int(time.time()) <= kept[1] + ticket_lifetime():
+            return kept[2]
+        raise BadRequest(_EXPIRED, field="ticket")
     try:
-        versions = json.loads(_fernet().decrypt(ticket.encode(), ttl=ticket_lifetime()))
+        versions = json.loads(fernet.decrypt(ticket.encode(), ttl=ticket_lifetime()))
     except (InvalidToken, ValueError) as error:
-        raise BadRequest(
-            "The report ticket is not valid or has expired: reload the page.", field="ticket"
-        ) from error
+        raise BadRequest(_EXPIRED, field="ticket") from error
+    if not isinstance(versions, dict):
+        raise BadRequest(_EXPIRED, field="ticket")
+    # Fernet's token: version (1 byte), then the timestamp (8 bytes, big-endian).
+    issued = struct.unpack(">Q", base64.urlsafe_b64decode(ticket)[1:9])[0]
+    with _tickets_lock:
+        if ticket not in _kept_tickets and len(_kept_tickets) >= MAX_KEPT_TICKETS:
+            _kept_tickets.pop(next(iter(_kept_tickets)))
+        _kept_tickets[ticket] = (fernet, issued, versions)
     return versions
+
+
+_EXPIRED = "The report ticket is not valid or has expired: reload the page."
+# ticket -> (the MultiFernet that verified it, its timestamp, its versions)
+_kept_tickets: dict[str, tuple[object, int, dict[str, int]]] = {}
+_tickets_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -154,30 +184,41 @@ def bucket_of(load_ms: int) -> int:
 
 
 def counter_deltas(events: list[Event], minute: int) -> dict[str, dict[str, int]]:
-    """The counters the events add, by hash key (`field-reports:<version id>:<minute>`)."""
+    """The counters the events add, by hash key (`field-reports:<version id>:<minute>`): a
+    mounted load its bucket (`b<i>`) and time (`ms_sum`), a failure its phase (`f_<phase>`).
+    Loads and mounts follow from those (`loads_and_mounts`)."""
     deltas: dict[str, dict[str, int]] = {}
     for event in events:
-        fields = deltas.setdefault(f"field-reports:{event.version_id}:{minute}", {})
-
-        def add(field: str, by: int = 1, fields=fields) -> None:
-            fields[field] = fields.get(field, 0) + by
-
+        key = f"field-reports:{event.version_id}:{minute}"
+        fields = deltas.get(key)
+        if fields is None:
+            fields = deltas[key] = {}
         if event.outcome == "mounted":
-            add("loads")
-            add("mounted")
-            add("ms_sum", event.load_ms)
-            add(f"b{bucket_of(event.load_ms)}")
+            bucket = f"b{bucket_of(event.load_ms)}"
+            fields[bucket] = fields.get(bucket, 0) + 1
+            if event.load_ms:
+                fields["ms_sum"] = fields.get("ms_sum", 0) + event.load_ms
         else:
-            if event.phase != "runtime":  # a later error of a load already counted
-                add("loads")
-            add(f"f_{event.phase}")
+            phase = f"f_{event.phase}"
+            fields[phase] = fields.get(phase, 0) + 1
     return deltas
 
 
+def loads_and_mounts(fields: dict[str, int]) -> tuple[int, int]:
+    """A counter hash's loads and mounts: every mount has its bucket, every load mounted or
+    failed in a phase before it (a `runtime` failure is a later error of a mounted load).
+    Hashes written before the buckets alone were kept (with `loads` and `mounted` fields)
+    give the same numbers, so they are not read."""
+    mounted = sum(fields.get(f"b{index}", 0) for index in range(len(LOAD_MS_BUCKETS) + 1))
+    failed = sum(fields.get(f"f_{phase}", 0) for phase in PHASES if phase != "runtime")
+    return mounted + failed, mounted
+
+
 # One round trip: the client's rate window, then (under the limit) every counter, each hash
-# noted in the pending set for the flush. KEYS: the rate key, the pending set. ARGV: the limit,
-# the rate window's seconds, the counters' seconds, then per hash its key, its number of
-# fields and the field/delta pairs. Answers the client's count in the window, negative when
+# noted in the pending set for the flush and given its lifetime when it joins the set (it
+# leaves the set only when the flush takes it). KEYS: the rate key, the pending set. ARGV: the
+# limit, the rate window's seconds, the counters' seconds, then per hash its key, its number
+# of fields and the field/delta pairs. Answers the client's count in the window, negative when
 # over the limit (nothing counted).
 INGEST_SCRIPT = """
 local n = redis.call('INCR', KEYS[1])
@@ -192,8 +233,7 @@ while i <= #ARGV do
     redis.call('HINCRBY', key, ARGV[i], ARGV[i + 1])
     i = i + 2
   end
-  redis.call('EXPIRE', key, ARGV[3])
-  redis.call('SADD', KEYS[2], key)
+  if redis.call('SADD', KEYS[2], key) == 1 then redis.call('EXPIRE', key, ARGV[3]) end
 end
 return n
 """
@@ -226,13 +266,15 @@ def count(events: list[Event], *, client: str, now: float | None = None) -> None
 
 
 def _count_in_redis(deltas: dict[str, dict[str, int]], rate_key: str) -> int:
+    backend = caches["default"]  # once, rather than through the `cache` proxy per key
+    make_key = backend.make_key
     args: list = [rate_limit(), 61, COUNTER_TIMEOUT]
     for key, fields in deltas.items():
-        args += [cache.make_key(key), len(fields)]
+        args += [make_key(key), len(fields)]
         for field, delta in fields.items():
             args += [field, delta]
-    keys = [cache.make_key(rate_key), cache.make_key(PENDING_KEY)]
-    return int(_ingest_script()(keys=keys, args=args, client=cache.raw_client(write=True)))
+    keys = [make_key(rate_key), make_key(PENDING_KEY)]
+    return int(_ingest_script()(keys=keys, args=args, client=backend.raw_client(write=True)))
 
 
 _script = None
