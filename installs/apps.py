@@ -11,3 +11,8 @@ class InstallsConfig(AppConfig):
         from installs.cache import connect_person_invalidation
 
         connect_person_invalidation()
+        # The browse page's install badges (the registry may not import this app).
+        from installs.selectors import installed_package_ids
+        from registry.browse_cache import register_installed_lookup
+
+        register_installed_lookup(installed_package_ids)

@@ -160,9 +160,13 @@ class PackageFilterSet(django_filters.FilterSet):
         return "downloads" if sort == "relevance" and not data.get("search") else sort
 
     def page(self, *, offset: int, limit: int) -> list[PluginPackage]:
-        """`limit` packages from `offset` in the FilterSet's order."""
-        if not self._searching:
-            return list(self.qs[offset : offset + limit])
+        """`limit` packages from `offset` in the FilterSet's order.
+
+        The page's ids are found first, in a narrow query, and only then are their rows read
+        with their publisher, deployment and versions: joined before the ORDER BY, the wide
+        rows (manifests included) of every listed package went through the sort (`sort=newest`
+        page 3 spent ~420 ms in SQL at 10,000 packages).
+        """
         with self._search_settings():
             ids = list(self.qs.values_list("pk", flat=True)[offset : offset + limit])
         return self._packages_in_order(ids)
@@ -176,7 +180,8 @@ class PackageFilterSet(django_filters.FilterSet):
         and versions.
         """
         if not self._searching:
-            return list(self.qs[offset : offset + limit]), self.qs.count()
+            ids = list(self.qs.values_list("pk", flat=True)[offset : offset + limit])
+            return self._packages_in_order(ids), self.qs.count()
         with self._search_settings():
             found = list(
                 self.qs.annotate(total=Window(Count("pk"))).values_list("pk", "total")[

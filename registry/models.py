@@ -235,6 +235,19 @@ class PluginVersion(TimestampedModel):
         indexes = [
             models.Index(fields=["package", "-sort_key"], name="version_order_idx"),
             models.Index(fields=["status", "created_at"], name="version_review_idx"),
+            # The listing's per-package questions, each one probe of a small index (read
+            # alone, with no table visit, once vacuumed): has it a published version, when
+            # was its newest published (sort=newest), which is its newest release.
+            models.Index(
+                fields=["package", "-published_at"],
+                condition=Q(status="published"),
+                name="version_published_idx",
+            ),
+            models.Index(
+                fields=["package", "-sort_key"],
+                condition=Q(status="published", prerelease=""),
+                name="version_release_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["package", "version"], name="version_unique"),

@@ -268,7 +268,8 @@ def listed_packages() -> QuerySet:
     # checked per package, last, on the packages the other conditions (and indexes) left.
     return (
         PluginPackage.objects.filter(status=PluginPackage.Status.PUBLISHED)
-        .alias(published_version=Subquery(published.order_by().values("pk")[:1]))
+        # package_id, not pk: the answer is then read from version_published_idx alone.
+        .alias(published_version=Subquery(published.order_by().values("package_id")[:1]))
         .filter(published_version__isnull=False)
         .select_related("publisher", "deployment__version")
         .defer("search_vector")  # read by the search's SQL only, never by a page or serializer

@@ -1,0 +1,28 @@
+"""Indexes of the listing's per-package subqueries (registry.selectors.listed_packages)."""
+
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("registry", "0011_field_reports"),
+    ]
+
+    operations = [
+        migrations.AddIndex(
+            model_name="pluginversion",
+            index=models.Index(
+                condition=models.Q(("status", "published")),
+                fields=["package", "-published_at"],
+                name="version_published_idx",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="pluginversion",
+            index=models.Index(
+                condition=models.Q(("prerelease", ""), ("status", "published")),
+                fields=["package", "-sort_key"],
+                name="version_release_idx",
+            ),
+        ),
+    ]
