@@ -122,6 +122,13 @@ class PluginPackage(TimestampedModel):
         indexes = [
             models.Index(fields=["status", "deprecated", "-downloads"], name="package_listing_idx"),
             models.Index(fields=["category", "status"], name="package_category_idx"),
+            # The listing by downloads (the browse page's default order), walked in order and
+            # stopped at the page: no sort of every listed package.
+            models.Index(
+                fields=["-downloads", "name"],
+                condition=Q(status="published", deprecated=False),
+                name="package_downloads_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -1,4 +1,5 @@
-"""Indexes of the listing's per-package subqueries (registry.selectors.listed_packages)."""
+"""Indexes of the listing: its order by downloads, and its per-package subqueries
+(registry.selectors.listed_packages)."""
 
 from django.db import migrations, models
 
@@ -9,6 +10,14 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AddIndex(
+            model_name="pluginpackage",
+            index=models.Index(
+                condition=models.Q(("deprecated", False), ("status", "published")),
+                fields=["-downloads", "name"],
+                name="package_downloads_idx",
+            ),
+        ),
         migrations.AddIndex(
             model_name="pluginversion",
             index=models.Index(

@@ -357,3 +357,5 @@ def test_a_browse_page_probes_one_small_index_per_package_and_joins_only_its_pag
         assert "Hash" not in plan.replace("HashAggregate", ""), plan
         # The wide rows of deployments and versions are joined only to the page's 24 ids.
         assert "registry_plugindeployment" not in plan, plan
+    if sort == "downloads":  # the default order walks its partial index and stops at the page
+        assert "Index Scan using package_downloads_idx" in plans[1], plans[1]
