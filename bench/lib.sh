@@ -12,8 +12,22 @@ export DEBUG=0 SECRET_KEY=bench-only-secret-key-0123456789abcdefghijklmnopqrstuv
   NAAP_THROTTLE_ANON_READ=100000000/min NAAP_THROTTLE_USER_WRITE=100000000/min \
   NAAP_THROTTLE_PUBLISH=100000/min LOG_LEVEL=ERROR
 
+# BENCH_PORTS=8170-8179 takes ports from that range only (a shared machine), else any free one.
 free_port() {
-  .venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  .venv/bin/python - "${BENCH_PORTS:-}" <<'PY'
+import socket, sys
+low, _, high = sys.argv[1].partition("-")
+for port in range(int(low), int(high or low) + 1) if low else [0]:
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    print(s.getsockname()[1])
+    break
+else:
+    sys.exit(f"no free port in {sys.argv[1]}")
+PY
 }
 
 wait_for() {  # url: up to 15 s for it to answer
@@ -23,7 +37,7 @@ wait_for() {  # url: up to 15 s for it to answer
 }
 
 gunicorn_pid=""
-start_gunicorn() {  # port, workers, [worker class], [threads]
+start_gunicorn() {  # port, workers, [worker class], [threads]; more settings from the environment
   local port=$1 workers=$2 class=${3:-sync} threads=${4:-1}
   .venv/bin/gunicorn naap.wsgi --bind "127.0.0.1:$port" --workers "$workers" \
     --worker-class "$class" --threads "$threads" --log-level warning 2>>"$BENCH_DIR/gunicorn.log" &
@@ -44,6 +58,8 @@ stop_gunicorn() {
 # (gunicorn's master PID, say), the row ends with the CPU per request of those processes (µs).
 bench() {
   local name=$1 base=$2 file=$3 seconds=${4:-$BENCH_SECONDS} line
+  # BENCH_RUNS: an extended regular expression; runs whose name does not match are skipped.
+  if [ -n "${BENCH_RUNS:-}" ] && ! [[ $name =~ $BENCH_RUNS ]]; then return 0; fi
   local threads=$((BENCH_CONNECTIONS < 2 ? BENCH_CONNECTIONS : 2))
   BENCH_REQUESTS="$file" wrk -t"$threads" -c"$BENCH_CONNECTIONS" -d"${BENCH_WARMUP:-2}s" \
     -s bench/requests.lua "$base" \

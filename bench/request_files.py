@@ -19,6 +19,7 @@ HERE = Path(__file__).resolve().parent
 # The catalog's categories, as bench/make_data.py assigns them.
 CATEGORIES = make_data.CATEGORIES
 API = "/api/v1"
+SORTS = ["downloads", "newest", "name"]
 
 
 def line(path: str, method: str = "GET", cookie: str = "", body: str = "") -> str:
@@ -34,6 +35,13 @@ def main() -> None:
     names = data["names"]
     queries = [q for q in (HERE / "search_queries.txt").read_text().splitlines() if q.strip()]
     manifest = f"{API}/plugins/registry/{{}}/{{}}/manifest"
+    # Browse pages: every sort of the front page and its third page, the categories, searches.
+    browse = (
+        ["/"]
+        + [f"/?sort={sort}&page={page}" for sort in SORTS for page in (1, 3)]
+        + [f"/?category={name}" for name in CATEGORIES]
+        + [f"/?search={quote(query)}" for query in queries[:10]]
+    )
     files = {
         "manifest_latest": [line(manifest.format(plugin, "latest"))],
         "manifest_exact": [line(manifest.format(plugin, version))],
@@ -43,9 +51,9 @@ def main() -> None:
         "personalized_30": [line(f"{API}/base/plugins/personalized", cookie=data["thirty"])],
         "search": [line(f"{API}/plugins/registry?search={quote(query)}") for query in queries],
         "category": [line(f"{API}/plugins/registry?category={name}") for name in CATEGORIES],
-        "browse_page": [line("/")]
-        + [line(f"/?category={name}") for name in CATEGORIES]
-        + [line(f"/?search={quote(query)}") for query in queries[:10]],
+        "browse_page": [line(path) for path in browse],
+        # The same pages for a person with 30 installed plugins: header and install badges.
+        "browse_page_signed_in": [line(path, cookie=data["thirty"]) for path in browse],
         "detail_page": [line(f"/plugins/{name}/") for name in names],
         "cdn_bundle": [line(urlsplit(data["bundleUrl"]).path)],
         "static_manifest": [line("/manifest.json")],

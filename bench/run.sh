@@ -8,6 +8,10 @@
 #   BENCH_MAKE_DEV=0 ...         skip timing `make dev` from a clean checkout
 #   BENCH_ISSUE15=0 ...          skip issue 15's runs (bench/bootstrap_rollout.sh on this
 #                                catalog and server, bench/field_reports.sh on its own)
+#   BENCH_PUBLISH=0 ...          skip the publish comparison
+#   BENCH_RUNS='browse|search|Verdaccio|mixed'   only the runs whose names match (bash regex)
+#   BENCH_PORTS=8170-8179        listen on ports of that range only (a shared machine)
+#   BENCH_NGINX=0                no nginx anchor (with BENCH_RUNS leaving out its runs)
 #
 # Everything listens on 127.0.0.1 and is stopped by PID on exit; every wrk run is bounded
 # (BENCH_SECONDS, default 10). Results: var/bench/results.md (+ results.tsv).
@@ -20,7 +24,7 @@ mkdir -p "$BENCH_DIR"
 started=$(date +%s)
 
 # --- tools: nginx from Debian, Verdaccio from the npm registry (no uplinks) ----------------------
-if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+if [ "${BENCH_NGINX:-1}" = 1 ] && ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
   sudo=$([ "$(id -u)" -eq 0 ] || echo sudo)
   $sudo apt-get install -y nginx-light >/dev/null
 fi
@@ -87,17 +91,20 @@ port=$(free_port)
 start_gunicorn "$port" "$WORKERS" "$WORKER_CLASS" "$THREADS"
 ours="http://127.0.0.1:$port"
 
-mkdir -p "$run_dir/nginx/www" "$run_dir/nginx/tmp"
-plugin=$(json plugin)
-curl -sf "$ours/api/v1/plugins/registry/$plugin/latest/manifest" -o "$run_dir/nginx/www/manifest.json"
-cp "$NAAP_DATA_DIR/cdn/$(json bundleKey)" "$run_dir/nginx/www/bundle.js"
-nginx_port=$(free_port)
-sed -e "s#@PORT@#$nginx_port#" -e "s#@ROOT@#$run_dir/nginx#" bench/nginx.conf.in \
-  >"$run_dir/nginx/nginx.conf"
-"$NGINX" -c "$run_dir/nginx/nginx.conf" -p "$run_dir/nginx" &
-nginx_pid=$!
-static="http://127.0.0.1:$nginx_port"
-wait_for "$static/manifest.json"
+static=""
+if [ "${BENCH_NGINX:-1}" = 1 ]; then  # BENCH_NGINX=0: no nginx anchor (skip its runs too)
+  mkdir -p "$run_dir/nginx/www" "$run_dir/nginx/tmp"
+  plugin=$(json plugin)
+  curl -sf "$ours/api/v1/plugins/registry/$plugin/latest/manifest" -o "$run_dir/nginx/www/manifest.json"
+  cp "$NAAP_DATA_DIR/cdn/$(json bundleKey)" "$run_dir/nginx/www/bundle.js"
+  nginx_port=$(free_port)
+  sed -e "s#@PORT@#$nginx_port#" -e "s#@ROOT@#$run_dir/nginx#" bench/nginx.conf.in \
+    >"$run_dir/nginx/nginx.conf"
+  "$NGINX" -c "$run_dir/nginx/nginx.conf" -p "$run_dir/nginx" &
+  nginx_pid=$!
+  static="http://127.0.0.1:$nginx_port"
+  wait_for "$static/manifest.json"
+fi
 
 verdaccio_port=$(free_port)
 mkdir -p "$run_dir/verdaccio"
@@ -114,10 +121,13 @@ printf 'registry=%s/\n//127.0.0.1:%s/:_authToken=%s\n' "$verdaccio" "$verdaccio_
   >"$run_dir/npmrc"
 
 # --- publish: naap-plugin publish vs npm publish, 1 MiB, median of 5 -------------------------------
-token=$(json publishToken)  # made with the catalog (bench/make_data.py)
-publish=$(.venv/bin/python bench/publish_compare.py --registry "$ours" --token "$token" \
-  --verdaccio "$verdaccio/" --npmrc "$run_dir/npmrc" --runs 5)
-echo "$publish"
+publish="(skipped: BENCH_PUBLISH=0)"
+if [ "${BENCH_PUBLISH:-1}" = 1 ]; then
+  token=$(json publishToken)  # made with the catalog (bench/make_data.py)
+  publish=$(.venv/bin/python bench/publish_compare.py --registry "$ours" --token "$token" \
+    --verdaccio "$verdaccio/" --npmrc "$run_dir/npmrc" --runs 5)
+  echo "$publish"
+fi
 printf 'GET\t/bench-plugin\t\t\n' >"$requests/verdaccio_metadata.tsv"
 
 # --- the runs ------------------------------------------------------------------------------------
@@ -138,14 +148,22 @@ printf 'GET\t/bench-plugin\t\t\n' >"$requests/verdaccio_metadata.tsv"
   bench "ours: bootstrap, 30 plugins" "$ours" "$requests/bootstrap_30.tsv"
   bench "ours: personalized (upstream shape), 5 plugins" "$ours" "$requests/personalized_5.tsv"
   bench "ours: personalized (upstream shape), 30 plugins" "$ours" "$requests/personalized_30.tsv"
-  bench "ours: search, 50 queries" "$ours" "$requests/search.tsv"
-  BENCH_CONNECTIONS=1 bench "ours: search, 50 queries, 1 connection" "$ours" "$requests/search.tsv"
+  bench "ours: search, 50 queries, cached results" "$ours" "$requests/search.tsv"
   bench "ours: category browse (API)" "$ours" "$requests/category.tsv"
   bench "ours: browse page" "$ours" "$requests/browse_page.tsv"
+  bench "ours: browse page, signed in" "$ours" "$requests/browse_page_signed_in.tsv"
   bench "ours: plugin detail page" "$ours" "$requests/detail_page.tsv"
   bench "ours: 300 KB bundle from /cdn/" "$ours" "$requests/cdn_bundle.tsv"
   bench "nginx: the same 300 KB bundle" "$static" "$requests/static_bundle.tsv"
   bench "ours: mixed 90 % reads / 10 % writes" "$ours" "$requests/mixed.tsv"
+  # Search made cheaper, not only cached: the same server with result caching off.
+  if [ -z "${BENCH_RUNS:-}" ] || [[ "ours: search" =~ $BENCH_RUNS ]]; then
+    stop_gunicorn
+    NAAP_SEARCH_RESULT_CACHE=0 start_gunicorn "$port" "$WORKERS" "$WORKER_CLASS" "$THREADS"
+    bench "ours: search, 50 queries" "$ours" "$requests/search.tsv"
+    BENCH_CONNECTIONS=1 bench "ours: search, 50 queries, 1 connection" "$ours" "$requests/search.tsv"
+    stop_gunicorn  # this block runs in a subshell: the EXIT trap does not know this server
+  fi
 } | tee -a "$BENCH_DIR/results.md"
 
 # --- issue 15: the bootstrap while rollouts are active, the field reports' ingestion -----------
@@ -159,7 +177,13 @@ if [ "${BENCH_ISSUE15:-1}" = 1 ]; then
 fi
 
 rate() { awk -F'\t' -v name="$1" '$1 == name {print $2}' "$BENCH_DIR/results.tsv"; }
-ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.3g}')" "$1" "$2"; }
+ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.3g}')" "${1:-nan}" "${2:-nan}"; }
+p95() { awk -F'\t' -v name="$1" '$1 == name {print $4}' "$BENCH_DIR/results.tsv"; }
+target() {  # label, run name, minimum ratio to Verdaccio's metadata req/s
+  local got
+  got=$(ratio "$(rate "$2")" "$(rate 'Verdaccio: package metadata')")
+  python3 -c "import sys; g=float(sys.argv[2]); print(f'- {sys.argv[1]}: not measured' if g != g else f'- {sys.argv[1]}: {g:.3g}× (target ≥ {sys.argv[3]}×: ' + ('met' if g >= float(sys.argv[3]) else 'NOT met') + ')')" "$1" "$got" "$3"
+}
 {
   echo
   echo "ratios (ours / anchor, req/s, same run):"
@@ -167,6 +191,14 @@ ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2
   echo "- manifest latest / Verdaccio metadata: $(ratio "$(rate 'ours: manifest, latest')" "$(rate 'Verdaccio: package metadata')")"
   echo "- manifest exact / Verdaccio metadata: $(ratio "$(rate 'ours: manifest, exact version')" "$(rate 'Verdaccio: package metadata')")"
   echo "- /cdn/ bundle / nginx bundle: $(ratio "$(rate 'ours: 300 KB bundle from /cdn/')" "$(rate 'nginx: the same 300 KB bundle')")"
+  echo
+  echo "browse and search targets (ours / Verdaccio metadata, req/s, same run; issue 16):"
+  target "anonymous browse page" "ours: browse page" 0.2
+  target "signed-in browse page" "ours: browse page, signed in" 0.08
+  target "API search, 16 connections, result caching off" "ours: search, 50 queries" 0.1
+  echo "  (the same with cached results: $(ratio "$(rate 'ours: search, 50 queries, cached results')" "$(rate 'Verdaccio: package metadata')")×)"
+  target "mixed run (errors: $(awk -F'\t' '$1 == "ours: mixed 90 % reads / 10 % writes" {print $6}' "$BENCH_DIR/results.tsv"))" "ours: mixed 90 % reads / 10 % writes" 0.2
+  echo "- API search p95 at 1 connection, result caching off: $(p95 'ours: search, 50 queries, 1 connection') ms (target ≤ 25 ms)"
   echo
   echo "publish of 1 MiB (wall time, 5 runs alternating):"
   echo "$publish" | sed 's/^/    /'

@@ -16,3 +16,8 @@ class InstallsConfig(AppConfig):
         from registry.visibility import register_tester_check
 
         register_tester_check(is_preview_tester)
+        # The browse page's install badges (the registry may not import this app).
+        from installs.selectors import installed_package_ids
+        from registry.browse_cache import register_installed_lookup
+
+        register_installed_lookup(installed_package_ids)

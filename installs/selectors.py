@@ -229,6 +229,19 @@ def _installs_reaching_with_teams(user) -> tuple[Q, list[int]]:
     return reaching, team_ids
 
 
+def installed_package_ids(user, package_ids: list[int]) -> set[int]:
+    """Which of these packages the user has installed, personally or through a team: one
+    query, on the install indexes of the (few) packages named."""
+    teams = TeamMembership.objects.filter(user=user).order_by().values("team_id")
+    return set(
+        TenantPluginInstall.objects.filter(package_id__in=package_ids)
+        .filter(Q(user=user) | Q(team_id__in=teams))
+        .order_by()
+        .values_list("package_id", flat=True)
+        .distinct()
+    )
+
+
 def installed_package_for(*, user, name: str) -> PluginPackage:
     """An available package the user has installed, personally or through a team, a core
     package (installed for everyone) or a preview they test (installed for its testers); a

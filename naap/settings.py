@@ -250,6 +250,9 @@ STORAGES = {
 }
 # Text-search dictionary for descriptions (PostgreSQL); names and keywords use "simple".
 SEARCH_CONFIG = env_str("NAAP_SEARCH_CONFIG", "english")
+# Whether API search and list answers are kept in the cache per catalog generation
+# (registry/browse_cache.py); off, every search runs its SQL (the benchmark measures both).
+SEARCH_RESULT_CACHE = env_bool("NAAP_SEARCH_RESULT_CACHE", True)
 PLUGIN_MAX_BUNDLE_BYTES = env_int("PLUGIN_MAX_BUNDLE_BYTES", 5 * 1024 * 1024)
 PLUGIN_MAX_STYLES_BYTES = 1024 * 1024
 # Request bodies, checked by their Content-Length before anything reads them (docs/limits.md):

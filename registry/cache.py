@@ -75,6 +75,11 @@ def generation_key(package_name: str) -> str:
 # The generation of the set of core packages (installed for everyone): every bootstrap is
 # stamped with it, so a package joining or leaving the set retires every person's bootstrap.
 CORE_GENERATION_KEY = "catalog-gen:core"
+# The generation of the whole listing (browse pages, their facets, API search results): every
+# change that invalidate_package announces bumps it too, so any write that can change what a
+# package's card or its place in a listing shows (publish, deprecate, yank, listing, a review
+# that moves its rating) retires every cached listing at once (registry/browse_cache.py).
+CATALOG_GENERATION_KEY = "catalog-gen:listing"
 
 
 class PackageGeneration(NamedTuple):
@@ -93,6 +98,12 @@ class PackageGeneration(NamedTuple):
 def package_generation(package_name: str) -> PackageGeneration:
     """The package's current cache generation."""
     return package_generations([package_name])[package_name]
+
+
+def catalog_generation() -> PackageGeneration:
+    """The listing's current cache generation (one cache round trip: epoch and number)."""
+    epoch, number = read_many(cache, [EPOCH_KEY, CATALOG_GENERATION_KEY])
+    return PackageGeneration(cache_epoch(cache, epoch), number or 0)
 
 
 def package_generations(package_names: list[str]) -> dict[str, PackageGeneration]:
@@ -136,13 +147,16 @@ def _bump(deltas: dict[str, int], *, timeout: int | None) -> None:
 
 
 def invalidate_package(*package_names: str, core: bool = False) -> None:
-    """Retire the packages' cached manifests and every bootstrap that shows them.
+    """Retire the packages' cached manifests, every bootstrap that shows them and every cached
+    listing (browse pages, facets, search results: CATALOG_GENERATION_KEY).
 
     `core=True` when the change may move a package into or out of the core set (its core
     flag, status or deprecation, while it is or was core): every bootstrap is retired, since
     each shows every core package whether its person installed it or not.
     """
     keys = [generation_key(name) for name in package_names]
+    if keys:
+        keys.append(CATALOG_GENERATION_KEY)
     if core:
         keys.append(CORE_GENERATION_KEY)
     bump_generations(keys, timeout=None)

@@ -163,9 +163,13 @@ class PackageFilterSet(django_filters.FilterSet):
         return "downloads" if sort == "relevance" and not data.get("search") else sort
 
     def page(self, *, offset: int, limit: int) -> list[PluginPackage]:
-        """`limit` packages from `offset` in the FilterSet's order."""
-        if not self._searching:
-            return list(self.qs[offset : offset + limit])
+        """`limit` packages from `offset` in the FilterSet's order.
+
+        The page's ids are found first, in a narrow query, and only then are their rows read
+        with their publisher, deployment and versions: joined before the ORDER BY, the wide
+        rows (manifests included) of every listed package went through the sort (`sort=newest`
+        page 3 spent ~420 ms in SQL at 10,000 packages).
+        """
         with self._search_settings():
             ids = list(self.qs.values_list("pk", flat=True)[offset : offset + limit])
         return self._packages_in_order(ids)
@@ -173,13 +177,11 @@ class PackageFilterSet(django_filters.FilterSet):
     def page_and_total(self, *, offset: int, limit: int) -> tuple[list[PluginPackage], int]:
         """`limit` packages from `offset` in the FilterSet's order, and how many match in all.
 
-        Without a search these are a page, whose LIMIT ends an index walk early, and a COUNT.
-        A search must find and rank every match to order any page: the total is a window over
-        that one scan, and only the page's rows are then joined to their publisher, deployment
-        and versions.
+        The page's ids and the total come from one query (a window over the one scan that
+        orders the matches: a search must rank every match anyway, and most sorts read every
+        listed package), and only the page's rows are then joined to their publisher,
+        deployment and versions.
         """
-        if not self._searching:
-            return list(self.qs[offset : offset + limit]), self.qs.count()
         with self._search_settings():
             found = list(
                 self.qs.annotate(total=Window(Count("pk"))).values_list("pk", "total")[

@@ -134,6 +134,13 @@ class PluginPackage(TimestampedModel):
             models.Index(fields=["category", "status"], name="package_category_idx"),
             # sort=rating's order has an index on PostgreSQL only (SQLite cannot index NULLS
             # LAST): migration 0012_package_ratings.
+            # The listing by downloads (the browse page's default order), walked in order and
+            # stopped at the page: no sort of every listed package.
+            models.Index(
+                fields=["-downloads", "name"],
+                condition=Q(status="published", deprecated=False),
+                name="package_downloads_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -253,6 +260,19 @@ class PluginVersion(TimestampedModel):
         indexes = [
             models.Index(fields=["package", "-sort_key"], name="version_order_idx"),
             models.Index(fields=["status", "created_at"], name="version_review_idx"),
+            # The listing's per-package questions, each one probe of a small index (read
+            # alone, with no table visit, once vacuumed): has it a published version, when
+            # was its newest published (sort=newest), which is its newest release.
+            models.Index(
+                fields=["package", "-published_at"],
+                condition=Q(status="published"),
+                name="version_published_idx",
+            ),
+            models.Index(
+                fields=["package", "-sort_key"],
+                condition=Q(status="published", prerelease=""),
+                name="version_release_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["package", "version"], name="version_unique"),

@@ -288,10 +288,13 @@ def listed_packages() -> QuerySet:
     # checked per package, last, on the packages the other conditions (and indexes) left.
     return (
         without_previews(PluginPackage.objects.filter(status=PluginPackage.Status.PUBLISHED))
-        .alias(published_version=Subquery(published.order_by().values("pk")[:1]))
+        # package_id, not pk: the answer is then read from version_published_idx alone.
+        .alias(published_version=Subquery(published.order_by().values("package_id")[:1]))
         .filter(published_version__isnull=False)
         .select_related("publisher", "deployment__version")
-        .defer("search_vector")  # read by the search's SQL only, never by a page or serializer
+        # Read by the search's SQL only, and by no card or list serializer (the deployed
+        # version's manifest: kilobytes of JSON decoded per row).
+        .defer("search_vector", "deployment__version__manifest")
         .annotate(
             latest_published_at=Subquery(
                 published.order_by("-published_at").values("published_at")[:1]

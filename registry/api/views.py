@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from naap.api import success
 from naap.etags import etag_matches
 from naap.schema import DocumentSchema, PagedSchema
-from registry import selectors
+from registry import browse_cache, selectors
 from registry.api.serializers import (
     DeploymentEventSerializer,
     DeploymentSerializer,
@@ -33,6 +33,25 @@ from registry.filters import SORT_CHOICES, PackageFilterSet
 from registry.membership import may_act_for_publisher
 
 MANIFEST_MAX_AGE = 300
+# Query parameters of the two listing routes; a query with any other is answered uncached.
+LISTING_PARAMETERS = (
+    "search",
+    "category",
+    "sort",
+    "shellVersion",
+    "includeDeprecated",
+    "page",
+    "limit",
+    "pageSize",
+)
+
+
+def cached_answer(kind: str, params, build):
+    """A listing route's answer from the cache (per catalog generation and query) when search
+    results are cached (NAAP_SEARCH_RESULT_CACHE), else built now. A refused query raises
+    in `build` and is never kept."""
+    key = browse_cache.query_key(params, LISTING_PARAMETERS)
+    return browse_cache.cached(kind, key if browse_cache.search_results_cached() else None, build)
 
 
 def listed_page(filters, paging, *, size_field: str) -> tuple[list, int, int, int]:
@@ -73,16 +92,17 @@ class RegistryListView(APIView):
         ),
     )
     def get(self, request):
-        paging = RegistryQuerySerializer(data=request.query_params)
-        rows, total, page, limit = listed_page(request.query_params, paging, size_field="limit")
-        return success(
-            {
+        def answer() -> dict:
+            paging = RegistryQuerySerializer(data=request.query_params)
+            rows, total, page, limit = listed_page(request.query_params, paging, size_field="limit")
+            return {
                 "plugins": PackageSummarySerializer(rows, many=True).data,
                 "total": total,
                 "page": page,
                 "limit": limit,
             }
-        )
+
+        return success(cached_answer("api-registry", request.query_params, answer))
 
 
 class RegistryPackagesView(APIView):
@@ -104,22 +124,19 @@ class RegistryPackagesView(APIView):
         ),
     )
     def get(self, request):
-        query = RegistryPackagesQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        wanted = query.validated_data
-        filters = {key: wanted[key] for key in ("search", "sort") if wanted.get(key)}
-        if wanted.get("category") not in (None, "", "all"):
-            filters["category"] = wanted["category"]
-        rows, total, page, size = listed_page(filters, query, size_field="pageSize")
-        return success(
-            {"packages": RegistryPackageSerializer(rows, many=True).data},
-            meta={
-                "page": page,
-                "pageSize": size,
-                "total": total,
-                "totalPages": -(-total // size),
-            },
-        )
+        def answer() -> tuple[dict, dict]:
+            query = RegistryPackagesQuerySerializer(data=request.query_params)
+            query.is_valid(raise_exception=True)
+            wanted = query.validated_data
+            filters = {key: wanted[key] for key in ("search", "sort") if wanted.get(key)}
+            if wanted.get("category") not in (None, "", "all"):
+                filters["category"] = wanted["category"]
+            rows, total, page, size = listed_page(filters, query, size_field="pageSize")
+            meta = {"page": page, "pageSize": size, "total": total, "totalPages": -(-total // size)}
+            return {"packages": RegistryPackageSerializer(rows, many=True).data}, meta
+
+        data, meta = cached_answer("api-packages", request.query_params, answer)
+        return success(data, meta=meta)
 
 
 class PackageDetailView(APIView):
