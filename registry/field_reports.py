@@ -433,7 +433,8 @@ def _peek_in_redis(wanted: set[str]) -> tuple[list[str], list[dict]]:
     client = cache.raw_client()
     prefix_length = len(cache.make_key(""))
     members = [m.decode() for m in client.smembers(cache.make_key(PENDING_KEY))]
-    members = [m for m in members if m[prefix_length:].split(":")[1] in wanted | {"minute"}]
+    kept = wanted | {"minute"}
+    members = [m for m in members if m[prefix_length:].split(":")[1] in kept]
     pipe = client.pipeline(transaction=False)
     for member in members:
         pipe.hgetall(member)
