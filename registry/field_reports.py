@@ -7,13 +7,17 @@ carries a report ticket: a short-lived Fernet token naming the versions it serve
 ticket, so a shell, or a script posting to the endpoint, cannot report for versions it was
 not served, and the endpoint needs no database query.
 
-Counts are kept per version and minute in the cache: with Redis, one EVALSHA per batch applies
-the rate limit and adds every counter (one round trip, nothing counted when the batch is over
-the limit); with any other backend (development), the same under a lock of this process.
-A mounted load adds its load-time bucket and its time, a failure its phase: the loads and
-mounts are derived from those when read (`loads_and_mounts`), so the script runs half the
-commands. Each worker keeps the tickets it has verified (bounded, each until it expires), so
-a page's later batches skip the decryption.
+Counts are kept per minute in the cache, in one hash for every version (fields
+`<version id>:<counter>`): with Redis, one EVALSHA per batch applies the rate limit and adds
+every counter (one round trip, nothing counted when the batch is over the limit), sent as
+bytes packed here on a pooled connection rather than through redis-py's command machinery
+(EVAL when Redis does not know the script); with any other backend (development), the same
+under a lock of this process. A mounted load adds its load-time bucket and its time, a
+failure its phase: the loads and mounts are derived from those when read
+(`loads_and_mounts`). Hashes an older release wrote per version and minute
+(`field-reports:<version id>:<minute>`) are read and flushed as before. Each worker keeps the
+tickets it has verified (bounded, each until it expires), so a page's later batches skip the
+decryption.
 `python manage.py flush_field_reports` moves them into PluginVersionMinute rows
 (registry.field_health), which `version_health` reads with what is not flushed yet.
 """
@@ -21,19 +25,28 @@ a page's later batches skip the decryption.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import struct
 import threading
 import time
-from dataclasses import dataclass
+from bisect import bisect_left
+from functools import lru_cache
+from typing import NamedTuple
 
 from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.core.cache import cache, caches
+from redis.exceptions import NoScriptError
 
 from naap.crypto import derived_fernet_key, multi_fernet
 from naap.errors import BadRequest, NaapError, PayloadTooLarge, ServiceUnavailable
 from naap.redis_cache import CacheUnavailable
+
+try:
+    from hiredis import pack_command
+except ImportError:  # pragma: no cover - hiredis is in requirements.txt
+    pack_command = None
 
 # Failure phases, as the shell names them.
 PHASES = ("network", "integrity", "evaluation", "mount", "runtime")
@@ -72,8 +85,15 @@ def ticket_period(now: float | None = None) -> int:
 
 
 def _fernet():
-    keys = [derived_fernet_key(TICKET_PURPOSE, settings.SECRET_KEY)]
-    keys += [derived_fernet_key(TICKET_PURPOSE, old) for old in settings.SECRET_KEY_FALLBACKS]
+    return _fernet_for(settings.SECRET_KEY, tuple(settings.SECRET_KEY_FALLBACKS))
+
+
+@lru_cache(maxsize=16)
+def _fernet_for(secret: str, fallbacks: tuple[str, ...]):
+    """The tickets' MultiFernet for these keys (the same object while they stay: a kept
+    ticket is trusted only with the keys that verified it)."""
+    keys = [derived_fernet_key(TICKET_PURPOSE, secret)]
+    keys += [derived_fernet_key(TICKET_PURPOSE, old) for old in fallbacks]
     return multi_fernet(tuple(keys))
 
 
@@ -117,8 +137,7 @@ _kept_tickets: dict[str, tuple[object, int, dict[str, int]]] = {}
 _tickets_lock = threading.Lock()
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):
     """One outcome of one version: mounted (with its load time) or failed in a phase."""
 
     version_id: int
@@ -152,61 +171,87 @@ def check_events(versions: dict[str, int], raw_events: list) -> list[Event]:
     the first that is not."""
     events = []
     for index, raw in enumerate(raw_events):
-        where = f"events[{index}]"
         if not isinstance(raw, dict):
+            where = f"events[{index}]"
             raise BadRequest(f"{where} must be an object.", field=where)
         plugin = raw.get("plugin")
-        if not isinstance(plugin, str) or plugin not in versions:
+        version_id = versions.get(plugin) if isinstance(plugin, str) else None
+        if version_id is None:
+            where = f"events[{index}]"
             raise BadRequest(
                 f"{where}: {str(plugin)[:100]!r} was not served to this page.", field=where
             )
         outcome = raw.get("outcome")
-        if outcome not in OUTCOMES:
-            raise BadRequest(f"{where}: outcome must be mounted or failed.", field=where)
-        phase = raw.get("phase", "")
-        if outcome == "failed" and phase not in PHASES:
-            raise BadRequest(f"{where}: phase must be one of {', '.join(PHASES)}.", field=where)
         load_ms = raw.get("ms", 0)
+        if outcome == "mounted":
+            phase = ""
+        elif outcome == "failed":
+            phase = raw.get("phase", "")
+            if phase not in PHASES:
+                where = f"events[{index}]"
+                raise BadRequest(f"{where}: phase must be one of {', '.join(PHASES)}.", field=where)
+        else:
+            where = f"events[{index}]"
+            raise BadRequest(f"{where}: outcome must be mounted or failed.", field=where)
         if type(load_ms) not in (int, float) or not 0 <= load_ms <= MAX_LOAD_MS:
+            where = f"events[{index}]"
             raise BadRequest(f"{where}: ms must be a number of milliseconds.", field=where)
-        events.append(
-            Event(versions[plugin], outcome, phase if outcome == "failed" else "", int(load_ms))
-        )
+        events.append(Event(version_id, outcome, phase, int(load_ms)))
     return events
 
 
 def bucket_of(load_ms: int) -> int:
-    """The histogram bucket of a load time."""
-    for index, bound in enumerate(LOAD_MS_BUCKETS):
-        if load_ms <= bound:
-            return index
-    return len(LOAD_MS_BUCKETS)
+    """The histogram bucket of a load time (the first bound at or above it)."""
+    return bisect_left(LOAD_MS_BUCKETS, load_ms)
 
 
-def counter_deltas(events: list[Event], minute: int) -> dict[str, dict[str, int]]:
-    """The counters the events add, by hash key (`field-reports:<version id>:<minute>`): a
+def minute_key(minute: int) -> str:
+    """The hash of one minute's counters, for every version."""
+    return f"field-reports:minute:{minute}"
+
+
+def counter_fields(events: list[Event]) -> dict[str, int]:
+    """The counters the events add to their minute's hash, as `<version id>:<counter>`: a
     mounted load its bucket (`b<i>`) and time (`ms_sum`), a failure its phase (`f_<phase>`).
     Loads and mounts follow from those (`loads_and_mounts`)."""
-    deltas: dict[str, dict[str, int]] = {}
-    for event in events:
-        key = f"field-reports:{event.version_id}:{minute}"
-        fields = deltas.get(key)
-        if fields is None:
-            fields = deltas[key] = {}
-        if event.outcome == "mounted":
-            bucket = f"b{bucket_of(event.load_ms)}"
-            fields[bucket] = fields.get(bucket, 0) + 1
-            if event.load_ms:
-                fields["ms_sum"] = fields.get("ms_sum", 0) + event.load_ms
+    fields: dict[str, int] = {}
+    get = fields.get
+    for version_id, outcome, phase, load_ms in events:
+        if outcome == "mounted":
+            name = f"{version_id}:b{bisect_left(LOAD_MS_BUCKETS, load_ms)}"
+            fields[name] = get(name, 0) + 1
+            if load_ms:
+                name = f"{version_id}:ms_sum"
+                fields[name] = get(name, 0) + load_ms
         else:
-            phase = f"f_{event.phase}"
-            fields[phase] = fields.get(phase, 0) + 1
-    return deltas
+            name = f"{version_id}:f_{phase}"
+            fields[name] = get(name, 0) + 1
+    return fields
+
+
+def by_version(key: str, fields: dict[str, int]) -> dict[str, dict[str, int]]:
+    """A counter hash as per-version counters (`field-reports:<version id>:<minute>` → its
+    fields): a minute's hash split by version, an older release's per-version hash as it is."""
+    _, kind, minute = key.split(":")
+    if kind != "minute":
+        return {key: fields}
+    split: dict[str, dict[str, int]] = {}
+    for name, value in fields.items():
+        version_id, _, counter = name.partition(":")
+        split.setdefault(f"field-reports:{version_id}:{minute}", {})[counter] = value
+    return split
+
+
+def _merge(into: dict[str, dict[str, int]], more: dict[str, dict[str, int]]) -> None:
+    for key, fields in more.items():
+        totals = into.setdefault(key, {})
+        for name, value in fields.items():
+            totals[name] = totals.get(name, 0) + value
 
 
 def loads_and_mounts(fields: dict[str, int]) -> tuple[int, int]:
-    """A counter hash's loads and mounts: every mount has its bucket, every load mounted or
-    failed in a phase before it (a `runtime` failure is a later error of a mounted load).
+    """A version's counters' loads and mounts: every mount has its bucket, every load mounted
+    or failed in a phase before it (a `runtime` failure is a later error of a mounted load).
     Hashes written before the buckets alone were kept (with `loads` and `mounted` fields)
     give the same numbers, so they are not read."""
     mounted = sum(fields.get(f"b{index}", 0) for index in range(len(LOAD_MS_BUCKETS) + 1))
@@ -214,29 +259,23 @@ def loads_and_mounts(fields: dict[str, int]) -> tuple[int, int]:
     return mounted + failed, mounted
 
 
-# One round trip: the client's rate window, then (under the limit) every counter, each hash
-# noted in the pending set for the flush and given its lifetime when it joins the set (it
-# leaves the set only when the flush takes it). KEYS: the rate key, the pending set. ARGV: the
-# limit, the rate window's seconds, the counters' seconds, then per hash its key, its number
-# of fields and the field/delta pairs. Answers the client's count in the window, negative when
+# One round trip: the client's rate window, then (under the limit) every counter of the
+# minute's hash, the hash noted in the pending set for the flush and given its lifetime when it
+# joins the set (it leaves the set only when the flush takes it). KEYS: the rate key, the
+# pending set, the minute's hash. ARGV: the limit, the rate window's seconds, the counters'
+# seconds, then field/delta pairs. Answers the client's count in the window, negative when
 # over the limit (nothing counted).
 INGEST_SCRIPT = """
 local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
 if n > tonumber(ARGV[1]) then return -n end
-local i = 4
-while i <= #ARGV do
-  local key = ARGV[i]
-  local count = tonumber(ARGV[i + 1])
-  i = i + 2
-  for _ = 1, count do
-    redis.call('HINCRBY', key, ARGV[i], ARGV[i + 1])
-    i = i + 2
-  end
-  if redis.call('SADD', KEYS[2], key) == 1 then redis.call('EXPIRE', key, ARGV[3]) end
+for i = 4, #ARGV, 2 do
+  redis.call('HINCRBY', KEYS[3], ARGV[i], ARGV[i + 1])
 end
+if redis.call('SADD', KEYS[2], KEYS[3]) == 1 then redis.call('EXPIRE', KEYS[3], ARGV[3]) end
 return n
 """
+INGEST_SHA = hashlib.sha1(INGEST_SCRIPT.encode()).hexdigest()
 
 _local_lock = threading.Lock()
 
@@ -251,68 +290,101 @@ def count(events: list[Event], *, client: str, now: float | None = None) -> None
     (nothing counted) past the client's rate, ServiceUnavailable when the cache is down."""
     now = time.time() if now is None else now
     minute = int(now // 60)
-    deltas = counter_deltas(events, minute)
+    fields = counter_fields(events)
     rate_key = f"field-reports:rate:{client}:{minute}"
     raw_client = getattr(cache, "raw_client", None)
     if raw_client is None:
-        _count_locally(deltas, rate_key)
+        _count_locally(fields, minute_key(minute), rate_key)
         return
     try:
-        answer = cache.guarded(_count_in_redis, deltas, rate_key, fallback=CacheUnavailable)
+        answer = cache.guarded(
+            _count_in_redis, fields, minute_key(minute), rate_key, fallback=CacheUnavailable
+        )
     except CacheUnavailable as error:
         raise ServiceUnavailable("Field reports are not counted now; try again later.") from error
     if answer < 0:
         raise TooManyReports("Too many field reports from this address: wait a minute.")
 
 
-def _count_in_redis(deltas: dict[str, dict[str, int]], rate_key: str) -> int:
+def _count_in_redis(fields: dict[str, int], key: str, rate_key: str) -> int:
     backend = caches["default"]  # once, rather than through the `cache` proxy per key
     make_key = backend.make_key
-    args: list = [rate_limit(), 61, COUNTER_TIMEOUT]
-    for key, fields in deltas.items():
-        args += [make_key(key), len(fields)]
-        for field, delta in fields.items():
-            args += [field, delta]
-    keys = [make_key(rate_key), make_key(PENDING_KEY)]
-    return int(_ingest_script()(keys=keys, args=args, client=backend.raw_client(write=True)))
+    command: list = [
+        "EVALSHA",
+        INGEST_SHA,
+        3,
+        make_key(rate_key),
+        make_key(PENDING_KEY),
+        make_key(key),
+        rate_limit(),
+        61,
+        COUNTER_TIMEOUT,
+    ]
+    for item in fields.items():
+        command += item
+    return int(run_script(backend.raw_client(write=True), command))
 
 
-_script = None
+def run_script(client, command: list):
+    """One EVALSHA on a pooled connection of the client, packed here (redis-py's
+    execute_command costs more than the rest of a batch); sent again as EVAL on the same
+    connection when Redis does not know the script (after a restart). A broken pooled
+    connection is retried once on a new one, as the client's own commands are
+    (naap.redis_cache); a connection that failed otherwise is closed, not reused."""
+    pool = client.connection_pool
+    connection = pool.get_connection()
+    try:
+        return connection.retry.call_with_retry(
+            lambda: _send(connection, command), lambda _error: connection.disconnect()
+        )
+    except BaseException:
+        connection.disconnect()  # its reply may still be on the way
+        raise
+    finally:
+        pool.release(connection)
 
 
-def _ingest_script():
-    """The script, sent by its digest (EVALSHA; redis-py sends it whole once if Redis does not
-    know it yet, after a restart)."""
-    global _script
-    if _script is None:
-        _script = cache.raw_client(write=True).register_script(INGEST_SCRIPT)
-    return _script
+def _send(connection, command: list):
+    connection.send_packed_command(_packed(connection, command))
+    try:
+        return connection.read_response()
+    except NoScriptError:
+        connection.send_packed_command(_packed(connection, ["EVAL", INGEST_SCRIPT, *command[2:]]))
+        return connection.read_response()
 
 
-def _count_locally(deltas: dict[str, dict[str, int]], rate_key: str) -> None:
+def _packed(connection, command: list):
+    if pack_command is not None:
+        return [pack_command(tuple(command))]
+    return connection.pack_command(*command)
+
+
+def _count_locally(fields: dict[str, int], key: str, rate_key: str) -> None:
     with _local_lock:
         sent = cache.get(rate_key, 0) + 1
         cache.set(rate_key, sent, 61)
         if sent > rate_limit():
             raise TooManyReports("Too many field reports from this address: wait a minute.")
+        totals = cache.get(key, {})
+        for name, delta in fields.items():
+            totals[name] = totals.get(name, 0) + delta
+        cache.set(key, totals, COUNTER_TIMEOUT)
         pending = cache.get(PENDING_KEY, set())
-        for key, fields in deltas.items():
-            totals = cache.get(key, {})
-            for field, delta in fields.items():
-                totals[field] = totals.get(field, 0) + delta
-            cache.set(key, totals, COUNTER_TIMEOUT)
-            pending.add(key)
+        pending.add(key)
         cache.set(PENDING_KEY, pending, COUNTER_TIMEOUT)
 
 
 def take_pending() -> dict[str, dict[str, int]]:
     """Read and reset every counter not flushed yet, atomically (two flushes never both take
-    the same counts): hash key → field totals."""
+    the same counts): per version and minute (`field-reports:<version id>:<minute>`) → field
+    totals, minutes' hashes and an older release's per-version hashes together."""
+    taken: dict[str, dict[str, int]] = {}
     raw_client = getattr(cache, "raw_client", None)
     if raw_client is None:
         with _local_lock:
             keys = cache.get(PENDING_KEY, set())
-            taken = {key: cache.get(key) or {} for key in keys}
+            for key in keys:
+                _merge(taken, by_version(key, cache.get(key) or {}))
             cache.delete_many([*keys, PENDING_KEY])
         return taken
     client = raw_client(write=True)
@@ -326,36 +398,43 @@ def take_pending() -> dict[str, dict[str, int]]:
         pipe.delete(member)
         pipe.srem(pending, member)
     replies = pipe.execute()
-    taken = {}
     prefix_length = len(cache.make_key(""))
     for index, member in enumerate(members):
         fields = replies[index * 3]
         if fields:
-            taken[member[prefix_length:]] = {k.decode(): int(v) for k, v in fields.items()}
+            decoded = {k.decode(): int(v) for k, v in fields.items()}
+            _merge(taken, by_version(member[prefix_length:], decoded))
     return taken
 
 
 def peek_pending(version_ids) -> dict[str, dict[str, int]]:
-    """The counters not flushed yet of these versions (hash key → field totals), unchanged."""
+    """The counters not flushed yet of these versions (per version and minute, as
+    take_pending answers), unchanged."""
     wanted = {str(version_id) for version_id in version_ids}
     raw_client = getattr(cache, "raw_client", None)
     if raw_client is None:
-        keys = [key for key in cache.get(PENDING_KEY, set()) if key.split(":")[1] in wanted]
-        return {key: cache.get(key) or {} for key in keys}
-    members, replies = cache.guarded(_peek_in_redis, wanted, fallback=([], []))
-    prefix_length = len(cache.make_key(""))
-    return {
-        member[prefix_length:]: {k.decode(): int(v) for k, v in fields.items()}
-        for member, fields in zip(members, replies, strict=True)
-        if fields
-    }
+        hashes = [(key, cache.get(key) or {}) for key in cache.get(PENDING_KEY, set())]
+    else:
+        members, replies = cache.guarded(_peek_in_redis, wanted, fallback=([], []))
+        prefix_length = len(cache.make_key(""))
+        hashes = [
+            (member[prefix_length:], {k.decode(): int(v) for k, v in fields.items()})
+            for member, fields in zip(members, replies, strict=True)
+        ]
+    found: dict[str, dict[str, int]] = {}
+    for key, fields in hashes:
+        _merge(found, by_version(key, fields))
+    return {key: fields for key, fields in found.items() if fields and key.split(":")[1] in wanted}
 
 
 def _peek_in_redis(wanted: set[str]) -> tuple[list[str], list[dict]]:
+    """The pending minutes' hashes, and an older release's per-version hashes of these
+    versions."""
     client = cache.raw_client()
     prefix_length = len(cache.make_key(""))
     members = [m.decode() for m in client.smembers(cache.make_key(PENDING_KEY))]
-    members = [m for m in members if m[prefix_length:].split(":")[1] in wanted]
+    kept = wanted | {"minute"}
+    members = [m for m in members if m[prefix_length:].split(":")[1] in kept]
     pipe = client.pipeline(transaction=False)
     for member in members:
         pipe.hgetall(member)

@@ -16,9 +16,11 @@ from registry import field_reports
 from registry.field_health import flush_field_reports, version_health
 from registry.field_reports import (
     COUNTER_TIMEOUT,
+    PENDING_KEY,
     Event,
+    by_version,
     count,
-    counter_deltas,
+    counter_fields,
     issue_ticket,
     loads_and_mounts,
     read_ticket,
@@ -88,39 +90,59 @@ def test_a_batch_writes_buckets_times_and_phases_only():
         Event(1, "failed", "network", 0),
         Event(1, "failed", "runtime", 0),
     ]
-    deltas = counter_deltas(events, 5)
-    assert deltas == {
-        "field-reports:1:5": {"b1": 1, "b0": 1, "ms_sum": 80, "f_network": 1, "f_runtime": 1}
+    fields = counter_fields([*events, Event(2, "mounted", "", 20)])
+    assert fields == {
+        "1:b1": 1,
+        "1:b0": 1,
+        "1:ms_sum": 80,
+        "1:f_network": 1,
+        "1:f_runtime": 1,
+        "2:b0": 1,
+        "2:ms_sum": 20,
+    }
+    split = by_version("field-reports:minute:5", fields)
+    assert split == {
+        "field-reports:1:5": {"b1": 1, "b0": 1, "ms_sum": 80, "f_network": 1, "f_runtime": 1},
+        "field-reports:2:5": {"b0": 1, "ms_sum": 20},
     }
     # Three loads (two mounted, one failed on the network); the runtime error is a later one.
-    assert loads_and_mounts(deltas["field-reports:1:5"]) == (3, 2)
+    assert loads_and_mounts(split["field-reports:1:5"]) == (3, 2)
 
 
 @pytest.mark.django_db
-def test_counters_written_with_loads_and_mounts_read_the_same(cache_backend, version):
-    """A counter hash of the earlier shape (with `loads` and `mounted`), as left in the cache
-    by a worker of the previous release, is read and flushed with the same numbers."""
+def test_counters_an_older_release_left_are_read_and_flushed(cache_backend, version):
+    """Per-version hashes (`field-reports:<version id>:<minute>`) as workers of earlier
+    releases left them in the cache, the first with `loads` and `mounted` fields, are read and
+    flushed with the same numbers, added to the minute's hash of this release."""
     minute = int(NOW // 60)
-    key = f"field-reports:{version.pk}:{minute}"
     earlier = {"loads": 3, "mounted": 2, "ms_sum": 300, "b1": 1, "b2": 1, "f_mount": 1}
     assert loads_and_mounts(earlier) == (3, 2)
+    buckets_only = {"b3": 2, "ms_sum": 500, "f_network": 1}  # the release before this one
+    older = {
+        f"field-reports:{version.pk}:{minute}": earlier,
+        f"field-reports:{version.pk}:{minute - 1}": buckets_only,
+    }
     count([Event(version.pk, "mounted", "", 90)], client="10.2.2.2", now=NOW)
     if cache_backend == "redis":
         client = cache.raw_client(write=True)
-        client.hincrby(cache.make_key(key), "loads", 3)
-        client.hincrby(cache.make_key(key), "mounted", 2)
-        for field in ("b1", "b2", "f_mount"):
-            client.hincrby(cache.make_key(key), field, 1)
+        for key, fields in older.items():
+            client.hset(cache.make_key(key), mapping=fields)
+            client.sadd(cache.make_key(PENDING_KEY), cache.make_key(key))
     else:
-        totals = cache.get(key)
-        for field, value in earlier.items():
-            totals[field] = totals.get(field, 0) + (value if field != "ms_sum" else 0)
-        cache.set(key, totals, COUNTER_TIMEOUT)
+        for key, fields in older.items():
+            cache.set(key, dict(fields), COUNTER_TIMEOUT)
+        cache.set(PENDING_KEY, {*cache.get(PENDING_KEY), *older}, COUNTER_TIMEOUT)
     health = version_health([version.pk], since=EPOCH)[version.pk]
-    assert (health["loads"], health["mounted"]) == (4, 3)
-    assert flush_field_reports() == 4
-    row = PluginVersionMinute.objects.get(version=version)
-    assert (row.loads, row.mounted, row.failed_mount) == (4, 3, 1)
+    assert (health["loads"], health["mounted"]) == (4 + 3, 3 + 2)
+    assert flush_field_reports() == 7
+    rows = PluginVersionMinute.objects.filter(version=version).order_by("minute")
+    assert [(row.loads, row.mounted, row.failed_mount, row.load_ms_sum) for row in rows] == [
+        (3, 2, 0, 500),
+        (4, 3, 1, 390),
+    ]
+    assert rows[1].load_ms_buckets[:3] == [0, 2, 1]
+    assert version_health([version.pk], since=EPOCH)[version.pk]["loads"] == 7
+    assert flush_field_reports() == 0
 
 
 @pytest.mark.django_db
@@ -128,9 +150,11 @@ def test_counters_written_with_loads_and_mounts_read_the_same(cache_backend, ver
 def test_a_new_counter_gets_its_lifetime_once(cache_backend, version):
     count([Event(version.pk, "mounted", "", 90)], client="10.3.3.3", now=NOW)
     client = cache.raw_client(write=True)
-    key = cache.make_key(f"field-reports:{version.pk}:{int(NOW // 60)}")
+    key = cache.make_key(f"field-reports:minute:{int(NOW // 60)}")
     assert 0 < client.ttl(key) <= COUNTER_TIMEOUT
     client.expire(key, 100)  # a later batch of the same minute leaves the lifetime as it is
     count([Event(version.pk, "failed", "mount", 0)], client="10.3.3.3", now=NOW)
     assert 0 < client.ttl(key) <= 100
-    assert loads_and_mounts({k.decode(): int(v) for k, v in client.hgetall(key).items()}) == (2, 1)
+    fields = {k.decode(): int(v) for k, v in client.hgetall(key).items()}
+    split = by_version(f"field-reports:minute:{int(NOW // 60)}", fields)
+    assert loads_and_mounts(split[f"field-reports:{version.pk}:{int(NOW // 60)}"]) == (2, 1)
