@@ -8,7 +8,7 @@ from django.test import Client
 
 from installs.services import install_plugin
 from installs.testers import set_preview_testers
-from registry.models import PluginPackage
+from registry.models import DeploymentEvent, PluginPackage
 from tests.factories import make_team, make_user
 from tests.installs.helpers import publish_plugin
 
@@ -42,6 +42,12 @@ class Catalog:
         set_preview_testers(
             actor=self.owner, name=SECRET, preview=True, users=["tess"], teams=["testers"]
         )
+        first_deploy = DeploymentEvent.objects.get(deployment__package__name=SECRET)
+        self.deployment_id = f"deploy-{first_deploy.pk}"
+
+    def path(self, path: str) -> str:
+        """The route with the preview's first deployment's id where it names DEPLOYMENT."""
+        return path.replace("DEPLOYMENT", self.deployment_id)
 
     def client(self, viewer: str) -> Client:
         client = Client()
@@ -73,7 +79,17 @@ NAMED_ROUTES = [
     f"/api/v1/plugins/{SECRET}/deployment",
     f"/plugins/{SECRET}/1.0.0/preview/",
     f"/sandbox/preview/{SECRET}/1.0.0/",
+    f"/api/v1/plugins/{SECRET}/deployment/status",
+    f"/api/v1/plugins/{SECRET}/deployments/DEPLOYMENT/events",
 ]
+# Of those, the ones only its publisher's members and staff read (testers: 403), signed-in
+# people only (anonymous: 401, whatever the name).
+MEMBERS_ONLY = set(NAMED_ROUTES[-2:])
+
+
+def refused_status(viewer: str, path: str) -> int:
+    return 401 if viewer == "anonymous" and path in MEMBERS_ONLY else 404
+
 
 # Listings: a preview is unlisted, so nobody finds it there, testers and members included.
 LISTINGS = [
@@ -91,11 +107,12 @@ LISTINGS = [
 @pytest.mark.parametrize("viewer", VIEWERS)
 @pytest.mark.parametrize("path", NAMED_ROUTES)
 def test_routes_naming_a_preview_answer_only_those_who_may_see_it(catalog, viewer, path):
-    response = catalog.client(viewer).get(path)
+    response = catalog.client(viewer).get(catalog.path(path))
     if viewer in SEES:
-        assert response.status_code == 200, response.content[:300]
+        testing_only = viewer in {"tester", "team_tester"} and path in MEMBERS_ONLY
+        assert response.status_code == (403 if testing_only else 200), response.content[:300]
     else:
-        assert response.status_code == 404
+        assert response.status_code == refused_status(viewer, path)
 
 
 @pytest.mark.parametrize("viewer", VIEWERS)
@@ -105,9 +122,9 @@ def test_a_hidden_preview_looks_exactly_like_a_missing_name(catalog, viewer):
         return
     client = catalog.client(viewer)
     for path in NAMED_ROUTES:
-        hidden = client.get(path)
-        missing = client.get(path.replace(SECRET, "nothing-here"))
-        assert hidden.status_code == missing.status_code == 404, path
+        hidden = client.get(catalog.path(path))
+        missing = client.get(catalog.path(path).replace(SECRET, "nothing-here"))
+        assert hidden.status_code == missing.status_code == refused_status(viewer, path), path
         assert hidden.content.replace(SECRET.encode(), b"X") == missing.content.replace(
             b"nothing-here", b"X"
         ), path
