@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from urllib.parse import unquote
 
 import pytest
 from django.utils import timezone
@@ -299,7 +300,17 @@ def test_an_automatic_abort_is_a_failed_health_check_then_a_rollback(client, pac
     assert events[-1]["error"] == "error rate 20% above 5%"
 
 
-@pytest.mark.parametrize("after", ["yesterday", "2026-13-40T00:00:00Z", "x" * 100])
+@pytest.mark.parametrize(
+    "after",
+    [
+        "yesterday",
+        "2026-13-40T00:00:00Z",
+        "x" * 100,
+        # Valid where written, outside the years 1 to 9999 in UTC.
+        "0001-01-01T00:00:00%2B01:00",
+        "9999-12-31T23:59:59-01:00",
+    ],
+)
 def test_a_bad_after_is_a_400_naming_it(client, package, deploy_token, after):
     stream = post(client, f"{API}/deploy", upstream_body(), deploy_token).json()["streamUrl"]
     answer = get(client, f"{stream}?after={after}", deploy_token)
@@ -307,12 +318,16 @@ def test_a_bad_after_is_a_400_naming_it(client, package, deploy_token, after):
     assert "after" in answer.json()["error"]["details"]["fields"]
 
 
-@pytest.mark.parametrize("deployment_id", ["rollout-999", "deploy-1x", "nonsense", "deploy-999"])
+@pytest.mark.parametrize(
+    "deployment_id",
+    # %C2%B2 is "²": a digit to str.isdigit(), not to int().
+    ["rollout-999", "deploy-1x", "nonsense", "deploy-999", "deploy-%C2%B2", "rollout-%C2%B2"],
+)
 def test_an_unknown_deployment_is_a_404(client, package, deploy_token, deployment_id):
     answer = get(client, f"{API}/deployments/{deployment_id}/events", deploy_token)
     assert answer.status_code == 404
     assert answer.json()["error"]["details"]["fields"] == {
-        "deploymentId": f"No deployment {deployment_id} of plugin 'my-wallet'."
+        "deploymentId": f"No deployment {unquote(deployment_id)} of plugin 'my-wallet'."
     }
 
 
