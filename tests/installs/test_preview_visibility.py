@@ -329,3 +329,58 @@ def test_writes_by_other_publishers_find_no_preview(catalog, path, body):
     for response in (with_token, as_stranger):
         assert response.status_code == 404, response.content
         assert response.json()["error"]["message"] == f"No plugin named '{SECRET}'."
+
+
+# Routes a publisher's API token reads: it sees a preview as its publisher's members do, and
+# never as the person who created it (their staff or tester standing stays with the session).
+TOKEN_READS = [
+    f"/api/v1/plugins/registry/{SECRET}",
+    f"/api/v1/plugins/registry/{SECRET}/latest/manifest",
+    f"/api/v1/plugins/registry/{SECRET}/1.0.0/manifest",
+    f"/api/v1/plugins/{SECRET}/deployment",
+    f"/api/v1/plugins/{SECRET}/reviews",
+    f"/api/v1/registry/packages/{SECRET}/reviews",
+    f"/api/v1/plugins/{SECRET}/deployment/status",
+    f"/api/v1/plugins/{SECRET}/analytics",
+]
+
+
+def token_of(person, publisher_name: str, *, packages=None) -> dict:
+    from tests.factories import make_publisher
+    from tests.publishing.helpers import bearer, token_for
+
+    publisher = make_publisher(publisher_name, owner=person)
+    return bearer(token_for(publisher, scopes=("read",), user=person, packages=packages)[3])
+
+
+@pytest.mark.parametrize("creator", ["staff", "tester", "member"])
+def test_a_token_of_another_publisher_reads_no_preview_whoever_made_it(catalog, creator):
+    # The member of the preview's publisher also runs another publisher: its token is that one's.
+    headers = token_of(catalog.people[creator], f"{creator}-labs")
+    for path in TOKEN_READS:
+        hidden = Client().get(path, **headers)
+        missing = Client().get(path.replace(SECRET, "nothing-here"), **headers)
+        assert hidden.status_code == missing.status_code == 404, (path, hidden.content[:200])
+        assert hidden.content.replace(SECRET.encode(), b"X") == missing.content.replace(
+            b"nothing-here", b"X"
+        ), path
+
+
+def test_the_previews_own_publishers_token_reads_it(catalog):
+    from tests.publishing.helpers import bearer, token_for
+
+    headers = bearer(token_for(catalog.publisher, scopes=("read",), user=catalog.owner)[3])
+    for path in TOKEN_READS:
+        assert Client().get(path, **headers).status_code == 200, path
+
+
+def test_a_token_limited_to_other_packages_reads_no_preview(catalog):
+    from tests.publishing.helpers import bearer, token_for
+
+    secret = token_for(
+        catalog.publisher, scopes=("read",), user=catalog.owner, packages=["public-tool"]
+    )[3]
+    for path in TOKEN_READS[:6]:
+        assert Client().get(path, **bearer(secret)).status_code == 404, path
+        public = path.replace(SECRET, "public-tool")
+        assert Client().get(public, **bearer(secret)).status_code == 200, public
