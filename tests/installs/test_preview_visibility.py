@@ -384,3 +384,21 @@ def test_a_token_limited_to_other_packages_reads_no_preview(catalog):
         assert Client().get(path, **bearer(secret)).status_code == 404, path
         public = path.replace(SECRET, "public-tool")
         assert Client().get(public, **bearer(secret)).status_code == 200, public
+
+
+def test_a_preview_approved_while_its_testers_bootstrap_is_cached_reaches_them():
+    from publishing.services import approve_version
+    from registry.models import PluginVersion
+
+    owner = make_user("owner")
+    pending = publish_plugin("late-tool", "1.0.0", actor=owner, verified=False).version
+    assert pending.status == PluginVersion.Status.PENDING_REVIEW
+    tester = Client()
+    tester.force_login(make_user("tess"))
+    set_preview_testers(actor=owner, name="late-tool", preview=True, users=["tess"], teams=[])
+    # Booted (and cached) while the preview waits for review: not there yet.
+    for path in BOOTSTRAPS:
+        assert "late-tool" not in plugin_names(tester.get(path))
+    approve_version(actor=make_user("moderator", staff=True), version=pending)
+    for path in BOOTSTRAPS:
+        assert "late-tool" in plugin_names(tester.get(path)), path
