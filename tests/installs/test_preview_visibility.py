@@ -402,3 +402,30 @@ def test_a_preview_approved_while_its_testers_bootstrap_is_cached_reaches_them()
     approve_version(actor=make_user("moderator", staff=True), version=pending)
     for path in BOOTSTRAPS:
         assert "late-tool" in plugin_names(tester.get(path)), path
+
+
+def test_joining_or_leaving_the_publisher_reaches_a_cached_bootstrap(catalog):
+    """Members see the previews they installed: a membership added, moved to another person
+    or removed (the admin's inline, its own page, a service) retires the cached bootstraps of
+    those it concerns."""
+    from registry.models import PublisherMembership
+
+    early_bird = catalog.people["stranger_who_installed"]
+    client = catalog.client("stranger_who_installed")
+    for path in BOOTSTRAPS:
+        assert SECRET not in plugin_names(client.get(path))
+    membership = PublisherMembership.objects.create(
+        publisher=catalog.publisher, user=early_bird, role="maintainer"
+    )
+    for path in BOOTSTRAPS:
+        assert SECRET in plugin_names(client.get(path)), path
+    membership.user = catalog.people["stranger"]  # an admin edit giving it to someone else
+    membership.save()
+    for path in BOOTSTRAPS:
+        assert SECRET not in plugin_names(client.get(path)), path
+    membership.user = early_bird
+    membership.save()
+    assert SECRET in plugin_names(client.get(BOOTSTRAPS[0]))
+    membership.delete()
+    for path in BOOTSTRAPS:
+        assert SECRET not in plugin_names(client.get(path)), path
