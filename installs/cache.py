@@ -215,15 +215,40 @@ def cached_bootstrap(
     return fresh
 
 
+def _membership_saving(sender, instance, **kwargs) -> None:
+    """Note whose membership an edit takes away (the admin may change its person)."""
+    if instance.pk is not None:
+        rows = sender.objects.filter(pk=instance.pk).values_list("user_id", flat=True)
+        instance._bootstrap_previous_user_id = rows.first()
+
+
+def _membership_changed(sender, instance, **kwargs) -> None:
+    """A publisher's members see its previews in their bootstraps (installs.selectors
+    ._shown): retire the bootstraps of whoever joined, left or changed, now and once the
+    change is committed (a bootstrap built in between read the old membership)."""
+    user_ids = {instance.user_id, getattr(instance, "_bootstrap_previous_user_id", None)}
+    bump_tenants(user_ids=user_ids)
+    transaction.on_commit(lambda: bump_tenants(user_ids=user_ids))
+
+
 def connect_person_invalidation() -> None:
-    """Forget a person's session facts whenever the person changes.
+    """Forget a person's session facts whenever the person changes, and retire their
+    bootstraps whenever their membership of a publisher does.
 
     A signal, unlike the catalog's explicit invalidation: the user model is written by
     Django's own views (password change, the admin), which call none of our services.
     """
     from django.contrib.auth import get_user_model
-    from django.db.models.signals import post_delete, post_save
+    from django.db.models.signals import post_delete, post_save, pre_save
+
+    from registry.models import PublisherMembership
 
     user_model = get_user_model()
     post_save.connect(_person_changed, sender=user_model, dispatch_uid="bootstrap-person-save")
     post_delete.connect(_person_changed, sender=user_model, dispatch_uid="bootstrap-person-del")
+    # Publisher memberships too: written by the admin (inline and its own page) and by
+    # publishing's services, which may not import installs.
+    member = PublisherMembership
+    pre_save.connect(_membership_saving, sender=member, dispatch_uid="bootstrap-member-pre")
+    post_save.connect(_membership_changed, sender=member, dispatch_uid="bootstrap-member-save")
+    post_delete.connect(_membership_changed, sender=member, dispatch_uid="bootstrap-member-del")

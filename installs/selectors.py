@@ -124,14 +124,11 @@ def is_preview_tester(user, package: PluginPackage) -> bool:
 
 
 def _tested_previews_query(*, user, team_ids: list[int]) -> Q:
-    """The available preview packages the person tests, themselves or through one of these
-    teams."""
+    """The preview packages the person tests, themselves or through one of these teams,
+    whatever their status: the bootstrap watches them all, so one that becomes available (a
+    review approved) reaches the testers at once."""
     testers = PreviewTester.objects.filter(Q(user=user) | Q(team_id__in=team_ids)).order_by()
-    return Q(
-        preview=True,
-        status__in=AVAILABLE_PACKAGE_STATUSES,
-        pk__in=testers.values("package_id"),
-    )
+    return Q(preview=True, pk__in=testers.values("package_id"))
 
 
 def preview_testers_of(package: PluginPackage) -> list[PreviewTester]:
@@ -292,8 +289,9 @@ def _with_made_up(
 
 def _core_and_tested(*, user, team_ids: list[int]) -> tuple[list, list]:
     """The core packages, and the previews the person tests (themselves or through one of
-    these teams: in their bootstrap as if installed; upstream NaaP installs a preview for its
-    testers on their first boot), with their deployments, in one query."""
+    these teams: in their bootstrap as if installed once available; upstream NaaP installs a
+    preview for its testers on their first boot), whatever their status, with their
+    deployments, in one query."""
     packages = (
         PluginPackage.objects.filter(
             CORE_PACKAGE | _tested_previews_query(user=user, team_ids=team_ids)
@@ -346,7 +344,8 @@ def effective_plugins(*, user, team_id: int | None = None, shell_version: str = 
     every_install = list(installs.order_by())
     # Previews the person tests are there as if installed, in their own bootstrap and in that
     # of each team that tests them; previews they may no longer see are left out.
-    core, tested = _core_and_tested(user=user, team_ids=team_ids)
+    core, every_tested = _core_and_tested(user=user, team_ids=team_ids)
+    tested = [p for p in every_tested if p.status in AVAILABLE_PACKAGE_STATUSES]
     tested_ids = {package.pk for package in tested}
     chosen = _with_made_up(
         _winning_installs(
@@ -358,7 +357,7 @@ def effective_plugins(*, user, team_id: int | None = None, shell_version: str = 
     package_names = tuple(
         sorted(
             {install.package.name for install in every_install}
-            | {package.name for package in (*core, *tested)}
+            | {package.name for package in (*core, *every_tested)}
         )
     )
     preferences = {}

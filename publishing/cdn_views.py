@@ -20,6 +20,7 @@ from publishing.storage import (
     is_review_key,
 )
 from publishing.storage.signing import has_valid_signature
+from registry.models import PluginPackage
 
 
 @require_safe
@@ -35,6 +36,8 @@ def serve_asset(request: HttpRequest, path: str) -> HttpResponse:
     if is_review_key(path) and not has_valid_signature(path, request.GET):
         raise Http404("no such asset")
     file_path = _asset_file(backend, path)
+    if _is_preview_manifest(path):
+        raise Http404("no such asset")
 
     headers = {
         "Cache-Control": cache_control_for_key(path),
@@ -72,6 +75,16 @@ def _asset_file(backend: AssetBackend, path: str) -> Path:
     if not stat.S_ISREG(mode):
         raise Http404("no such asset")
     return file_path
+
+
+def _is_preview_manifest(path: str) -> bool:
+    """Whether the path is the public manifest.json of a preview package: its address has no
+    content hash (anyone who knows the name can guess it), and a preview is seen only by its
+    testers (registry.visibility), who get its manifest from the API."""
+    match = ASSET_KEY_PATTERN.fullmatch(path)
+    if match["root"] != "plugins" or match["filename"] != "manifest.json":
+        return False
+    return PluginPackage.objects.filter(name=match["name"], preview=True).exists()
 
 
 def _etag(path: str, file_path: Path) -> str:

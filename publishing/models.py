@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 
 from naap.models import TimestampedModel
+from registry.membership import TokenReader
 from registry.models import PluginPackage, PluginVersion, Publisher
 
 TOKEN_SCOPES = ("read", "publish", "deploy", "admin")
@@ -49,6 +50,12 @@ class ApiToken(TimestampedModel):
     @property
     def is_active(self) -> bool:
         return not self.is_revoked and not self.is_expired
+
+    def as_reader(self) -> TokenReader:
+        """Who reads with this token (registry.visibility.reader): its publisher, limited to
+        its packages, never its creator's own standing."""
+        names = frozenset(package.name for package in self.packages.all())
+        return TokenReader(publisher_id=self.publisher_id, package_names=names)
 
 
 class PendingVersion(PluginVersion):

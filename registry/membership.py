@@ -9,6 +9,8 @@ Operators groups (docs/decisions.md, "Staff permissions"); superusers hold every
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from registry.models import Publisher
 
 # The permissions of staff acts, named once (app_label.codename).
@@ -18,6 +20,28 @@ VERIFY_PUBLISHERS = "registry.verify_publisher"
 WITHDRAW_VERSIONS = "registry.withdraw_pluginversion"
 ROLL_BACK = "registry.rollback_plugindeployment"
 REVOKE_TOKENS = "publishing.revoke_apitoken"
+
+
+@dataclass(frozen=True)
+class TokenReader:
+    """Who reads with a publisher's API token (publishing's ApiToken.as_reader): it reads as a
+    member of that publisher, for the packages the token may act on (none named: all), and
+    never as the person who created the token; their staff or tester standing does not travel
+    with it. Read paths take it where they took request.user (registry.visibility.reader)."""
+
+    publisher_id: int
+    package_names: frozenset[str] = frozenset()
+    is_authenticated = True
+    is_staff = False
+    is_superuser = False
+
+    def may_act_on(self, *, publisher_id: int, name: str) -> bool:
+        if publisher_id != self.publisher_id:
+            return False
+        return not self.package_names or name in self.package_names
+
+    def has_perm(self, permission: str) -> bool:
+        return False
 
 
 def staff_may(user, permission: str) -> bool:
@@ -34,5 +58,7 @@ def may_act_for_publisher(
     staff_permission, when the act names one)."""
     if not getattr(user, "is_authenticated", False):
         return False
+    if isinstance(user, TokenReader):
+        return user.publisher_id == publisher.pk
     staff = user.is_staff if staff_permission is None else staff_may(user, staff_permission)
     return staff or publisher.memberships.filter(user=user).exists()

@@ -101,8 +101,18 @@ def _locked_deployment(package: PluginPackage) -> PluginDeployment:
     return deployment
 
 
-def _locked_open(package: PluginPackage) -> tuple[PluginDeployment, Rollout]:
-    """The package's deployment and open rollout, both locked, or NotFound."""
+STALE_ROLLOUT = (
+    "The rollout changed since you looked (another step, or another person's action); "
+    "nothing was done. Look again before acting."
+)
+
+
+def _locked_open(
+    package: PluginPackage, *, rollout_id: int | None = None
+) -> tuple[PluginDeployment, Rollout]:
+    """The package's deployment and open rollout, both locked, or NotFound. With rollout_id
+    (the rollout the person saw), a Conflict unless that is still the open one: checked under
+    the lock, so the act cannot reach a rollout opened since."""
     deployment = _locked_deployment(package)
     rollout = (
         Rollout.objects.select_for_update(of=("self",))
@@ -110,6 +120,8 @@ def _locked_open(package: PluginPackage) -> tuple[PluginDeployment, Rollout]:
         .filter(package=package, status__in=Rollout.OPEN_STATUSES)
         .first()
     )
+    if rollout_id is not None and (rollout is None or rollout.pk != rollout_id):
+        raise Conflict(STALE_ROLLOUT)
     if rollout is None:
         raise NotFound(f"'{package.name}' has no running or paused rollout.")
     return deployment, rollout
@@ -268,11 +280,17 @@ def start_rollout(
 
 @transaction.atomic
 def advance_rollout(
-    *, actor, package: PluginPackage, reason: str = "", ip: str | None = None
+    *,
+    actor,
+    package: PluginPackage,
+    reason: str = "",
+    ip: str | None = None,
+    rollout_id: int | None = None,
 ) -> Rollout:
-    """Give the candidate its increment more of people; at 100 % it is promoted."""
+    """Give the candidate its increment more of people; at 100 % it is promoted.
+    rollout_id: act only if that is still the open rollout (_locked_open)."""
     reason = _reason(reason)
-    deployment, rollout = _locked_open(package)
+    deployment, rollout = _locked_open(package, rollout_id=rollout_id)
     if rollout.status != Rollout.Status.RUNNING:
         raise Conflict("The rollout is paused; resume it before advancing it.")
     target = min(100, rollout.percent + rollout.increment_percent)
@@ -298,11 +316,17 @@ def advance_rollout(
 
 @transaction.atomic
 def promote_rollout(
-    *, actor, package: PluginPackage, reason: str = "", ip: str | None = None
+    *,
+    actor,
+    package: PluginPackage,
+    reason: str = "",
+    ip: str | None = None,
+    rollout_id: int | None = None,
 ) -> Rollout:
-    """Make the candidate the deployed version for everyone (running or paused rollouts)."""
+    """Make the candidate the deployed version for everyone (running or paused rollouts).
+    rollout_id: act only if that is still the open rollout (_locked_open)."""
     reason = _reason(reason)
-    deployment, rollout = _locked_open(package)
+    deployment, rollout = _locked_open(package, rollout_id=rollout_id)
     return _promote(deployment, rollout, actor=actor, reason=reason, ip=ip)
 
 
@@ -343,10 +367,18 @@ def _close(rollout: Rollout, status: Rollout.Status, *, reason: str, percent: in
 
 
 @transaction.atomic
-def abort_rollout(*, actor, package: PluginPackage, reason: str, ip: str | None = None) -> Rollout:
-    """Put everyone back on the stable version and end the rollout; the reason is required."""
+def abort_rollout(
+    *,
+    actor,
+    package: PluginPackage,
+    reason: str,
+    ip: str | None = None,
+    rollout_id: int | None = None,
+) -> Rollout:
+    """Put everyone back on the stable version and end the rollout; the reason is required.
+    rollout_id: act only if that is still the open rollout (_locked_open)."""
     reason = _reason(reason, required=True)
-    deployment, rollout = _locked_open(package)
+    deployment, rollout = _locked_open(package, rollout_id=rollout_id)
     end_open_rollout(
         deployment=deployment,
         rollout=rollout,
@@ -390,10 +422,10 @@ def end_open_rollout(
     )
 
 
-def _hold_or_run(*, actor, package, reason, ip, paused: bool) -> Rollout:
+def _hold_or_run(*, actor, package, reason, ip, paused: bool, rollout_id=None) -> Rollout:
     """Pause (hold the share, no step due) or resume (next step one interval from now)."""
     reason = _reason(reason)
-    deployment, rollout = _locked_open(package)
+    deployment, rollout = _locked_open(package, rollout_id=rollout_id)
     wanted = Rollout.Status.PAUSED if paused else Rollout.Status.RUNNING
     if rollout.status == wanted:
         raise Conflict(
@@ -420,15 +452,29 @@ def _hold_or_run(*, actor, package, reason, ip, paused: bool) -> Rollout:
 
 @transaction.atomic
 def pause_rollout(
-    *, actor, package: PluginPackage, reason: str = "", ip: str | None = None
+    *,
+    actor,
+    package: PluginPackage,
+    reason: str = "",
+    ip: str | None = None,
+    rollout_id: int | None = None,
 ) -> Rollout:
     """Hold the candidate at its share: nobody moves, no step is due until resumed."""
-    return _hold_or_run(actor=actor, package=package, reason=reason, ip=ip, paused=True)
+    return _hold_or_run(
+        actor=actor, package=package, reason=reason, ip=ip, paused=True, rollout_id=rollout_id
+    )
 
 
 @transaction.atomic
 def resume_rollout(
-    *, actor, package: PluginPackage, reason: str = "", ip: str | None = None
+    *,
+    actor,
+    package: PluginPackage,
+    reason: str = "",
+    ip: str | None = None,
+    rollout_id: int | None = None,
 ) -> Rollout:
     """Run a paused rollout again; its next step is due one interval from now."""
-    return _hold_or_run(actor=actor, package=package, reason=reason, ip=ip, paused=False)
+    return _hold_or_run(
+        actor=actor, package=package, reason=reason, ip=ip, paused=False, rollout_id=rollout_id
+    )

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from django.db.models import QuerySet
 
-from registry.membership import may_act_for_publisher
+from registry.membership import TokenReader, may_act_for_publisher
 from registry.models import PluginPackage
 
 TesterCheck = Callable[[object, PluginPackage], bool]
@@ -39,13 +39,24 @@ def is_tester(user, package: PluginPackage) -> bool:
     return _tester_check(user, package)
 
 
+def reader(request):
+    """Who reads, for the visibility rules: the signed-in person, or for a request made with
+    a publisher's API token (publishing.authentication) a TokenReader of that token, whoever
+    created it."""
+    as_reader = getattr(getattr(request, "auth", None), "as_reader", None)
+    return as_reader() if as_reader is not None else request.user
+
+
 def may_see(user, package: PluginPackage) -> bool:
     """Whether the person may see the package at all: anyone, unless it is a preview; then its
-    testers, its publisher's members and staff."""
+    testers, its publisher's members and staff. A token (TokenReader) sees the previews of its
+    own publisher that it may act on, and no other."""
     if not package.preview:
         return True
     if not getattr(user, "is_authenticated", False):
         return False
+    if isinstance(user, TokenReader):
+        return user.may_act_on(publisher_id=package.publisher_id, name=package.name)
     return may_act_for_publisher(user, package.publisher) or is_tester(user, package)
 
 

@@ -445,6 +445,7 @@ NOT_SHOWN: dict[str, str] = {
     "publishing.services.authorization.authorize_package_change": "a check; writes nothing",
     "publishing.services.authorization.publisher_for_publish": "a check; writes nothing",
     "publishing.services.authorization.authorize_package_read": "a check; writes nothing",
+    "publishing.services.authorization.hide_unseen_preview": "a check; writes nothing",
     "publishing.services.deploys.previous_version": "a query; writes nothing",
     "publishing.tokens.has_scope": "a check; writes nothing",
     "publishing.services.deploys.rollout_id": "formats an id; writes nothing",

@@ -179,21 +179,15 @@ class RolloutAdmin(StaffActs, admin.ModelAdmin):
             for field, errors in form.errors.items():
                 messages.error(request, f"{field}: {' '.join(errors)}")
             return HttpResponseRedirect(page)
-        current = rollouts.open_rollout(package)
-        if current is None or current.pk != form.cleaned_data["rollout"]:
-            messages.error(
-                request,
-                "The rollout changed since this page was shown (another step, or another "
-                "person's action); nothing was done. Look again before acting.",
-            )
-            return HttpResponseRedirect(page)
         service, _, done = ACTS[act]
         try:
+            # The service checks, under its lock, that the page's rollout is still the open one.
             rollout = service(
                 actor=request.user,
                 package=package,
                 reason=form.cleaned_data["reason"],
                 ip=client_ip(request),
+                rollout_id=form.cleaned_data["rollout"],
             )
         except NaapError as error:
             messages.error(request, error.message)

@@ -5,6 +5,7 @@ reports (docs/naap-endpoints.md)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.utils import timezone
 from rest_framework import serializers
@@ -232,7 +233,8 @@ def deployment_events(deployment_id: str, package: PluginPackage, *, after: dt.d
     """The events of a deployment (rollout-<id> or deploy-<id>) after a moment, oldest first,
     at most EVENT_LIMIT; None when the package has no such deployment."""
     prefix, _, number = deployment_id.partition("-")
-    if not number.isdigit() or len(number) > 18 or prefix not in ("rollout", "deploy"):
+    # ASCII digits only: str.isdigit() admits "²", which int() refuses.
+    if not re.fullmatch(r"[0-9]{1,18}", number) or prefix not in ("rollout", "deploy"):
         return None
     rows = DeploymentEvent.objects.filter(deployment__package=package).select_related(
         "from_version", "to_version", "actor"

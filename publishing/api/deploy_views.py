@@ -86,8 +86,13 @@ def _after(request) -> dt.datetime | None:
             field="after",
         )
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment
+        return moment.replace(tzinfo=dt.UTC)
+    try:
+        return moment.astimezone(dt.UTC)  # as the database compares it
+    except OverflowError:  # an offset that takes it past year 1 or 9999
+        raise ValidationFailed(
+            "after must be a time between the years 1 and 9999 in UTC.", field="after"
+        ) from None
 
 
 class DeploymentEventsView(ProtocolView):

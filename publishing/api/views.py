@@ -20,6 +20,7 @@ from publishing import services
 from publishing.api import serializers as shapes
 from publishing.authentication import BearerTokenAuthentication, SessionAuthenticationCsrfLater
 from publishing.models import ApiToken
+from publishing.services.authorization import hide_unseen_preview
 from publishing.tokens import require_scope
 from registry import selectors
 from registry.api.serializers import DeploymentSerializer, PackageSerializer, VersionSerializer
@@ -139,8 +140,12 @@ class VersionChangeView(WriteView):
 
     def post(self, request, name: str, version: str):
         text = self.parsed(request, self.form_class)[self.text_field]
+        acting = self.acting(request)
+        # The package first: a hidden preview answers as a missing name, naming no version.
+        package = selectors.package_by_name(name=name)
+        hide_unseen_preview(actor=acting["actor"], token=acting["token"], package=package)
         found = selectors.version_by_name(name=name, version=version)
-        updated = self.change(**self.acting(request), version=found, **{self.text_field: text})
+        updated = self.change(**acting, version=found, **{self.text_field: text})
         return success(VersionSerializer(updated).data)
 
 

@@ -24,7 +24,8 @@ def authorize_package_change(
     a missing name to them (registry.visibility), unless `hide_previews` is False (a publish
     of a taken name says it is taken)."""
     if token is not None:
-        require_scope(token, scope)
+        # The publisher first: another publisher's token learns nothing of a preview, not even
+        # that its own scope falls short.
         if token.publisher_id != package.publisher_id:
             if hide_previews and package.preview:
                 raise NotFound(f"No plugin named '{package.name}'.")
@@ -32,6 +33,7 @@ def authorize_package_change(
                 f"'{package.name}' belongs to publisher '{package.publisher.name}', "
                 f"not to '{token.publisher.name}' whose token this is."
             )
+        require_scope(token, scope)
         require_package_allowed(token, package.name)
         return
     if may_act_for_publisher(actor, package.publisher, staff_permission=staff_permission):
@@ -45,9 +47,12 @@ def authorize_package_change(
 
 def authorize_package_read(*, actor, token: ApiToken | None, package: PluginPackage) -> None:
     """Who may read a package's deployment status and events: a token of its publisher with
-    any scope (and allowed this package), a member of its publisher, or staff."""
+    any scope (and allowed this package), a member of its publisher, or staff. A preview
+    package those refused may not see is a missing name to them (registry.visibility)."""
     if token is not None:
         if token.publisher_id != package.publisher_id:
+            if package.preview:
+                raise NotFound(f"No plugin named '{package.name}'.")
             raise Forbidden(
                 f"'{package.name}' belongs to publisher '{package.publisher.name}', "
                 f"not to '{token.publisher.name}' whose token this is."
@@ -55,7 +60,22 @@ def authorize_package_read(*, actor, token: ApiToken | None, package: PluginPack
         require_package_allowed(token, package.name)
         return
     if not may_act_for_publisher(actor, package.publisher):
+        if not may_see(actor, package):
+            raise NotFound(f"No plugin named '{package.name}'.")
         raise Forbidden(f"Only members of '{package.publisher.name}' or staff may see this.")
+
+
+def hide_unseen_preview(*, actor, token: ApiToken | None, package: PluginPackage) -> None:
+    """NotFound, as for a missing name, when the package is a preview the caller may not see:
+    a token sees only its own publisher's previews; a person as registry.visibility says."""
+    if not package.preview:
+        return
+    if token is not None:
+        seen = token.publisher_id == package.publisher_id
+    else:
+        seen = may_see(actor, package)
+    if not seen:
+        raise NotFound(f"No plugin named '{package.name}'.")
 
 
 def publisher_for_publish(

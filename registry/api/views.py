@@ -31,6 +31,7 @@ from registry.api.serializers import (
 from registry.cache import record_download
 from registry.filters import SORT_CHOICES, PackageFilterSet
 from registry.membership import may_act_for_publisher
+from registry.visibility import reader
 
 MANIFEST_MAX_AGE = 300
 # Query parameters of the two listing routes; a query with any other is answered uncached.
@@ -153,8 +154,9 @@ class PackageDetailView(APIView):
         ),
     )
     def get(self, request, name: str):
-        package = selectors.visible_package(name=name, user=request.user)
-        is_member = may_act_for_publisher(request.user, package.publisher)
+        viewer = reader(request)
+        package = selectors.visible_package(name=name, user=viewer)
+        is_member = may_act_for_publisher(viewer, package.publisher)
         versions = selectors.versions_newest_first(package, include_unpublished=is_member)
         deployment = getattr(package, "deployment", None)
         return success(
@@ -180,7 +182,7 @@ class ManifestView(APIView):
         responses={200: OpenApiTypes.OBJECT, 304: OpenApiResponse(description="Not modified")},
     )
     def get(self, request, name: str, version: str):
-        rendered = selectors.cached_manifest(name=name, reference=version, user=request.user)
+        rendered = selectors.cached_manifest(name=name, reference=version, user=reader(request))
         headers = {
             "Cache-Control": f"public, max-age={MANIFEST_MAX_AGE}",
             "ETag": rendered.etag,
@@ -205,7 +207,7 @@ class DeploymentView(APIView):
         ),
     )
     def get(self, request, name: str):
-        selectors.visible_package(name=name, user=request.user)
+        selectors.visible_package(name=name, user=reader(request))
         deployment, events = selectors.deployment_with_events(name=name)
         return success(
             {

@@ -15,6 +15,7 @@ from naap.permissions import SessionOnly
 from naap.schema import PagedSchema, errors
 from naap.throttles import ScopedThrottle
 from registry.selectors import visible_package
+from registry.visibility import reader
 from reviews import selectors, services
 from reviews.api import serializers as shapes
 from reviews.models import PluginReview
@@ -47,7 +48,7 @@ class ReviewWriteMixin:
 
 
 def _page_of(request, name: str, *, size_field: str, query_class):
-    package = visible_package(name=name, user=request.user)
+    package = visible_package(name=name, user=reader(request))
     query = parse(query_class, request.query_params)
     page = selectors.review_page(package, page=query["page"], size=query[size_field])
     mine = selectors.own_review(user=request.user, package=package)

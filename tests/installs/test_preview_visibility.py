@@ -8,7 +8,7 @@ from django.test import Client
 
 from installs.services import install_plugin
 from installs.testers import set_preview_testers
-from registry.models import PluginPackage
+from registry.models import DeploymentEvent, PluginPackage
 from tests.factories import make_team, make_user
 from tests.installs.helpers import publish_plugin
 
@@ -42,6 +42,12 @@ class Catalog:
         set_preview_testers(
             actor=self.owner, name=SECRET, preview=True, users=["tess"], teams=["testers"]
         )
+        first_deploy = DeploymentEvent.objects.get(deployment__package__name=SECRET)
+        self.deployment_id = f"deploy-{first_deploy.pk}"
+
+    def path(self, path: str) -> str:
+        """The route with the preview's first deployment's id where it names DEPLOYMENT."""
+        return path.replace("DEPLOYMENT", self.deployment_id)
 
     def client(self, viewer: str) -> Client:
         client = Client()
@@ -73,7 +79,17 @@ NAMED_ROUTES = [
     f"/api/v1/plugins/{SECRET}/deployment",
     f"/plugins/{SECRET}/1.0.0/preview/",
     f"/sandbox/preview/{SECRET}/1.0.0/",
+    f"/api/v1/plugins/{SECRET}/deployment/status",
+    f"/api/v1/plugins/{SECRET}/deployments/DEPLOYMENT/events",
 ]
+# Of those, the ones only its publisher's members and staff read (testers: 403), signed-in
+# people only (anonymous: 401, whatever the name).
+MEMBERS_ONLY = set(NAMED_ROUTES[-2:])
+
+
+def refused_status(viewer: str, path: str) -> int:
+    return 401 if viewer == "anonymous" and path in MEMBERS_ONLY else 404
+
 
 # Listings: a preview is unlisted, so nobody finds it there, testers and members included.
 LISTINGS = [
@@ -91,11 +107,12 @@ LISTINGS = [
 @pytest.mark.parametrize("viewer", VIEWERS)
 @pytest.mark.parametrize("path", NAMED_ROUTES)
 def test_routes_naming_a_preview_answer_only_those_who_may_see_it(catalog, viewer, path):
-    response = catalog.client(viewer).get(path)
+    response = catalog.client(viewer).get(catalog.path(path))
     if viewer in SEES:
-        assert response.status_code == 200, response.content[:300]
+        testing_only = viewer in {"tester", "team_tester"} and path in MEMBERS_ONLY
+        assert response.status_code == (403 if testing_only else 200), response.content[:300]
     else:
-        assert response.status_code == 404
+        assert response.status_code == refused_status(viewer, path)
 
 
 @pytest.mark.parametrize("viewer", VIEWERS)
@@ -105,9 +122,9 @@ def test_a_hidden_preview_looks_exactly_like_a_missing_name(catalog, viewer):
         return
     client = catalog.client(viewer)
     for path in NAMED_ROUTES:
-        hidden = client.get(path)
-        missing = client.get(path.replace(SECRET, "nothing-here"))
-        assert hidden.status_code == missing.status_code == 404, path
+        hidden = client.get(catalog.path(path))
+        missing = client.get(catalog.path(path).replace(SECRET, "nothing-here"))
+        assert hidden.status_code == missing.status_code == refused_status(viewer, path), path
         assert hidden.content.replace(SECRET.encode(), b"X") == missing.content.replace(
             b"nothing-here", b"X"
         ), path
@@ -312,3 +329,103 @@ def test_writes_by_other_publishers_find_no_preview(catalog, path, body):
     for response in (with_token, as_stranger):
         assert response.status_code == 404, response.content
         assert response.json()["error"]["message"] == f"No plugin named '{SECRET}'."
+
+
+# Routes a publisher's API token reads: it sees a preview as its publisher's members do, and
+# never as the person who created it (their staff or tester standing stays with the session).
+TOKEN_READS = [
+    f"/api/v1/plugins/registry/{SECRET}",
+    f"/api/v1/plugins/registry/{SECRET}/latest/manifest",
+    f"/api/v1/plugins/registry/{SECRET}/1.0.0/manifest",
+    f"/api/v1/plugins/{SECRET}/deployment",
+    f"/api/v1/plugins/{SECRET}/reviews",
+    f"/api/v1/registry/packages/{SECRET}/reviews",
+    f"/api/v1/plugins/{SECRET}/deployment/status",
+    f"/api/v1/plugins/{SECRET}/analytics",
+]
+
+
+def token_of(person, publisher_name: str, *, packages=None) -> dict:
+    from tests.factories import make_publisher
+    from tests.publishing.helpers import bearer, token_for
+
+    publisher = make_publisher(publisher_name, owner=person)
+    return bearer(token_for(publisher, scopes=("read",), user=person, packages=packages)[3])
+
+
+@pytest.mark.parametrize("creator", ["staff", "tester", "member"])
+def test_a_token_of_another_publisher_reads_no_preview_whoever_made_it(catalog, creator):
+    # The member of the preview's publisher also runs another publisher: its token is that one's.
+    headers = token_of(catalog.people[creator], f"{creator}-labs")
+    for path in TOKEN_READS:
+        hidden = Client().get(path, **headers)
+        missing = Client().get(path.replace(SECRET, "nothing-here"), **headers)
+        assert hidden.status_code == missing.status_code == 404, (path, hidden.content[:200])
+        assert hidden.content.replace(SECRET.encode(), b"X") == missing.content.replace(
+            b"nothing-here", b"X"
+        ), path
+
+
+def test_the_previews_own_publishers_token_reads_it(catalog):
+    from tests.publishing.helpers import bearer, token_for
+
+    headers = bearer(token_for(catalog.publisher, scopes=("read",), user=catalog.owner)[3])
+    for path in TOKEN_READS:
+        assert Client().get(path, **headers).status_code == 200, path
+
+
+def test_a_token_limited_to_other_packages_reads_no_preview(catalog):
+    from tests.publishing.helpers import bearer, token_for
+
+    secret = token_for(
+        catalog.publisher, scopes=("read",), user=catalog.owner, packages=["public-tool"]
+    )[3]
+    for path in TOKEN_READS[:6]:
+        assert Client().get(path, **bearer(secret)).status_code == 404, path
+        public = path.replace(SECRET, "public-tool")
+        assert Client().get(public, **bearer(secret)).status_code == 200, public
+
+
+def test_a_preview_approved_while_its_testers_bootstrap_is_cached_reaches_them():
+    from publishing.services import approve_version
+    from registry.models import PluginVersion
+
+    owner = make_user("owner")
+    pending = publish_plugin("late-tool", "1.0.0", actor=owner, verified=False).version
+    assert pending.status == PluginVersion.Status.PENDING_REVIEW
+    tester = Client()
+    tester.force_login(make_user("tess"))
+    set_preview_testers(actor=owner, name="late-tool", preview=True, users=["tess"], teams=[])
+    # Booted (and cached) while the preview waits for review: not there yet.
+    for path in BOOTSTRAPS:
+        assert "late-tool" not in plugin_names(tester.get(path))
+    approve_version(actor=make_user("moderator", staff=True), version=pending)
+    for path in BOOTSTRAPS:
+        assert "late-tool" in plugin_names(tester.get(path)), path
+
+
+def test_joining_or_leaving_the_publisher_reaches_a_cached_bootstrap(catalog):
+    """Members see the previews they installed: a membership added, moved to another person
+    or removed (the admin's inline, its own page, a service) retires the cached bootstraps of
+    those it concerns."""
+    from registry.models import PublisherMembership
+
+    early_bird = catalog.people["stranger_who_installed"]
+    client = catalog.client("stranger_who_installed")
+    for path in BOOTSTRAPS:
+        assert SECRET not in plugin_names(client.get(path))
+    membership = PublisherMembership.objects.create(
+        publisher=catalog.publisher, user=early_bird, role="maintainer"
+    )
+    for path in BOOTSTRAPS:
+        assert SECRET in plugin_names(client.get(path)), path
+    membership.user = catalog.people["stranger"]  # an admin edit giving it to someone else
+    membership.save()
+    for path in BOOTSTRAPS:
+        assert SECRET not in plugin_names(client.get(path)), path
+    membership.user = early_bird
+    membership.save()
+    assert SECRET in plugin_names(client.get(BOOTSTRAPS[0]))
+    membership.delete()
+    for path in BOOTSTRAPS:
+        assert SECRET not in plugin_names(client.get(path)), path

@@ -13,6 +13,7 @@ from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 from django.utils import timezone
 
+from naap.errors import Conflict
 from registry import rollouts
 from registry.field_reports import LOAD_MS_BUCKETS
 from registry.models import (
@@ -371,10 +372,34 @@ def test_a_button_from_a_stale_page_does_nothing(client, package, rollout, opera
     for data in ({"rollout": rollout.pk}, {}, {"rollout": "x"}):
         response = client.post(act_url(package, "advance"), data, follow=True)
         [message] = messages_of(response)
-        assert "changed since this page was shown" in message or message.startswith("rollout:")
+        assert message == rollouts.STALE_ROLLOUT or message.startswith("rollout:")
     assert state(package) == before
     newer.refresh_from_db()
     assert newer.percent == 5
+
+
+@pytest.mark.parametrize("act", ["advance", "promote", "pause", "abort"])
+def test_the_rollout_acted_on_is_checked_under_the_services_lock(package, rollout, operator, act):
+    """The page's rollout id goes to the service, which compares it with the open rollout
+    once that is locked: a rollout opened in between (after the page's check, before the act)
+    is never the one changed."""
+    rollouts.abort_rollout(actor=operator, package=package, reason="by the gate")
+    newer = rollouts.start_rollout(
+        actor=operator,
+        package=package,
+        version="1.1.0",
+        initial_percent=5,
+        increment_percent=5,
+        interval_seconds=60,
+    )
+    before = state(package)
+    service = getattr(rollouts, f"{act}_rollout")
+    with pytest.raises(Conflict) as refused:
+        service(actor=operator, package=package, reason="r", rollout_id=rollout.pk)
+    assert refused.value.message == rollouts.STALE_ROLLOUT
+    assert state(package) == before
+    service(actor=operator, package=package, reason="r", rollout_id=newer.pk)
+    assert state(package) != before
 
 
 def test_an_unknown_act_or_package_is_not_found(client, package, rollout, operator):

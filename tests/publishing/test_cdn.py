@@ -8,6 +8,9 @@ import pytest
 
 from publishing.storage import store_asset
 
+# manifest.json is served after asking whether its package is a preview.
+pytestmark = pytest.mark.django_db
+
 BUNDLE = b"window.NaapPluginMyWallet = { mount() { return () => {}; } };\n"
 STYLES = b".my-wallet { color: red; }\n"
 SOURCEMAP = b'{"version":3,"sources":["index.js"],"mappings":"AAAA"}'
@@ -166,3 +169,24 @@ def test_nothing_is_served_when_assets_live_on_s3(client, s3_storage):
         package_name="my-wallet", version="1.2.0", kind="manifest", content=MANIFEST
     )
     assert client.get(f"/cdn/{stored.key}").status_code == 404
+
+
+def test_a_preview_packages_manifest_json_is_404_and_its_hashed_files_are_not(client):
+    """manifest.json's address has no hash: anybody could guess a preview's. Its bundle's
+    address is content-hashed and only sent to its testers (docs/decisions.md)."""
+    from installs.testers import set_preview_testers
+    from tests.factories import make_user, publish
+
+    owner = make_user("owner")
+    publish("my-wallet", "1.2.0", actor=owner)
+    manifest = store_asset(
+        package_name="my-wallet", version="1.2.0", kind="manifest", content=MANIFEST, overwrite=True
+    ).url
+    bundle = store("bundle", BUNDLE)
+    assert body(client.get(manifest)) == MANIFEST
+    set_preview_testers(actor=owner, name="my-wallet", preview=True, users=[], teams=[])
+    assert client.get(manifest).status_code == 404
+    assert client.head(manifest).status_code == 404
+    assert body(client.get(bundle)) == BUNDLE
+    set_preview_testers(actor=owner, name="my-wallet", preview=False, users=[], teams=[])
+    assert body(client.get(manifest)) == MANIFEST

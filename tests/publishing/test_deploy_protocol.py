@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from urllib.parse import unquote
 
 import pytest
 from django.utils import timezone
@@ -299,7 +300,17 @@ def test_an_automatic_abort_is_a_failed_health_check_then_a_rollback(client, pac
     assert events[-1]["error"] == "error rate 20% above 5%"
 
 
-@pytest.mark.parametrize("after", ["yesterday", "2026-13-40T00:00:00Z", "x" * 100])
+@pytest.mark.parametrize(
+    "after",
+    [
+        "yesterday",
+        "2026-13-40T00:00:00Z",
+        "x" * 100,
+        # Valid where written, outside the years 1 to 9999 in UTC.
+        "0001-01-01T00:00:00%2B01:00",
+        "9999-12-31T23:59:59-01:00",
+    ],
+)
 def test_a_bad_after_is_a_400_naming_it(client, package, deploy_token, after):
     stream = post(client, f"{API}/deploy", upstream_body(), deploy_token).json()["streamUrl"]
     answer = get(client, f"{stream}?after={after}", deploy_token)
@@ -307,12 +318,16 @@ def test_a_bad_after_is_a_400_naming_it(client, package, deploy_token, after):
     assert "after" in answer.json()["error"]["details"]["fields"]
 
 
-@pytest.mark.parametrize("deployment_id", ["rollout-999", "deploy-1x", "nonsense", "deploy-999"])
+@pytest.mark.parametrize(
+    "deployment_id",
+    # %C2%B2 is "²": a digit to str.isdigit(), not to int().
+    ["rollout-999", "deploy-1x", "nonsense", "deploy-999", "deploy-%C2%B2", "rollout-%C2%B2"],
+)
 def test_an_unknown_deployment_is_a_404(client, package, deploy_token, deployment_id):
     answer = get(client, f"{API}/deployments/{deployment_id}/events", deploy_token)
     assert answer.status_code == 404
     assert answer.json()["error"]["details"]["fields"] == {
-        "deploymentId": f"No deployment {deployment_id} of plugin 'my-wallet'."
+        "deploymentId": f"No deployment {unquote(deployment_id)} of plugin 'my-wallet'."
     }
 
 
@@ -539,3 +554,83 @@ def test_the_stream_moments_are_utc_with_microseconds(client, package, deploy_to
     [start, _] = get(client, stream, deploy_token).json()
     moment = dt.datetime.fromisoformat(start["timestamp"])
     assert start["timestamp"].endswith("Z") and moment.tzinfo is not None
+
+
+# ---------------------------------------------------------------------------------------------
+# a preview package: another publisher's token or member learns nothing of it
+
+
+def answers_alike(hidden, missing) -> bool:
+    """Same status, same body once the names are blanked out."""
+    return hidden.status_code == missing.status_code and hidden.content.replace(
+        b"my-wallet", b"X"
+    ) == missing.content.replace(b"nothing-here", b"X")
+
+
+@pytest.fixture
+def preview(package, owner):
+    from installs.testers import set_preview_testers
+
+    set_preview_testers(actor=owner, name="my-wallet", preview=True, users=[], teams=[])
+    return package
+
+
+@pytest.fixture
+def eve():
+    return make_user("eve")
+
+
+@pytest.fixture
+def eve_labs(eve):
+    return make_publisher("eve-labs", owner=eve)
+
+
+READS = ["deployment/status", "deployments/deploy-1/events"]
+WRITES = [
+    ("deploy", upstream_body()),
+    ("deployment/rollback", {"reason": "r"}),
+    ("rollback", {"version": "1.1.0"}),
+    ("versions/1.0.0/yank", {"reason": "r"}),
+    ("versions/1.0.0/deprecate", {"message": "m"}),
+]
+
+
+@pytest.mark.parametrize("scopes", [("read",), ("admin",)])
+def test_another_publishers_token_finds_no_preview(client, preview, eve, eve_labs, scopes):
+    secret = token_for(eve_labs, scopes=scopes, user=eve)[3]
+    before = snapshot(preview)
+    for route in READS:
+        hidden = get(client, f"{API}/{route}", secret)
+        missing = get(client, f"/api/v1/plugins/nothing-here/{route}", secret)
+        assert hidden.status_code == 404, (route, hidden.content)
+        assert answers_alike(hidden, missing), route
+    for route, body in WRITES:
+        hidden = post(client, f"{API}/{route}", body, secret)
+        missing = post(client, f"/api/v1/plugins/nothing-here/{route}", body, secret)
+        assert hidden.status_code == 404, (route, hidden.content)
+        assert answers_alike(hidden, missing), route
+    assert snapshot(preview) == before
+
+
+def test_another_publishers_member_finds_no_preview(client, preview, eve, eve_labs):
+    client.force_login(eve)
+    before = snapshot(preview)
+    for route in READS:
+        hidden = get(client, f"{API}/{route}")
+        missing = get(client, f"/api/v1/plugins/nothing-here/{route}")
+        assert hidden.status_code == 404, (route, hidden.content)
+        assert answers_alike(hidden, missing), route
+    for route, body in WRITES:
+        hidden = post(client, f"{API}/{route}", body)
+        missing = post(client, f"/api/v1/plugins/nothing-here/{route}", body)
+        assert hidden.status_code == 404, (route, hidden.content)
+        assert answers_alike(hidden, missing), route
+    assert snapshot(preview) == before
+
+
+def test_the_publishers_own_read_token_still_learns_what_it_lacks(client, preview, owner):
+    secret = token_for(preview.publisher, scopes=("read",), user=owner)[3]
+    refused = post(client, f"{API}/deploy", upstream_body(), secret)
+    assert refused.status_code == 403
+    assert "lacks the 'deploy' scope" in refused.json()["message"]
+    assert get(client, f"{API}/deployment/status", secret).status_code == 200
