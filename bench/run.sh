@@ -8,7 +8,7 @@
 #   BENCH_MAKE_DEV=0 ...         skip timing `make dev` from a clean checkout
 #   BENCH_ISSUE15=0 ...          skip issue 15's runs (bench/bootstrap_rollout.sh on this
 #                                catalog and server, bench/field_reports.sh on its own)
-#   BENCH_PUBLISH=0 ...          skip the publish comparison
+#   BENCH_PUBLISH=0 ...          skip the publish comparison (it fills Verdaccio: leave its runs out too)
 #   BENCH_RUNS='browse|search|Verdaccio|mixed'   only the runs whose names match (bash regex)
 #   BENCH_PORTS=8170-8179        listen on ports of that range only (a shared machine)
 #   BENCH_NGINX=0                no nginx anchor (with BENCH_RUNS leaving out its runs)
@@ -122,6 +122,12 @@ printf 'registry=%s/\n//127.0.0.1:%s/:_authToken=%s\n' "$verdaccio" "$verdaccio_
 
 # --- publish: naap-plugin publish vs npm publish, 1 MiB, median of 5 -------------------------------
 publish="(skipped: BENCH_PUBLISH=0)"
+if [ "${BENCH_PUBLISH:-1}" != 1 ] && { [ -z "${BENCH_RUNS:-}" ] || [[ "Verdaccio" =~ $BENCH_RUNS ]]; }; then
+  # The publish comparison is what puts the anchor package into Verdaccio: without it, its
+  # metadata run would measure 404s and every ratio would be meaningless.
+  echo "BENCH_PUBLISH=0 leaves Verdaccio empty: also leave its runs out (BENCH_RUNS)" >&2
+  exit 2
+fi
 if [ "${BENCH_PUBLISH:-1}" = 1 ]; then
   token=$(json publishToken)  # made with the catalog (bench/make_data.py)
   publish=$(.venv/bin/python bench/publish_compare.py --registry "$ours" --token "$token" \

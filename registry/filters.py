@@ -174,13 +174,16 @@ class PackageFilterSet(django_filters.FilterSet):
             ids = list(self.qs.values_list("pk", flat=True)[offset : offset + limit])
         return self._packages_in_order(ids)
 
-    def page_and_total(self, *, offset: int, limit: int) -> tuple[list[PluginPackage], int]:
+    def page_and_total(
+        self, *, offset: int, limit: int, values: tuple[str, ...] = ()
+    ) -> tuple[list, int]:
         """`limit` packages from `offset` in the FilterSet's order, and how many match in all.
 
         The page's ids and the total come from one query (a window over the one scan that
         orders the matches: a search must rank every match anyway, and most sorts read every
         listed package), and only the page's rows are then joined to their publisher,
-        deployment and versions.
+        deployment and versions. With `values` (field names, "id" among them) the rows are
+        dicts of those fields instead of packages: no model instances.
         """
         with self._search_settings():
             found = list(
@@ -190,7 +193,7 @@ class PackageFilterSet(django_filters.FilterSet):
             )
             if not found:  # no row carries the window: nothing matched, or the page is too far
                 return [], self.qs.count() if offset else 0
-        return self._packages_in_order([pk for pk, _ in found]), found[0][1]
+        return self._packages_in_order([pk for pk, _ in found], values), found[0][1]
 
     def category_facets(self) -> list[tuple[str, int]]:
         """(category, count) pairs of the filtered catalog, largest first."""
@@ -210,10 +213,14 @@ class PackageFilterSet(django_filters.FilterSet):
             return nullcontext()
         return search_settings(index_scans=self._sort == "relevance" and not grouped)
 
-    def _packages_in_order(self, ids: list[int]) -> list[PluginPackage]:
+    def _packages_in_order(self, ids: list[int], values: tuple[str, ...] = ()) -> list:
         if not ids:
             return []
-        by_id = {package.pk: package for package in self.queryset.filter(pk__in=ids).order_by()}
+        found = self.queryset.filter(pk__in=ids).order_by()
+        if values:
+            by_id = {row["id"]: row for row in found.values(*values)}
+        else:
+            by_id = {package.pk: package for package in found}
         return [by_id[pk] for pk in ids if pk in by_id]
 
     class Meta:

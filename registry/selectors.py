@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cache as once
 from typing import Any
 
 from django.core.cache import cache
@@ -279,6 +280,13 @@ def manifests_for_versions(versions: list[PluginVersion]) -> dict[int, ManifestE
 def listed_packages() -> QuerySet:
     """Packages the registry lists: published, not a preview, with a published version (the
     FilterSet drops deprecated ones unless asked)."""
+    # A copy of a queryset built once: resolving its subqueries took ~3 ms a request. The
+    # template is never evaluated (no result cache to share) and holds no per-request value.
+    return _listed_packages_template().all()
+
+
+@once
+def _listed_packages_template() -> QuerySet:
     published = PluginVersion.objects.filter(
         package=OuterRef("pk"), status=PluginVersion.Status.PUBLISHED
     )
@@ -304,6 +312,34 @@ def listed_packages() -> QuerySet:
             ),
         )
     )
+
+
+# The columns `GET /api/v1/plugins/registry` answers with (registry.api.serializers
+# `package_summaries`), read from listed_packages() as dicts: no model instances, and no
+# manifest or other wide column of the package, its deployment or its deployed version.
+SUMMARY_VALUES = (
+    "id",
+    "name",
+    "display_name",
+    "description",
+    "category",
+    "keywords",
+    "icon",
+    "publisher__name",
+    "publisher__display_name",
+    "publisher__verified",
+    "deployment__version__version",
+    "deployment__version__status",
+    "newest_release",
+    "downloads",
+    "install_count",
+    "rating_average",
+    "rating_count",
+    "deprecated",
+    "featured",
+    "is_core",
+    "updated_at",
+)
 
 
 def latest_version_of(package: PluginPackage) -> str | None:

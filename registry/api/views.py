@@ -27,6 +27,7 @@ from registry.api.serializers import (
     RegistryPackagesQuerySerializer,
     RegistryQuerySerializer,
     VersionSerializer,
+    package_summaries,
 )
 from registry.cache import record_download
 from registry.filters import SORT_CHOICES, PackageFilterSet
@@ -55,10 +56,11 @@ def cached_answer(kind: str, params, build):
     return browse_cache.cached(kind, key if browse_cache.search_results_cached() else None, build)
 
 
-def listed_page(filters, paging, *, size_field: str) -> tuple[list, int, int, int]:
+def listed_page(filters, paging, *, size_field: str, values=()) -> tuple[list, int, int, int]:
     """One page of the listed packages: (rows, total, page, size). `filters` go to the
     catalog's FilterSet (search, category, sort, shellVersion…); `paging` is the route's query
-    serializer, holding `page` and `size_field`. A 400 names every bad field of both."""
+    serializer, holding `page` and `size_field`; with `values`, the rows are dicts of those
+    fields (PackageFilterSet.page_and_total), else packages. A 400 names every bad field of both."""
     errors = {} if paging.is_valid() else dict(paging.errors)
     filterset = PackageFilterSet(filters, queryset=selectors.listed_packages())
     if not filterset.is_valid():
@@ -66,8 +68,8 @@ def listed_page(filters, paging, *, size_field: str) -> tuple[list, int, int, in
     if errors:
         raise ValidationError(errors)
     page, size = paging.validated_data["page"], paging.validated_data[size_field]
-    rows, total = filterset.page_and_total(offset=(page - 1) * size, limit=size)
-    return rows, total, page, size
+    found, total = filterset.page_and_total(offset=(page - 1) * size, limit=size, values=values)
+    return found, total, page, size
 
 
 class RegistryListView(APIView):
@@ -95,9 +97,15 @@ class RegistryListView(APIView):
     def get(self, request):
         def answer() -> dict:
             paging = RegistryQuerySerializer(data=request.query_params)
-            rows, total, page, limit = listed_page(request.query_params, paging, size_field="limit")
+            # The page's rows as dicts of the summary's columns: no model instances.
+            rows, total, page, limit = listed_page(
+                request.query_params,
+                paging,
+                size_field="limit",
+                values=selectors.SUMMARY_VALUES,
+            )
             return {
-                "plugins": PackageSummarySerializer(rows, many=True).data,
+                "plugins": package_summaries(rows),
                 "total": total,
                 "page": page,
                 "limit": limit,
