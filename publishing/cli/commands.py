@@ -24,7 +24,6 @@ from registry.semver import is_valid
 
 TOKEN_ENVIRONMENT_VARIABLE = "NAAP_REGISTRY_TOKEN"
 REGISTRY_ENVIRONMENT_VARIABLE = "NAAP_REGISTRY_URL"
-RECENT_EVENTS_SHOWN = 5
 
 
 # ---------------------------------------------------------------------------------------------
@@ -411,43 +410,7 @@ def command_status(args: argparse.Namespace, ui: Ui) -> int:
     if args.json:
         ui.emit_json({"deployment": deployment, "package": listing})
         return EXIT_OK
-    _describe_status(name, deployment, listing, ui)
+    from publishing.cli.deploy_commands import describe_status
+
+    describe_status(name, deployment, listing, ui)
     return EXIT_OK
-
-
-def _describe_status(name: str, deployment: Any, listing: Any, ui: Ui) -> None:
-    deployment = deployment if isinstance(deployment, dict) else {}
-    listing = listing if isinstance(listing, dict) else {}
-    plugin = listing.get("plugin") if isinstance(listing.get("plugin"), dict) else {}
-    current = deployment.get("deployment", deployment)
-    current = current if isinstance(current, dict) else {}
-    title = plugin.get("displayName") or name
-    ui.say(f"{title} ({name})", style="bold")
-    if plugin.get("deprecated"):
-        ui.say(f"  deprecated: {plugin.get('deprecationMessage') or 'yes'}")
-    ui.say(f"  active version: {current.get('version') or 'none'}")
-    if current.get("canaryVersion"):
-        ui.say(
-            f"  canary: {current['canaryVersion']} for {current.get('canaryPercent', 0)}% of users"
-        )
-    if current.get("healthStatus"):
-        ui.say(f"  health: {current['healthStatus']}")
-    events = deployment.get("events") or deployment.get("recentEvents") or []
-    if events:
-        ui.say("recent events:")
-        for event in events[:RECENT_EVENTS_SHOWN]:
-            change = f"{event.get('fromVersion') or '-'} -> {event.get('toVersion') or '-'}"
-            reason = f" ({event['reason']})" if event.get("reason") else ""
-            actor = f" by {event['actor']}" if event.get("actor") else ""
-            kind = event.get("kind") or event.get("type") or "event"
-            ui.say(f"  {event.get('createdAt', '')}  {kind:<8} {change}{actor}{reason}")
-    versions = listing.get("versions") or []
-    ui.say(f"versions ({len(versions)}):")
-    for version in versions:
-        flags = [str(version.get("status", ""))]
-        if version.get("deprecated"):
-            flags.append("deprecated")
-        if version.get("version") == current.get("version"):
-            flags.append("active")
-        published = version.get("publishedAt") or ""
-        ui.say(f"  {version.get('version', '?'):<16} {', '.join(flags):<28} {published}")
