@@ -20,7 +20,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from naap.errors import Conflict, NotFound, ValidationFailed
+from naap.errors import Conflict, NotFound
 from registry.audit import AuditAction
 from registry.cache import invalidate_package
 from registry.models import (
@@ -30,9 +30,27 @@ from registry.models import (
     PluginVersion,
     Rollout,
 )
+from registry.rollout_guards import (
+    DEFAULT_MIN_SAMPLE,
+    MAX_INTERVAL_SECONDS,
+    MAX_LATENCY_MS,
+    MAX_MIN_SAMPLE,
+    MAX_REASON_LENGTH,
+    STALE_ROLLOUT,
+    checked_number,
+    checked_reason,
+    locked_deployment,
+    locked_open,
+)
 from registry.services import record_audit_event
 
 __all__ = [
+    "DEFAULT_MIN_SAMPLE",
+    "MAX_INTERVAL_SECONDS",
+    "MAX_LATENCY_MS",
+    "MAX_MIN_SAMPLE",
+    "MAX_REASON_LENGTH",
+    "STALE_ROLLOUT",
     "abort_rollout",
     "advance_rollout",
     "end_open_rollout",
@@ -42,12 +60,6 @@ __all__ = [
     "resume_rollout",
     "start_rollout",
 ]
-
-DEFAULT_MIN_SAMPLE = 20
-MAX_INTERVAL_SECONDS = 7 * 24 * 60 * 60
-MAX_LATENCY_MS = 600_000
-MAX_MIN_SAMPLE = 1_000_000
-MAX_REASON_LENGTH = 1000
 
 _ACTIONS = {
     DeploymentEvent.Kind.CANARY: AuditAction.ROLLOUT_START,
@@ -67,64 +79,6 @@ def open_rollout(package: PluginPackage) -> Rollout | None:
         .select_related("candidate", "stable")
         .first()
     )
-
-
-def _number(value, *, field: str, low, high, kind=int):
-    """A bounded number from a service argument, or a ValidationFailed naming the field."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValidationFailed(f"{field} must be a number.", field=field)
-    if kind is int and value != int(value):
-        raise ValidationFailed(f"{field} must be a whole number.", field=field)
-    if not low <= value <= high:
-        raise ValidationFailed(f"{field} must be between {low} and {high}.", field=field)
-    return kind(value)
-
-
-def _reason(reason: str, *, required: bool = False) -> str:
-    reason = (reason or "").strip()
-    if required and not reason:
-        raise ValidationFailed("Say why.", field="reason")
-    if len(reason) > MAX_REASON_LENGTH:
-        raise ValidationFailed(
-            f"The reason is limited to {MAX_REASON_LENGTH} characters.", field="reason"
-        )
-    return reason
-
-
-def _locked_deployment(package: PluginPackage) -> PluginDeployment:
-    deployment = (
-        PluginDeployment.objects.select_for_update(of=("self",))
-        .select_related("version", "canary_version")
-        .get_or_create(package=package)[0]
-    )
-    deployment.package = package  # the caller's row: no query to read its name
-    return deployment
-
-
-STALE_ROLLOUT = (
-    "The rollout changed since you looked (another step, or another person's action); "
-    "nothing was done. Look again before acting."
-)
-
-
-def _locked_open(
-    package: PluginPackage, *, rollout_id: int | None = None
-) -> tuple[PluginDeployment, Rollout]:
-    """The package's deployment and open rollout, both locked, or NotFound. With rollout_id
-    (the rollout the person saw), a Conflict unless that is still the open one: checked under
-    the lock, so the act cannot reach a rollout opened since."""
-    deployment = _locked_deployment(package)
-    rollout = (
-        Rollout.objects.select_for_update(of=("self",))
-        .select_related("candidate", "stable")
-        .filter(package=package, status__in=Rollout.OPEN_STATUSES)
-        .first()
-    )
-    if rollout_id is not None and (rollout is None or rollout.pk != rollout_id):
-        raise Conflict(STALE_ROLLOUT)
-    if rollout is None:
-        raise NotFound(f"'{package.name}' has no running or paused rollout.")
-    return deployment, rollout
 
 
 def _record(
@@ -201,15 +155,19 @@ def start_rollout(
     refused), when nothing is deployed yet (there is no stable version to keep the others on)
     and for the deployed version itself.
     """
-    initial = _number(initial_percent, field="initialPercent", low=1, high=99)
-    increment = _number(increment_percent, field="incrementPercent", low=1, high=100)
-    interval = _number(interval_seconds, field="intervalSeconds", low=0, high=MAX_INTERVAL_SECONDS)
-    threshold = _number(success_threshold, field="successThreshold", low=0, high=1, kind=float)
-    error_rate = _number(error_rate_limit, field="onErrorRate", low=0, high=1, kind=float)
-    latency = _number(latency_p99_limit_ms, field="onLatencyP99", low=1, high=MAX_LATENCY_MS)
-    sample = _number(min_sample, field="minSample", low=1, high=MAX_MIN_SAMPLE)
-    reason = _reason(reason)
-    deployment = _locked_deployment(package)
+    initial = checked_number(initial_percent, field="initialPercent", low=1, high=99)
+    increment = checked_number(increment_percent, field="incrementPercent", low=1, high=100)
+    interval = checked_number(
+        interval_seconds, field="intervalSeconds", low=0, high=MAX_INTERVAL_SECONDS
+    )
+    threshold = checked_number(
+        success_threshold, field="successThreshold", low=0, high=1, kind=float
+    )
+    error_rate = checked_number(error_rate_limit, field="onErrorRate", low=0, high=1, kind=float)
+    latency = checked_number(latency_p99_limit_ms, field="onLatencyP99", low=1, high=MAX_LATENCY_MS)
+    sample = checked_number(min_sample, field="minSample", low=1, high=MAX_MIN_SAMPLE)
+    reason = checked_reason(reason)
+    deployment = locked_deployment(package)
     candidate = package.versions.filter(version=version).first()
     if candidate is None:
         raise NotFound(f"No version {version} of plugin '{package.name}'.", field="version")
@@ -288,9 +246,9 @@ def advance_rollout(
     rollout_id: int | None = None,
 ) -> Rollout:
     """Give the candidate its increment more of people; at 100 % it is promoted.
-    rollout_id: act only if that is still the open rollout (_locked_open)."""
-    reason = _reason(reason)
-    deployment, rollout = _locked_open(package, rollout_id=rollout_id)
+    rollout_id: act only if that is still the open rollout (locked_open)."""
+    reason = checked_reason(reason)
+    deployment, rollout = locked_open(package, rollout_id=rollout_id)
     if rollout.status != Rollout.Status.RUNNING:
         raise Conflict("The rollout is paused; resume it before advancing it.")
     target = min(100, rollout.percent + rollout.increment_percent)
@@ -324,9 +282,9 @@ def promote_rollout(
     rollout_id: int | None = None,
 ) -> Rollout:
     """Make the candidate the deployed version for everyone (running or paused rollouts).
-    rollout_id: act only if that is still the open rollout (_locked_open)."""
-    reason = _reason(reason)
-    deployment, rollout = _locked_open(package, rollout_id=rollout_id)
+    rollout_id: act only if that is still the open rollout (locked_open)."""
+    reason = checked_reason(reason)
+    deployment, rollout = locked_open(package, rollout_id=rollout_id)
     return _promote(deployment, rollout, actor=actor, reason=reason, ip=ip)
 
 
@@ -376,9 +334,9 @@ def abort_rollout(
     rollout_id: int | None = None,
 ) -> Rollout:
     """Put everyone back on the stable version and end the rollout; the reason is required.
-    rollout_id: act only if that is still the open rollout (_locked_open)."""
-    reason = _reason(reason, required=True)
-    deployment, rollout = _locked_open(package, rollout_id=rollout_id)
+    rollout_id: act only if that is still the open rollout (locked_open)."""
+    reason = checked_reason(reason, required=True)
+    deployment, rollout = locked_open(package, rollout_id=rollout_id)
     end_open_rollout(
         deployment=deployment,
         rollout=rollout,
@@ -424,8 +382,8 @@ def end_open_rollout(
 
 def _hold_or_run(*, actor, package, reason, ip, paused: bool, rollout_id=None) -> Rollout:
     """Pause (hold the share, no step due) or resume (next step one interval from now)."""
-    reason = _reason(reason)
-    deployment, rollout = _locked_open(package, rollout_id=rollout_id)
+    reason = checked_reason(reason)
+    deployment, rollout = locked_open(package, rollout_id=rollout_id)
     wanted = Rollout.Status.PAUSED if paused else Rollout.Status.RUNNING
     if rollout.status == wanted:
         raise Conflict(

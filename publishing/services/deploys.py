@@ -20,6 +20,7 @@ from publishing.services.lifecycle import rollback_deployment
 from registry import rollouts
 from registry.membership import ROLL_BACK
 from registry.models import DeploymentEvent, PluginDeployment, PluginPackage, PluginVersion, Rollout
+from registry.rollout_guards import checked_reason
 
 STRATEGIES = ("immediate", "blue-green", "canary")
 # Upstream's CLI defaults, used for what a body leaves out.
@@ -74,14 +75,7 @@ def _authorize(actor, token, package) -> None:
 
 
 def _required_reason(reason: str) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailed("Say why you roll back.", field="reason")
-    if len(reason) > rollouts.MAX_REASON_LENGTH:
-        raise ValidationFailed(
-            f"The reason is limited to {rollouts.MAX_REASON_LENGTH} characters.", field="reason"
-        )
-    return reason
+    return checked_reason(reason, required=True, ask="Say why you roll back.")
 
 
 def _latest_move(package: PluginPackage) -> DeploymentEvent | None:
