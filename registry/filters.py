@@ -34,15 +34,15 @@ TRIGRAM_THRESHOLD = 0.4
 
 
 @contextmanager
-def search_settings(*, index_scans: bool = False) -> Iterator[None]:
+def search_settings() -> Iterator[None]:
     """A transaction in which a catalog search finds its matches through the indexes.
 
     `%>` takes its threshold from a setting, not from the query. And the planner prices
-    word_similarity as cheap as `=`: it would rather run it on every package, in a sequential
-    scan or along an index that gives the sort order, than read the matches from the GIN
-    indexes. So sequential scans are off and, unless `index_scans` (for queries whose order
-    no index gives, ranked by relevance), plain index scans too: the packages are then read
-    only through bitmap index scans. The flags add a cost, they never make a query fail.
+    word_similarity and the full-text match as cheap as `=`: it would rather run them on every
+    package, in a sequential scan or along an index that gives the sort order, than read the
+    matches from the GIN indexes. So sequential and plain index scans are off: the packages
+    are then read only through bitmap index scans (the page's rows, read by id afterwards,
+    are not searched). The flags add a cost, they never make a query fail.
 
     The settings are made with `set_config(..., true)`: they end with this transaction, or the
     request's under ATOMIC_REQUESTS, and never reach another request on the same connection
@@ -61,8 +61,8 @@ def search_settings(*, index_scans: bool = False) -> Iterator[None]:
                 " current_setting('enable_seqscan'), current_setting('enable_indexscan'),"
                 " set_config('pg_trgm.word_similarity_threshold', %s, true),"
                 " set_config('enable_seqscan', 'off', true),"
-                " set_config('enable_indexscan', %s, true)",
-                [str(TRIGRAM_THRESHOLD), "on" if index_scans else "off"],
+                " set_config('enable_indexscan', 'off', true)",
+                [str(TRIGRAM_THRESHOLD)],
             )
             previous = cursor.fetchone()[:3]
         try:
@@ -98,9 +98,19 @@ class PackageFilterSet(django_filters.FilterSet):
         return queryset  # deprecated packages are dropped in `qs` unless this is true
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        value = value.strip()
-        if not value:
-            return queryset
+        return queryset  # the search is applied in `qs`, after every other filter has run
+
+    def _searched(self, queryset: QuerySet, value: str) -> QuerySet:
+        """The listing's packages matching `value`, with their relevance.
+
+        On PostgreSQL, in two tiers (docs/decisions.md, "Search"): the packages whose words
+        match (the full-text vector, one GIN index), ranked by text rank; and only when no
+        listed package's words match, the forgiving tier: names and display names a typo
+        away (trigram word similarity) or containing the query, ranked by that similarity.
+        Ranking every one of a common word's matches by similarity as well cost ~20 ms on
+        the bench catalog (a quarter of 10,000 packages say "gateway"); the exact tier reads
+        one index and scores each match with the text rank alone.
+        """
         if connection.vendor != "postgresql":
             return queryset.filter(
                 Q(name__icontains=value)
@@ -111,19 +121,23 @@ class PackageFilterSet(django_filters.FilterSet):
         query = SearchQuery(value, config="simple", search_type="websearch") | SearchQuery(
             value, config=settings.SEARCH_CONFIG, search_type="websearch"
         )
-        # Every branch is served by a GIN index, so the OR is a BitmapOr of index scans and
-        # the relevance below is computed only for the rows found: `search_vector` by
-        # package_search_vector_gin, `%>` (word similarity from the threshold) and LIKE by the
-        # trigram indexes. Names are lowercase, so LIKE on the lowercased query is ILIKE.
+        if self._exact_tier is None:
+            self._exact_tier = queryset.filter(search_vector=query).exists()
+        if self._exact_tier:
+            return queryset.filter(search_vector=query).annotate(
+                relevance=SearchRank(F("search_vector"), query)
+            )
+        # Each branch is served by a trigram GIN index, so the OR is a BitmapOr of index
+        # scans and the similarity is computed only for the rows found: `%>` (word similarity
+        # from the threshold) and LIKE (names are lowercase: LIKE on the lowercased query is
+        # ILIKE).
         matches = (
-            Q(search_vector=query)
-            | Q(name__trigram_word_similar=value)
+            Q(name__trigram_word_similar=value)
             | Q(display_name__trigram_word_similar=value)
             | Q(name__contains=value.lower())
         )
         return queryset.filter(matches).annotate(
-            relevance=SearchRank(F("search_vector"), query)
-            + Greatest(
+            relevance=Greatest(
                 TrigramWordSimilarity(value, "name"),
                 TrigramWordSimilarity(value, "display_name"),
             )
@@ -146,10 +160,12 @@ class PackageFilterSet(django_filters.FilterSet):
         data = self.form.cleaned_data if self.form.is_valid() else {}
         if not data.get("includeDeprecated"):
             queryset = queryset.filter(deprecated=False)
+        if search := (data.get("search") or "").strip():
+            queryset = self._searched(queryset, search)
         orderings = {
             "relevance": ["-relevance", "-downloads", "name"],
             "downloads": ["-downloads", "name"],
-            "newest": [F("latest_published_at").desc(nulls_last=True), "name"],
+            "newest": ["-latest_published_at", "name"],
             "name": ["name"],
             # Unrated packages last; ties by how many rated, then by name.
             "rating": [F("rating_average").desc(nulls_last=True), "-rating_count", "name"],
@@ -197,21 +213,18 @@ class PackageFilterSet(django_filters.FilterSet):
 
     def category_facets(self) -> list[tuple[str, int]]:
         """(category, count) pairs of the filtered catalog, largest first."""
-        with self._search_settings(grouped=True):
+        with self._search_settings():
             return selectors.category_facets(self.qs)
 
     @property
     def _searching(self) -> bool:
         return self.is_valid() and bool(self.form.cleaned_data.get("search", "").strip())
 
-    def _search_settings(self, *, grouped: bool = False) -> AbstractContextManager[None]:
-        """search_settings when searching. Plain index scans stay on only for a page ranked by
-        relevance: no index gives that order, so none can be walked in place of the matches,
-        and they make the per-package published-version check cheap. For another sort or a
-        GROUP BY an index could give the order, so they are off."""
+    def _search_settings(self) -> AbstractContextManager[None]:
+        """search_settings when searching (the settings hold for `qs`'s tier question too)."""
         if not self._searching:
             return nullcontext()
-        return search_settings(index_scans=self._sort == "relevance" and not grouped)
+        return search_settings()
 
     def _packages_in_order(self, ids: list[int], values: tuple[str, ...] = ()) -> list:
         if not ids:
@@ -222,6 +235,10 @@ class PackageFilterSet(django_filters.FilterSet):
         else:
             by_id = {package.pk: package for package in found}
         return [by_id[pk] for pk in ids if pk in by_id]
+
+    # Whether a search's words match a listed package (the exact tier), asked once per
+    # FilterSet: its page, total and facets then come from the same tier.
+    _exact_tier: bool | None = None
 
     class Meta:
         model = PluginPackage

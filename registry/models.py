@@ -123,6 +123,11 @@ class PluginPackage(TimestampedModel):
     rating_count = models.PositiveIntegerField(default=0, editable=False)
     rating_average = models.FloatField(null=True, blank=True, editable=False)
     rating_distribution = models.JSONField(default=list, blank=True, editable=False)
+    # When its newest published version was published; null while none is published (never,
+    # or all yanked). Kept in step by the services that publish, approve and yank
+    # (registry.services.refresh_latest_published): the listing's "has a published version"
+    # and sort=newest read this column instead of asking every package's versions.
+    latest_published_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -140,6 +145,16 @@ class PluginPackage(TimestampedModel):
                 fields=["-downloads", "name"],
                 condition=Q(status="published", deprecated=False),
                 name="package_downloads_idx",
+            ),
+            # sort=newest, walked in order and stopped at the page, as by downloads.
+            models.Index(
+                fields=["-latest_published_at", "name"],
+                # The date in the condition, not only the key: no plan can read the packages
+                # having one from this index in place of a search's matches.
+                condition=Q(
+                    status="published", deprecated=False, latest_published_at__isnull=False
+                ),
+                name="package_newest_idx",
             ),
         ]
         constraints = [
@@ -260,9 +275,9 @@ class PluginVersion(TimestampedModel):
         indexes = [
             models.Index(fields=["package", "-sort_key"], name="version_order_idx"),
             models.Index(fields=["status", "created_at"], name="version_review_idx"),
-            # The listing's per-package questions, each one probe of a small index (read
-            # alone, with no table visit, once vacuumed): has it a published version, when
-            # was its newest published (sort=newest), which is its newest release.
+            # Per-package questions, each one probe of a small index (read alone, with no
+            # table visit, once vacuumed): when was its newest published
+            # (refresh_latest_published), which is its newest release (the listing's rows).
             models.Index(
                 fields=["package", "-published_at"],
                 condition=Q(status="published"),
@@ -283,6 +298,11 @@ class PluginVersion(TimestampedModel):
             models.CheckConstraint(
                 condition=Q(status__in=VersionStatus.values),
                 name="version_status_valid",
+            ),
+            # A published version says when: PluginPackage.latest_published_at is read from it.
+            models.CheckConstraint(
+                condition=~Q(status="published") | Q(published_at__isnull=False),
+                name="version_published_has_date",
             ),
         ]
 

@@ -287,28 +287,25 @@ def listed_packages() -> QuerySet:
 
 @once
 def _listed_packages_template() -> QuerySet:
-    published = PluginVersion.objects.filter(
-        package=OuterRef("pk"), status=PluginVersion.Status.PUBLISHED
-    )
-    # "Has a published version" as a scalar subquery, not EXISTS: PostgreSQL turns an EXISTS
-    # into a join and, for a search that matched a few hundred packages, would rather hash
-    # every version row than probe the version index for each match. A scalar subquery is
-    # checked per package, last, on the packages the other conditions (and indexes) left.
+    # "Has a published version" is the stored date of the newest one (kept in step by the
+    # services that publish, approve and yank): no per-package question to the versions.
     return (
-        without_previews(PluginPackage.objects.filter(status=PluginPackage.Status.PUBLISHED))
-        # package_id, not pk: the answer is then read from version_published_idx alone.
-        .alias(published_version=Subquery(published.order_by().values("package_id")[:1]))
-        .filter(published_version__isnull=False)
+        without_previews(
+            PluginPackage.objects.filter(
+                status=PluginPackage.Status.PUBLISHED, latest_published_at__isnull=False
+            )
+        )
         .select_related("publisher", "deployment__version")
         # Read by the search's SQL only, and by no card or list serializer (the deployed
         # version's manifest: kilobytes of JSON decoded per row).
         .defer("search_vector", "deployment__version__manifest")
         .annotate(
-            latest_published_at=Subquery(
-                published.order_by("-published_at").values("published_at")[:1]
-            ),
             newest_release=Subquery(
-                published.filter(prerelease="").order_by("-sort_key").values("version")[:1]
+                PluginVersion.objects.filter(
+                    package=OuterRef("pk"), status=PluginVersion.Status.PUBLISHED, prerelease=""
+                )
+                .order_by("-sort_key")
+                .values("version")[:1]
             ),
         )
     )

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVector
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import F, JSONField, Value
+from django.db.models import F, JSONField, Max, Value
 from django.utils import timezone
 
 from registry.audit import AuditAction
@@ -79,6 +79,17 @@ def set_search_vector(package: PluginPackage) -> None:
         Value(package.keywords, output_field=JSONField()),
         Value(package.description),
     )
+
+
+def refresh_latest_published(package: PluginPackage) -> None:
+    """Keep `package.latest_published_at` in step with its versions, after one of them left
+    the published ones (a yank). The caller holds the package row's lock, as every service
+    changing a version's status does, so that two of them cannot each miss the other's change.
+    """
+    package.latest_published_at = package.versions.filter(
+        status=PluginVersion.Status.PUBLISHED
+    ).aggregate(latest=Max("published_at"))["latest"]
+    package.save(update_fields=["latest_published_at"])
 
 
 def flush_download_stats(*, days: int = 2) -> int:

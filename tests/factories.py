@@ -5,9 +5,11 @@ from __future__ import annotations
 import itertools
 
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from installs.models import Team, TeamMembership
 from registry.models import PluginPackage, PluginVersion, Publisher, PublisherMembership
+from registry.services import refresh_latest_published
 
 _counter = itertools.count(1)
 
@@ -47,7 +49,11 @@ def make_version(package: PluginPackage, version: str = "1.0.0", **fields) -> Pl
     """A version row (no files)."""
     fields.setdefault("status", PluginVersion.Status.PUBLISHED)
     fields.setdefault("manifest", {"name": package.name, "version": version})
-    return PluginVersion.objects.create(package=package, version=version, **fields)
+    if fields["status"] == PluginVersion.Status.PUBLISHED:
+        fields.setdefault("published_at", timezone.now())
+    row = PluginVersion.objects.create(package=package, version=version, **fields)
+    refresh_latest_published(package)  # as the publishing services keep it
+    return row
 
 
 def make_team(name: str | None = None, *, admin=None, members=()) -> Team:

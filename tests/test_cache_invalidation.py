@@ -476,6 +476,9 @@ NOT_SHOWN: dict[str, str] = {
     "registry.services.record_audit_event": "the audit log is shown to staff only",
     "registry.services.refresh_search_data": "search data, read by the browse page",
     "registry.services.set_search_vector": "search data, read by the browse page",
+    "registry.services.refresh_latest_published": (
+        "a step of yank_version, which bumps the package in the same transaction"
+    ),
     "registry.services.flush_download_stats": "download totals are in neither document",
     "installs.services.set_storage_value": "plugin storage is read through its own API",
     "installs.testers.preview_settings": "a read",

@@ -13,7 +13,7 @@ from registry.cache import invalidate_package
 from registry.deployments import move_kind, roll_back, withdraw_version
 from registry.membership import LIST_PACKAGES, ROLL_BACK, WITHDRAW_VERSIONS
 from registry.models import DeploymentEvent, PluginDeployment, PluginPackage, PluginVersion
-from registry.services import record_audit_event
+from registry.services import record_audit_event, refresh_latest_published
 
 # The package flags staff may set, and the audit action each records.
 FLAG_ACTIONS = {"featured": AuditAction.PACKAGE_FEATURED, "is_core": AuditAction.PACKAGE_IS_CORE}
@@ -69,6 +69,7 @@ def yank_version(
     version.status = PluginVersion.Status.YANKED
     version.yank_reason = reason.strip()
     version.save(update_fields=["status", "yank_reason", "updated_at"])
+    refresh_latest_published(version.package)  # locked with the version, above
     withdraw_version(actor=actor, version=version)
     record_audit_event(
         actor, AuditAction.VERSION_YANK, version, ip=ip, details={"reason": version.yank_reason}

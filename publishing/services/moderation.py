@@ -113,9 +113,10 @@ def approve_version(*, actor, version: PluginVersion, ip: str | None = None) -> 
         version.reviewed_at = now
         version.reviewed_by = actor
         version.save()
+        package.latest_published_at = now
         if package.status in {PluginPackage.Status.DRAFT, PluginPackage.Status.PENDING_REVIEW}:
             package.status = PluginPackage.Status.PUBLISHED
-            package.save(update_fields=["status", "updated_at"])
+        package.save(update_fields=["status", "latest_published_at", "updated_at"])
         deployment, _ = PluginDeployment.objects.get_or_create(package=package)
         deploy_published_version(
             deployment=deployment, version=version, actor=actor, reason="approved"

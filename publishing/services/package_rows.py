@@ -3,6 +3,8 @@ the newest version's manifest gives it (publishing.services.publish)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import IntegrityError, transaction
 
 from publishing.validation import facet_category
@@ -12,7 +14,7 @@ from registry.services import set_search_vector
 
 
 def lock_package(
-    *, owner: Publisher, data: dict, verified: bool, new_name: bool
+    *, owner: Publisher, data: dict, verified: bool, new_name: bool, now: datetime
 ) -> tuple[PluginPackage, bool, bool]:
     """The package row, locked for this transaction; whether this publish created it; and
     whether it created it whole (metadata, status and search data from this version).
@@ -24,7 +26,7 @@ def lock_package(
     if new_name:
         package = PluginPackage(name=data["name"], publisher=owner)
         copy_manifest_metadata(package, data)
-        advance_status(package, verified=verified)
+        advance_status(package, verified=verified, now=now)
         set_search_vector(package)
         try:
             with transaction.atomic():
@@ -48,8 +50,11 @@ def is_newest(package: PluginPackage, version: PluginVersion) -> bool:
     return newest == version.pk
 
 
-def advance_status(package: PluginPackage, *, verified: bool) -> None:
-    """A verified publisher's version lists the package; others' put it up for review."""
+def advance_status(package: PluginPackage, *, verified: bool, now: datetime) -> None:
+    """A verified publisher's version lists the package, published `now` (its newest
+    published version, PluginPackage.latest_published_at); others' put it up for review."""
+    if verified:
+        package.latest_published_at = now
     if verified and package.status in {
         PluginPackage.Status.DRAFT,
         PluginPackage.Status.PENDING_REVIEW,

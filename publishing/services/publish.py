@@ -288,7 +288,7 @@ def _write_rows(
     # Published at once: a verified publisher's version that asks for nothing staff must grant.
     verified = not in_review
     package, package_created, written_whole = lock_package(
-        owner=owner, data=data, verified=verified, new_name=new_name
+        owner=owner, data=data, verified=verified, new_name=new_name, now=now
     )
     if package.publisher_id != owner.pk:
         # Claimed by another publisher between our check and this transaction.
@@ -341,7 +341,7 @@ def _write_rows(
         if is_newest(package, version):
             copy_manifest_metadata(package, data)
             set_search_vector(package)  # written by the save below, in one UPDATE
-        advance_status(package, verified=verified)
+        advance_status(package, verified=verified, now=now)
         package.save()
         deployment, _ = PluginDeployment.objects.select_related("version").get_or_create(
             package=package
