@@ -118,7 +118,8 @@ class UserPluginPreferenceAdmin(RetiresBootstraps, admin.ModelAdmin):
 class PreviewTesterAdmin(RetiresBootstraps, admin.ModelAdmin):
     # Whether the package is a preview is set on its Testers page (installs.testers), with
     # its testers; here staff see who tests what and may add or remove one.
-    list_display = ["package", "tester", "added_by", "created_at"]
+    list_display = ["package", "tester", "added_by", "created_at", "installed_at"]
+    readonly_fields = ["installed_at"]
     search_fields = ["package__name", "user__username", "team__name"]
     list_select_related = ["package", "user", "team", "added_by"]
     raw_id_fields = ["package", "user", "team", "added_by"]

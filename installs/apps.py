@@ -12,7 +12,7 @@ class InstallsConfig(AppConfig):
 
         connect_person_invalidation()
         # Registry decides who sees a preview package; who tests one is known here (teams).
-        from installs.selectors import is_preview_tester
+        from installs.tester_selectors import is_preview_tester
         from registry.visibility import register_tester_check
 
         register_tester_check(is_preview_tester)

@@ -10,6 +10,7 @@ import json
 from installs import selectors
 from installs.api import serializers as shapes
 from installs.cache import BootstrapEntry, BuiltBootstrap, cached_bootstrap
+from installs.services import install_previews_on_first_boot
 from registry.field_reports import issue_ticket
 
 
@@ -22,6 +23,15 @@ def person_bootstrap(
         bootstrap = selectors.effective_plugins(
             user=user, team_id=team_id, shell_version=shell_version
         )
+        # A tester's first boot installs the previews they test (upstream NaaP writes their
+        # preference rows then), once: read again to show the rows it made. The entry it
+        # makes is stamped before those writes, so the next boot builds once more.
+        if bootstrap.first_boot and install_previews_on_first_boot(
+            actor=user, testers=list(bootstrap.first_boot)
+        ):
+            bootstrap = selectors.effective_plugins(
+                user=user, team_id=team_id, shell_version=shell_version
+            )
         data: dict = {
             "plugins": shapes.InstalledPluginSerializer(bootstrap.plugins, many=True).data,
             # What the shell may send field reports for (registry.field_reports).

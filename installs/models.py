@@ -144,7 +144,8 @@ class PreviewTester(TimestampedModel):
     """A person or a team named to test a preview package (registry's `PluginPackage.preview`).
 
     It lives here, not in registry, because teams do: registry asks whether someone tests a
-    package through the check installs registers (registry.visibility).
+    package through the check installs registers (registry.visibility). A tester's first boot
+    installs the preview for them (a team: for the team, once) and notes it in `installed_at`.
     """
 
     package = models.ForeignKey(
@@ -163,6 +164,9 @@ class PreviewTester(TimestampedModel):
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # When a boot installed the preview for this tester (the person, or the team once): set
+    # once, so an uninstall sticks (installs.services.install_previews_on_first_boot).
+    installed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["package__name", "id"]

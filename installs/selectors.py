@@ -17,6 +17,7 @@ from installs.models import (
     TenantPluginInstall,
     UserPluginPreference,
 )
+from installs.tester_selectors import awaits_first_boot
 from installs.versions import resolve_versions
 from naap.errors import NotFound
 from registry.membership import may_act_for_publisher
@@ -85,6 +86,9 @@ class Bootstrap:
     # installs were read and every installed package, available or not, and every core one.
     team_ids: tuple[int, ...] = ()
     package_names: tuple[str, ...] = ()
+    # Tester rows whose preview this boot installs for real (installs.bootstrap): unclaimed,
+    # of this person or a team this bootstrap reads, with a deployed version to install.
+    first_boot: tuple[PreviewTester, ...] = ()
 
 
 def is_core_for_everyone(package: PluginPackage) -> bool:
@@ -106,21 +110,11 @@ def core_packages() -> QuerySet:
 
 def installed_without_row(package: PluginPackage, *, user) -> bool:
     """Whether the package is the person's with no installation of theirs: a core package, or
-    a preview they test (both made up in the bootstrap, never saved until configured)."""
+    a preview they test whose first boot has not installed it yet (both made up in the
+    bootstrap, never saved until configured or booted)."""
     if is_core_for_everyone(package):
         return True
-    return package.preview and is_preview_tester(user, package)
-
-
-def is_preview_tester(user, package: PluginPackage) -> bool:
-    """Whether the person was named a tester of the package, or is in a team that was (the
-    check registry.visibility asks; installs.apps registers it)."""
-    teams = TeamMembership.objects.filter(user=user).values("team_id")
-    return (
-        PreviewTester.objects.filter(package=package)
-        .filter(Q(user=user) | Q(team_id__in=teams))
-        .exists()
-    )
+    return package.preview and awaits_first_boot(user, package)
 
 
 def _tested_previews_query(*, user, team_ids: list[int]) -> Q:
@@ -129,15 +123,6 @@ def _tested_previews_query(*, user, team_ids: list[int]) -> Q:
     review approved) reaches the testers at once."""
     testers = PreviewTester.objects.filter(Q(user=user) | Q(team_id__in=team_ids)).order_by()
     return Q(preview=True, pk__in=testers.values("package_id"))
-
-
-def preview_testers_of(package: PluginPackage) -> list[PreviewTester]:
-    """A package's testers, people first, then teams, each by name."""
-    return list(
-        PreviewTester.objects.filter(package=package)
-        .select_related("user", "team")
-        .order_by("team__name", "user__username")
-    )
 
 
 def membership_for(*, user, team_id: int) -> TeamMembership:
@@ -241,8 +226,8 @@ def installed_package_ids(user, package_ids: list[int]) -> set[int]:
 
 def installed_package_for(*, user, name: str) -> PluginPackage:
     """An available package the user has installed, personally or through a team, a core
-    package (installed for everyone) or a preview they test (installed for its testers); a
-    preview only while they may see it."""
+    package (installed for everyone) or a preview they test that no boot has installed yet
+    (installed for its testers); a preview only while they may see it."""
     install = (
         TenantPluginInstall.objects.select_related("package__publisher")
         .filter(_installs_reaching(user))
@@ -259,7 +244,7 @@ def installed_package_for(*, user, name: str) -> PluginPackage:
         .order_by()
         .first()
     )
-    if preview is not None and is_preview_tester(user, preview):
+    if preview is not None and awaits_first_boot(user, preview):
         return preview
     raise NotFound(f"Plugin '{name}' is not installed for you or any of your teams.")
 
@@ -306,6 +291,33 @@ def _core_and_tested(*, user, team_ids: list[int]) -> tuple[list, list]:
     return core, tested
 
 
+def _awaiting_first_boot(
+    *, user, team_id: int | None, team_ids: list[int], tested: list[PluginPackage]
+) -> list[PreviewTester]:
+    """The unclaimed tester rows of these previews that this bootstrap would show installed:
+    the person's and their teams' (or the team's); a query only for testers."""
+    if not tested:
+        return []
+    tenants = Q(team_id=team_id) if team_id is not None else Q(user=user)
+    if team_id is None and team_ids:
+        tenants |= Q(team_id__in=team_ids)
+    by_id = {package.pk: package for package in tested}
+    rows = list(
+        PreviewTester.objects.filter(tenants, package_id__in=by_id, installed_at__isnull=True)
+        .order_by("pk")
+        .only("pk", "package_id", "user_id", "team_id")
+    )
+    for row in rows:
+        row.package = by_id[row.package_id]
+    return rows
+
+
+def _installable(package: PluginPackage) -> bool:
+    """Whether the package has a deployed, published version to install."""
+    version = getattr(getattr(package, "deployment", None), "version", None)
+    return version is not None and version.status == PluginVersion.Status.PUBLISHED
+
+
 def _shown(install: TenantPluginInstall, *, user, tested: set[int]) -> bool:
     """Whether an installation's package is in the bootstrap: available, and for a preview
     only while the person may see it (tested; or a member or staff: one query, rare)."""
@@ -342,16 +354,18 @@ def effective_plugins(*, user, team_id: int | None = None, shell_version: str = 
     # Unavailable packages are read too (and left out here), so that the bootstrap cache
     # knows to watch them: one that is listed again must reappear.
     every_install = list(installs.order_by())
-    # Previews the person tests are there as if installed, in their own bootstrap and in that
-    # of each team that tests them; previews they may no longer see are left out.
+    # A preview the person tests is installed by their first boot (installs.bootstrap), in
+    # their own bootstrap and in that of each team that tests it; until then it is there as
+    # if installed; previews they may no longer see are left out.
     core, every_tested = _core_and_tested(user=user, team_ids=team_ids)
     tested = [p for p in every_tested if p.status in AVAILABLE_PACKAGE_STATUSES]
     tested_ids = {package.pk for package in tested}
+    awaiting = _awaiting_first_boot(user=user, team_id=team_id, team_ids=team_ids, tested=tested)
     chosen = _with_made_up(
         _winning_installs(
             [row for row in every_install if _shown(row, user=user, tested=tested_ids)]
         ),
-        [*core, *tested],
+        [*core, *{row.package_id: row.package for row in awaiting}.values()],
         user=user,
     )
     package_names = tuple(
@@ -393,6 +407,7 @@ def effective_plugins(*, user, team_id: int | None = None, shell_version: str = 
         incompatible=sorted(incompatible),
         team_ids=tuple(team_ids),
         package_names=package_names,
+        first_boot=tuple(row for row in awaiting if _installable(row.package)),
     )
 
 

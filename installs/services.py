@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from installs import selectors
 from installs.cache import bump_tenants
@@ -19,6 +20,7 @@ from installs.config_schema import config_schema_of, validate_config
 from installs.config_secrets import keep_unchanged_secrets, seal, unseal
 from installs.models import (
     PluginStorageEntry,
+    PreviewTester,
     Team,
     TeamMembership,
     TenantPluginInstall,
@@ -31,7 +33,14 @@ from installs.storage_rules import (
     storage_value_size,
 )
 from installs.versions import PINNABLE_VERSION_STATUSES
-from naap.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, ValidationFailed
+from naap.errors import (
+    Conflict,
+    Forbidden,
+    NaapError,
+    NotFound,
+    PayloadTooLarge,
+    ValidationFailed,
+)
 from registry.audit import AuditAction
 from registry.models import PluginDeployment, PluginPackage, PluginVersion
 from registry.services import record_audit_event
@@ -143,6 +152,55 @@ def install_plugin(
             version=version.version,
         )
     return result
+
+
+@transaction.atomic
+def install_previews_on_first_boot(
+    *, actor, testers: list[PreviewTester], ip: str | None = None
+) -> list[TenantPluginInstall]:
+    """Install previews for their testers, once each: what the actor's boot does for every
+    tester row of theirs (or of a team they are in) that no boot has claimed yet
+    (installs.selectors.effective_plugins lists them). Returns the installations made.
+
+    A row is claimed by an UPDATE that only an unclaimed row matches, so of concurrent boots
+    one installs and the others go on; the installation's unique constraint is the second
+    guard. The claim stays when the tester uninstalls it later: it does not come back. A team
+    tester's preview is installed for the team, by whichever member boots first (the
+    publisher named the team; its admins may uninstall it). A preview that cannot be
+    installed now (taken down, no deployed version) is left unclaimed for a later boot.
+    """
+    teams = set(TeamMembership.objects.filter(user=actor).values_list("team_id", flat=True))
+    made = []
+    for tester in testers:
+        if tester.user_id != actor.pk and tester.team_id not in teams:
+            continue
+        try:
+            with transaction.atomic():
+                claimed = PreviewTester.objects.filter(
+                    pk=tester.pk, installed_at__isnull=True
+                ).update(installed_at=timezone.now())
+                if not claimed:
+                    continue
+                package = selectors.available_package(name=tester.package.name, user=actor)
+                version = _installable_version(package)
+                user = actor if tester.user_id else None
+                team = Team.objects.get(pk=tester.team_id) if tester.team_id else None
+                result = _insert_installation(
+                    actor=actor, package=package, user=user, team=team, config={}
+                )
+        except NaapError:
+            continue
+        if result.created:
+            _installation_changed(
+                result.installation,
+                actor=actor,
+                action=AuditAction.PLUGIN_INSTALL,
+                ip=ip,
+                version=version.version,
+                firstBoot=True,
+            )
+            made.append(result.installation)
+    return made
 
 
 def _insert_installation(

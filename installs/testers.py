@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from installs import selectors
 from installs.cache import bump_tenants
 from installs.models import PreviewTester, Team
+from installs.tester_selectors import preview_testers_of
 from naap.errors import Forbidden, NotFound, ValidationFailed
 from registry.audit import AuditAction
 from registry.cache import invalidate_package
@@ -65,7 +65,7 @@ def _managed_package(*, actor, name: str, lock: bool) -> PluginPackage:
 def preview_settings(*, actor, name: str) -> PreviewSettings:
     """A package's preview flag and testers, for its publisher's members and staff."""
     package = _managed_package(actor=actor, name=name, lock=False)
-    return PreviewSettings(package, selectors.preview_testers_of(package))
+    return PreviewSettings(package, preview_testers_of(package))
 
 
 def _named(names: list[str], *, field: str, limit: int) -> list[str]:
@@ -139,7 +139,7 @@ def set_preview_testers(
     wanted_users = _users_named(usernames)
     wanted_teams = _teams_named(team_names)
 
-    current = selectors.preview_testers_of(package)
+    current = preview_testers_of(package)
     old_users = {tester.user_id for tester in current if tester.user_id}
     old_teams = {tester.team_id for tester in current if tester.team_id}
     gone = [
@@ -192,4 +192,4 @@ def set_preview_testers(
         bump_tenants(
             user_ids=[*added_users, *removed_users], team_ids=[*added_teams, *removed_teams]
         )
-    return PreviewSettings(package, selectors.preview_testers_of(package))
+    return PreviewSettings(package, preview_testers_of(package))

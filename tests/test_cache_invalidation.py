@@ -24,6 +24,7 @@ import publishing.services
 from installs import services as installs_services
 from installs import testers as installs_testers
 from installs.cache import team_generation_key, user_generation_key
+from installs.models import PreviewTester
 from publishing import legacy
 from publishing import services as publishing_services
 from publishing.services import scoped_styles as scoped_styles_services
@@ -247,6 +248,18 @@ def show_hidden_review_again(world: World) -> Callable[[], object]:
     return lambda: review_services.unhide_review(actor=world.staff, review=review)
 
 
+def boot_of_a_team_tester(world: World) -> Callable[[], object]:
+    """my-wallet made a preview its person's team tests; the person's first boot installs it
+    for the team."""
+    installs_testers.set_preview_testers(
+        actor=world.owner, name="my-wallet", preview=True, users=[], teams=[world.team.name]
+    )
+    rows = list(PreviewTester.objects.select_related("package"))
+    return lambda: installs_services.install_previews_on_first_boot(
+        actor=world.person, testers=rows
+    )
+
+
 # Each scenario: the generations it must move, and a set-up (on a World) that returns the call
 # that must move them.
 Scenario = tuple[list[Callable[[World], str]], Callable[[World], Callable[[], object]]]
@@ -407,6 +420,7 @@ SHOWN: dict[str, Scenario] = {
             )
         ),
     ),
+    "installs.services.install_previews_on_first_boot": ([team_key], boot_of_a_team_tester),
     "installs.testers.set_preview_testers": (
         # The flag retires the package (and its installers' bootstraps); each tester named,
         # a person or a team, gains it in their bootstrap.

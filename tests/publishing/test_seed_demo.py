@@ -32,3 +32,40 @@ def test_seed_demo_creates_users_and_publishes_every_example_once(plugin_storage
     call_command("seed_demo", stdout=StringIO(), stderr=StringIO())
     assert PluginVersion.objects.count() == 3
     assert stored_files(plugin_storage_in_tmp) == files
+
+
+def test_seed_demo_rates_the_examples_as_people_who_installed_them_once(plugin_storage_in_tmp):
+    from django.test import Client
+
+    from installs.models import TenantPluginInstall
+    from publishing.management.commands.seed_demo import DEMO_REVIEWS
+    from registry.models import AuditEvent, PluginPackage
+    from reviews.models import PluginReview
+
+    errors = StringIO()
+    call_command("seed_demo", stdout=StringIO(), stderr=errors)
+    assert errors.getvalue() == ""
+    reviews = PluginReview.objects.select_related("user", "package")
+    assert sorted(
+        (r.user.username, r.package.name, r.rating, r.comment) for r in reviews
+    ) == sorted(DEMO_REVIEWS)
+    # Each reviewer installed what they rated, through the install service (counted, audited).
+    for review in reviews:
+        assert TenantPluginInstall.objects.filter(user=review.user, package=review.package).exists()
+        assert not review.user.has_usable_password()
+    assert AuditEvent.objects.filter(action="plugin.install").count() == len(DEMO_REVIEWS)
+    # The packages' ratings are kept by the review service.
+    hello = PluginPackage.objects.get(name="hello-world")
+    assert (hello.rating_count, hello.install_count) == (3, 3)
+    assert float(hello.rating_average) == pytest.approx(14 / 3, abs=0.01)
+    # The marketplace shows stars out of the box.
+    assert "4.7 out of 5, 3 ratings" in Client().get("/").content.decode()
+
+    # Idempotent: a second run fails on nothing and adds nothing.
+    errors = StringIO()
+    call_command("seed_demo", stdout=StringIO(), stderr=errors)
+    assert errors.getvalue() == ""
+    assert PluginReview.objects.count() == len(DEMO_REVIEWS)
+    assert TenantPluginInstall.objects.count() == len(DEMO_REVIEWS)
+    assert PluginPackage.objects.get(name="hello-world").rating_count == 3
+    assert AuditEvent.objects.filter(action="review.create").count() == len(DEMO_REVIEWS)

@@ -1,4 +1,6 @@
-"""Demo data for `make dev`: users, a team, and the example plugins, published for real."""
+"""Demo data for `make dev`: users, a team, the example plugins, published for real, and a few
+ratings of them by demo people who installed them (through the real services, so the browse
+page shows stars from the start)."""
 
 from __future__ import annotations
 
@@ -11,20 +13,35 @@ from django.core.management.base import BaseCommand
 
 from installs.cache import bump_tenants
 from installs.models import Team, TeamMembership
-from naap.errors import Conflict
+from installs.services import install_plugin
+from naap.errors import Conflict, NaapError
 from publishing import services
 from publishing.cli.build import build_project
 from publishing.cli.output import CliError, Ui
 from publishing.cli.project import load_project
 from registry.models import Publisher, PublisherMembership
+from reviews.models import PluginReview
+from reviews.services import create_review
 
 EXAMPLES_DIR = Path(settings.BASE_DIR) / "examples"
+# Who rates which example, how, and what they say; each reviewer installs it first. They
+# cannot sign in (no password): they only stand behind the ratings.
+DEMO_REVIEWS = (
+    ("ana", "hello-world", 5, "Small and clear: the place to start."),
+    ("ben", "hello-world", 4, "Does what it says, nothing more."),
+    ("chloe", "hello-world", 5, ""),
+    ("ana", "react-counter", 4, "Handy to see how a React plugin is put together."),
+    ("ben", "react-counter", 3, "Works; I missed a reset button."),
+    ("ana", "theme-notes", 5, "Follows the shell's light and dark themes."),
+    ("chloe", "theme-notes", 4, "Notes that match the theme, simple to use."),
+)
 
 
 class Command(BaseCommand):
     help = (
-        "Create the demo superuser (admin/admin), a demo user (demo/demo) with a team, and "
-        "publish the example plugins through the real build and publish path."
+        "Create the demo superuser (admin/admin), a demo user (demo/demo) with a team, "
+        "publish the example plugins through the real build and publish path, and rate them "
+        "as a few demo people who installed them. Running it again adds nothing."
     )
 
     def handle(self, *args, **options) -> None:
@@ -46,17 +63,40 @@ class Command(BaseCommand):
         for directory in sorted(path for path in EXAMPLES_DIR.iterdir() if path.is_dir()):
             if (directory / "plugin.json").is_file():
                 self._publish_example(directory, actor=admin, publisher=publisher)
+        self._rate_examples()
         self.stdout.write(self.style.SUCCESS("Demo users: admin/admin (staff), demo/demo"))
 
-    def _user(self, username: str, *, password: str, staff: bool = False, **fields):
+    def _user(self, username: str, *, password: str | None, staff: bool = False, **fields):
         user, created = get_user_model().objects.get_or_create(
             username=username, defaults={"email": f"{username}@example.test", **fields}
         )
         if created:
             user.is_staff = user.is_superuser = staff
-            user.set_password(password)
+            if password is None:
+                user.set_unusable_password()
+            else:
+                user.set_password(password)
             user.save()
         return user
+
+    def _rate_examples(self) -> None:
+        """Each demo review, by its reviewer, who installs the example first: the real install
+        and review services (counters, audit, the package's rating). One already there is
+        left as it is; an example that was not published is skipped."""
+        rated = 0
+        for username, name, rating, comment in DEMO_REVIEWS:
+            reviewer = self._user(username, password=None, first_name=username.title())
+            if PluginReview.objects.filter(user=reviewer, package__name=name).exists():
+                continue
+            try:
+                install_plugin(actor=reviewer, name=name)
+                create_review(actor=reviewer, name=name, rating=rating, comment=comment)
+            except NaapError as error:
+                self.stderr.write(f"no demo review of {name} by {username}: {error}")
+                continue
+            rated += 1
+        if rated:
+            self.stdout.write(f"{rated} demo reviews written")
 
     def _publish_example(self, directory: Path, *, actor, publisher: Publisher) -> None:
         project = load_project(directory)
