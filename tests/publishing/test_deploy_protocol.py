@@ -398,7 +398,12 @@ def test_status_during_a_rollout_has_the_split_and_both_versions_health(
     assert status["metrics"]["requestCount"] == 100
     assert status["metrics"]["errorCount"] == 0
     assert status["metrics"]["latencyP50"] is not None
-    assert status["activeAlerts"] == []
+    # 10 % of the candidate's 40 loads failed: above the policy's 5 %, and the stable version's
+    # 0 % (test_deploy_alerts.py).
+    assert [alert["name"] for alert in status["activeAlerts"]] == [
+        "Candidate error rate above limit",
+        "Candidate worse than stable",
+    ]
 
 
 def test_status_without_a_rollout_offers_the_previous_version(client, package, deploy_token):
@@ -411,6 +416,21 @@ def test_status_without_a_rollout_offers_the_previous_version(client, package, d
         ("previous", "1.0.0", 0),
     ]
     assert status["deploymentId"].startswith("deploy-")
+
+
+def test_status_metrics_are_numbers_even_without_loads(client, package, deploy_token):
+    """Upstream's CLI prints `p50=${latencyP50}ms`: a null would print "p50=nullms"."""
+    status = get(client, f"{API}/deployment/status", deploy_token).json()
+    assert status["metrics"] == {
+        "requestCount": 0,
+        "errorCount": 0,
+        "errorRate": 0,
+        "latencyP50": 0,
+        "latencyP95": 0,
+        "latencyP99": 0,
+        "activeUsers": 0,
+    }
+    assert status["health"]["stable"]["latencyP50"] is None
 
 
 # ---------------------------------------------------------------------------------------------

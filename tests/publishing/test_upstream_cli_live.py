@@ -20,6 +20,7 @@ from registry.models import (
     PluginVersionMinute,
     Rollout,
 )
+from registry.rollouts import MAX_LATENCY_MS
 from tests.factories import make_publisher, make_user, publish
 from tests.live import running_gunicorn, running_rollout_loop, wait_for
 from tests.publishing.helpers import token_for
@@ -160,6 +161,9 @@ def test_a_canary_deploy_its_status_and_a_rollback_with_naaps_cli(
     assert rollback.code == 0, rollback.output
     shown = lines(rollback.output)
     assert "Active slot: stable" in shown
+    # The CLI names the other slot as its target; with a rollout open that is the canary, and
+    # rolling back ends it: the result below is the version everyone is on now.
+    assert "Rollback target: canary" in shown
     assert "✓ Rollback successful!" in shown
     assert "Rolled back to: stable" in shown
     assert "Version: 1.0.0" in shown
@@ -241,6 +245,57 @@ def test_a_canary_the_health_gates_abort_ends_naaps_deploy_with_their_reason(
     assert "Rolled back to: 1.0.0" in shown
     assert Rollout.objects.get(package=package).status == Rollout.Status.ABORTED
     assert served(package) == ("1.0.0", None, 0)
+
+    # status names the abort among its alerts for a while.
+    status = cli.run(candidate, "status", token=token)
+    assert status.code == 0, status.output
+    shown = lines(status.output)
+    assert "Requests: 0" in shown
+    assert "Latency: p50=0ms p95=0ms p99=0ms" in shown
+    assert "⚠️  Active Alerts:" in shown
+    assert "● Rollout aborted" in shown
+    assert any(re.match(r"The health gates aborted 1\.1\.0: error rate 10\.0%", x) for x in shown)
+    assert "Triggered: just now" in shown
+
+
+def test_a_blue_green_deploy_and_a_rollback_to_the_previous_version_with_naaps_cli(
+    cli, candidate, package, owner, token
+):
+    deployed = cli.run(candidate, "deploy", "--strategy", "blue-green", token=token)
+    assert deployed.code == 0, deployed.output
+    shown = lines(deployed.output)
+    assert "Strategy: blue-green" in shown
+    assert "✔ Deployment complete!" in shown
+    assert "Version: 1.1.0" in shown
+    assert "Slot: stable" in shown
+    assert served(package) == ("1.1.0", None, 0)
+    move = DeploymentEvent.objects.order_by("-id").first()
+    assert (move.kind, move.actor, move.to_version.version) == (Kind.DEPLOY, owner, "1.1.0")
+
+    rollback = cli.run(candidate, "rollback", "--force", "--reason", "slow on Safari", token=token)
+    assert rollback.code == 0, rollback.output
+    shown = lines(rollback.output)
+    assert "Current version: 1.1.0" in shown
+    assert "Rollback target: previous" in shown
+    assert "Target version: 1.0.0" in shown
+    assert "Version: 1.0.0" in shown
+    assert "Previous version: 1.1.0" in shown
+    assert served(package) == ("1.0.0", None, 0)
+    back = DeploymentEvent.objects.order_by("-id").first()
+    assert (back.kind, back.reason) == (Kind.ROLLBACK, "slow on Safari")
+
+
+def test_no_auto_rollback_lifts_the_rollouts_limits(cli, candidate, package, token):
+    # --timeout 0: the CLI starts the deploy and gives up watching at once.
+    run = cli.run(
+        candidate, *CANARY_DEPLOY[:-1], "--no-auto-rollback", "--timeout", "0", token=token
+    )
+    assert run.code == 1
+    assert "Auto-rollback: disabled" in lines(run.output)
+    assert "Error: Deployment timed out" in lines(run.output)
+    rollout = Rollout.objects.get(package=package)
+    assert rollout.status == Rollout.Status.RUNNING
+    assert (rollout.error_rate_limit, rollout.latency_p99_limit_ms) == (1.0, MAX_LATENCY_MS)
 
 
 # ---------------------------------------------------------------------------------------------
