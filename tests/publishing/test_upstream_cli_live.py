@@ -57,7 +57,11 @@ def token(owner, package):
 @pytest.fixture
 def cli(script, tmp_path, package):
     with running_gunicorn(tmp_path / "data") as server:
-        yield UpstreamCli(script, server.url, tmp_path / "home")
+        cli = UpstreamCli(script, server.url, tmp_path / "home")
+        try:
+            yield cli
+        finally:
+            cli.stop_all()
 
 
 @pytest.fixture
@@ -283,6 +287,22 @@ def test_a_blue_green_deploy_and_a_rollback_to_the_previous_version_with_naaps_c
     assert served(package) == ("1.0.0", None, 0)
     back = DeploymentEvent.objects.order_by("-id").first()
     assert (back.kind, back.reason) == (Kind.ROLLBACK, "slow on Safari")
+
+
+def test_rollback_asks_first_without_force(cli, candidate, package, token):
+    cli.run(candidate, "deploy", "--strategy", "immediate", token=token)
+    kept = cli.run(candidate, "rollback", token=token, typing="n\n")
+    assert kept.code == 0, kept.output
+    shown = lines(kept.output)
+    assert "Current version: 1.1.0" in shown
+    assert "Target version: 1.0.0" in shown
+    assert "Rollback cancelled" in shown
+    assert served(package) == ("1.1.0", None, 0)
+
+    done = cli.run(candidate, "rollback", "--reason", "asked twice", token=token, typing="y\n")
+    assert done.code == 0, done.output
+    assert "✓ Rollback successful!" in lines(done.output)
+    assert served(package) == ("1.0.0", None, 0)
 
 
 def test_no_auto_rollback_lifts_the_rollouts_limits(cli, candidate, package, token):

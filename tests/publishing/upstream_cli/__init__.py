@@ -34,7 +34,7 @@ def bundle(target: Path) -> Path:
             "(Node 18 or newer on PATH)"
         )
     commands = upstream_path(COMMANDS)
-    subprocess.run(
+    built = subprocess.run(
         [
             str(esbuild),
             str(HERE / "naap-plugin.ts"),
@@ -44,10 +44,12 @@ def bundle(target: Path) -> Path:
             "--log-level=error",
         ],
         env={**os.environ, "NODE_PATH": str(NODE_MODULES)},  # where the sample's imports resolve
-        check=True,
         capture_output=True,
+        text=True,
         timeout=120,
     )
+    if built.returncode:
+        raise AssertionError(f"esbuild could not bundle NaaP's CLI:\n{built.stderr}")
     return target
 
 
@@ -70,6 +72,14 @@ class UpstreamCli:
         self.script = script
         self.registry = registry
         self.home = home
+        self.started: list[subprocess.Popen] = []
+
+    def stop_all(self) -> None:
+        """Kill (by PID) what was started and still runs: a test that failed half-way."""
+        for process in self.started:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
 
     def environment(self, token: str | None) -> dict[str, str]:
         env = {
@@ -84,10 +94,16 @@ class UpstreamCli:
         return env
 
     def start(
-        self, folder: Path, *args: str, token: str | None = None, log: Path | None = None
+        self,
+        folder: Path,
+        *args: str,
+        token: str | None = None,
+        log: Path | None = None,
+        typed: bool = False,
     ) -> subprocess.Popen:
         """`naap-plugin ARGS` running in folder; its output is read when it ends, or, with
-        `log`, written to that file as it comes (for a command that runs until stopped)."""
+        `log`, written to that file as it comes (for a command that runs until stopped);
+        `typed`: its standard input is ours to write (an answer to a question)."""
         if log is None:
             stdout = subprocess.PIPE
         else:
@@ -98,24 +114,28 @@ class UpstreamCli:
             ["node", str(self.script), *args],
             cwd=folder,
             env=self.environment(token),
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE if typed else subprocess.DEVNULL,
             stdout=stdout,
             stderr=subprocess.STDOUT,
             text=log is None,
         )
         if log is not None:
             stdout.close()  # the child has its own copy
+        self.started.append(process)
         return process
 
-    def run(self, folder: Path, *args: str, token: str | None = None, timeout=60) -> Run:
-        process = self.start(folder, *args, token=token)
-        return finish(process, timeout=timeout)
+    def run(
+        self, folder: Path, *args: str, token: str | None = None, typing: str | None = None
+    ) -> Run:
+        """`naap-plugin ARGS` in folder to its end; `typing`: what a person types at it."""
+        process = self.start(folder, *args, token=token, typed=typing is not None)
+        return finish(process, timeout=60, typing=typing)
 
 
-def finish(process: subprocess.Popen, *, timeout: float) -> Run:
+def finish(process: subprocess.Popen, *, timeout: float, typing: str | None = None) -> Run:
     """The exit code and output of a started command; killed (by its PID) if it overruns."""
     try:
-        output, _ = process.communicate(timeout=timeout)
+        output, _ = process.communicate(typing, timeout=timeout)
     except subprocess.TimeoutExpired:
         process.kill()
         output, _ = process.communicate()
