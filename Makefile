@@ -18,7 +18,7 @@ PYTHON := $(shell for candidate in python3.13 \
 	echo $$candidate; break; fi; done)
 endif
 
-.PHONY: help dev test install lint format serve demo clean check-python browser vendor
+.PHONY: help dev test install lint format serve demo clean check-python browser vendor upstream-cli
 
 help:
 	@echo "make dev    set up (venv, install, migrate, demo data) and serve on http://$(HOST):$(PORT)"
@@ -38,7 +38,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml | check
 	$(PIP) install --quiet --no-deps -e .
 	@touch $@
 
-install: $(VENV)/.installed vendor browser
+install: $(VENV)/.installed vendor browser upstream-cli
 
 # React 18's UMD builds, served as our static files to plugins that use the shell's React
 # (docs/shell-runtime.md); from the npm registry, never committed, never from a public CDN.
@@ -54,6 +54,19 @@ $(REACT_UMD) &:
 	mkdir -p $(REACT_VENDOR)
 	cp var/npm/node_modules/react/umd/react.production.min.js $(REACT_VENDOR)/
 	cp var/npm/node_modules/react-dom/umd/react-dom.production.min.js $(REACT_VENDOR)/
+
+# What NaaP's own CLI needs to run its deploy, status and rollback commands from the NaaP sample
+# (../shared/naap-upstream/) against a live server in the tests (docs/naap-endpoints.md): the
+# packages they import, and esbuild to bundle their TypeScript. Pinned; installed once.
+UPSTREAM_CLI_PACKAGES := commander@12.1.0 chalk@5.6.2 ora@8.2.0 fs-extra@11.4.1 esbuild@0.28.2
+UPSTREAM_CLI := var/npm-cli/.installed
+
+upstream-cli: $(UPSTREAM_CLI)
+
+$(UPSTREAM_CLI): Makefile
+	npm install --no-save --no-audit --no-fund --silent --prefix var/npm-cli \
+		$(UPSTREAM_CLI_PACKAGES)
+	@touch $@
 
 # Debian's Chromium for the browser tests (Playwright drives it; no browser is downloaded).
 browser:

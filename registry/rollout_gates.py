@@ -34,7 +34,14 @@ from registry import rollouts
 from registry.field_health import version_health
 from registry.models import DeploymentEvent, PluginDeployment, Rollout
 
-__all__ = ["STABLE_MARGIN", "Decision", "evaluate_due_rollouts", "evaluate_rollout"]
+__all__ = [
+    "STABLE_MARGIN",
+    "Decision",
+    "breaches",
+    "evaluate_due_rollouts",
+    "evaluate_rollout",
+    "window_start",
+]
 
 STABLE_MARGIN = 0.05  # error-rate points by which a candidate is "clearly worse" than stable
 _STEP_KINDS = (
@@ -67,7 +74,7 @@ def _percent(value: float | None) -> str:
     return "n/a" if value is None else f"{value * 100:.1f}%"
 
 
-def _window_start(rollout: Rollout) -> dt.datetime:
+def window_start(rollout: Rollout) -> dt.datetime:
     """The minute the rollout's current step began (its latest start, advance or resume)."""
     began = (
         DeploymentEvent.objects.filter(rollout=rollout, kind__in=_STEP_KINDS)
@@ -88,9 +95,37 @@ def _describe(label: str, health: dict | None) -> str:
     )
 
 
+def breaches(rollout: Rollout, candidate: dict, stable: dict | None) -> list[tuple[str, str]]:
+    """The limits of the rollout's policy that the candidate's numbers (version_health's, with
+    loads) break, in the order the gate checks them: (which, what) with which one of
+    `error_rate`, `latency_p99`, `worse_than_stable`. The deploy protocol's status shows them
+    as alerts."""
+    errors = _error_rate(candidate)
+    if errors is None:
+        return []
+    found = []
+    if errors > rollout.error_rate_limit:
+        limit = _percent(rollout.error_rate_limit)
+        found.append(("error_rate", f"error rate {_percent(errors)} above the limit {limit}"))
+    if candidate["p99_ms"] is not None and candidate["p99_ms"] > rollout.latency_p99_limit_ms:
+        limit = rollout.latency_p99_limit_ms
+        found.append(("latency_p99", f"p99 {candidate['p99_ms']} ms above the limit {limit} ms"))
+    if stable is not None and stable["loads"] >= rollout.min_sample:
+        stable_errors = _error_rate(stable)
+        if errors - stable_errors > STABLE_MARGIN:
+            found.append(
+                (
+                    "worse_than_stable",
+                    f"error rate {_percent(errors)} clearly worse than the stable version's "
+                    f"{_percent(stable_errors)}",
+                )
+            )
+    return found
+
+
 def judge(rollout: Rollout) -> tuple[str, str]:
     """The gate's verdict for a rollout over its current step's window: (action, reason)."""
-    since = _window_start(rollout)
+    since = window_start(rollout)
     ids = [rollout.candidate_id] + ([rollout.stable_id] if rollout.stable_id else [])
     health = version_health(ids, since=since)
     candidate = health[rollout.candidate_id]
@@ -103,20 +138,9 @@ def judge(rollout: Rollout) -> tuple[str, str]:
     sample = rollout.min_sample
     if candidate["loads"] < sample:
         return "wait", f"{candidate['loads']} of {sample} loads needed; {numbers}"
-    errors = _error_rate(candidate)
-    if errors > rollout.error_rate_limit:
-        limit = _percent(rollout.error_rate_limit)
-        return "abort", f"error rate {_percent(errors)} above the limit {limit}; {numbers}"
-    if candidate["p99_ms"] is not None and candidate["p99_ms"] > rollout.latency_p99_limit_ms:
-        limit = rollout.latency_p99_limit_ms
-        return "abort", f"p99 {candidate['p99_ms']} ms above the limit {limit} ms; {numbers}"
-    if stable is not None and stable["loads"] >= sample:
-        stable_errors = _error_rate(stable)
-        if errors - stable_errors > STABLE_MARGIN:
-            return "abort", (
-                f"error rate {_percent(errors)} clearly worse than the stable version's "
-                f"{_percent(stable_errors)}; {numbers}"
-            )
+    broken = breaches(rollout, candidate, stable)
+    if broken:
+        return "abort", f"{broken[0][1]}; {numbers}"
     if candidate["success_rate"] >= rollout.success_threshold:
         threshold = _percent(rollout.success_threshold)
         return "advance", f"success {_percent(candidate['success_rate'])} ≥ {threshold}; {numbers}"

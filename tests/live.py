@@ -160,6 +160,30 @@ def running_gunicorn(data_dir: Path, *, workers: int = 1, **environment: str) ->
         log_path.unlink(missing_ok=True)
 
 
+@contextmanager
+def running_rollout_loop(*, interval: float = 0.2) -> Iterator[None]:
+    """`manage.py run_rollouts` (the health gates' loop) against this test's database, a pass
+    every `interval` seconds. Stopped by PID."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.live_settings",
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": database_url(),
+        "DEBUG": "0",
+    }
+    env.pop("REDIS_URL", None)  # the local-memory cache: no field report counters in flight
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "run_rollouts", "--interval", str(interval)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        stop_process(process, timeout=20)
+
+
 class HangingProxy:
     """A TCP proxy to `target`; while `hanging`, it accepts connections, reads what is sent
     and never forwards or answers: a hung server (or a network partition) that, unlike a

@@ -10,6 +10,7 @@ import re
 from django.utils import timezone
 from rest_framework import serializers
 
+from publishing.api.deploy_alerts import abort_alerts, rollout_alerts
 from publishing.services.deploys import (
     STRATEGIES,
     event_id,
@@ -129,6 +130,13 @@ class RollbackAnswerSerializer(serializers.Serializer):
     deploymentId = serializers.CharField(allow_null=True)
 
 
+class AlertSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    severity = serializers.CharField(help_text="critical (a limit broken) or warning (aborted)")
+    message = serializers.CharField()
+    triggeredAt = serializers.DateTimeField()
+
+
 class DeploymentStatusSerializer(serializers.Serializer):
     """Upstream's DeploymentStatus, and ours beside it (strategy, traffic, rollout, health)."""
 
@@ -146,8 +154,15 @@ class DeploymentStatusSerializer(serializers.Serializer):
     slots = serializers.ListField(child=serializers.DictField())
     rollout = serializers.DictField(allow_null=True)
     health = serializers.DictField(help_text="since, and each version's loads and rates")
-    metrics = serializers.DictField()
-    activeAlerts = serializers.ListField(child=serializers.DictField())
+    metrics = serializers.DictField(
+        help_text="upstream's: the active version's requestCount, errorCount, errorRate, "
+        "latencyP50/P95/P99 (ms; 0 without loads) and activeUsers"
+    )
+    activeAlerts = AlertSerializer(
+        many=True,
+        help_text="the limits a running rollout's candidate breaks, or the health gates' "
+        "abort of the latest rollout within the hour",
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -354,16 +369,22 @@ def deployment_status(package: PluginPackage) -> dict:
             "stable": stable_health,
             "candidate": other_health if rollout else None,
         },
+        # Upstream's MetricsInfo: numbers only (its CLI prints them as they come), so 0 where
+        # there were no loads; `health` keeps the nulls.
         "metrics": {
             "requestCount": metrics.get("loads", 0),
             "errorCount": metrics.get("failed", 0),
             "errorRate": metrics.get("errorRate") or 0,
-            "latencyP50": metrics.get("latencyP50"),
-            "latencyP95": metrics.get("latencyP95"),
-            "latencyP99": metrics.get("latencyP99"),
+            "latencyP50": metrics.get("latencyP50") or 0,
+            "latencyP95": metrics.get("latencyP95") or 0,
+            "latencyP99": metrics.get("latencyP99") or 0,
             "activeUsers": deployment.active_installs if deployment else 0,
         },
-        "activeAlerts": [],
+        "activeAlerts": (
+            rollout_alerts(rollout, since=since, health=health)
+            if rollout
+            else abort_alerts(package)
+        ),
     }
 
 

@@ -6,6 +6,7 @@ CLI looks (docs/decisions.md, "Upstream's deploy protocol")."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
@@ -24,12 +25,17 @@ from registry import selectors
 
 
 class ProtocolView(WriteView):
-    """Bare answers; errors in the envelope with the message also at the top."""
+    """Bare answers; errors in the envelope with the message also at the top. A plugin that
+    does not exist (or that the caller may not see: the same answer) or a version it lacks is
+    "… not found.": upstream's CLI looks for those words to tell its user what to do next
+    (publish first, deploy first)."""
 
     schema = DocumentSchema()
     parser_classes = [JSONParser]
 
     def handle_exception(self, exc):
+        if isinstance(exc, NotFound):
+            exc = _in_upstreams_words(exc, self.kwargs.get("name"))
         response = super().handle_exception(exc)
         error = response.data.get("error") if isinstance(response.data, dict) else None
         if isinstance(error, dict) and "message" in error:
@@ -38,6 +44,15 @@ class ProtocolView(WriteView):
 
     def package(self, request, name: str):
         return selectors.package_by_name(name=name)
+
+
+def _in_upstreams_words(exc: NotFound, name: str | None) -> NotFound:
+    if exc.message == f"No plugin named '{name}'.":
+        return NotFound(f"Plugin '{name}' not found.")
+    version = re.fullmatch(rf"No version (.+) of plugin '{re.escape(str(name))}'\.", exc.message)
+    if version:
+        return NotFound(f"Version {version[1]} of plugin '{name}' not found.", field="version")
+    return exc
 
 
 class DeployView(ProtocolView):

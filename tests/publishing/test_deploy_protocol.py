@@ -398,7 +398,12 @@ def test_status_during_a_rollout_has_the_split_and_both_versions_health(
     assert status["metrics"]["requestCount"] == 100
     assert status["metrics"]["errorCount"] == 0
     assert status["metrics"]["latencyP50"] is not None
-    assert status["activeAlerts"] == []
+    # 10 % of the candidate's 40 loads failed: above the policy's 5 %, and the stable version's
+    # 0 % (test_deploy_alerts.py).
+    assert [alert["name"] for alert in status["activeAlerts"]] == [
+        "Candidate error rate above limit",
+        "Candidate worse than stable",
+    ]
 
 
 def test_status_without_a_rollout_offers_the_previous_version(client, package, deploy_token):
@@ -411,6 +416,21 @@ def test_status_without_a_rollout_offers_the_previous_version(client, package, d
         ("previous", "1.0.0", 0),
     ]
     assert status["deploymentId"].startswith("deploy-")
+
+
+def test_status_metrics_are_numbers_even_without_loads(client, package, deploy_token):
+    """Upstream's CLI prints `p50=${latencyP50}ms`: a null would print "p50=nullms"."""
+    status = get(client, f"{API}/deployment/status", deploy_token).json()
+    assert status["metrics"] == {
+        "requestCount": 0,
+        "errorCount": 0,
+        "errorRate": 0,
+        "latencyP50": 0,
+        "latencyP95": 0,
+        "latencyP99": 0,
+        "activeUsers": 0,
+    }
+    assert status["health"]["stable"]["latencyP50"] is None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -634,3 +654,38 @@ def test_the_publishers_own_read_token_still_learns_what_it_lacks(client, previe
     assert refused.status_code == 403
     assert "lacks the 'deploy' scope" in refused.json()["message"]
     assert get(client, f"{API}/deployment/status", secret).status_code == 200
+
+
+def test_a_missing_or_hidden_plugin_is_not_found_in_the_words_naaps_cli_looks_for(
+    client, preview, eve, eve_labs
+):
+    """Upstream's CLI prints its "publish it first" and "not deployed yet" hints when the
+    message says "not found"."""
+    secret = token_for(eve_labs, scopes=("admin",), user=eve)[3]
+    answers = [
+        *(get(client, f"{API}/{route}", secret) for route in READS),
+        post(client, f"{API}/deploy", upstream_body(), secret),
+        post(client, f"{API}/deployment/rollback", {"reason": "r"}, secret),
+    ]
+    for answer in answers:
+        assert answer.status_code == 404
+        body = answer.json()
+        assert body["message"] == body["error"]["message"] == "Plugin 'my-wallet' not found."
+        assert body["error"]["code"] == "NOT_FOUND"
+
+
+@pytest.mark.parametrize(
+    "route,body",
+    [
+        ("deploy", upstream_body("9.9.9")),
+        ("deployment/rollback", {"version": "9.9.9", "reason": "r"}),
+    ],
+)
+def test_a_missing_version_is_not_found_in_the_words_naaps_cli_looks_for(
+    client, package, deploy_token, route, body
+):
+    answer = post(client, f"{API}/{route}", body, deploy_token)
+    assert answer.status_code == 404
+    message = "Version 9.9.9 of plugin 'my-wallet' not found."
+    assert answer.json()["message"] == answer.json()["error"]["message"] == message
+    assert answer.json()["error"]["details"]["fields"] == {"version": message}
