@@ -105,8 +105,9 @@ class PackageFilterSet(django_filters.FilterSet):
 
         On PostgreSQL, in two tiers (docs/decisions.md, "Search"): the packages whose words
         match (the full-text vector, one GIN index), ranked by text rank; and only when no
-        listed package's words match, the forgiving tier: names and display names a typo
-        away (trigram word similarity) or containing the query, ranked by that similarity.
+        listed package's words match (in any category), the forgiving tier: names and
+        display names a typo away (trigram word similarity) or containing the query, ranked
+        by that similarity.
         Ranking every one of a common word's matches by similarity as well cost ~20 ms on
         the bench catalog (a quarter of 10,000 packages say "gateway"); the exact tier reads
         one index and scores each match with the text rank alone.
@@ -122,7 +123,9 @@ class PackageFilterSet(django_filters.FilterSet):
             value, config=settings.SEARCH_CONFIG, search_type="websearch"
         )
         if self._exact_tier is None:
-            self._exact_tier = queryset.filter(search_vector=query).exists()
+            # Asked of every category: the browse page's facets and each category's page
+            # and the API then agree on the tier for one search.
+            self._exact_tier = self._without_category().filter(search_vector=query).exists()
         if self._exact_tier:
             return queryset.filter(search_vector=query).annotate(
                 relevance=SearchRank(F("search_vector"), query)
@@ -215,6 +218,14 @@ class PackageFilterSet(django_filters.FilterSet):
         """(category, count) pairs of the filtered catalog, largest first."""
         with self._search_settings():
             return selectors.category_facets(self.qs)
+
+    def _without_category(self) -> QuerySet:
+        """The listing under every filter but the category and the search."""
+        data = self.form.cleaned_data if self.form.is_valid() else {}
+        queryset = self.queryset
+        if not data.get("includeDeprecated"):
+            queryset = queryset.filter(deprecated=False)
+        return self.filter_shell_version(queryset, "shellVersion", data.get("shellVersion") or "")
 
     @property
     def _searching(self) -> bool:

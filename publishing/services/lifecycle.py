@@ -69,7 +69,8 @@ def yank_version(
     version.status = PluginVersion.Status.YANKED
     version.yank_reason = reason.strip()
     version.save(update_fields=["status", "yank_reason", "updated_at"])
-    refresh_latest_published(version.package)  # locked with the version, above
+    # FOR UPDATE without OF locked the package row with the version's (select_related).
+    refresh_latest_published(version.package)
     withdraw_version(actor=actor, version=version)
     record_audit_event(
         actor, AuditAction.VERSION_YANK, version, ip=ip, details={"reason": version.yank_reason}

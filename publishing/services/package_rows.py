@@ -53,8 +53,8 @@ def is_newest(package: PluginPackage, version: PluginVersion) -> bool:
 def advance_status(package: PluginPackage, *, verified: bool, now: datetime) -> None:
     """A verified publisher's version lists the package, published `now` (its newest
     published version, PluginPackage.latest_published_at); others' put it up for review."""
-    if verified:
-        package.latest_published_at = now
+    if verified:  # a concurrent publish that took its time later may have committed first
+        package.latest_published_at = max(package.latest_published_at or now, now)
     if verified and package.status in {
         PluginPackage.Status.DRAFT,
         PluginPackage.Status.PENDING_REVIEW,

@@ -77,7 +77,11 @@ class RegistryListView(APIView):
         operation_id="plugins_registry_list",
         summary="Search and browse published plugins",
         parameters=[
-            OpenApiParameter("search", str, description="words; typos are forgiven"),
+            OpenApiParameter(
+                "search",
+                str,
+                description="words; when no plugin has them, names a typo away or containing them",
+            ),
             OpenApiParameter("category", str),
             OpenApiParameter("sort", str, enum=[choice for choice, _ in SORT_CHOICES]),
             OpenApiParameter("shellVersion", str, description="only plugins that admit it"),

@@ -1,4 +1,5 @@
-"""Full-text and trigram indexes, created only on PostgreSQL (SQLite has neither)."""
+"""Full-text and trigram indexes, created only on PostgreSQL (SQLite has neither); migration
+0016 turns their `fastupdate` off."""
 
 from django.db import migrations
 

@@ -404,3 +404,18 @@ def test_typo_and_substring_matches_are_offered_only_when_no_word_matches(client
     assert "wallets-hub" in names(client.get(URL, {"search": "walet", "limit": 100}))
     # Its own word finds it (and, stemmed as English, the wallets).
     assert "wallets-hub" in names(client.get(URL, {"search": "wallets"}))
+
+
+def test_the_tier_is_chosen_across_categories_so_api_and_browse_agree(client, catalog):
+    make_listed("gateways-hub", category="media", description="Hubs")
+    answer = client.get(URL, {"search": "gateway", "category": "media"}).json()["data"]
+    page = client.get("/", {"search": "gateway", "category": "media"})
+    if not ON_POSTGRES:  # substrings: the name contains the query
+        assert [plugin["name"] for plugin in answer["plugins"]] == ["gateways-hub"]
+        assert card_names(page) == ["gateways-hub"]
+        return
+    # "gateway" is a word of gateway-manager (operations): the word tier answers, in which
+    # the media category has nothing, on the API and on the browse page alike.
+    assert (answer["plugins"], answer["total"]) == ([], 0)
+    assert card_names(page) == []
+    assert names(client.get(URL, {"search": "gateway"})) == ["gateway-manager"]
