@@ -38,7 +38,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml | check
 	$(PIP) install --quiet --no-deps -e .
 	@touch $@
 
-install: $(VENV)/.installed vendor browser upstream-cli
+install: $(VENV)/.installed vendor browser
 
 # React 18's UMD builds, served as our static files to plugins that use the shell's React
 # (docs/shell-runtime.md); from the npm registry, never committed, never from a public CDN.
@@ -57,15 +57,20 @@ $(REACT_UMD) &:
 
 # What NaaP's own CLI needs to run its deploy, status and rollback commands from the NaaP sample
 # (../shared/naap-upstream/) against a live server in the tests (docs/naap-endpoints.md): the
-# packages they import, and esbuild to bundle their TypeScript. Pinned; installed once.
+# packages they import, and esbuild to bundle their TypeScript. Pinned; only `make test` needs
+# them. The stamp is named after a hash of the pins, so they are installed again only when the
+# pins change, not on any other edit of this file.
 UPSTREAM_CLI_PACKAGES := commander@12.1.0 chalk@5.6.2 ora@8.2.0 fs-extra@11.4.1 esbuild@0.28.2
-UPSTREAM_CLI := var/npm-cli/.installed
+UPSTREAM_CLI_DIR := var/npm-cli
+UPSTREAM_CLI_PINS := $(shell printf '%s' '$(UPSTREAM_CLI_PACKAGES)' | sha256sum | cut -c1-16)
+UPSTREAM_CLI := $(UPSTREAM_CLI_DIR)/.installed-$(UPSTREAM_CLI_PINS)
 
 upstream-cli: $(UPSTREAM_CLI)
 
-$(UPSTREAM_CLI): Makefile
-	npm install --no-save --no-audit --no-fund --silent --prefix var/npm-cli \
+$(UPSTREAM_CLI):
+	npm install --no-save --no-audit --no-fund --silent --prefix $(UPSTREAM_CLI_DIR) \
 		$(UPSTREAM_CLI_PACKAGES)
+	@rm -f $(UPSTREAM_CLI_DIR)/.installed*
 	@touch $@
 
 # Debian's Chromium for the browser tests (Playwright drives it; no browser is downloaded).
@@ -92,7 +97,7 @@ dev: install
 	trap 'kill $$worker $$gates 2>/dev/null' EXIT INT TERM; \
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
-test: install
+test: install upstream-cli
 	$(VENV)/bin/pytest
 
 lint: install

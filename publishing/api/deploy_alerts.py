@@ -1,11 +1,13 @@
 """The deploy protocol status's `activeAlerts`, in upstream's AlertInfo shape (name, severity,
 message, triggeredAt), from what the health gates (registry.rollout_gates) know:
 
-- while a rollout runs, each limit of its policy the candidate breaks over the gate's window
-  (the current step's, as the gate will judge it), once the candidate has the policy's
+- while a rollout is open, each limit of its policy the candidate breaks over the gate's
+  window (the current step's, as the gate will judge it), once the candidate has the policy's
   minimum sample: error rate above `onErrorRate`, p99 load time above `onLatencyP99`, error
-  rate clearly worse than the stable version's. Critical: at its next step the gate aborts.
-  `triggeredAt` is the start of that window;
+  rate clearly worse than the stable version's. `triggeredAt` is the start of that window.
+  Running: critical, at its next step the gate aborts. Paused: a warning, since the gates
+  judge only running rollouts; the candidate keeps its share meanwhile, and once resumed the
+  gate judges it again over the numbers from the resume on;
 - after the gates aborted the package's latest rollout, for ABORT_ALERT_PERIOD, the abort and
   its reason (a warning: everyone is back on the stable version).
 
@@ -29,6 +31,11 @@ BREACH_NAMES = {
     "latency_p99": "Candidate p99 load time above limit",
     "worse_than_stable": "Candidate worse than stable",
 }
+RUNNING_OUTCOME = "the health gates abort the rollout at its next step."
+PAUSED_OUTCOME = (
+    "the rollout is paused at {percent}%, so the health gates do not act on it; "
+    "once it resumes they judge it again over the numbers from then on."
+)
 
 
 def _alert(name: str, severity: str, message: str, moment: dt.datetime) -> dict:
@@ -36,8 +43,9 @@ def _alert(name: str, severity: str, message: str, moment: dt.datetime) -> dict:
 
 
 def rollout_alerts(rollout: Rollout, *, since: dt.datetime, health: dict[int, dict]) -> list:
-    """The limits the running rollout's candidate breaks over the gate's window; `health` is
-    version_health's answer from `since`, reused when the window starts then."""
+    """The limits the open rollout's candidate breaks over the gate's window: critical while
+    it runs, a warning while it is paused; `health` is version_health's answer from `since`,
+    reused when the window starts then."""
     window = window_start(rollout)
     ids = [rollout.candidate_id] + ([rollout.stable_id] if rollout.stable_id else [])
     if window != since or any(version_id not in health for version_id in ids):
@@ -47,12 +55,15 @@ def rollout_alerts(rollout: Rollout, *, since: dt.datetime, health: dict[int, di
         return []
     stable = health.get(rollout.stable_id) if rollout.stable_id else None
     version = rollout.candidate.version
+    if rollout.status == Rollout.Status.PAUSED:
+        severity, outcome = "warning", PAUSED_OUTCOME.format(percent=rollout.percent)
+    else:
+        severity, outcome = "critical", RUNNING_OUTCOME
     return [
         _alert(
             BREACH_NAMES[which],
-            "critical",
-            f"{version}: {what} since {window:%H:%M} UTC ({candidate['loads']} loads); "
-            "the health gates abort the rollout at its next step.",
+            severity,
+            f"{version}: {what} since {window:%H:%M} UTC ({candidate['loads']} loads); {outcome}",
             window,
         )
         for which, what in breaches(rollout, candidate, stable)

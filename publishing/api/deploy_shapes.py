@@ -160,8 +160,9 @@ class DeploymentStatusSerializer(serializers.Serializer):
     )
     activeAlerts = AlertSerializer(
         many=True,
-        help_text="the limits a running rollout's candidate breaks, or the health gates' "
-        "abort of the latest rollout within the hour",
+        help_text="the limits an open rollout's candidate breaks (critical while it runs, "
+        "warnings while it is paused), or the health gates' abort of the latest rollout "
+        "within the hour",
     )
 
 

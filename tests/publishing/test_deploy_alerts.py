@@ -1,6 +1,7 @@
-"""The deploy protocol status's activeAlerts (publishing/api/deploy_alerts.py): the limits a
-running rollout's candidate breaks over the health gates' window, and the gates' abort of the
-latest rollout for an hour after it; in upstream's AlertInfo shape."""
+"""The deploy protocol status's activeAlerts (publishing/api/deploy_alerts.py): the limits an
+open rollout's candidate breaks over the health gates' window (critical while it runs, warnings
+while it is paused), and the gates' abort of the latest rollout for an hour after it; in
+upstream's AlertInfo shape."""
 
 from __future__ import annotations
 
@@ -140,6 +141,52 @@ def test_only_the_current_steps_window_counts(client, package, token, owner):
     assert alerts(client, token) == []
     report("1.1.0", loads=100, failed=50)
     assert [alert["name"] for alert in alerts(client, token)] == [ERROR_RATE]
+
+
+def test_a_paused_rollouts_broken_limits_are_warnings_the_gates_do_not_act_on(
+    client, package, token, owner
+):
+    rollout = canary(client, token, onLatencyP99=1000)
+    report("1.1.0", loads=100, failed=8, ms=1500)
+    rollouts.pause_rollout(actor=owner, package=package, reason="checking the logs")
+    window = rollout.created_at.replace(second=0, microsecond=0)
+    found = alerts(client, token)
+    assert [(alert["name"], alert["severity"]) for alert in found] == [
+        (ERROR_RATE, "warning"),
+        (LATENCY, "warning"),
+    ]
+    assert found[0]["message"] == (
+        f"1.1.0: error rate 8.0% above the limit 5.0% since {window:%H:%M} UTC (100 loads); "
+        "the rollout is paused at 5%, so the health gates do not act on it; once it resumes "
+        "they judge it again over the numbers from then on."
+    )
+    assert all("abort" not in alert["message"] for alert in found)
+    assert parse_datetime(found[1]["triggeredAt"]) == window
+
+    # What the warning says: even a step long overdue, a paused rollout is not judged.
+    Rollout.objects.filter(pk=rollout.pk).update(next_step_at=timezone.now())
+    assert evaluate_due_rollouts() == []
+    rollout.refresh_from_db()
+    assert (rollout.status, rollout.percent) == (Rollout.Status.PAUSED, 5)
+
+
+def test_a_resumed_rollout_is_judged_over_the_numbers_from_its_resume(
+    client, package, token, owner
+):
+    rollout = canary(client, token)
+    earlier = timezone.now() - dt.timedelta(minutes=10)
+    Rollout.objects.filter(pk=rollout.pk).update(created_at=earlier)
+    DeploymentEvent.objects.filter(rollout=rollout).update(created_at=earlier)
+    report("1.1.0", loads=100, failed=50, ago=5)
+    rollouts.pause_rollout(actor=owner, package=package, reason="checking the logs")
+    assert [alert["severity"] for alert in alerts(client, token)] == ["warning"]
+
+    rollouts.resume_rollout(actor=owner, package=package, reason="logs are fine")
+    assert alerts(client, token) == []
+    report("1.1.0", loads=100, failed=50)
+    (alert,) = alerts(client, token)
+    assert (alert["name"], alert["severity"]) == (ERROR_RATE, "critical")
+    assert alert["message"].endswith("the health gates abort the rollout at its next step.")
 
 
 def test_the_gates_abort_is_a_warning_for_an_hour(client, package, token):
