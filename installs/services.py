@@ -1,7 +1,7 @@
 """State changes of tenants: install, uninstall, configure, preferences and plugin storage.
 
-Every function takes keyword-only arguments, runs in one transaction, raises naap.errors,
-writes an AuditEvent for each change and never speaks HTTP.
+Every function takes keyword-only arguments, runs in one transaction (a first boot: one per
+tester row), raises naap.errors, writes an AuditEvent for each change and never speaks HTTP.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from installs import selectors
@@ -143,6 +143,7 @@ def install_plugin(
     result = _insert_installation(
         actor=actor, package=package, user=user, team=team, config=clean_config
     )
+    _claim_tester_row(package, user=user, team=team)
     if result.created:
         _installation_changed(
             result.installation,
@@ -154,7 +155,6 @@ def install_plugin(
     return result
 
 
-@transaction.atomic
 def install_previews_on_first_boot(
     *, actor, testers: list[PreviewTester], ip: str | None = None
 ) -> list[TenantPluginInstall]:
@@ -162,35 +162,53 @@ def install_previews_on_first_boot(
     tester row of theirs (or of a team they are in) that no boot has claimed yet
     (installs.selectors.effective_plugins lists them). Returns the installations made.
 
-    A row is claimed by an UPDATE that only an unclaimed row matches, so of concurrent boots
-    one installs and the others go on; the installation's unique constraint is the second
-    guard. The claim stays when the tester uninstalls it later: it does not come back. A team
-    tester's preview is installed for the team, by whichever member boots first (the
-    publisher named the team; its admins may uninstall it). A preview that cannot be
-    installed now (taken down, no deployed version) is left unclaimed for a later boot.
+    A tester's preview is installed for the team when the tester is a team, by whichever
+    member boots first (the publisher named the team; its admins may uninstall it). The claim
+    stays when the tester uninstalls it later: it does not come back. A preview that cannot
+    be installed now (taken down, no deployed version) is left unclaimed for a later boot.
+
+    Each row is installed and claimed in a transaction of its own (never call this inside
+    one): a boot holds the locks of one row's installation, package, deployment and tester row
+    at a time, taken in the order every install and uninstall takes them, so boots of people
+    whose previews or teams overlap wait for each other, whatever order their rows come in,
+    instead of deadlocking.
     """
     teams = set(TeamMembership.objects.filter(user=actor).values_list("team_id", flat=True))
     made = []
     for tester in testers:
         if tester.user_id != actor.pk and tester.team_id not in teams:
             continue
-        try:
-            with transaction.atomic():
-                claimed = PreviewTester.objects.filter(
-                    pk=tester.pk, installed_at__isnull=True
-                ).update(installed_at=timezone.now())
-                if not claimed:
-                    continue
-                package = selectors.available_package(name=tester.package.name, user=actor)
-                version = _installable_version(package)
-                user = actor if tester.user_id else None
-                team = Team.objects.get(pk=tester.team_id) if tester.team_id else None
-                result = _insert_installation(
-                    actor=actor, package=package, user=user, team=team, config={}
-                )
-        except NaapError:
-            continue
-        if result.created:
+        install = _install_for_tester(actor=actor, tester=tester, ip=ip)
+        if install is not None:
+            made.append(install)
+    return made
+
+
+class _ClaimedBefore(Exception):
+    """Another boot (or an install, configure or uninstall) claimed the tester row first."""
+
+
+def _install_for_tester(*, actor, tester: PreviewTester, ip: str | None):
+    """The installation one unclaimed tester row gets, made and claimed in one transaction;
+    None when one existed, when the row was claimed first, or when nothing can be installed
+    now (then the transaction leaves nothing behind: no row, count, claim or audit entry).
+
+    The installation is inserted (and counted) before the row is claimed by an UPDATE that
+    only an unclaimed row matches: of concurrent boots one installs, the others roll back.
+    """
+    try:
+        with transaction.atomic():
+            package = selectors.available_package(name=tester.package.name, user=actor)
+            version = _installable_version(package)
+            user = actor if tester.user_id else None
+            team = Team.objects.get(pk=tester.team_id) if tester.team_id else None
+            result = _insert_installation(
+                actor=actor, package=package, user=user, team=team, config={}
+            )
+            if not _claim(PreviewTester.objects.filter(pk=tester.pk)):
+                raise _ClaimedBefore
+            if not result.created:
+                return None
             _installation_changed(
                 result.installation,
                 actor=actor,
@@ -199,8 +217,24 @@ def install_previews_on_first_boot(
                 version=version.version,
                 firstBoot=True,
             )
-            made.append(result.installation)
-    return made
+            return result.installation
+    except (NaapError, _ClaimedBefore):
+        return None
+
+
+def _claim(testers: QuerySet) -> int:
+    """Mark these tester rows done, if unclaimed, so no boot installs their preview again."""
+    return testers.filter(installed_at__isnull=True).update(installed_at=timezone.now())
+
+
+def _claim_tester_row(package: PluginPackage, *, user, team: Team | None) -> None:
+    """Claim the tenant's tester row of a preview once an install, configure or uninstall has
+    acted for it, so an uninstall sticks even before its first boot. It runs after the
+    installation's and the counters' writes (every path locks in that order), and costs no
+    query for a package that is not a preview."""
+    if package.preview:
+        tenant = Q(team=team) if team is not None else Q(user=user)
+        _claim(PreviewTester.objects.filter(tenant, package=package))
 
 
 def _insert_installation(
@@ -269,6 +303,7 @@ def uninstall_plugin(
     if not deleted:
         raise not_installed
     _count_installs(package, -1)
+    _claim_tester_row(package, user=user, team=team)
     _installation_changed(install, actor=actor, action=AuditAction.PLUGIN_UNINSTALL, ip=ip)
     return install
 
@@ -312,6 +347,7 @@ def configure_plugin(
     previous_keys = sorted(install.config or {})
     install.config = seal(clean_config, schema)
     install.save(update_fields=["config", "updated_at"])
+    _claim_tester_row(package, user=user, team=team)
     _installation_changed(
         install,
         actor=actor,

@@ -91,6 +91,81 @@ def test_an_uninstall_sticks_on_the_next_boots():
     assert PREVIEW in names(client)
 
 
+def assert_gone_for_good(client: Client, **query) -> None:
+    """No boot (either route) brings the preview back: no row, no count, every row claimed."""
+    for path in [*BOOTSTRAPS, *BOOTSTRAPS]:
+        assert PREVIEW not in names(client, path, **query)
+    assert not TenantPluginInstall.objects.filter(package__name=PREVIEW).exists()
+    assert counters(PREVIEW) == (0, 0)
+    assert not PreviewTester.objects.filter(installed_at__isnull=True).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("first", ["install", "configure"])
+def test_an_uninstall_before_the_first_boot_sticks_too(first):
+    client = signed_in(make_user("tess"))
+    make_preview(users=["tess"])
+    if first == "install":
+        response = send(client, "post", f"/api/v1/plugins/{PREVIEW}/install")
+        assert response.status_code == 201, response.content
+    else:
+        body = {"config": {"currency": "USD"}}
+        response = send(client, "put", f"/api/v1/plugins/{PREVIEW}/config", body)
+        assert response.status_code == 200, response.content
+    assert PreviewTester.objects.get().installed_at is not None
+    assert counters(PREVIEW) == (1, 1)
+    response = send(client, "delete", f"/api/v1/plugins/{PREVIEW}/uninstall")
+    assert response.status_code == 200, response.content
+    assert_gone_for_good(client)
+    assert not [event for event in installs_audited() if event.details.get("firstBoot")]
+
+
+@pytest.mark.django_db
+def test_a_refused_config_leaves_the_tester_row_unclaimed():
+    client = signed_in(make_user("tess"))
+    make_preview(users=["tess"])
+    body = {"config": {"currency": "GBP"}}
+    response = send(client, "put", f"/api/v1/plugins/{PREVIEW}/config", body)
+    assert response.status_code == 400, response.content
+    assert PreviewTester.objects.get().installed_at is None
+    assert PREVIEW in names(client)
+    assert TenantPluginInstall.objects.filter(package__name=PREVIEW).count() == 1
+
+
+@pytest.mark.django_db
+def test_an_installation_made_before_the_preview_is_removed_for_good():
+    tess = make_user("tess")
+    client = signed_in(tess)
+    owner = make_user("owner")
+    publish_plugin(PREVIEW, "1.0.0", actor=owner)
+    assert send(client, "post", f"/api/v1/plugins/{PREVIEW}/install").status_code == 201
+    # Made a preview she tests: her row is unclaimed, her installation is older.
+    set_preview_testers(actor=owner, name=PREVIEW, preview=True, users=["tess"], teams=[])
+    assert PreviewTester.objects.get().installed_at is None
+    assert send(client, "delete", f"/api/v1/plugins/{PREVIEW}/uninstall").status_code == 200
+    assert_gone_for_good(client)
+
+
+@pytest.mark.django_db
+def test_a_team_admins_uninstall_before_any_member_boots_sticks():
+    admin, member = make_user("ada"), make_user("mo")
+    team = make_team("testers", admin=admin, members=[member])
+    make_preview(users=["mo"], teams=["testers"])
+    admin_client = signed_in(admin)
+    url = f"/api/v1/plugins/{PREVIEW}"
+    assert send(admin_client, "post", f"{url}/install", {"teamId": team.pk}).status_code == 201
+    # The team's row is claimed, not the member's own: a personal boot still installs that.
+    assert PreviewTester.objects.get(team=team).installed_at is not None
+    assert PreviewTester.objects.get(user=member).installed_at is None
+    assert send(admin_client, "delete", f"{url}/uninstall", {"teamId": team.pk}).status_code == 200
+    assert PREVIEW not in names(admin_client, teamId=team.pk)
+    assert PREVIEW in names(signed_in(member))
+    (install,) = TenantPluginInstall.objects.filter(package__name=PREVIEW)
+    assert (install.user, install.team) == (member, None)
+    assert counters(PREVIEW) == (1, 1)
+    assert PREVIEW not in names(signed_in(member), teamId=team.pk)
+
+
 @pytest.mark.django_db
 def test_a_person_who_tests_nothing_gets_nothing_written():
     make_user("tess")
