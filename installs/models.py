@@ -145,7 +145,8 @@ class PreviewTester(TimestampedModel):
 
     It lives here, not in registry, because teams do: registry asks whether someone tests a
     package through the check installs registers (registry.visibility). A tester's first boot
-    installs the preview for them (a team: for the team, once) and notes it in `installed_at`.
+    installs the preview for them (a team: for the team, once) and notes it in `installed_at`;
+    an install, configure or uninstall of the preview by that tenant claims the row too.
     """
 
     package = models.ForeignKey(
@@ -164,8 +165,9 @@ class PreviewTester(TimestampedModel):
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # When a boot installed the preview for this tester (the person, or the team once): set
-    # once, so an uninstall sticks (installs.services.install_previews_on_first_boot).
+    # When the row was claimed: by the boot that installed the preview (the person, or the
+    # team once), or by the tenant's own install, configure or uninstall of it. Set once, so
+    # an uninstall sticks (installs.services.install_previews_on_first_boot).
     installed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:

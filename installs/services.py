@@ -201,7 +201,9 @@ def _install_for_tester(*, actor, tester: PreviewTester, ip: str | None):
             package = selectors.available_package(name=tester.package.name, user=actor)
             version = _installable_version(package)
             user = actor if tester.user_id else None
-            team = Team.objects.get(pk=tester.team_id) if tester.team_id else None
+            team = Team.objects.filter(pk=tester.team_id).first() if tester.team_id else None
+            if tester.team_id and team is None:  # deleted meanwhile: nothing to install for
+                raise _ClaimedBefore
             result = _insert_installation(
                 actor=actor, package=package, user=user, team=team, config={}
             )

@@ -28,6 +28,8 @@ SORT_CHOICES = [
     ("rating", "Top rated"),
 ]
 MAX_SEARCH_LENGTH = 100
+# What the search's tier question leaves out (PackageFilterSet._without_category).
+EVERY_CATEGORY = ("category", "search")
 # Word similarity from which a name counts as a typo of the query ("walet" ~ "my-wallet").
 # PostgreSQL's `%>` reads it from `pg_trgm.word_similarity_threshold` (search_settings).
 TRIGRAM_THRESHOLD = 0.4
@@ -220,12 +222,10 @@ class PackageFilterSet(django_filters.FilterSet):
             return selectors.category_facets(self.qs)
 
     def _without_category(self) -> QuerySet:
-        """The listing under every filter but the category and the search."""
-        data = self.form.cleaned_data if self.form.is_valid() else {}
-        queryset = self.queryset
-        if not data.get("includeDeprecated"):
-            queryset = queryset.filter(deprecated=False)
-        return self.filter_shell_version(queryset, "shellVersion", data.get("shellVersion") or "")
+        """The listing under every filter but the category and the search: the same FilterSet
+        without those two, so a filter added later applies here too."""
+        params = {key: value for key, value in self.data.items() if key not in EVERY_CATEGORY}
+        return type(self)(params, queryset=self.queryset).qs
 
     @property
     def _searching(self) -> bool:
