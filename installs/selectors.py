@@ -350,17 +350,21 @@ def effective_plugins(*, user, team_id: int | None = None, shell_version: str = 
         membership_for(user=user, team_id=team_id)
         team_ids = [team_id]
         installs = installs.filter(team_id=team_id)
-    # No ORDER BY: the Meta orderings would join tables only to sort what is sorted in Python.
-    # Unavailable packages are read too (and left out here), so that the bootstrap cache
-    # knows to watch them: one that is listed again must reappear.
-    every_install = list(installs.order_by())
     # A preview the person tests is installed by their first boot (installs.bootstrap), in
     # their own bootstrap and in that of each team that tests it; until then it is there as
-    # if installed; previews they may no longer see are left out.
+    # if installed; previews they may no longer see are left out. The unclaimed tester rows
+    # are read before the installations: a concurrent boot claims a row in the transaction
+    # that inserts its installation, so a row this read sees claimed has an installation
+    # the next read sees (read the other way round, a boot committing in between left the
+    # preview out of both).
     core, every_tested = _core_and_tested(user=user, team_ids=team_ids)
     tested = [p for p in every_tested if p.status in AVAILABLE_PACKAGE_STATUSES]
     tested_ids = {package.pk for package in tested}
     awaiting = _awaiting_first_boot(user=user, team_id=team_id, team_ids=team_ids, tested=tested)
+    # No ORDER BY: the Meta orderings would join tables only to sort what is sorted in Python.
+    # Unavailable packages are read too (and left out here), so that the bootstrap cache
+    # knows to watch them: one that is listed again must reappear.
+    every_install = list(installs.order_by())
     chosen = _with_made_up(
         _winning_installs(
             [row for row in every_install if _shown(row, user=user, tested=tested_ids)]

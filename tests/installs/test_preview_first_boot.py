@@ -10,6 +10,7 @@ from django.test import Client
 from installs import selectors
 from installs.bootstrap import person_bootstrap
 from installs.models import PreviewTester, TenantPluginInstall
+from installs.services import install_previews_on_first_boot
 from installs.testers import set_preview_testers
 from registry.models import AuditEvent
 from tests.factories import make_team, make_user
@@ -292,3 +293,27 @@ def test_concurrent_first_boots_install_once():
     assert counters(PREVIEW) == (2, 2)
     assert len(installs_audited()) == 2
     assert PreviewTester.objects.filter(installed_at__isnull=True).count() == 0
+
+
+@pytest.mark.django_db
+def test_a_teammates_first_boot_landing_between_the_reads_still_shows_the_preview(monkeypatch):
+    # Another member's boot installs the team's preview and claims the team's row just as
+    # this boot reads; whichever of its reads come after that commit must show the preview.
+    # (With the installations read before the tester rows, neither read showed it.)
+    tess, mate = make_user("tess"), make_user("mate")
+    team = make_team("testers-team", admin=tess, members=[mate])
+    make_preview(teams=[team.name])
+    read_rows = selectors._awaiting_first_boot
+    landed = []
+
+    def teammate_boots_first(**kwargs):
+        if not landed:
+            landed.append(True)
+            (row,) = PreviewTester.objects.filter(team=team, installed_at__isnull=True)
+            assert install_previews_on_first_boot(actor=mate, testers=[row])
+        return read_rows(**kwargs)
+
+    monkeypatch.setattr(selectors, "_awaiting_first_boot", teammate_boots_first)
+    assert names(signed_in(tess)) == [PREVIEW]
+    assert landed
+    assert TenantPluginInstall.objects.filter(package__name=PREVIEW).count() == 1
