@@ -29,7 +29,8 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import Client
 
-from installs.services import install_plugin, set_storage_value
+from installs.services import install_plugin
+from installs.storage_services import set_storage_value
 from publishing.services import create_api_token
 from tests.factories import (
     make_publisher,

@@ -9,7 +9,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from installs import selectors, services
+from installs import selectors, services, storage_services
 from installs.api import serializers as shapes
 from installs.authentication import PluginGrantAuthentication, SessionOrOwnPluginGrant
 from installs.bootstrap import person_bootstrap
@@ -284,7 +284,7 @@ class StorageEntryView(PluginStorageView):
     )
     def put(self, request, name: str, key: str):
         data = parse(shapes.StorageValueRequestSerializer, request.data)
-        written = services.set_storage_value(
+        written = storage_services.set_storage_value(
             actor=request.user, name=name, key=key, value=data["value"], ip=client_ip(request)
         )
         return success(
@@ -296,5 +296,7 @@ class StorageEntryView(PluginStorageView):
         summary="Delete one stored value", responses={200: shapes.StorageDeletedSerializer}
     )
     def delete(self, request, name: str, key: str):
-        services.delete_storage_value(actor=request.user, name=name, key=key, ip=client_ip(request))
+        storage_services.delete_storage_value(
+            actor=request.user, name=name, key=key, ip=client_ip(request)
+        )
         return success(shapes.StorageDeletedSerializer({"key": key, "deleted": True}).data)
