@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 
 from installs.models import Team, TeamMembership
@@ -21,6 +22,19 @@ def make_user(username: str | None = None, *, staff: bool = False, password: str
     if staff:
         return user_model.objects.create_superuser(username, f"{username}@example.test", password)
     return user_model.objects.create_user(username, f"{username}@example.test", password)
+
+
+def make_staff(*, groups=(), view_only=False):
+    """A staff member who is no superuser: only view permissions, or the named groups."""
+    user = make_user()
+    user.is_staff = True
+    user.save()
+    if view_only:
+        user.user_permissions.set(Permission.objects.filter(codename__startswith="view_"))
+    for name in groups:
+        user.groups.add(Group.objects.get(name=name))
+    # A fresh instance: Django caches a user's permissions on the instance.
+    return type(user).objects.get(pk=user.pk)
 
 
 def make_publisher(name: str | None = None, *, owner=None, verified: bool = True) -> Publisher:
@@ -130,3 +144,21 @@ def publish(
         styles=styles,
         deploy=deploy,
     )
+
+
+def publish_with_candidates(
+    name: str = "my-wallet", *candidates: str, actor=None, publisher=None
+) -> PluginPackage:
+    """`name` 1.0.0 published and deployed, then each candidate version published beside it
+    without a deploy (each bundle marked with its version)."""
+    first = publish(name, "1.0.0", actor=actor, publisher=publisher, marker="1.0.0")
+    for number in candidates:
+        publish(
+            name,
+            number,
+            actor=first.version.published_by,
+            publisher=first.package.publisher,
+            marker=number,
+            deploy=False,
+        )
+    return first.package

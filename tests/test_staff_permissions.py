@@ -3,7 +3,6 @@ services, and the Moderators and Operators groups grant what their names say."""
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.auth.models import Group, Permission
 
 from installs.services import install_plugin
 from installs.testers import set_preview_testers
@@ -13,23 +12,10 @@ from publishing.models import ApiToken
 from registry.models import PluginDeployment, PluginPackage, PluginVersion, Publisher
 from reviews import services as review_services
 from reviews.models import PluginReview
-from tests.factories import make_publisher, make_user, publish
+from tests.factories import make_publisher, make_staff, make_user, publish
 from tests.publishing.helpers import token_for
 
 pytestmark = pytest.mark.django_db
-
-
-def staff_with(*, groups=(), view_only=False):
-    """A staff member who is no superuser: only view permissions, or the named groups."""
-    user = make_user()
-    user.is_staff = True
-    user.save()
-    if view_only:
-        user.user_permissions.set(Permission.objects.filter(codename__startswith="view_"))
-    for name in groups:
-        user.groups.add(Group.objects.get(name=name))
-    # A fresh instance: Django caches a user's permissions on the instance.
-    return type(user).objects.get(pk=user.pk)
 
 
 @pytest.fixture
@@ -112,7 +98,7 @@ def state(c) -> tuple:
 
 @pytest.mark.parametrize("act", sorted(ACTS))
 def test_a_staff_member_with_only_view_permissions_can_do_nothing(catalog, act):
-    viewer = staff_with(view_only=True)
+    viewer = make_staff(view_only=True)
     before = state(catalog)
     with pytest.raises(REFUSED):
         ACTS[act](viewer, catalog)
@@ -121,8 +107,8 @@ def test_a_staff_member_with_only_view_permissions_can_do_nothing(catalog, act):
 
 @pytest.mark.parametrize("act", sorted(ACTS))
 def test_the_groups_grant_what_their_names_say(catalog, act):
-    moderator = staff_with(groups=["Moderators"])
-    operator = staff_with(groups=["Operators"])
+    moderator = make_staff(groups=["Moderators"])
+    operator = make_staff(groups=["Operators"])
     allowed, refused = (moderator, operator) if act in MODERATOR_ACTS else (operator, moderator)
     before = state(catalog)
     with pytest.raises(REFUSED):
@@ -154,7 +140,7 @@ def test_the_admin_offers_a_view_only_staff_member_no_act_and_applies_none(
     url = f"/admin/{app}/{model}/"
     client.force_login(make_user(staff=True))  # a superuser is offered the action
     assert f'value="{action}"' in client.get(url).content.decode()
-    client.force_login(staff_with(view_only=True))
+    client.force_login(make_staff(view_only=True))
     page = client.get(url)
     assert page.status_code == 200
     assert f'value="{action}"' not in page.content.decode()
@@ -166,7 +152,7 @@ def test_the_admin_offers_a_view_only_staff_member_no_act_and_applies_none(
 
 def test_the_rollback_page_needs_the_rollback_permission(client, catalog):
     url = f"/admin/registry/pluginpackage/{catalog['package'].pk}/rollback/"
-    client.force_login(staff_with(view_only=True))
+    client.force_login(make_staff(view_only=True))
     assert client.get(url).status_code == 403
-    client.force_login(staff_with(groups=["Operators"]))
+    client.force_login(make_staff(groups=["Operators"]))
     assert client.get(url).status_code == 200

@@ -9,7 +9,6 @@ import html
 import re
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,41 +23,21 @@ from registry.models import (
     PluginVersionMinute,
     Rollout,
 )
-from tests.factories import make_user, publish
+from tests.factories import make_staff, make_user, publish, publish_with_candidates
 
 pytestmark = pytest.mark.django_db
 CHART = 'class="chart line-chart" role="img"'
 
 
-def staff_with(*, groups=(), view_only=False):
-    """A staff member who is no superuser: only view permissions, or the named groups."""
-    user = make_user()
-    user.is_staff = True
-    user.save()
-    if view_only:
-        user.user_permissions.set(Permission.objects.filter(codename__startswith="view_"))
-    for name in groups:
-        user.groups.add(Group.objects.get(name=name))
-    return type(user).objects.get(pk=user.pk)
-
-
 @pytest.fixture
 def operator():
-    return staff_with(groups=["Operators"])
+    return make_staff(groups=["Operators"])
 
 
 @pytest.fixture
 def package():
     """my-wallet 1.0.0 deployed, 1.1.0 published without a deploy."""
-    first = publish("my-wallet", "1.0.0")
-    publish(
-        "my-wallet",
-        "1.1.0",
-        actor=first.version.published_by,
-        publisher=first.package.publisher,
-        deploy=False,
-    )
-    return first.package
+    return publish_with_candidates("my-wallet", "1.1.0")
 
 
 @pytest.fixture
@@ -241,7 +220,7 @@ def test_a_closed_rollout_shows_its_end_and_no_buttons(client, package, rollout,
 def test_viewers_see_the_page_without_buttons_and_get_never_changes_anything(
     client, package, rollout
 ):
-    client.force_login(staff_with(groups=["Moderators"]))  # they view deployments
+    client.force_login(make_staff(groups=["Moderators"]))  # they view deployments
     before = state(package)
     response = client.get(page_url(package))
     assert response.status_code == 200
@@ -253,7 +232,7 @@ def test_viewers_see_the_page_without_buttons_and_get_never_changes_anything(
 
 
 def test_staff_without_any_view_access_get_403(client, package, rollout):
-    client.force_login(staff_with())
+    client.force_login(make_staff())
     assert client.get(page_url(package)).status_code == 403
 
 
@@ -312,9 +291,9 @@ def test_each_button_moves_the_rollout_and_records_who_and_why(
 def test_every_button_is_refused_without_the_rollback_permission(client, package, rollout, act):
     before = state(package)
     data = {"rollout": rollout.pk, "reason": "because"}
-    client.force_login(staff_with(view_only=True))
+    client.force_login(make_staff(view_only=True))
     assert client.post(act_url(package, act), data).status_code == 403
-    client.force_login(staff_with(groups=["Moderators"]))
+    client.force_login(make_staff(groups=["Moderators"]))
     assert client.post(act_url(package, act), data).status_code == 403
     # Not staff, or not signed in: the admin sends them to its sign-in page.
     client.force_login(make_user())

@@ -16,7 +16,7 @@ import pytest
 from publishing.cli import main
 from registry import rollouts
 from registry.models import DeploymentEvent, PluginDeployment, Rollout
-from tests.factories import make_publisher, make_user, publish
+from tests.factories import make_publisher, make_user, publish_with_candidates
 from tests.publishing.helpers import token_for
 from tests.publishing.test_cli import error_lines, registry  # noqa: F401 (a fixture)
 from tests.publishing.test_cli import run_cli as run_cli_once
@@ -107,11 +107,11 @@ def wallet(transactional_db):
     """my-wallet 1.0.0 deployed, 1.1.0 and 1.2.0 published; a deploy token of its publisher."""
     owner = make_user("ada")
     publisher = make_publisher("ada-labs", owner=owner)
-    first = publish("my-wallet", "1.0.0", actor=owner, publisher=publisher, marker="1.0.0")
-    for number in ("1.1.0", "1.2.0"):
-        publish("my-wallet", number, actor=owner, publisher=publisher, marker=number, deploy=False)
+    package = publish_with_candidates(
+        "my-wallet", "1.1.0", "1.2.0", actor=owner, publisher=publisher
+    )
     secret = token_for(publisher, scopes=("deploy",), user=owner)[3]
-    return first.package, owner, secret
+    return package, owner, secret
 
 
 def run_cli(*args: str, token: str) -> subprocess.CompletedProcess:

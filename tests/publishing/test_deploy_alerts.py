@@ -15,7 +15,7 @@ from registry import rollouts
 from registry.field_reports import LOAD_MS_BUCKETS
 from registry.models import DeploymentEvent, PluginVersion, PluginVersionMinute, Rollout
 from registry.rollout_gates import evaluate_due_rollouts
-from tests.factories import make_publisher, make_user, publish
+from tests.factories import make_publisher, make_user, publish_with_candidates
 from tests.publishing.helpers import token_for
 from tests.publishing.test_deploy_protocol import API, get, post, upstream_body
 
@@ -33,9 +33,7 @@ def owner():
 @pytest.fixture
 def package(owner):
     publisher = make_publisher("ada-labs", owner=owner)
-    first = publish("my-wallet", "1.0.0", actor=owner, publisher=publisher, marker="1.0.0")
-    publish("my-wallet", "1.1.0", actor=owner, publisher=publisher, marker="1.1.0", deploy=False)
-    return first.package
+    return publish_with_candidates("my-wallet", "1.1.0", actor=owner, publisher=publisher)
 
 
 @pytest.fixture

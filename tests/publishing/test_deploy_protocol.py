@@ -21,7 +21,7 @@ from registry.models import (
     PluginVersionMinute,
     Rollout,
 )
-from tests.factories import make_publisher, make_user, publish
+from tests.factories import make_publisher, make_user, publish, publish_with_candidates
 from tests.publishing.helpers import bearer, token_for
 
 pytestmark = pytest.mark.django_db
@@ -61,10 +61,7 @@ def owner():
 def package(owner):
     """my-wallet 1.0.0 deployed; 1.1.0 and 1.2.0 published without a deploy."""
     publisher = make_publisher("ada-labs", owner=owner)
-    first = publish("my-wallet", "1.0.0", actor=owner, publisher=publisher, marker="1.0.0")
-    for number in ("1.1.0", "1.2.0"):
-        publish("my-wallet", number, actor=owner, publisher=publisher, marker=number, deploy=False)
-    return first.package
+    return publish_with_candidates("my-wallet", "1.1.0", "1.2.0", actor=owner, publisher=publisher)
 
 
 @pytest.fixture

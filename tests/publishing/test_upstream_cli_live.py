@@ -21,7 +21,7 @@ from registry.models import (
     Rollout,
 )
 from registry.rollouts import MAX_LATENCY_MS
-from tests.factories import make_publisher, make_user, publish
+from tests.factories import make_publisher, make_user, publish_with_candidates
 from tests.live import running_gunicorn, running_rollout_loop, wait_for
 from tests.publishing.helpers import token_for
 from tests.publishing.upstream_cli import UpstreamCli, bundle, finish, plugin_folder
@@ -44,9 +44,7 @@ def owner():
 def package(owner):
     """my-wallet 1.0.0 deployed, 1.1.0 published beside it."""
     publisher = make_publisher("ada-labs", owner=owner)
-    first = publish("my-wallet", "1.0.0", actor=owner, publisher=publisher, marker="1.0.0")
-    publish("my-wallet", "1.1.0", actor=owner, publisher=publisher, marker="1.1.0", deploy=False)
-    return first.package
+    return publish_with_candidates("my-wallet", "1.1.0", actor=owner, publisher=publisher)
 
 
 @pytest.fixture

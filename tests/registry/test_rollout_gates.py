@@ -24,7 +24,7 @@ from registry.models import (
     PluginVersionMinute,
     Rollout,
 )
-from tests.factories import make_user, publish
+from tests.factories import make_user, publish_with_candidates
 from tests.installs.helpers import install, plugins_of
 
 pytestmark = pytest.mark.django_db
@@ -38,16 +38,7 @@ def staff():
 @pytest.fixture
 def package(staff):
     """my-wallet 1.0.0 deployed, 1.1.0 published without a deploy."""
-    first = publish("my-wallet", "1.0.0", marker="1.0.0")
-    publish(
-        "my-wallet",
-        "1.1.0",
-        actor=first.version.published_by,
-        publisher=first.package.publisher,
-        marker="1.1.0",
-        deploy=False,
-    )
-    return first.package
+    return publish_with_candidates("my-wallet", "1.1.0")
 
 
 def start(staff, package, **overrides) -> Rollout:

@@ -13,7 +13,7 @@ from registry import deployments, rollouts
 from registry.audit import AuditAction
 from registry.cache import generation_key
 from registry.models import AuditEvent, DeploymentEvent, PluginDeployment, Rollout
-from tests.factories import make_user, publish
+from tests.factories import make_user, publish, publish_with_candidates
 from tests.installs.helpers import install, plugins_of
 
 pytestmark = pytest.mark.django_db
@@ -27,17 +27,7 @@ def staff():
 @pytest.fixture
 def package(staff):
     """my-wallet 1.0.0 deployed, 1.1.0 and 1.2.0 published without a deploy."""
-    first = publish("my-wallet", "1.0.0", marker="1.0.0")
-    for number in ("1.1.0", "1.2.0"):
-        publish(
-            "my-wallet",
-            number,
-            actor=first.version.published_by,
-            publisher=first.package.publisher,
-            marker=number,
-            deploy=False,
-        )
-    return first.package
+    return publish_with_candidates("my-wallet", "1.1.0", "1.2.0")
 
 
 def start(staff, package, version="1.1.0", **overrides):

@@ -3,28 +3,16 @@ read each review's history; nobody edits or deletes a review there."""
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.auth.models import Group, Permission
 
 from registry.audit import AuditAction
 from registry.models import AuditEvent
 from reviews import services
 from reviews.models import PluginReview
-from tests.factories import make_user
+from tests.factories import make_staff, make_user
 from tests.reviews.helpers import stored_rating, user_with_wallet, wallet
 
 pytestmark = pytest.mark.django_db
 LIST = "/admin/reviews/pluginreview/"
-
-
-def staff(*, groups=(), view_only=False):
-    user = make_user()
-    user.is_staff = True
-    user.save()
-    if view_only:
-        user.user_permissions.set(Permission.objects.filter(codename__startswith="view_"))
-    for name in groups:
-        user.groups.add(Group.objects.get(name=name))
-    return type(user).objects.get(pk=user.pk)
 
 
 @pytest.fixture
@@ -44,7 +32,7 @@ def hide(client, review, text="Insults"):
 
 
 def test_a_moderator_hides_a_review_with_a_reason_and_it_stops_counting(client, review):
-    client.force_login(staff(groups=["Moderators"]))
+    client.force_login(make_staff(groups=["Moderators"]))
     assert 'value="hide"' in client.get(LIST).content.decode()
     asked = client.post(LIST, {"action": "hide", ACTION_CHECKBOX_NAME: [review.pk]})
     assert b"Why are they hidden?" in asked.content
@@ -57,26 +45,26 @@ def test_a_moderator_hides_a_review_with_a_reason_and_it_stops_counting(client, 
 
 
 def test_an_empty_reason_hides_nothing(client, review):
-    client.force_login(staff(groups=["Moderators"]))
+    client.force_login(make_staff(groups=["Moderators"]))
     hide(client, review, text="")
     assert not PluginReview.objects.get().hidden
 
 
 def test_staff_without_the_permission_are_not_offered_hide_and_cannot_post_it(client, review):
-    client.force_login(staff(view_only=True))
+    client.force_login(make_staff(view_only=True))
     page = client.get(LIST)
     assert page.status_code == 200
     assert 'value="hide"' not in page.content.decode()
     hide(client, review)
     assert not PluginReview.objects.get().hidden
-    client.force_login(staff(groups=["Operators"]))
+    client.force_login(make_staff(groups=["Operators"]))
     hide(client, review)
     assert not PluginReview.objects.get().hidden
 
 
 def test_a_moderator_shows_a_hidden_review_again(client, review):
     services.hide_review(actor=make_user(staff=True), review=review, reason="spam")
-    client.force_login(staff(groups=["Moderators"]))
+    client.force_login(make_staff(groups=["Moderators"]))
     client.post(LIST, {"action": "unhide", ACTION_CHECKBOX_NAME: [review.pk]})
     assert not PluginReview.objects.get().hidden
     assert stored_rating()[0] == 1
@@ -84,7 +72,7 @@ def test_a_moderator_shows_a_hidden_review_again(client, review):
 
 def test_the_review_page_shows_its_history_escaped_and_offers_no_edit_or_delete(client, review):
     services.hide_review(actor=make_user(staff=True), review=review, reason="spam")
-    client.force_login(staff(groups=["Moderators"]))
+    client.force_login(make_staff(groups=["Moderators"]))
     html = client.get(f"{LIST}{review.pk}/change/").content.decode()
     assert "History (newest first)" in html
     assert "first words" in html  # the text before the edit
@@ -98,6 +86,6 @@ def test_the_review_page_shows_its_history_escaped_and_offers_no_edit_or_delete(
 
 def test_the_history_of_a_deleted_review_stays_in_the_admin(client, review):
     services.delete_review(actor=review.user, name="my-wallet")
-    client.force_login(staff(groups=["Moderators"]))
+    client.force_login(make_staff(groups=["Moderators"]))
     html = client.get("/admin/reviews/pluginreviewrevision/").content.decode()
     assert html.count("my-wallet") >= 3  # created, edited, deleted
