@@ -53,6 +53,12 @@ class TeamMembership(TimestampedModel):
         return f"{self.user} ({self.role}) in {self.team}"
 
 
+# A row that belongs to a user or to a team: exactly one of the two (installations, testers).
+USER_XOR_TEAM = (Q(user__isnull=False) & Q(team__isnull=True)) | (
+    Q(user__isnull=True) & Q(team__isnull=False)
+)
+
+
 class TenantPluginInstall(TimestampedModel):
     package = models.ForeignKey(PluginPackage, on_delete=models.CASCADE, related_name="installs")
     user = models.ForeignKey(
@@ -79,8 +85,7 @@ class TenantPluginInstall(TimestampedModel):
         constraints = [
             # A row belongs to exactly one tenant: a user or a team, never both, never neither.
             models.CheckConstraint(
-                condition=(Q(user__isnull=False) & Q(team__isnull=True))
-                | (Q(user__isnull=True) & Q(team__isnull=False)),
+                condition=USER_XOR_TEAM,
                 name="install_exactly_one_tenant",
             ),
             models.UniqueConstraint(
@@ -175,8 +180,7 @@ class PreviewTester(TimestampedModel):
         constraints = [
             # A tester is a user or a team, never both, never neither.
             models.CheckConstraint(
-                condition=(Q(user__isnull=False) & Q(team__isnull=True))
-                | (Q(user__isnull=True) & Q(team__isnull=False)),
+                condition=USER_XOR_TEAM,
                 name="preview_tester_user_xor_team",
             ),
             models.UniqueConstraint(
