@@ -419,3 +419,19 @@ def test_the_tier_is_chosen_across_categories_so_api_and_browse_agree(client, ca
     assert (answer["plugins"], answer["total"]) == ([], 0)
     assert card_names(page) == []
     assert names(client.get(URL, {"search": "gateway"})) == ["gateway-manager"]
+
+
+def test_the_search_indexes_keep_no_pending_list():
+    if not ON_POSTGRES:  # no GIN indexes there
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reloptions FROM pg_class WHERE relname = ANY(%s) ORDER BY relname",
+            [["package_search_vector_gin", "package_name_trgm", "package_display_name_trgm"]],
+        )
+        found = cursor.fetchall()
+    assert found == [
+        ("package_display_name_trgm", ["fastupdate=off"]),
+        ("package_name_trgm", ["fastupdate=off"]),
+        ("package_search_vector_gin", ["fastupdate=off"]),
+    ]
