@@ -17,10 +17,9 @@ from naap.errors import Conflict, Forbidden
 from publishing import services
 from registry.models import AuditEvent, PluginDeployment, PluginPackage, PluginVersion
 from registry.routes import route_request, route_within, routes_overlap
-from tests.factories import make_publisher, make_user, plugin_bundle, plugin_manifest
+from tests.factories import make_publisher, make_staff, make_user, plugin_bundle, plugin_manifest
 from tests.publishing.helpers import bearer, publish_form, stored_files, token_for
 from tests.publishing.test_admin_actions import QUEUE, act
-from tests.test_staff_permissions import staff_with
 from tests.upstream import NAAP_UPSTREAM
 
 pytestmark = pytest.mark.django_db
@@ -230,7 +229,7 @@ def test_an_unverified_publishers_routes_are_granted_by_the_one_approval(client,
 
 
 def test_staff_without_the_review_permission_cannot_approve_or_grant(client, lightning):
-    operator = staff_with(groups=["Operators"])
+    operator = make_staff(groups=["Operators"])
     version = PluginVersion.objects.get(package__name="lightning-client")
     with pytest.raises(Forbidden) as refused:
         services.approve_version(actor=operator, version=version)
