@@ -421,6 +421,61 @@ def test_the_tier_is_chosen_across_categories_so_api_and_browse_agree(client, ca
     assert names(client.get(URL, {"search": "gateway"})) == ["gateway-manager"]
 
 
+def tier_questions(captured: CaptureQueriesContext) -> list[str]:
+    """The statements asking whether any listed package has a search's words."""
+    return [
+        query["sql"]
+        for query in captured.captured_queries
+        if "@@" in query["sql"] and "LIMIT 1" in query["sql"] and "OVER ()" not in query["sql"]
+    ]
+
+
+def test_a_page_with_matches_or_a_first_page_without_any_asks_no_tier_question(client, catalog):
+    # Words that match: the word tier's page is the answer.
+    with CaptureQueriesContext(connection) as captured:
+        assert names(client.get(URL, {"search": "wallet"})) == ["my-wallet", "wallet-dashboard"]
+    assert tier_questions(captured) == []
+    if not ON_POSTGRES:  # substrings: one tier, nothing to ask
+        return
+    # A typo: the word tier's first page of every category is empty, so no package has the
+    # words, and the forgiving tier answers, still without the question.
+    with CaptureQueriesContext(connection) as captured:
+        assert names(client.get(URL, {"search": "walet"}))[0] == "my-wallet"
+    assert tier_questions(captured) == []
+
+
+def test_an_empty_page_in_a_category_or_past_the_first_asks_the_tier_question(client, catalog):
+    if not ON_POSTGRES:  # substrings: one tier, nothing to ask; the answers as the API's
+        answer = client.get(URL, {"search": "wallet", "category": "operations"}).json()["data"]
+        assert answer["total"] == 0
+        assert names(client.get(URL, {"search": "gateway-man", "category": "operations"})) == [
+            "gateway-manager"
+        ]
+        return
+    typo = {"search": "nod-tool", "sort": "name", "limit": 8}
+    first = client.get(URL, typo).json()["data"]
+    assert first["total"] == 20 and len(first["plugins"]) == 8
+    # Page 2 of the typo: the word tier's page 2 is empty, which alone does not say that no
+    # package has the words. The question is asked, and the forgiving tier answers.
+    with CaptureQueriesContext(connection) as captured:
+        second = client.get(URL, {**typo, "page": 2}).json()["data"]
+    assert len(tier_questions(captured)) == 1
+    assert second["total"] == 20
+    assert [plugin["name"] for plugin in second["plugins"]] == sorted(
+        f"node-tool-{index}" for index in range(20)
+    )[8:16]
+    # A category without the words, while another has them: asked, and the word tier (empty
+    # here) answers (test_the_tier_is_chosen_across_categories_so_api_and_browse_agree).
+    with CaptureQueriesContext(connection) as captured:
+        answer = client.get(URL, {"search": "wallet", "category": "operations"}).json()["data"]
+    assert len(tier_questions(captured)) == 1
+    assert answer["total"] == 0
+    # A typo in a category: asked, and no package has the words, so the forgiving tier
+    # answers within the category.
+    gateway = client.get(URL, {"search": "gatewy-manager", "category": "operations"})
+    assert names(gateway) == ["gateway-manager"]
+
+
 def test_the_search_indexes_keep_no_pending_list():
     if not ON_POSTGRES:  # no GIN indexes there
         return

@@ -94,11 +94,11 @@ def test_search_answers_as_the_serializer_in_a_fixed_number_of_queries(client, c
     assert data["plugins"] == expected
     statements = [query["sql"] for query in captured.captured_queries]
     reads = [sql for sql in statements if sql.lstrip().upper().startswith("SELECT")]
-    # The ranked ids with their total, then the page's rows; on PostgreSQL, before them,
-    # whether the words match (registry.filters: the two tiers), and the search settings
-    # besides (set, and put back inside a test's transaction).
+    # The ranked ids with their total, then the page's rows (a match on the page settles the
+    # tier: no question whether the words match); on PostgreSQL the search settings besides
+    # (set, and put back inside a test's transaction).
     settings_made = [sql for sql in reads if "set_config(" in sql]
-    assert len(reads) - len(settings_made) == (3 if ON_POSTGRES else 2), statements
+    assert len(reads) - len(settings_made) == 2, statements
     assert bool(settings_made) == ON_POSTGRES
     rows_query = reads[-1]
     assert '"manifest"' not in rows_query
@@ -120,3 +120,13 @@ def test_the_listing_template_is_copied_not_shared(catalog):
     # A fresh copy, not the evaluated one's result cache.
     assert selectors.listed_packages().count() == 5
     assert selectors.listed_packages() is not first
+
+
+def test_the_filter_form_class_is_built_once_and_validates_as_before():
+    first = PackageFilterSet({"sort": "nonsense"}, queryset=selectors.listed_packages())
+    second = PackageFilterSet({"shellVersion": "1.x"}, queryset=selectors.listed_packages())
+    assert type(first.form) is type(second.form)
+    assert not first.is_valid() and "sort" in first.errors
+    assert not second.is_valid() and "shellVersion" in second.errors
+    third = PackageFilterSet({"search": "wallet"}, queryset=selectors.listed_packages())
+    assert third.is_valid() and third.form.cleaned_data["search"] == "wallet"
