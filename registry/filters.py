@@ -14,10 +14,10 @@ from django.contrib.postgres.search import (
     TrigramWordSimilarity,
 )
 from django.db import connection, transaction
-from django.db.models import Count, F, FloatField, Q, QuerySet, Value, Window
+from django.db.models import F, FloatField, Q, QuerySet, Value
 from django.db.models.functions import Greatest
 
-from registry import selectors, semver
+from registry import ranked_statements, selectors, semver
 from registry.models import PluginPackage
 
 SORT_CHOICES = [
@@ -154,7 +154,7 @@ class PackageFilterSet(django_filters.FilterSet):
     def filter_shell_version(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if not value:
             return queryset
-        key = semver.parse(value).sort_key()
+        key = self.shell_key(value)
         return queryset.filter(Q(shell_min_key="") | Q(shell_min_key__lte=key)).filter(
             Q(shell_max_key="") | Q(shell_max_key__gte=key)
         )
@@ -249,11 +249,34 @@ class PackageFilterSet(django_filters.FilterSet):
         return found
 
     def _ranked_ids(self, offset: int, limit: int) -> list[tuple[int, int]]:
-        return list(
-            self.qs.annotate(total=Window(Count("pk"))).values_list("pk", "total")[
-                offset : offset + limit
-            ]
-        )
+        if self._of_listing:  # the statement's text compiled once per shape
+            return ranked_statements.ranked_ids(self, offset, limit)
+        return list(self.ranked_queryset()[offset : offset + limit])
+
+    @classmethod
+    def of_listing(cls, data) -> PackageFilterSet:
+        """The FilterSet over the listed packages (selectors.listed_packages), whose ranked
+        page runs a statement compiled once per shape (registry.ranked_statements)."""
+        filterset = cls(data, queryset=selectors.listed_packages())
+        filterset._of_listing = True
+        return filterset
+
+    def ranked_queryset(self) -> QuerySet:
+        """(id, total) rows in the FilterSet's order."""
+        return ranked_statements.ranked(self.qs)
+
+    def shell_key(self, version: str) -> str:
+        """The sort key of a shell version (a template's marker as it is)."""
+        return version if self._marked else semver.parse(version).sort_key()
+
+    def use_markers(self, original: PackageFilterSet) -> None:
+        """Make this FilterSet a template of `original`'s statement: its form's values are
+        markers (registry.ranked_statements), its search tier is `original`'s."""
+        self._marked = True
+        self._exact_tier = original._exact_tier
+
+    def tier_for_template(self) -> bool | None:
+        return self._exact_tier if self._searching else None
 
     def category_facets(self) -> list[tuple[str, int]]:
         """(category, count) pairs of the filtered catalog, largest first."""
@@ -294,6 +317,8 @@ class PackageFilterSet(django_filters.FilterSet):
     # Whether a search's words match a listed package (the exact tier), asked once per
     # FilterSet: its page, total and facets then come from the same tier.
     _exact_tier: bool | None = None
+    _of_listing = False  # made by of_listing()
+    _marked = False  # a template's FilterSet (use_markers)
 
     class Meta:
         model = PluginPackage

@@ -62,7 +62,7 @@ def listed_page(filters, paging, *, size_field: str, values=()) -> tuple[list, i
     serializer, holding `page` and `size_field`; with `values`, the rows are dicts of those
     fields (PackageFilterSet.page_and_total), else packages. A 400 names every bad field of both."""
     errors = {} if paging.is_valid() else dict(paging.errors)
-    filterset = PackageFilterSet(filters, queryset=selectors.listed_packages())
+    filterset = PackageFilterSet.of_listing(filters)
     if not filterset.is_valid():
         errors.update(filterset.errors)
     if errors:
