@@ -278,6 +278,11 @@ class PackageFilterSet(django_filters.FilterSet):
     def tier_for_template(self) -> bool | None:
         return self._exact_tier if self._searching else None
 
+    def tier_settled(self) -> bool:
+        """Whether `qs` would answer without asking the tier question."""
+        searching = self._searching and connection.vendor == "postgresql"
+        return not searching or self._exact_tier is not None
+
     def category_facets(self) -> list[tuple[str, int]]:
         """(category, count) pairs of the filtered catalog, largest first."""
         with self._search_settings():

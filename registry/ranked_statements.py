@@ -27,14 +27,21 @@ CATEGORY = "\x00NaaP-Category\x00"
 SHELL_KEY = "\x00NaaP-Shell-Key\x00"
 
 # shape -> (SQL, parameters with markers), or None for a shape the ORM compiles each time.
+# The shapes are few (each sort, with or without deprecated packages, which values are set,
+# the tier); a filter with free values added later without a marker would make one per value,
+# so past MAX_TEMPLATES new shapes are compiled each time instead of kept.
 _templates: dict[tuple, tuple[str, list] | None] = {}
+MAX_TEMPLATES = 1000
 
 
 def ranked_ids(filterset, offset: int, limit: int) -> list[tuple[int, int]]:
     """(id, total) of the filterset's page, in its order: `filterset.ranked_queryset()`'s
-    rows `offset` to `offset + limit`."""
+    rows `offset` to `offset + limit`. A search's tier must be settled first (the template's
+    FilterSet must not ask the tier question with a marker): else the ORM compiles it."""
     values = _values(filterset)
     key = _shape(filterset, values)
+    if not filterset.tier_settled() or (key not in _templates and len(_templates) >= MAX_TEMPLATES):
+        return list(filterset.ranked_queryset()[offset : offset + limit])
     if key not in _templates:
         sql, params = _compiled(filterset.ranked_queryset())
         template = _template(filterset, values)

@@ -50,7 +50,7 @@ def browse(request):
 
 
 def _browse_listing(params: QueryDict) -> browse_cache.Listing:
-    filterset = PackageFilterSet.of_listing(params)
+    filterset = PackageFilterSet(params, queryset=selectors.listed_packages())
     errors = filterset.errors if not filterset.is_valid() else {}
     facets = [] if errors else _facets(params)
     # The facets have counted the results already, so the paginator pages over positions.
@@ -92,7 +92,7 @@ def _facets(params: QueryDict) -> list[tuple[str, int]]:
     return browse_cache.cached(
         "facets",
         browse_cache.query_key(wanted, BROWSE_PARAMETERS),
-        lambda: PackageFilterSet.of_listing(wanted).category_facets(),
+        lambda: PackageFilterSet(wanted, queryset=selectors.listed_packages()).category_facets(),
     )
 
 

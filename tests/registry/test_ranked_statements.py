@@ -169,3 +169,21 @@ def test_a_filterset_over_another_queryset_never_uses_a_template(catalog):
     rows, total = mine.page_and_total(offset=0, limit=20)
     assert ([package.name for package in rows], total) == (["wallet-ops"], 1)
     assert ranked_statements._templates == {}
+
+
+def test_past_the_limit_a_new_shape_is_answered_without_being_kept(catalog, monkeypatch):
+    monkeypatch.setattr(ranked_statements, "MAX_TEMPLATES", 1)
+    assert templated_page({"search": "wallet"}, 0, 20) == orm_page({"search": "wallet"}, 0, 20)
+    assert len(ranked_statements._templates) == 1
+    by_name = {"search": "wallet", "sort": "name"}
+    assert templated_page(by_name, 0, 20) == orm_page(by_name, 0, 20)
+    assert len(ranked_statements._templates) == 1
+
+
+def test_a_search_whose_tier_is_not_settled_is_compiled_by_the_orm(catalog):
+    filterset = PackageFilterSet.of_listing({"search": "wallet"})
+    assert filterset.is_valid()
+    rows = ranked_statements.ranked_ids(filterset, 0, 20)
+    assert len(rows) == 4 and {total for _, total in rows} == {4}
+    if connection.vendor == "postgresql":  # the tier question was asked by the ORM's queryset
+        assert ranked_statements._templates == {}
