@@ -21,6 +21,7 @@ from registry.cache import invalidate_package
 from registry.membership import LIST_PACKAGES, may_act_for_publisher
 from registry.models import PluginPackage
 from registry.services import record_audit_event
+from registry.signals import preview_changed
 from registry.visibility import may_see
 
 # A preview is for a few named people, not a second audience: bounded, so one request cannot
@@ -169,6 +170,7 @@ def set_preview_testers(
             actor, AuditAction.PACKAGE_PREVIEW, package, ip=ip, details={"value": preview}
         )
         invalidate_package(package.name, core=package.is_core)
+        preview_changed.send(sender=PluginPackage, package_id=package.pk)
     added_users = sorted(set(wanted_users) - old_users)
     removed_users = sorted(old_users - set(wanted_users))
     added_teams = sorted(set(wanted_teams) - old_teams)

@@ -470,9 +470,14 @@ NOT_SHOWN: dict[str, str] = {
     "publishing.services.publish_inputs.validate_files": "a check; writes nothing",
     "publishing.services.publish.scoped_styles_for": "derives text; writes nothing",
     "publishing.services.scoped_styles.versions_without_scoped_styles": "a query",
-    "publishing.services.publish.write_version_manifest": (
+    "publishing.services.preview_manifests.write_version_manifest": (
         "stores manifest.json beside the files; manifests are served from the row"
     ),
+    "publishing.services.preview_manifests.sync_stored_manifests": (
+        "stores or deletes manifest.json copies; manifests are served from the row"
+    ),
+    "publishing.services.preview_manifests.schedule_sync": "schedules sync_stored_manifests",
+    "publishing.services.preview_manifests.on_preview_changed": "schedules sync_stored_manifests",
     "publishing.services.package_rows.advance_status": "sets a field; publish_version saves it",
     "publishing.services.package_rows.copy_manifest_metadata": (
         "sets fields; publish_version saves them and bumps"

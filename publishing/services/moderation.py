@@ -16,7 +16,7 @@ from django.utils import timezone
 from naap.errors import Conflict, ValidationFailed
 from publishing import storage
 from publishing.services.authorization import require_staff
-from publishing.services.publish import write_version_manifest
+from publishing.services.preview_manifests import schedule_sync, write_version_manifest
 from registry.audit import AuditAction
 from registry.cache import invalidate_package
 from registry.deployments import deploy_published_version
@@ -126,6 +126,8 @@ def approve_version(*, actor, version: PluginVersion, ip: str | None = None) -> 
         invalidate_package(package.name, core=package.is_core)
     if manifest_missing:
         transaction.on_commit(lambda: write_version_manifest(version), robust=True)
+    elif package.preview:  # the copy moved out of review/ is public: a preview keeps none
+        schedule_sync(package.pk)
     return version
 
 

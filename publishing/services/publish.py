@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 
@@ -20,6 +19,7 @@ from publishing.services.package_rows import (
     is_newest,
     lock_package,
 )
+from publishing.services.preview_manifests import write_version_manifest
 from publishing.services.publish_inputs import parse_manifest, validate_files
 from publishing.validation import (
     origin_finding,
@@ -359,25 +359,3 @@ def _write_rows(
     }
     record_audit_event(actor, AuditAction.VERSION_PUBLISH, version, ip=ip, details=details)
     return PublishResult(package, version, deployment, True)
-
-
-def write_version_manifest(version: PluginVersion) -> None:
-    """Store manifest.json beside the files once the row that names it is committed.
-
-    Its key has no content hash, so only the publish that owns the committed row may write
-    it (replacing any leftover of a crashed publish).
-    """
-    try:
-        storage.store_asset(
-            package_name=version.package.name,
-            version=version.version,
-            kind="manifest",
-            content=json.dumps(version.manifest, indent=2, sort_keys=True).encode(),
-            overwrite=True,
-            in_review=version.status == PluginVersion.Status.PENDING_REVIEW,
-        )
-    except Exception:
-        # The API serves the manifest from the row; the stored copy is a convenience.
-        logger.exception("Could not store manifest.json of %s", version)
-        PluginVersion.objects.filter(pk=version.pk).update(manifest_key="")
-        version.manifest_key = ""
