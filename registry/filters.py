@@ -313,7 +313,11 @@ class PackageFilterSet(django_filters.FilterSet):
         if not ids:
             return []
         found = self.queryset.filter(pk__in=ids).order_by()
-        if values:
+        if values and self._of_listing:  # the statement compiled once per number of ids
+            by_id = {
+                row["id"]: row for row in ranked_statements.page_rows(self.queryset, ids, values)
+            }
+        elif values:
             by_id = {row["id"]: row for row in found.values(*values)}
         else:
             by_id = {package.pk: package for package in found}

@@ -1,4 +1,5 @@
-"""The statement that ranks a listing's page (ids and total), compiled once per shape.
+"""The statements of a listing's page, compiled once per shape: the one that ranks it (ids and
+total) and the one that reads the page's rows.
 
 Building the FilterSet's queryset and compiling it took ~1.5 ms of a ~9 ms uncached search
 (docs/PERFORMANCE.md), more than some of its SQL. The statement's text depends only on the
@@ -123,3 +124,73 @@ def _fill(param, values: dict[str, str]):
             if param == f"%{marker}%":
                 return f"%{connection.ops.prep_for_like_query(value)}%"
     return param  # a form the markers cannot follow: the check against the ORM fails
+
+
+# (vendor, fields, number of ids) -> (SQL, where each id goes, the parameters, the query, its
+# columns, their names), or None for a shape the ORM compiles each time.
+_row_templates: dict[tuple, tuple | None] = {}
+
+
+def page_rows(queryset: QuerySet, ids: list[int], values: tuple[str, ...]) -> list[dict]:
+    """The rows of `queryset.filter(pk__in=ids).order_by().values(*values)`, as the ORM reads
+    them, from a statement compiled once per number of ids. `queryset` must be the same
+    listing every time (the caller's promise: PackageFilterSet.of_listing)."""
+    key = (connection.vendor, values, len(ids))
+    if key not in _row_templates:
+        rows = list(_rows_queryset(queryset, ids, values))
+        if len(_row_templates) < MAX_TEMPLATES:
+            # Kept only if it reads these very rows as the ORM just did.
+            template = _row_template(queryset, ids, values)
+            if template is not None and _read(template, ids) != rows:
+                template = None
+            _row_templates[key] = template
+        return rows
+    template = _row_templates[key]
+    if template is None:
+        return list(_rows_queryset(queryset, ids, values))
+    return _read(template, ids)
+
+
+def _read(template: tuple, ids: list[int]) -> list[dict]:
+    sql, positions, params, query, columns, names = template
+    filled = list(params)
+    for index, position in enumerate(positions):
+        filled[position] = ids[index]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, filled)
+        rows = cursor.fetchall()
+    # The fields' own conversions from what the database returns (JSON text, dates…), as
+    # the ORM applies them, with this thread's connection.
+    compiler = query.get_compiler(connection=connection)
+    if converters := compiler.get_converters(columns):
+        rows = compiler.apply_converters(rows, converters)
+    return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def _rows_queryset(queryset: QuerySet, ids: list[int], values: tuple[str, ...]) -> QuerySet:
+    return queryset.filter(pk__in=ids).order_by().values(*values)
+
+
+def _row_template(queryset: QuerySet, ids: list[int], values: tuple[str, ...]) -> tuple | None:
+    """The template of the rows statement, if it gives the ORM's statement for these ids."""
+    markers = [-(index + 1) for index in range(len(ids))]  # no package has a negative id
+    marked = _rows_queryset(queryset, markers, values)
+    compiler = marked.query.get_compiler(connection=connection)
+    sql, params = compiler.as_sql()
+    params = list(params)
+    positions = [params.index(marker) for marker in markers if marker in params]
+    if len(positions) != len(markers):
+        return None
+    filled = list(params)
+    for index, position in enumerate(positions):
+        filled[position] = ids[index]
+    if (sql, filled) != _compiled(_rows_queryset(queryset, ids, values)):
+        return None
+    query = marked.query
+    # The columns' names as QuerySet.values() gives them (its ValuesIterable).
+    if query.selected:
+        names = list(query.selected)
+    else:
+        names = [*query.extra_select, *query.values_select, *query.annotation_select]
+    columns = [column[0] for column in compiler.select[: compiler.col_count]]
+    return sql, positions, params, query, columns, names

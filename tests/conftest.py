@@ -74,6 +74,16 @@ def empty_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def fresh_statement_templates(monkeypatch):
+    """The listing's kept statements (registry.ranked_statements) start empty in every test, so
+    a test's query count does not depend on which tests ran before it."""
+    from registry import ranked_statements
+
+    monkeypatch.setattr(ranked_statements, "_templates", {})
+    monkeypatch.setattr(ranked_statements, "_row_templates", {})
+
+
 @pytest.fixture(params=["locmem", "redis"])
 def cache_backend(request, settings):
     """The test once with the local-memory cache and once with the real Redis server

@@ -6,19 +6,19 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from registry import ranked_statements, semver, services
+from registry import ranked_statements, selectors, semver, services
 from registry.filters import PackageFilterSet
 from registry.models import PluginPackage
 from tests.factories import make_package, make_publisher, make_version
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/plugins/registry"
+SUMMARY = selectors.SUMMARY_VALUES
 
 
 @pytest.fixture(autouse=True)
-def fresh_templates(settings, monkeypatch):
-    settings.SEARCH_RESULT_CACHE = False
-    monkeypatch.setattr(ranked_statements, "_templates", {})
+def uncached(settings):
+    settings.SEARCH_RESULT_CACHE = False  # (the templates start empty: tests/conftest.py)
 
 
 def listed(name: str, **fields) -> PluginPackage:
@@ -50,8 +50,6 @@ def catalog():
 
 def orm_page(params: dict, offset: int, limit: int) -> tuple[list, int]:
     """The page as the ORM compiles it each time (a FilterSet not made by of_listing)."""
-    from registry import selectors
-
     filterset = PackageFilterSet(params, queryset=selectors.listed_packages())
     assert filterset.is_valid(), filterset.errors
     rows, total = filterset.page_and_total(offset=offset, limit=limit)
@@ -187,3 +185,35 @@ def test_a_search_whose_tier_is_not_settled_is_compiled_by_the_orm(catalog):
     assert len(rows) == 4 and {total for _, total in rows} == {4}
     if connection.vendor == "postgresql":  # the tier question was asked by the ORM's queryset
         assert ranked_statements._templates == {}
+
+
+def orm_rows(ids: list[int]) -> list[dict]:
+    found = selectors.listed_packages().filter(pk__in=ids).order_by()
+    return sorted(found.values(*selectors.SUMMARY_VALUES), key=lambda row: row["id"])
+
+
+def test_the_page_rows_from_a_template_are_the_orms_rows(catalog):
+    rated = PluginPackage.objects.get(name="my-wallet")
+    PluginPackage.objects.filter(pk=rated.pk).update(
+        rating_count=2, rating_average=4.5, keywords=["finance", "tokens"]
+    )
+    ids = list(selectors.listed_packages().order_by("name").values_list("pk", flat=True))
+    for chosen in [ids[:3], ids[3:6], list(reversed(ids[:3])), ids[:1], ids[2:3], ids]:
+        rows = ranked_statements.page_rows(selectors.listed_packages(), chosen, SUMMARY)
+        assert sorted(rows, key=lambda row: row["id"]) == orm_rows(chosen)
+    # Decoded as the ORM decodes them: JSON, dates, nulls (no deployment).
+    row = ranked_statements.page_rows(selectors.listed_packages(), [rated.pk], SUMMARY)[0]
+    assert row["keywords"] == ["finance", "tokens"] and row["rating_average"] == 4.5
+    assert row["updated_at"].tzinfo is not None and row["deployment__version__version"] is None
+    assert len(ranked_statements._row_templates) == 3  # one per number of ids: 3, 1, all
+    assert None not in ranked_statements._row_templates.values()
+
+
+def test_rows_whose_template_differs_from_the_orms_statement_are_read_by_the_orm(
+    catalog, monkeypatch
+):
+    monkeypatch.setattr(ranked_statements, "_compiled", lambda queryset: ("", []))
+    ids = list(selectors.listed_packages().values_list("pk", flat=True)[:2])
+    rows = ranked_statements.page_rows(selectors.listed_packages(), ids, SUMMARY)
+    assert sorted(rows, key=lambda row: row["id"]) == orm_rows(ids)
+    assert list(ranked_statements._row_templates.values()) == [None]
