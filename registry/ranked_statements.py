@@ -141,7 +141,7 @@ def page_rows(queryset: QuerySet, ids: list[int], values: tuple[str, ...]) -> li
         if len(_row_templates) < MAX_TEMPLATES:
             # Kept only if it reads these very rows as the ORM just did.
             template = _row_template(queryset, ids, values)
-            if template is not None and _read(template, ids) != rows:
+            if template is not None and _by_id(_read(template, ids)) != _by_id(rows):
                 template = None
             _row_templates[key] = template
         return rows
@@ -194,3 +194,7 @@ def _row_template(queryset: QuerySet, ids: list[int], values: tuple[str, ...]) -
         names = [*query.extra_select, *query.values_select, *query.annotation_select]
     columns = [column[0] for column in compiler.select[: compiler.col_count]]
     return sql, positions, params, query, columns, names
+
+
+def _by_id(rows: list[dict]) -> list[dict]:
+    return sorted(rows, key=lambda row: row["id"])  # the statement has no ORDER BY

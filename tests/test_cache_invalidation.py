@@ -477,6 +477,7 @@ NOT_SHOWN: dict[str, str] = {
         "stores or deletes manifest.json copies; manifests are served from the row"
     ),
     "publishing.services.preview_manifests.schedule_sync": "schedules sync_stored_manifests",
+    "publishing.services.preview_manifests.resync_previews": "runs sync_stored_manifests",
     "publishing.services.preview_manifests.on_preview_changed": "schedules sync_stored_manifests",
     "publishing.services.package_rows.advance_status": "sets a field; publish_version saves it",
     "publishing.services.package_rows.copy_manifest_metadata": (

@@ -16,7 +16,7 @@ from django.utils import timezone
 from naap.errors import Conflict, ValidationFailed
 from publishing import storage
 from publishing.services.authorization import require_staff
-from publishing.services.preview_manifests import schedule_sync, write_version_manifest
+from publishing.services.preview_manifests import write_version_manifest
 from registry.audit import AuditAction
 from registry.cache import invalidate_package
 from registry.deployments import deploy_published_version
@@ -100,9 +100,14 @@ def approve_version(*, actor, version: PluginVersion, ip: str | None = None) -> 
         version.package = package
         _grant_routes(actor=actor, version=version, ip=ip)
         _grant_origins(actor=actor, version=version, ip=ip)
+        # A preview keeps no manifest.json (preview_manifests.py): its review copy is not
+        # made public but removed once this commits.
+        review_manifest = version.manifest_key if package.preview else ""
+        if review_manifest:
+            version.manifest_key = ""
         _move_files(version, moves, storage.published_key)
         # A manifest.json that could not be stored at publish time is written after commit.
-        manifest_missing = not version.manifest_key
+        manifest_missing = not version.manifest_key and not package.preview
         if manifest_missing:
             version.manifest_key = storage.asset_key(
                 package_name=version.package.name, version=version.version, kind="manifest"
@@ -126,8 +131,8 @@ def approve_version(*, actor, version: PluginVersion, ip: str | None = None) -> 
         invalidate_package(package.name, core=package.is_core)
     if manifest_missing:
         transaction.on_commit(lambda: write_version_manifest(version), robust=True)
-    elif package.preview:  # the copy moved out of review/ is public: a preview keeps none
-        schedule_sync(package.pk)
+    if review_manifest:
+        transaction.on_commit(lambda: storage.delete_keys([review_manifest]), robust=True)
     return version
 
 

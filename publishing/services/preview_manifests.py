@@ -20,7 +20,7 @@ from django.db import transaction
 
 from publishing import storage
 from publishing.storage.keys import KEY_PREFIX
-from registry.models import PluginPackage, PluginVersion
+from registry.models import PluginVersion
 
 logger = logging.getLogger(__name__)
 # The versions a publish stores a manifest.json for in the public store, and keeps there.
@@ -38,22 +38,42 @@ def on_preview_changed(sender, *, package_id: int, **kwargs) -> None:
 
 def sync_stored_manifests(package_id: int) -> None:
     """Delete a preview's public manifest.json copies, or write back a public package's
-    missing ones (from its rows); rows name only what is stored."""
+    missing ones (from its rows); a row names a key only once its copy is stored.
+
+    The versions are locked with their package, in the order yank locks them. A copy that
+    cannot be deleted keeps its row naming it, so `gc_assets --delete` tries it again
+    (resync_previews); one that cannot be written leaves its row naming none.
+    """
     with transaction.atomic():
-        package = PluginPackage.objects.select_for_update().filter(pk=package_id).first()
-        if package is None:
+        versions = list(
+            PluginVersion.objects.select_for_update()
+            .select_related("package")
+            .filter(package_id=package_id, status__in=KEPT)
+            .order_by("pk")
+        )
+        if not versions:
             return
-        versions = PluginVersion.objects.filter(package=package, status__in=KEPT)
-        if package.preview:
-            shown = {
-                v.pk: v.manifest_key for v in versions if v.manifest_key.startswith(KEY_PREFIX)
-            }
-            PluginVersion.objects.filter(pk__in=list(shown)).update(manifest_key="")
-            storage.delete_keys(shown.values())
-            return
-        for version in versions.filter(manifest_key=""):
-            version.package = package
-            _store(version)
+        backend = storage.asset_backend()
+        for version in versions:
+            key = version.manifest_key
+            if version.package.preview:
+                if key.startswith(KEY_PREFIX):
+                    _forget(version)
+            elif not key or not backend.exists(key):
+                _store(version)
+
+
+def resync_previews() -> int:
+    """Sync every preview whose rows still name a public manifest.json (a deletion that
+    failed); how many were synced."""
+    package_ids = set(
+        PluginVersion.objects.filter(
+            package__preview=True, status__in=KEPT, manifest_key__startswith=KEY_PREFIX
+        ).values_list("package_id", flat=True)
+    )
+    for package_id in sorted(package_ids):
+        sync_stored_manifests(package_id)
+    return len(package_ids)
 
 
 def write_version_manifest(version: PluginVersion) -> None:
@@ -64,16 +84,28 @@ def write_version_manifest(version: PluginVersion) -> None:
     it (replacing any leftover of a crashed publish).
     """
     with transaction.atomic():
-        preview = (
-            PluginPackage.objects.select_for_update()
-            .values_list("preview", flat=True)
-            .get(pk=version.package_id)
+        locked = (
+            PluginVersion.objects.select_for_update()
+            .select_related("package")
+            .only("pk", "package__preview")
+            .get(pk=version.pk)
         )
-        if preview:
-            PluginVersion.objects.filter(pk=version.pk).update(manifest_key="")
-            version.manifest_key = ""
+        if locked.package.preview:
+            if version.manifest_key:
+                PluginVersion.objects.filter(pk=version.pk).update(manifest_key="")
+                version.manifest_key = ""
             return
         _store(version)
+
+
+def _forget(version: PluginVersion) -> None:
+    try:
+        storage.delete_keys([version.manifest_key])
+    except Exception:
+        logger.exception("Could not delete manifest.json of preview %s", version)
+        return
+    PluginVersion.objects.filter(pk=version.pk).update(manifest_key="")
+    version.manifest_key = ""
 
 
 def _store(version: PluginVersion) -> None:

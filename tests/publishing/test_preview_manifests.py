@@ -7,12 +7,15 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 
 from installs.testers import set_preview_testers
 from publishing import services
-from publishing.storage import asset_backend
+from publishing.services.preview_manifests import sync_stored_manifests
+from publishing.storage import StorageUnavailable, asset_backend
 from registry.models import PluginVersion
 from tests.factories import make_publisher, make_user, plugin_bundle, plugin_manifest, publish
 from tests.publishing.helpers import stored_keys
@@ -116,13 +119,60 @@ def test_approving_a_version_of_a_preview_makes_no_public_manifest(
     ).version
     assert pending.status == PluginVersion.Status.PENDING_REVIEW
     make_preview(owner, True, django_capture_on_commit_callbacks)
+    review_copy = f"review/{NAME}/1.0.0/manifest.json"
+    assert review_copy in stored_keys("review/")  # stored at publish, before it was a preview
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
         approved = services.approve_version(actor=make_user(staff=True), version=pending)
+    # Never public, not even between the commit and what runs after it.
+    assert manifests_stored() == []
+    for callback in callbacks:
+        callback()
 
     assert approved.status == PluginVersion.Status.PUBLISHED
     assert any(key.endswith(".js") for key in stored_keys(f"plugins/{NAME}/"))  # files public
     assert manifests_stored() == []
+    assert review_copy not in stored_keys("review/")
     assert manifest_keys() == {"1.0.0": ""}
     make_preview(owner, False, django_capture_on_commit_callbacks)
+    assert manifests_stored() == [f"plugins/{NAME}/1.0.0/manifest.json"]
+
+
+def test_a_copy_that_cannot_be_deleted_stays_named_and_gc_assets_deletes_it(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    owner = make_user()
+    publisher = make_publisher(owner=owner)
+    publish(NAME, "1.0.0", actor=owner, publisher=publisher)
+    publish(NAME, "1.1.0", actor=owner, publisher=publisher, marker="1.1.0")
+    backend = type(asset_backend())
+    delete = backend.delete
+    calls = []
+
+    def failing_second(self, key):
+        calls.append(key)
+        if len(calls) == 2:
+            raise StorageUnavailable("the store did not answer")
+        return delete(self, key)
+
+    monkeypatch.setattr(backend, "delete", failing_second)
+    make_preview(owner, True, django_capture_on_commit_callbacks)
+    # One deleted (its row names none), one still stored (its row still names it).
+    assert manifests_stored() == [f"plugins/{NAME}/1.1.0/manifest.json"]
+    assert manifest_keys() == {"1.0.0": "", "1.1.0": f"plugins/{NAME}/1.1.0/manifest.json"}
+
+    monkeypatch.setattr(backend, "delete", delete)
+    call_command("gc_assets", "--delete", stdout=StringIO())
+    assert manifests_stored() == []
+    assert manifest_keys() == {"1.0.0": "", "1.1.0": ""}
+    make_preview(owner, False, django_capture_on_commit_callbacks)
+    assert len(manifests_stored()) == 2
+
+
+def test_a_public_packages_row_naming_a_missing_copy_gets_it_written_back():
+    owner = make_user()
+    version = publish(NAME, "1.0.0", actor=owner).version
+    asset_backend().delete(version.manifest_key)  # lost: the row still names it
+    assert manifests_stored() == []
+    sync_stored_manifests(version.package_id)
     assert manifests_stored() == [f"plugins/{NAME}/1.0.0/manifest.json"]

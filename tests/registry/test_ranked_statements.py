@@ -217,3 +217,15 @@ def test_rows_whose_template_differs_from_the_orms_statement_are_read_by_the_orm
     rows = ranked_statements.page_rows(selectors.listed_packages(), ids, SUMMARY)
     assert sorted(rows, key=lambda row: row["id"]) == orm_rows(ids)
     assert list(ranked_statements._row_templates.values()) == [None]
+
+
+def test_rows_the_template_reads_differently_the_first_time_are_read_by_the_orm(
+    catalog, monkeypatch
+):
+    monkeypatch.setattr(ranked_statements, "_read", lambda template, ids: [])
+    ids = list(selectors.listed_packages().values_list("pk", flat=True)[:2])
+    rows = ranked_statements.page_rows(selectors.listed_packages(), ids, SUMMARY)
+    assert sorted(rows, key=lambda row: row["id"]) == orm_rows(ids)
+    assert list(ranked_statements._row_templates.values()) == [None]
+    # Not kept: the next read of that many rows is the ORM's again, not the template's.
+    assert len(ranked_statements.page_rows(selectors.listed_packages(), ids, SUMMARY)) == 2

@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from publishing.services.preview_manifests import resync_previews
 from publishing.storage import KEY_PREFIXES, StoredObject, delete_keys, list_objects
 from registry.models import ASSET_KEY_FIELDS, PluginVersion
 
@@ -23,7 +24,8 @@ class Command(BaseCommand):
     help = (
         "List stored plugin files, public or in review, that no version references (left by a "
         "crashed publish, approval or rejection); "
-        "--delete removes them. Files younger than --min-age-minutes are kept, because a "
+        "--delete removes them, and the manifest.json copies of previews that a failed "
+        "deletion left public. Files younger than --min-age-minutes are kept, because a "
         "publish in flight uploads its files before it writes its rows."
     )
 
@@ -42,6 +44,8 @@ class Command(BaseCommand):
         if min_age_minutes < 0:
             raise CommandError("--min-age-minutes must be 0 or more")
         cutoff = timezone.now() - timedelta(minutes=min_age_minutes)
+        if delete:  # a preview keeps no manifest.json: finish what a failed deletion left
+            resync_previews()
 
         # List before reading the references: a publish that commits after the listing is
         # then seen as referencing its files, and one still uploading is young.
