@@ -1,5 +1,5 @@
 """A preview's versions keep no manifest.json in the public store (docs/decisions.md,
-"Preview testers").
+"Preview packages and their testers").
 
 A version's manifest.json has no hash in its address (`plugins/<name>/<version>/manifest.json`),
 so anyone can guess it. The embedded CDN refuses it for a preview, but an S3 bucket cannot
@@ -7,8 +7,10 @@ ask who is asking: so a preview's copies are deleted, none is written while it i
 they are written back from the version rows when it stops being one. Testers read a
 preview's manifest from the API, which reads the rows.
 
-Every change takes the package row's lock and reads the flag under it: a publish, an approval
-and a move of the flag serialize on it, so the store ends as the committed flag says.
+Every change locks the version rows with their package row (in the order a yank locks them)
+and reads the flag under that lock: a publish and a move of the flag serialize on it, so the
+store ends as the committed flag says. An approval reads the flag under its own lock of the
+package (publishing/services/moderation.py).
 """
 
 from __future__ import annotations
