@@ -7,10 +7,11 @@ ask who is asking: so a preview's copies are deleted, none is written while it i
 they are written back from the version rows when it stops being one. Testers read a
 preview's manifest from the API, which reads the rows.
 
-Every change locks the version rows with their package row (in the order a yank locks them)
-and reads the flag under that lock: a publish and a move of the flag serialize on it, so the
-store ends as the committed flag says. An approval reads the flag under its own lock of the
-package (publishing/services/moderation.py).
+Every change takes a transaction-level advisory lock of its package, then reads the flag:
+the writes of publishes and the syncs after moves of the flag serialize on it, so the store
+ends as the committed flag says. No row is locked for it, so nothing waits in a cycle with a
+publish, a yank or an approval holding their row locks (an approval reads the flag under
+its own lock of the package: publishing/services/moderation.py).
 """
 
 from __future__ import annotations
@@ -18,13 +19,16 @@ from __future__ import annotations
 import json
 import logging
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from publishing import storage
 from publishing.storage.keys import KEY_PREFIX
-from registry.models import PluginVersion
+from registry.models import PluginPackage, PluginVersion
 
 logger = logging.getLogger(__name__)
+# The first key of the advisory locks, one per package (the second key); moderation's route
+# grants use the one-key form.
+LOCK_SPACE = 7_362_001
 # The versions a publish stores a manifest.json for in the public store, and keeps there.
 KEPT = [PluginVersion.Status.PUBLISHED, PluginVersion.Status.YANKED]
 
@@ -42,14 +46,13 @@ def sync_stored_manifests(package_id: int) -> None:
     """Delete a preview's public manifest.json copies, or write back a public package's
     missing ones (from its rows); a row names a key only once its copy is stored.
 
-    The versions are locked with their package, in the order yank locks them. A copy that
-    cannot be deleted keeps its row naming it, so `gc_assets --delete` tries it again
-    (resync_previews); one that cannot be written leaves its row naming none.
+    A copy that cannot be deleted keeps its row naming it, so `gc_assets --delete` tries it
+    again (resync_previews); one that cannot be written leaves its row naming none.
     """
     with transaction.atomic():
+        _lock(package_id)
         versions = list(
-            PluginVersion.objects.select_for_update()
-            .select_related("package")
+            PluginVersion.objects.select_related("package")
             .filter(package_id=package_id, status__in=KEPT)
             .order_by("pk")
         )
@@ -86,18 +89,24 @@ def write_version_manifest(version: PluginVersion) -> None:
     it (replacing any leftover of a crashed publish).
     """
     with transaction.atomic():
-        locked = (
-            PluginVersion.objects.select_for_update()
-            .select_related("package")
-            .only("pk", "package__preview")
-            .get(pk=version.pk)
-        )
-        if locked.package.preview:
+        _lock(version.package_id)
+        if PluginPackage.objects.filter(pk=version.package_id, preview=True).exists():
             if version.manifest_key:
                 PluginVersion.objects.filter(pk=version.pk).update(manifest_key="")
                 version.manifest_key = ""
             return
         _store(version)
+
+
+def _lock(package_id: int) -> None:
+    """Hold the package's lock to the end of the transaction (PostgreSQL; SQLite allows one
+    writer at a time). Ids past 2**31 share locks with others: that only serializes more."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_SPACE, package_id & 0x7FFFFFFF]
+        )
 
 
 def _forget(version: PluginVersion) -> None:

@@ -424,18 +424,18 @@ def test_publish_with_a_sourcemap_stores_it_beside_the_bundle(client, plugin_sto
     assert f"plugins/my-wallet/1.0.0/bundle.{hash8}.js.map" in stored_files(plugin_storage_in_tmp)
 
 
-def test_a_token_publish_of_a_new_version_takes_nineteen_queries(
+def test_a_token_publish_of_a_new_version_takes_twenty_queries(
     client, django_assert_max_num_queries
 ):
     # Token, its owner's membership (tokens die with it), package, the token's package
     # restriction, the version's precedence; then the transaction (see
     # test_publish_service.py, webhook endpoints included); then, for manifest.json, the
-    # package's preview flag read under its lock, in a transaction of its own
+    # package's preview flag read under the package's advisory lock, in a transaction of its own
     # (publishing/services/preview_manifests.py); the answer's serializers read no more.
     _, _, _, secret = token_for()
     assert client.post(URL, publish_form(), **bearer(secret)).status_code == 201
 
-    with django_assert_max_num_queries(19):
+    with django_assert_max_num_queries(20):
         response = client.post(URL, publish_form(version="1.1.0"), **bearer(secret))
 
     assert response.status_code == 201

@@ -15,21 +15,21 @@ from tests.publishing.helpers import stored_files
 pytestmark = pytest.mark.django_db
 
 
-def test_the_first_publish_of_a_name_takes_fifteen_queries(django_assert_max_num_queries):
+def test_the_first_publish_of_a_name_takes_sixteen_queries(django_assert_max_num_queries):
     # Package lookup, membership, savepoints around the transaction and the package insert,
     # then one INSERT each: package (with its metadata and search data), version,
     # deployment, deployment event, audit event; the publisher's webhook endpoints that want
     # the event (webhooks.outbox). manifest.json's key is in the version row; storing the
-    # file reads the package's preview flag under its lock, in a transaction of its own
-    # (publishing/services/preview_manifests.py).
+    # file reads the package's preview flag under the package's advisory lock (PostgreSQL),
+    # in a transaction of its own (publishing/services/preview_manifests.py).
     user = make_user()
     publisher = make_publisher(owner=user)
 
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(16):
         publish(actor=user, publisher=publisher)
 
 
-def test_publishing_a_new_version_takes_seventeen_queries(django_assert_max_num_queries):
+def test_publishing_a_new_version_takes_eighteen_queries(django_assert_max_num_queries):
     user = make_user()
     publisher = make_publisher(owner=user)
     publish(actor=user, publisher=publisher)
@@ -39,7 +39,7 @@ def test_publishing_a_new_version_takes_seventeen_queries(django_assert_max_num_
     # the deployment with its version, its UPDATE, the event and the audit row, and the
     # publisher's webhook endpoints that want the event; then the preview flag for
     # manifest.json, as above.
-    with django_assert_max_num_queries(17):
+    with django_assert_max_num_queries(18):
         publish(version="1.1.0", actor=user, publisher=publisher, marker="1.1.0")
 
 
