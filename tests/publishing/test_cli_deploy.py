@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -132,7 +133,15 @@ def start_cli(*args: str, token: str) -> subprocess.Popen:
         text=True,
         env=environment,
         cwd=REPOSITORY,
+        # Ctrl-C as a terminal sends it, even when the suite runs as a background job (a
+        # shell without job control starts those with SIGINT ignored, and Python then keeps
+        # it ignored: the watcher would never stop).
+        preexec_fn=_default_sigint,
     )
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def served(package) -> tuple[str, str | None, int]:
