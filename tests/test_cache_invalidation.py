@@ -476,7 +476,6 @@ NOT_SHOWN: dict[str, str] = {
     "publishing.services.preview_manifests.sync_stored_manifests": (
         "stores or deletes manifest.json copies; manifests are served from the row"
     ),
-    "publishing.services.preview_manifests.schedule_sync": "schedules sync_stored_manifests",
     "publishing.services.preview_manifests.resync_previews": "runs sync_stored_manifests",
     "publishing.services.preview_manifests.on_preview_changed": "schedules sync_stored_manifests",
     "publishing.services.package_rows.advance_status": "sets a field; publish_version saves it",

@@ -33,13 +33,9 @@ LOCK_SPACE = 7_362_001
 KEPT = [PluginVersion.Status.PUBLISHED, PluginVersion.Status.YANKED]
 
 
-def schedule_sync(package_id: int) -> None:
-    """Bring the package's stored manifests in step once the caller's transaction commits."""
-    transaction.on_commit(lambda: sync_stored_manifests(package_id), robust=True)
-
-
 def on_preview_changed(sender, *, package_id: int, **kwargs) -> None:
-    schedule_sync(package_id)
+    """Bring the package's stored manifests in step once the flag's transaction commits."""
+    transaction.on_commit(lambda: sync_stored_manifests(package_id), robust=True)
 
 
 def sync_stored_manifests(package_id: int) -> None:
@@ -68,9 +64,9 @@ def sync_stored_manifests(package_id: int) -> None:
                 _store(version)
 
 
-def resync_previews() -> int:
+def resync_previews() -> None:
     """Sync every preview whose rows still name a public manifest.json (a deletion that
-    failed); how many were synced."""
+    failed)."""
     package_ids = set(
         PluginVersion.objects.filter(
             package__preview=True, status__in=KEPT, manifest_key__startswith=KEY_PREFIX
@@ -78,7 +74,6 @@ def resync_previews() -> int:
     )
     for package_id in sorted(package_ids):
         sync_stored_manifests(package_id)
-    return len(package_ids)
 
 
 def write_version_manifest(version: PluginVersion) -> None:
@@ -120,22 +115,15 @@ def _forget(version: PluginVersion) -> None:
 
 
 def _store(version: PluginVersion) -> None:
-    in_review = version.status == PluginVersion.Status.PENDING_REVIEW
-    key = storage.asset_key(
-        package_name=version.package.name,
-        version=version.version,
-        kind="manifest",
-        in_review=in_review,
-    )
     try:
-        storage.store_asset(
+        key = storage.store_asset(
             package_name=version.package.name,
             version=version.version,
             kind="manifest",
             content=json.dumps(version.manifest, indent=2, sort_keys=True).encode(),
             overwrite=True,
-            in_review=in_review,
-        )
+            in_review=version.status == PluginVersion.Status.PENDING_REVIEW,
+        ).key
     except Exception:
         # The API serves the manifest from the row; the stored copy is a convenience.
         logger.exception("Could not store manifest.json of %s", version)
