@@ -16,7 +16,7 @@ from installs.testers import set_preview_testers
 from publishing import services
 from publishing.services.preview_manifests import sync_stored_manifests
 from publishing.storage import StorageUnavailable, asset_backend
-from registry.models import PluginVersion
+from registry.models import PluginPackage, PluginVersion
 from tests.factories import make_publisher, make_user, plugin_bundle, plugin_manifest, publish
 from tests.publishing.helpers import stored_keys
 
@@ -59,13 +59,20 @@ def public_status(store, version: str) -> int:
         return error.code
 
 
-def test_a_previews_manifests_leave_the_public_store_and_come_back(
-    store, django_capture_on_commit_callbacks
-):
+def publish_two_versions():
+    """NAME 1.0.0 and 1.1.0 published by one owner, who is returned."""
     owner = make_user()
     publisher = make_publisher(owner=owner)
     publish(NAME, "1.0.0", actor=owner, publisher=publisher)
     publish(NAME, "1.1.0", actor=owner, publisher=publisher, marker="1.1.0")
+    return owner
+
+
+def test_a_previews_manifests_leave_the_public_store_and_come_back(
+    store, django_capture_on_commit_callbacks
+):
+    owner = publish_two_versions()
+    publisher = PluginPackage.objects.get(name=NAME).publisher
     both = [f"plugins/{NAME}/1.0.0/manifest.json", f"plugins/{NAME}/1.1.0/manifest.json"]
     assert manifests_stored() == both
     files = [key for key in stored_keys(f"plugins/{NAME}/") if key not in both]
@@ -141,10 +148,7 @@ def test_approving_a_version_of_a_preview_makes_no_public_manifest(
 def test_a_copy_that_cannot_be_deleted_stays_named_and_gc_assets_deletes_it(
     django_capture_on_commit_callbacks, monkeypatch
 ):
-    owner = make_user()
-    publisher = make_publisher(owner=owner)
-    publish(NAME, "1.0.0", actor=owner, publisher=publisher)
-    publish(NAME, "1.1.0", actor=owner, publisher=publisher, marker="1.1.0")
+    owner = publish_two_versions()
     backend = type(asset_backend())
     delete = backend.delete
     calls = []
