@@ -41,13 +41,13 @@ def ranked_ids(filterset, offset: int, limit: int) -> list[tuple[int, int]]:
     FilterSet must not ask the tier question with a marker): else the ORM compiles it."""
     values = _values(filterset)
     key = _shape(filterset, values)
-    if not filterset.tier_settled() or (key not in _templates and len(_templates) >= MAX_TEMPLATES):
-        return list(filterset.ranked_queryset()[offset : offset + limit])
-    if key not in _templates:
-        sql, params = _compiled(filterset.ranked_queryset())
-        template = _template(filterset, values)
-        _templates[key] = template if _filled(template, values) == (sql, params) else None
-    template = _templates[key]
+    template = None
+    if filterset.tier_settled():
+        if key not in _templates and len(_templates) < MAX_TEMPLATES:
+            sql, params = _compiled(filterset.ranked_queryset())
+            made = _template(filterset, values)
+            _templates[key] = made if _filled(made, values) == (sql, params) else None
+        template = _templates.get(key)
     if template is None:
         return list(filterset.ranked_queryset()[offset : offset + limit])
     sql, params = _filled(template, values)
@@ -153,11 +153,8 @@ def page_rows(queryset: QuerySet, ids: list[int], values: tuple[str, ...]) -> li
 
 def _read(template: tuple, ids: list[int]) -> list[dict]:
     sql, positions, params, query, columns, names = template
-    filled = list(params)
-    for index, position in enumerate(positions):
-        filled[position] = ids[index]
     with connection.cursor() as cursor:
-        cursor.execute(sql, filled)
+        cursor.execute(sql, _with_ids(params, positions, ids))
         rows = cursor.fetchall()
     # The fields' own conversions from what the database returns (JSON text, dates…), as
     # the ORM applies them, with this thread's connection.
@@ -181,10 +178,7 @@ def _row_template(queryset: QuerySet, ids: list[int], values: tuple[str, ...]) -
     positions = [params.index(marker) for marker in markers if marker in params]
     if len(positions) != len(markers):
         return None
-    filled = list(params)
-    for index, position in enumerate(positions):
-        filled[position] = ids[index]
-    if (sql, filled) != _compiled(_rows_queryset(queryset, ids, values)):
+    if (sql, _with_ids(params, positions, ids)) != _compiled(_rows_queryset(queryset, ids, values)):
         return None
     query = marked.query
     # The columns' names as QuerySet.values() gives them (its ValuesIterable).
@@ -194,6 +188,14 @@ def _row_template(queryset: QuerySet, ids: list[int], values: tuple[str, ...]) -
         names = [*query.extra_select, *query.values_select, *query.annotation_select]
     columns = [column[0] for column in compiler.select[: compiler.col_count]]
     return sql, positions, params, query, columns, names
+
+
+def _with_ids(params: list, positions: list[int], ids: list[int]) -> list:
+    """The rows statement's parameters with the page's ids where its markers stood."""
+    filled = list(params)
+    for index, position in enumerate(positions):
+        filled[position] = ids[index]
+    return filled
 
 
 def _by_id(rows: list[dict]) -> list[dict]:
